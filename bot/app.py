@@ -1,0 +1,72 @@
+"""The Bolt app: listeners from ``commands/``, delivery de-duplication, and a friendly error handler."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) -> str | None:
+    """A key that is equal for redeliveries of one Slack request and different for two user gestures.
+
+    Slash commands and interactions carry a fresh ``trigger_id`` per gesture; events carry
+    ``event_id``. View submissions are not de-duplicated here: a corrected re-submission after
+    validation errors is the same view, so their writes are keyed on the view id in the outbox.
+    """
+    if body.get("type") == "view_submission":
+        return None
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"trigger:{trigger}"
+    return None
+
+
+def _dedupe_middleware(services: Services):
+    def dedupe(body: dict[str, Any], next: Any, ack: Any, request: Any) -> BoltResponse | None:  # noqa: A002
+        key = delivery_key(body)
+        if key is not None and not services.deliveries.first_time(key):
+            retry = request.headers.get("x-slack-retry-num", [None])[0] if request is not None else None
+            log.info("ignoring a redelivered Slack request (%s, retry %s)", key.split(":")[0], retry)
+            if ack is not None:
+                ack()
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return dedupe
+
+
+def build_app(services: Services, *, client: WebClient | None = None) -> App:
+    settings = services.settings
+    app = App(
+        name="telecrm-bot",
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret or None,
+        client=client or services.slack,
+        request_verification_enabled=not settings.socket_mode,
+        token_verification_enabled=True,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        # listeners only acknowledge, validate and queue: slow TeleCRM work runs on the Worker
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener"),
+    )
+    app.use(_dedupe_middleware(services))
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+        logger.exception("unhandled error in a Slack listener: %s", error.__class__.__name__)
+        services.tell_user_about_error(body, error)
+
+    from commands import register_all
+
+    register_all(app, services)
+    return app

@@ -1,0 +1,111 @@
+"""People-facing formatting of money, times and text for Slack messages.
+
+Every function here is total: a value that cannot be formatted is shown as it came rather than
+breaking the message it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TZ = "Asia/Kolkata"
+
+_SYMBOLS = {"INR": "₹", "USD": "$"}
+_NO_MINOR_UNIT = {"XOF"}
+_TELECRM_DATETIME = re.compile(
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
+)
+
+
+def zone(tz: str | None) -> ZoneInfo:
+    """The named time zone, or India's when the name is missing or unknown (TeleCRM's home zone)."""
+    try:
+        return ZoneInfo(tz or DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
+
+
+def _group_indian(digits: str) -> str:
+    """``10000000`` → ``1,00,00,000``: the last three digits, then pairs (lakh / crore)."""
+    if len(digits) <= 3:
+        return digits
+    head, tail = digits[:-3], digits[-3:]
+    pairs = []
+    while len(head) > 2:
+        pairs.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join([head, *pairs, tail])
+
+
+def format_money(amount: str | float | int | Decimal, currency: str) -> str:
+    """``₹1,00,000.00`` for INR (Indian grouping), ``$1,234.50``, ``AED 1,234.00`` for the rest."""
+    code = (currency or "").strip().upper()
+    try:
+        value = Decimal(str(amount).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return f"{amount} {code}".strip()
+    if not value.is_finite():
+        return f"{amount} {code}".strip()
+    places = 0 if code in _NO_MINOR_UNIT else 2
+    text = f"{abs(value):.{places}f}"
+    whole, _, fraction = text.partition(".")
+    grouped = _group_indian(whole) if code == "INR" else f"{int(whole):,}"
+    number = f"{grouped}.{fraction}" if fraction else grouped
+    sign = "-" if value < 0 else ""
+    symbol = _SYMBOLS.get(code)
+    if symbol:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{code} {number}".strip()
+
+
+def _to_datetime(when: int | float | str, tz: ZoneInfo) -> datetime | None:
+    if isinstance(when, bool):
+        return None
+    if isinstance(when, str):
+        text = when.strip()
+        match = _TELECRM_DATETIME.match(text)
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+            try:
+                return datetime(
+                    int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                    tzinfo=tz,
+                )  # fmt: skip
+            except ValueError:
+                return None
+        if not re.fullmatch(r"\d{9,}(\.\d+)?", text):
+            return None
+        when = float(text)
+    number = float(when)
+    seconds = number / 1000 if abs(number) >= 1e11 else number
+    try:
+        return datetime.fromtimestamp(seconds, tz)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def format_when(when: int | float | str, tz: str | None = None) -> str:
+    """``21 Nov 2026, 3:05 PM IST`` from epoch ms (or seconds) or a ``DD/MM/YYYY HH:mm:ss`` string."""
+    zone_info = zone(tz)
+    moment = _to_datetime(when, zone_info)
+    if moment is None:
+        return str(when)
+    hour = moment.hour % 12 or 12
+    return f"{moment.day} {moment:%b %Y}, {hour}:{moment:%M %p} {moment.tzname()}"
+
+
+def truncate(text: str, n: int) -> str:
+    """At most ``n`` characters, the last one an ellipsis when something was cut."""
+    if n <= 0:
+        return ""
+    if len(text) <= n:
+        return text
+    return text[: n - 1] + "…"
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Escape the three characters Slack gives meaning to in message text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,213 @@
+"""Assembles a running bot: TeleCRM (real or the embedded sandbox), Slack (real or the emulator),
+the SQLite store, the schema cache, the worker, the Bolt app and its HTTP server.
+
+``telecrm-bot run``/``serve``/``socket`` and the end-to-end tests all start the bot through
+:class:`Runtime`, so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.server import RunningHTTP, make_wsgi_app, serve
+from bot.services import Services
+from bot.worker import Worker
+from storage.cache import SchemaCache
+from storage.db import Store
+from storage.deliveries import Deliveries
+from storage.outbox import Outbox
+from telecrm.client import TeleCRMClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Periodic:
+    """A background loop (e.g. the payment watcher) that stops with the runtime."""
+
+    name: str
+    interval: float
+    fn: Callable[[], Any]
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        def loop() -> None:
+            while not self.stop_event.wait(self.interval):
+                try:
+                    self.fn()
+                except Exception:
+                    log.exception("periodic task %s failed", self.name)
+
+        self.thread = threading.Thread(target=loop, name=self.name, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(5)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sandbox: Any | None = None,
+        emulator: Any | None = None,
+        use_sandbox: bool | None = None,
+        use_emulator: bool | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.sandbox = sandbox
+        self.emulator = emulator
+        self._use_sandbox = (not settings.has_telecrm_credentials) if use_sandbox is None else use_sandbox
+        self._use_emulator = (not settings.has_slack_credentials) if use_emulator is None else use_emulator
+        self._stoppers: list[Callable[[], None]] = []
+        self.services: Services | None = None
+        self.app: Any = None
+        self.http: RunningHTTP | None = None
+        self.periodics: list[Periodic] = []
+
+    # -- stand-ins -----------------------------------------------------------------------------------
+    def _start_sandbox(self) -> None:
+        from telecrm.sandbox import DEMO_ASYNC_TOKEN, DEMO_ENTERPRISE_ID, DEMO_SYNC_TOKEN, Sandbox, serve_in_thread
+
+        if self.sandbox is None:
+            self.sandbox = Sandbox(
+                enterprise_id=self.settings.telecrm_enterprise_id or DEMO_ENTERPRISE_ID,
+                sync_token=self.settings.telecrm_sync_token or DEMO_SYNC_TOKEN,
+                async_token=self.settings.telecrm_async_token or DEMO_ASYNC_TOKEN,
+                default_country_code=self.settings.default_country_code,
+            )
+        running = serve_in_thread(self.sandbox)
+        self._stoppers.append(running.stop)
+        self.settings = self.settings.with_overrides(
+            telecrm_api_url=running.url + "/autoupdate/v2",
+            telecrm_async_api_url=running.url,
+            telecrm_enterprise_id=self.sandbox.enterprise_id,
+            telecrm_sync_token=self.sandbox.sync_token,
+            telecrm_async_token=self.sandbox.async_token,
+            telecrm_lead_url=running.url + "/_sandbox/leads/{lead_id}",
+        )
+        log.warning(
+            "NO TELECRM CREDENTIALS: using the embedded TeleCRM sandbox at %s (demo workspace). "
+            "Set TELECRM_ENTERPRISE_ID and TELECRM_SYNC_TOKEN to use your real workspace.",
+            running.url,
+        )
+
+    def _start_emulator(self) -> None:
+        from slack_emulator import SlackEmulator, serve_in_thread
+
+        secret = self.settings.slack_signing_secret or secrets.token_hex(16)
+        token = self.settings.slack_bot_token or "xoxb-emulator-" + secrets.token_hex(8)
+        if self.emulator is None:
+            self.emulator = SlackEmulator(signing_secret=secret, bot_token=token)
+        else:
+            secret, token = self.emulator.signing_secret, self.emulator.bot_token
+        running = serve_in_thread(self.emulator)
+        self._stoppers.append(running.stop)
+        self.settings = self.settings.with_overrides(
+            slack_api_url=self.emulator.api_url, slack_bot_token=token, slack_signing_secret=secret, slack_app_token=""
+        )
+        log.warning(
+            "NO SLACK CREDENTIALS: using the local Slack emulator. Open %s in a browser to try the bot.",
+            running.url,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def build(self) -> Services:
+        if self._use_sandbox:
+            self._start_sandbox()
+        if self._use_emulator:
+            self._start_emulator()
+        s = self.settings
+        store = Store(s.database_path)
+        self._stoppers.append(store.close)
+        telecrm = TeleCRMClient(
+            base_url=s.telecrm_api_url,
+            enterprise_id=s.telecrm_enterprise_id,
+            sync_token=s.telecrm_sync_token,
+            async_base_url=s.telecrm_async_api_url,
+            async_token=s.telecrm_async_token or None,
+            timeout=s.telecrm_timeout_seconds,
+        )
+        self._stoppers.append(telecrm.close)
+        cache = SchemaCache(store, telecrm.fetch_schema, ttl_seconds=s.cache_ttl_seconds, clock=self.clock,
+                            enterprise_id=s.telecrm_enterprise_id)
+        worker = Worker(Outbox(store, clock=self.clock), threads=s.worker_threads, clock=self.clock)
+        slack = WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        self.services = Services(
+            settings=s,
+            store=store,
+            cache=cache,
+            telecrm=telecrm,
+            worker=worker,
+            slack=slack,
+            deliveries=Deliveries(store, clock=self.clock),
+            clock=self.clock,
+            runtime=self,
+        )
+        self.app = build_app(self.services)
+        return self.services
+
+    def every(self, name: str, interval: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` every ``interval`` seconds while the runtime is up (registered by commands)."""
+        self.periodics.append(Periodic(name, interval, fn))
+
+    def health(self) -> dict[str, Any]:
+        assert self.services is not None
+        st = self.services.cache.status()
+        return {
+            "mode": "socket" if self.settings.socket_mode else "http",
+            "telecrm": "sandbox" if self._use_sandbox else "live",
+            "slack": "emulator" if self._use_emulator else "slack",
+            "cache": {"fresh": st.fresh, "fields": st.field_count, "age_seconds": st.age_seconds},
+            "outbox": self.services.worker.outbox.counts(),
+        }
+
+    def start_http(self, host: str = "127.0.0.1", port: int = 0) -> RunningHTTP:
+        if self.services is None:
+            self.build()
+        self.http = serve(make_wsgi_app(self.app, self.health), host, port, background=True)
+        self._stoppers.append(self.http.stop)
+        if self.emulator is not None:
+            self.emulator.app_url = self.http.events_url
+        self._start_background()
+        return self.http
+
+    def _start_background(self) -> None:
+        assert self.services is not None
+        self.services.worker.start()
+        self._stoppers.append(self.services.worker.stop)
+        for p in self.periodics:
+            p.start()
+            self._stoppers.append(p.stop)
+        threading.Thread(target=self._warm_cache, name="cache-warm", daemon=True).start()
+
+    def _warm_cache(self) -> None:
+        assert self.services is not None
+        try:
+            self.services.cache.get()
+        except Exception as exc:
+            log.error("the workspace schema could not be loaded yet: %s", exc)
+
+    def stop(self) -> None:
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception:
+                log.exception("error while stopping")

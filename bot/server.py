@@ -1,0 +1,82 @@
+"""HTTP mode: the Bolt app behind waitress, a production WSGI server.
+
+``POST /slack/events`` takes slash commands, interactivity, options and events (one Request URL for
+all of them); ``GET /healthz`` answers 200 with a JSON status for load balancers and operators.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def make_wsgi_app(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., Iterable[bytes]]:
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in {"GET", "HEAD"}:
+            try:
+                status = {"ok": True, **health()}
+                code = "200 OK"
+            except Exception as exc:  # a health check must answer, even when something is broken
+                status, code = {"ok": False, "error": exc.__class__.__name__}, "503 Service Unavailable"
+            body = json.dumps(status, default=str).encode()
+            start_response(code, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == EVENTS_PATH and method != "POST":
+            body = b"Slack sends POST requests here.\n"
+            start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
+            return [body]
+        return bolt(environ, start_response)
+
+    return wsgi
+
+
+@dataclass
+class RunningHTTP:
+    url: str
+    server: Any
+    thread: threading.Thread | None
+
+    @property
+    def events_url(self) -> str:
+        return self.url + EVENTS_PATH
+
+    def stop(self) -> None:
+        self.server.close()
+        if self.thread is not None:
+            self.thread.join(5)
+
+
+def serve(wsgi: Callable[..., Any], host: str = "127.0.0.1", port: int = 3000, *, threads: int = 32,
+          background: bool = False) -> RunningHTTP:
+    """Start waitress; in the background (tests, embedded emulator) or blocking (the CLI)."""
+    server = create_server(wsgi, host=host, port=port, threads=threads, ident="telecrm-bot",
+                           channel_timeout=30, connection_limit=500)
+    bound_host, bound_port = server.effective_host, server.effective_port
+    url = f"http://{bound_host}:{bound_port}"
+    if not background:
+        log.info("listening on %s%s", url, EVENTS_PATH)
+        running = RunningHTTP(url, server, None)
+        try:
+            server.run()
+        finally:
+            server.close()
+        return running
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    return RunningHTTP(url, server, thread)

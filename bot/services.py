@@ -1,0 +1,112 @@
+"""What every listener needs, in one object: settings, TeleCRM, the store, the cache, the worker, Slack.
+
+Listeners receive a :class:`Services` when they are registered; nothing is global.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.worker import Worker
+from storage.cache import SchemaCache
+from storage.db import Store
+from storage.deliveries import Deliveries
+from telecrm.client import TeleCRMClient
+from telecrm.schema import TeamMember, WorkspaceSchema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    cache: SchemaCache
+    telecrm: TeleCRMClient
+    worker: Worker
+    slack: WebClient
+    deliveries: Deliveries
+    clock: Callable[[], float] = time.time
+    runtime: Any = None  # the Runtime that owns these services (periodic tasks register there)
+    _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- schema ------------------------------------------------------------------------------------
+    def schema(self) -> WorkspaceSchema:
+        """The cached workspace schema (stale copies are served while a refresh runs)."""
+        return self.cache.get()
+
+    # -- people -------------------------------------------------------------------------------------
+    def slack_user(self, user_id: str) -> dict[str, Any]:
+        """``users.info`` of a Slack user; {} when Slack does not answer (never raises)."""
+        try:
+            return self.slack.users_info(user=user_id).get("user") or {}
+        except SlackApiError as exc:
+            log.warning("users.info failed for a user: %s", exc.response.get("error"))
+        except Exception:
+            log.exception("users.info failed")
+        return {}
+
+    def member_for(self, user_id: str) -> tuple[TeamMember | None, str | None]:
+        """The TeleCRM team member whose email is this Slack user's email, and that email.
+
+        Cached for ten minutes per user, so forms can default "assignee" to the person typing.
+        """
+        now = self.clock()
+        with self._lock:
+            hit = self._members.get(user_id)
+        if hit and now - hit[0] < 600:
+            return hit[1], hit[2]
+        profile = self.slack_user(user_id).get("profile") or {}
+        email = (profile.get("email") or "").strip() or None
+        member = None
+        if email:
+            try:
+                member = self.schema().member_by_email(email)
+            except Exception:
+                member = None
+        with self._lock:
+            self._members[user_id] = (now, member, email)
+        return member, email
+
+    def user_tz(self, user_id: str) -> str:
+        return self.slack_user(user_id).get("tz") or "Asia/Kolkata"
+
+    # -- telling people things ----------------------------------------------------------------------
+    def ephemeral(self, channel: str | None, user: str, text: str, blocks: list | None = None,
+                  thread_ts: str | None = None) -> None:
+        """A message only ``user`` sees; falls back to a DM when the channel is unknown to the bot."""
+        try:
+            if channel:
+                self.slack.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks,
+                                              thread_ts=thread_ts)
+                return
+        except SlackApiError as exc:
+            log.warning("chat.postEphemeral failed (%s); sending a DM instead", exc.response.get("error"))
+        try:
+            self.slack.chat_postMessage(channel=user, text=text, blocks=blocks)
+        except Exception:
+            log.exception("could not reach the user at all")
+
+    def tell_user_about_error(self, body: dict[str, Any], error: Exception) -> None:
+        """Last resort of the global error handler: the user always hears something."""
+        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+        ch = body.get("channel")
+        channel = body.get("channel_id") or (ch.get("id") if isinstance(ch, dict) else None)
+        if not user:
+            return
+        self.ephemeral(
+            channel,
+            user,
+            ":warning: Sorry — something went wrong while handling that. Nothing was sent to TeleCRM "
+            "twice; please try again, and tell your admin if it keeps happening.",
+        )
