@@ -1,0 +1,172 @@
+"""The outbox: every TeleCRM write is stored here before it is attempted.
+
+A row is keyed by an idempotency key (the Slack delivery that asked for the write), so a redelivered
+command, a re-submitted modal or a double click finds the existing row instead of adding a second
+write. Rows survive restarts (and ``kill -9``): a row left ``running`` by a dead process is picked up
+again when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+PENDING = "pending"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+
+
+def create_outbox_table(db: Any) -> None:
+    """Migration step: the ``outbox`` table and its due-time index."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS outbox (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            lease_until REAL,
+            last_error TEXT,
+            result TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)")
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: float
+    lease_until: float | None
+    last_error: str | None
+    result: dict[str, Any] | None
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxItem:
+        return cls(
+            key=row["key"],
+            kind=row["kind"],
+            payload=json.loads(row["payload"]),
+            state=row["state"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            lease_until=row["lease_until"],
+            last_error=row["last_error"],
+            result=json.loads(row["result"]) if row["result"] else None,
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+class Outbox:
+    """Durable, idempotent queue of writes, on the bot's SQLite store."""
+
+    def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def _row(self, db: Any, key: str) -> OutboxItem | None:
+        rows = list(db.query("SELECT * FROM outbox WHERE key = ?", [key]))
+        return OutboxItem.from_row(rows[0]) if rows else None
+
+    def add(self, key: str, kind: str, payload: dict[str, Any]) -> tuple[OutboxItem, bool]:
+        """Store a write unless one with this key exists. Returns the row and whether it is new."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                [key, kind, json.dumps(payload), PENDING, now, now, now],
+            )
+            created = cursor.rowcount == 1
+            item = self._row(db, key)
+        assert item is not None
+        return item, created
+
+    def get(self, key: str) -> OutboxItem | None:
+        return self._row(self._store.db, key)
+
+    def claim(self, *, lease_seconds: float = 120.0) -> OutboxItem | None:
+        """Take the oldest due row (or one whose runner died) and lease it to this process."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
+                    " OR (state = ? AND lease_until < ?) ORDER BY next_attempt_at, created_at LIMIT 1",
+                    [PENDING, now, RUNNING, now],
+                )
+            )
+            if not rows:
+                return None
+            key = rows[0]["key"]
+            db.execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, lease_until = ?, updated_at = ? WHERE key = ?",
+                [RUNNING, now + lease_seconds, now, key],
+            )
+            return self._row(db, key)
+
+    def next_due_at(self) -> float | None:
+        rows = list(
+            self._store.db.query(
+                "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END) AS due"
+                " FROM outbox WHERE state IN (?, ?)",
+                [PENDING, PENDING, RUNNING],
+            )
+        )
+        return rows[0]["due"] if rows and rows[0]["due"] is not None else None
+
+    def _finish(self, key: str, state: str, *, error: str | None, result: dict[str, Any] | None, at: float) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, result = ?, next_attempt_at = ?, lease_until = NULL,"
+                " updated_at = ? WHERE key = ?",
+                [state, error, json.dumps(result) if result is not None else None, at, self._clock(), key],
+            )
+
+    def succeed(self, key: str, result: dict[str, Any] | None = None) -> None:
+        self._finish(key, DONE, error=None, result=result or {}, at=self._clock())
+
+    def retry_at(self, key: str, when: float, error: str) -> None:
+        self._finish(key, PENDING, error=error, result=None, at=when)
+
+    def give_up(self, key: str, error: str, result: dict[str, Any] | None = None) -> None:
+        self._finish(key, FAILED, error=error, result=result, at=self._clock())
+
+    def release_running(self) -> int:
+        """At start-up, rows a previous process left ``running`` become due again at once."""
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET state = ?, lease_until = NULL, next_attempt_at = ? WHERE state = ?",
+                [PENDING, self._clock(), RUNNING],
+            )
+            return cursor.rowcount
+
+    def pending(self) -> list[OutboxItem]:
+        rows = self._store.db.query(
+            "SELECT * FROM outbox WHERE state IN (?, ?) ORDER BY created_at", [PENDING, RUNNING]
+        )
+        return [OutboxItem.from_row(r) for r in rows]
+
+    def recent(self, limit: int = 50) -> list[OutboxItem]:
+        rows = self._store.db.query("SELECT * FROM outbox ORDER BY updated_at DESC LIMIT ?", [limit])
+        return [OutboxItem.from_row(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._store.db.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+        return {r["state"]: r["n"] for r in rows}
