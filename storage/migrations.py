@@ -1,0 +1,103 @@
+"""Ordered schema migrations of the bot's SQLite database.
+
+The database records how far it has been migrated in ``PRAGMA user_version``. On open, every
+migration with a higher version runs, all of them inside one ``BEGIN IMMEDIATE`` transaction, so a
+database is either fully upgraded or untouched, and two processes opening it at once cannot both
+migrate it.
+
+To add a table, append one entry to :data:`MIGRATIONS`::
+
+    from storage.outbox import create_outbox_table
+    MIGRATIONS.append((2, "outbox of pending TeleCRM writes", create_outbox_table))
+
+Rules: the version is the previous one plus one; never edit, remove or reorder an entry that has
+shipped (databases in the field have already run it) — fix mistakes with a new migration. A step
+receives this thread's ``sqlite_utils.Database`` inside the open transaction and must not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlite_utils import Database
+
+MigrationStep = Callable[[Database], None]
+Migration = tuple[int, str, MigrationStep]
+
+
+def _core_tables(db: Database) -> None:
+    db["schema_cache"].create(
+        {"enterprise_id": str, "schema_json": str, "fetched_at": float},
+        pk="enterprise_id",
+        not_null={"schema_json", "fetched_at"},
+    )
+    db["lead_threads"].create(
+        {
+            "lead_id": str,
+            "channel": str,
+            "ts": str,  # Slack timestamps are strings ("1712345678.123456"), never floats
+            "identifier": str,
+            "name": str,
+            "created_by": str,
+            "created_at": float,
+        },
+        pk="lead_id",
+        not_null={"channel", "ts", "created_at"},
+    )
+    db["lead_threads"].create_index(["created_at"], index_name="lead_threads_created_at")
+    db["lead_threads"].create_index(["created_by", "created_at"], index_name="lead_threads_created_by")
+    db["payments"].create(
+        {
+            "action_id": str,
+            "lead_id": str,
+            "amount": str,  # exactly as sent to TeleCRM: a numeric string, no float rounding
+            "currency": str,
+            "status": str,
+            "recorded_by": str,
+            "channel": str,
+            "thread_ts": str,
+            "message_ts": str,
+            "created_at": float,
+            "updated_at": float,
+            "last_checked_at": float,
+        },
+        pk="action_id",
+        not_null={"lead_id", "amount", "currency", "status", "created_at", "updated_at"},
+    )
+    db["payments"].create_index(["status", "last_checked_at"], index_name="payments_open")
+    db["payments"].create_index(["lead_id"], index_name="payments_lead")
+    db["user_links"].create(
+        {"slack_user_id": str, "email": str, "member_email": str, "updated_at": float},
+        pk="slack_user_id",
+        not_null={"updated_at"},
+    )
+    db["user_links"].create_index(["member_email"], index_name="user_links_member")
+
+
+def _outbox_tables(db: Database) -> None:
+    from storage.deliveries import create_deliveries_table
+    from storage.outbox import create_outbox_table
+
+    create_outbox_table(db)
+    create_deliveries_table(db)
+
+
+MIGRATIONS: list[Migration] = [
+    (1, "schema cache, lead threads, payments, user links", _core_tables),
+    (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
+]
+
+
+def latest_version(migrations: Sequence[Migration] | None = None) -> int:
+    steps = MIGRATIONS if migrations is None else migrations
+    return steps[-1][0] if steps else 0
+
+
+def check_order(migrations: Sequence[Migration]) -> None:
+    """Versions must be 1, 2, 3, … so a missing or duplicated entry is caught at start-up."""
+    for expected, (version, description, _) in enumerate(migrations, start=1):
+        if version != expected:
+            raise ValueError(
+                f"Migration {description!r} has version {version}, expected {expected}; "
+                "MIGRATIONS must be numbered 1, 2, 3, … in order"
+            )
