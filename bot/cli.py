@@ -41,7 +41,10 @@ def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = Tr
     try:
         _wait_for_signal()
     finally:
-        log.info("shutting down: finishing in-flight work; queued writes stay in %s", runtime.settings.database_path)
+        log.info(
+            "shutting down: finishing in-flight work; queued writes stay in %s",
+            runtime.settings.database_path,
+        )
         runtime.stop()
     return 0
 
@@ -52,8 +55,10 @@ def cmd_socket(settings: Settings) -> int:
     from bot.runtime import Runtime
 
     if not settings.slack_app_token:
-        print("telecrm-bot socket needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write).",
-              file=sys.stderr)
+        print(
+            "telecrm-bot socket needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write).",
+            file=sys.stderr,
+        )
         return 2
     runtime = Runtime(settings, use_emulator=False)
     runtime.build()
@@ -120,21 +125,34 @@ def _cache(settings: Settings):
         sync_token=settings.telecrm_sync_token,
         timeout=settings.telecrm_timeout_seconds,
     )
-    return store, client, SchemaCache(store, client.fetch_schema, ttl_seconds=settings.cache_ttl_seconds,
-                                      enterprise_id=settings.telecrm_enterprise_id)
+    return (
+        store,
+        client,
+        SchemaCache(
+            store,
+            client.fetch_schema,
+            ttl_seconds=settings.cache_ttl_seconds,
+            enterprise_id=settings.telecrm_enterprise_id,
+        ),
+    )
 
 
 def cmd_cache(settings: Settings, action: str) -> int:
     if action == "refresh" and not settings.has_telecrm_credentials:
-        print("cache refresh needs TELECRM_ENTERPRISE_ID and TELECRM_SYNC_TOKEN (or run the bot, which uses "
-              "the sandbox when they are missing).", file=sys.stderr)
+        print(
+            "cache refresh needs TELECRM_ENTERPRISE_ID and TELECRM_SYNC_TOKEN (or run the bot, which uses "
+            "the sandbox when they are missing).",
+            file=sys.stderr,
+        )
         return 2
     store, client, cache = _cache(settings)
     try:
         if action == "refresh":
             schema = cache.refresh()
-            print(f"refreshed: {len(schema.fields)} fields, {len(schema.custom_actions)} custom actions, "
-                  f"{len(schema.statuses)} statuses, {len(schema.team_members)} team members")
+            print(
+                f"refreshed: {len(schema.fields)} fields, {len(schema.custom_actions)} custom actions, "
+                f"{len(schema.statuses)} statuses, {len(schema.team_members)} team members"
+            )
             return 0
         schema = cache.cached()
         if schema is None:
@@ -142,18 +160,24 @@ def cmd_cache(settings: Settings, action: str) -> int:
             return 1
         status = cache.status()
         print(f"workspace: {schema.enterprise_name or settings.telecrm_enterprise_id}")
-        print(f"fetched {status.age_seconds:.0f}s ago ({'fresh' if status.fresh else 'stale'}); "
-              f"identifier field: {schema.identifier_api_name}")
+        print(
+            f"fetched {status.age_seconds:.0f}s ago ({'fresh' if status.fresh else 'stale'}); "
+            f"identifier field: {schema.identifier_api_name}"
+        )
         print(f"fields ({len(schema.fields)}):")
         for f in schema.fields:
             extra = f" — {len(f.options)} options" if f.options else ""
             mark = " [identifier]" if f.api_name == schema.identifier_api_name else ""
             print(f"  {f.api_name:<28} {f.type.value:<13} {f.label}{mark}{extra}")
-        print(f"statuses: {', '.join(s.label + ('' if s.active else ' (archived)') for s in schema.statuses)}")
+        print(
+            f"statuses: {', '.join(s.label + ('' if s.active else ' (archived)') for s in schema.statuses)}"
+        )
         print(f"lost reasons: {', '.join(r.label for r in schema.lost_reasons)}")
         print(f"custom actions ({len(schema.custom_actions)}):")
         for a in schema.custom_actions:
-            print(f"  {a.code:<14} {a.display_name} — fields: {', '.join(f.api_name for f in a.fields) or 'none'}")
+            print(
+                f"  {a.code:<14} {a.display_name} — fields: {', '.join(f.api_name for f in a.fields) or 'none'}"
+            )
         print(f"team members: {len(schema.team_members)} ({len(schema.active_members)} active)")
         return 0
     finally:
@@ -169,27 +193,48 @@ def cmd_outbox(settings: Settings, as_json: bool) -> int:
     try:
         items = Outbox(store).pending()
         if as_json:
-            print(json.dumps([{"key": i.key, "kind": i.kind, "state": i.state, "attempts": i.attempts,
-                               "next_attempt_at": i.next_attempt_at, "last_error": i.last_error} for i in items]))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "key": i.key,
+                            "kind": i.kind,
+                            "state": i.state,
+                            "attempts": i.attempts,
+                            "next_attempt_at": i.next_attempt_at,
+                            "last_error": i.last_error,
+                        }
+                        for i in items
+                    ]
+                )
+            )
             return 0
         if not items:
             print("no pending writes")
             return 0
         print(f"{len(items)} pending write(s):")
         for i in items:
-            print(f"  {i.kind:<18} {i.state:<8} attempts={i.attempts:<3} key={i.key}  last error: {i.last_error or '—'}")
+            print(
+                f"  {i.kind:<18} {i.state:<8} attempts={i.attempts:<3} key={i.key}  last error: {i.last_error or '—'}"
+            )
         return 0
     finally:
         store.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="telecrm-bot", description="Work your TeleCRM workspace from Slack.")
-    parser.add_argument("--env-file", default=".env", help="dotenv file to read (default .env; the real environment wins)")
+    parser = argparse.ArgumentParser(
+        prog="telecrm-bot", description="Work your TeleCRM workspace from Slack."
+    )
+    parser.add_argument(
+        "--env-file", default=".env", help="dotenv file to read (default .env; the real environment wins)"
+    )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     sub = parser.add_subparsers(dest="command", required=True)
     default_port = int(os.environ.get("PORT", "3000"))
-    p = sub.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP; stand-ins when no credentials)")
+    p = sub.add_parser(
+        "run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP; stand-ins when no credentials)"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=default_port)
     p = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")

@@ -75,7 +75,15 @@ class Settings:
         return f"Settings({', '.join(shown)})"
 
 
-SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "telecrm_sync_token", "telecrm_async_token"})
+SECRET_FIELDS = frozenset(
+    {
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "telecrm_sync_token",
+        "telecrm_async_token",
+    }
+)
 
 # variable name -> (Settings attribute, parser)
 _VARIABLES: dict[str, str] = {
@@ -139,7 +147,9 @@ def _parse(name: str, attr: str, raw: str) -> object:
     return raw
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env") -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env"
+) -> Settings:
     """Build settings from ``.env`` overlaid by the real environment (real environment wins)."""
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():

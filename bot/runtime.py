@@ -83,7 +83,13 @@ class Runtime:
 
     # -- stand-ins -----------------------------------------------------------------------------------
     def _start_sandbox(self) -> None:
-        from telecrm.sandbox import DEMO_ASYNC_TOKEN, DEMO_ENTERPRISE_ID, DEMO_SYNC_TOKEN, Sandbox, serve_in_thread
+        from telecrm.sandbox import (
+            DEMO_ASYNC_TOKEN,
+            DEMO_ENTERPRISE_ID,
+            DEMO_SYNC_TOKEN,
+            Sandbox,
+            serve_in_thread,
+        )
 
         if self.sandbox is None:
             self.sandbox = Sandbox(
@@ -120,7 +126,10 @@ class Runtime:
         running = serve_in_thread(self.emulator)
         self._stoppers.append(running.stop)
         self.settings = self.settings.with_overrides(
-            slack_api_url=self.emulator.api_url, slack_bot_token=token, slack_signing_secret=secret, slack_app_token=""
+            slack_api_url=self.emulator.api_url,
+            slack_bot_token=token,
+            slack_signing_secret=secret,
+            slack_app_token="",
         )
         log.warning(
             "NO SLACK CREDENTIALS: using the local Slack emulator. Open %s in a browser to try the bot.",
@@ -145,8 +154,13 @@ class Runtime:
             timeout=s.telecrm_timeout_seconds,
         )
         self._stoppers.append(telecrm.close)
-        cache = SchemaCache(store, telecrm.fetch_schema, ttl_seconds=s.cache_ttl_seconds, clock=self.clock,
-                            enterprise_id=s.telecrm_enterprise_id)
+        cache = SchemaCache(
+            store,
+            telecrm.fetch_schema,
+            ttl_seconds=s.cache_ttl_seconds,
+            clock=self.clock,
+            enterprise_id=s.telecrm_enterprise_id,
+        )
         worker = Worker(Outbox(store, clock=self.clock), threads=s.worker_threads, clock=self.clock)
         slack = WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
         self.services = Services(

@@ -62,11 +62,24 @@ class RunningHTTP:
             self.thread.join(5)
 
 
-def serve(wsgi: Callable[..., Any], host: str = "127.0.0.1", port: int = 3000, *, threads: int = 32,
-          background: bool = False) -> RunningHTTP:
+def serve(
+    wsgi: Callable[..., Any],
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    *,
+    threads: int = 32,
+    background: bool = False,
+) -> RunningHTTP:
     """Start waitress; in the background (tests, embedded emulator) or blocking (the CLI)."""
-    server = create_server(wsgi, host=host, port=port, threads=threads, ident="telecrm-bot",
-                           channel_timeout=30, connection_limit=500)
+    server = create_server(
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="telecrm-bot",
+        channel_timeout=30,
+        connection_limit=500,
+    )
     bound_host, bound_port = server.effective_host, server.effective_port
     url = f"http://{bound_host}:{bound_port}"
     if not background:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,6 +21,7 @@ from bot.worker import Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.client import TeleCRMClient
 from telecrm.schema import TeamMember, WorkspaceSchema
 
@@ -39,6 +41,18 @@ class Services:
     runtime: Any = None  # the Runtime that owns these services (periodic tasks register there)
     _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def threads(self) -> LeadThreads:
+        return LeadThreads(self.store, clock=self.clock)
+
+    @cached_property
+    def payments(self) -> Payments:
+        return Payments(self.store, clock=self.clock)
+
+    @cached_property
+    def user_links(self) -> UserLinks:
+        return UserLinks(self.store, clock=self.clock)
 
     # -- schema ------------------------------------------------------------------------------------
     def schema(self) -> WorkspaceSchema:
@@ -82,13 +96,20 @@ class Services:
         return self.slack_user(user_id).get("tz") or "Asia/Kolkata"
 
     # -- telling people things ----------------------------------------------------------------------
-    def ephemeral(self, channel: str | None, user: str, text: str, blocks: list | None = None,
-                  thread_ts: str | None = None) -> None:
+    def ephemeral(
+        self,
+        channel: str | None,
+        user: str,
+        text: str,
+        blocks: list | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
         """A message only ``user`` sees; falls back to a DM when the channel is unknown to the bot."""
         try:
             if channel:
-                self.slack.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks,
-                                              thread_ts=thread_ts)
+                self.slack.chat_postEphemeral(
+                    channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
+                )
                 return
         except SlackApiError as exc:
             log.warning("chat.postEphemeral failed (%s); sending a DM instead", exc.response.get("error"))
@@ -99,7 +120,9 @@ class Services:
 
     def tell_user_about_error(self, body: dict[str, Any], error: Exception) -> None:
         """Last resort of the global error handler: the user always hears something."""
-        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+        user = (
+            (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+        )
         ch = body.get("channel")
         channel = body.get("channel_id") or (ch.get("id") if isinstance(ch, dict) else None)
         if not user:

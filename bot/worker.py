@@ -174,7 +174,9 @@ class Worker:
         with self._cond:
             while True:
                 due = self.outbox.next_due_at()
-                idle = self._running == 0 and self._inflight_reads == 0 and (due is None or due > self._clock())
+                idle = (
+                    self._running == 0 and self._inflight_reads == 0 and (due is None or due > self._clock())
+                )
                 if idle:
                     return True
                 remaining = deadline - time.monotonic()
@@ -239,7 +241,14 @@ class Worker:
                 delay = self.backoff.delay(job.attempt, retry_after)
                 when = self._clock() + delay
                 self.outbox.retry_at(item.key, when, reason)
-                log.warning("write %s (%s) failed transiently, retry %d in %.1fs: %s", item.key, item.kind, job.attempt, delay, reason)
+                log.warning(
+                    "write %s (%s) failed transiently, retry %d in %.1fs: %s",
+                    item.key,
+                    item.kind,
+                    job.attempt,
+                    delay,
+                    reason,
+                )
                 if job.attempt == 1 and kind.on_queued is not None:
                     self._notify(kind.on_queued, job, reason, when)
                 self.wake()
@@ -247,7 +256,9 @@ class Worker:
             if not transient:
                 log.info("write %s (%s) refused: %s", item.key, item.kind, reason)
             else:
-                log.error("write %s (%s) abandoned after %d attempts: %s", item.key, item.kind, job.attempt, reason)
+                log.error(
+                    "write %s (%s) abandoned after %d attempts: %s", item.key, item.kind, job.attempt, reason
+                )
             self.outbox.give_up(item.key, reason)
             if kind.on_failed is not None:
                 self._notify(kind.on_failed, job, exc)

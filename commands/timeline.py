@@ -13,4 +13,6 @@ def register(app: App, services: Services) -> None:
     @app.command("/timeline")
     def on_command(ack: Ack, respond: Respond, command: dict[str, Any]) -> None:
         ack()
-        respond(response_type="ephemeral", text="/timeline is being set up in this workspace; try again soon.")
+        respond(
+            response_type="ephemeral", text="/timeline is being set up in this workspace; try again soon."
+        )

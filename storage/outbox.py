@@ -131,7 +131,9 @@ class Outbox:
         )
         return rows[0]["due"] if rows and rows[0]["due"] is not None else None
 
-    def _finish(self, key: str, state: str, *, error: str | None, result: dict[str, Any] | None, at: float) -> None:
+    def _finish(
+        self, key: str, state: str, *, error: str | None, result: dict[str, Any] | None, at: float
+    ) -> None:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, result = ?, next_attempt_at = ?, lease_until = NULL,"

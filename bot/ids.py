@@ -1,0 +1,39 @@
+"""Every callback id, action id and shortcut id the app uses, defined once.
+
+``manifest.yml`` and the listeners both refer to these names; a test checks they match.
+"""
+
+from __future__ import annotations
+
+# slash commands
+CMD_LEAD = "/lead"
+CMD_PAYMENT = "/payment"
+CMD_TIMELINE = "/timeline"
+
+# modals (view callback ids)
+VIEW_LEAD_CREATE = "lead_create"
+VIEW_LEAD_EDIT = "lead_edit"
+VIEW_LEAD_MORE_FIELDS = "lead_more_fields"
+VIEW_PAYMENT = "payment_record"
+VIEW_ACTIVITY = "activity_log"
+VIEW_TIMELINE = "timeline_query"
+
+# buttons on the lead card (value: the lead id)
+ACT_CARD_PAYMENT = "lead_card_payment"
+ACT_CARD_ACTIVITY = "lead_card_activity"
+ACT_CARD_TIMELINE = "lead_card_timeline"
+ACT_CARD_EDIT = "lead_card_edit"
+
+# other buttons and menus
+ACT_UPDATE_EXISTING = "lead_update_existing"  # on a duplicate-lead reply
+ACT_FIND_MORE = "lead_find_more"  # paging of /lead find
+ACT_OPEN_MORE_FIELDS = "lead_more_fields"  # New lead modal: reach fields beyond Slack's block limit
+ACT_PAYMENT_STATUS = "payment_status"  # value: JSON {"action_id", "status"}
+ACT_TIMELINE_OLDER = "timeline_older"
+ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
+ACT_HOME_REFRESH = "home_refresh_schema"
+ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
+
+# shortcuts
+SHORTCUT_LEAD_FROM_MESSAGE = "create_lead_from_message"
+SHORTCUT_PAYMENT_ON_CARD = "record_payment_on_card"
