@@ -1,0 +1,173 @@
+"""The Store: per-thread connections, transactions and migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from storage.db import SchemaTooNewError, Store, StoreError
+from storage.migrations import MIGRATIONS, check_order, latest_version
+
+
+def test_new_database_is_migrated_to_latest(store: Store) -> None:
+    assert store.schema_version == latest_version() == MIGRATIONS[-1][0]
+    assert {"schema_cache", "lead_threads", "payments", "user_links"} <= set(store.db.table_names())
+
+
+def test_connection_settings(store: Store) -> None:
+    conn = store.db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_each_thread_gets_its_own_connection(store: Store) -> None:
+    seen: list[Database] = []
+    thread = threading.Thread(target=lambda: seen.append(store.db))
+    thread.start()
+    thread.join()
+    assert seen[0] is not store.db
+    assert store.db is store.db
+
+
+def test_transaction_commits_and_rolls_back(store: Store) -> None:
+    with store.transaction() as db:
+        db.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U1', 1)")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        db.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U2', 1)")
+        raise RuntimeError("boom")
+    ids = [r["slack_user_id"] for r in store.db.query("SELECT slack_user_id FROM user_links")]
+    assert ids == ["U1"]
+    assert not store.db.conn.in_transaction
+
+
+def test_nested_transaction_is_a_savepoint(store: Store) -> None:
+    with store.transaction() as db:
+        db.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U1', 1)")
+        with pytest.raises(ValueError), store.transaction() as inner:
+            inner.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U2', 1)")
+            raise ValueError
+    ids = [r["slack_user_id"] for r in store.db.query("SELECT slack_user_id FROM user_links")]
+    assert ids == ["U1"]
+
+
+def test_closed_store_refuses_use(db_path: Path) -> None:
+    s = Store(db_path)
+    s.close()
+    with pytest.raises(StoreError, match="closed"):
+        _ = s.db
+
+
+def test_database_written_by_migration_1_only_is_upgraded(db_path: Path) -> None:
+    with Store(db_path, migrations=MIGRATIONS[:1]) as old:
+        assert old.schema_version == 1
+        old.db.execute(
+            "INSERT INTO lead_threads (lead_id, channel, ts, created_at) VALUES ('L1', 'C1', '1.000100', 5)"
+        )
+
+    added: list[int] = []
+
+    def step(db: Database) -> None:
+        added.append(1)
+        db["notes"].create({"id": int, "text": str}, pk="id")
+
+    future = [*MIGRATIONS, (len(MIGRATIONS) + 1, "notes for the test", step)]
+    with Store(db_path, migrations=future) as upgraded:
+        assert upgraded.schema_version == len(future)
+        assert "notes" in upgraded.db.table_names()
+        rows = list(upgraded.db.query("SELECT ts FROM lead_threads"))
+        assert rows == [{"ts": "1.000100"}]
+
+    with Store(db_path, migrations=future) as again:  # nothing left to do
+        assert again.schema_version == len(future)
+    assert added == [1]
+
+
+def test_current_code_opens_a_migration_1_database(db_path: Path) -> None:
+    Store(db_path, migrations=MIGRATIONS[:1]).close()
+    with Store(db_path) as s:
+        assert s.schema_version == latest_version()
+
+
+def test_newer_database_is_refused_clearly(db_path: Path) -> None:
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 5}")
+    conn.close()
+    with pytest.raises(SchemaTooNewError, match="newer release"):
+        Store(db_path)
+
+
+def test_failed_migration_changes_nothing(db_path: Path) -> None:
+    Store(db_path, migrations=MIGRATIONS[:1]).close()
+
+    def broken(db: Database) -> None:
+        db["half"].create({"id": int}, pk="id")
+        raise RuntimeError("bad step")
+
+    steps = [*MIGRATIONS[:1], (2, "broken", broken)]
+    with pytest.raises(StoreError, match="broken"):
+        Store(db_path, migrations=steps)
+    with Store(db_path, migrations=MIGRATIONS[:1]) as s:
+        assert s.schema_version == 1
+        assert "half" not in s.db.table_names()
+
+
+def test_migration_numbering_is_checked() -> None:
+    check_order(MIGRATIONS)
+    with pytest.raises(ValueError, match="expected 2"):
+        check_order([MIGRATIONS[0], (3, "gap", lambda db: None)])
+
+
+def test_twenty_threads_write_and_read_without_lock_errors(store: Store) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def work(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(25):
+                with store.transaction() as db:
+                    count = next(db.query("SELECT count(*) AS n FROM user_links"))["n"]
+                    db.execute(
+                        "INSERT INTO user_links (slack_user_id, email, updated_at) VALUES (?, ?, ?)",
+                        [f"U{n}-{i}", f"seen {count}", float(i)],
+                    )
+                list(store.db.query("SELECT * FROM user_links WHERE slack_user_id = ?", [f"U{n}-{i}"]))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert next(store.db.query("SELECT count(*) AS n FROM user_links"))["n"] == 500
+
+
+def test_concurrent_opens_migrate_once(db_path: Path) -> None:
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def open_store() -> None:
+        try:
+            start.wait()
+            stores.append(Store(db_path))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {s.schema_version for s in stores} == {latest_version()}
+    for s in stores:
+        s.close()
