@@ -15,9 +15,7 @@ DEFAULT_TZ = "Asia/Kolkata"
 
 _SYMBOLS = {"INR": "₹", "USD": "$"}
 _NO_MINOR_UNIT = {"XOF"}
-_TELECRM_DATETIME = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
-)
+_TELECRM_DATETIME = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
 
 
 def zone(tz: str | None) -> ZoneInfo:
