@@ -1,0 +1,168 @@
+"""Fault injection and rate limiting, so tests can exercise retries, lost answers and 429s."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class FaultRule:
+    """One queued fault: `kind` is "fail" (answer without writing), "fail_after_write" or "reset"."""
+
+    kind: str
+    remaining: int
+    status: int = 503
+    retry_after: int | None = None
+    path_contains: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "remaining": self.remaining,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "path_contains": self.path_contains,
+        }
+
+
+class Faults:
+    """Thread-safe fault switches. Rules are consumed first-in first-out, one per matching request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._rules: list[FaultRule] = []
+        self._latency = 0.0
+        self._async_delay = 0.0
+        self._rate_limit: int | None = None
+        self._async_rate_limit = 18_000
+        self._windows: dict[tuple[str, str], deque[float]] = {}
+
+    # -- settable switches --------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        """Seconds added before every API answer."""
+        with self._lock:
+            return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        with self._lock:
+            self._latency = max(0.0, float(seconds))
+
+    @property
+    def async_delay(self) -> float:
+        """Seconds the Async worker waits before applying each queued request."""
+        with self._lock:
+            return self._async_delay
+
+    @async_delay.setter
+    def async_delay(self, seconds: float) -> None:
+        with self._lock:
+            self._async_delay = max(0.0, float(seconds))
+
+    @property
+    def rate_limit_per_hour(self) -> int | None:
+        """Sync requests per hour per token; None (the default) means unlimited."""
+        with self._lock:
+            return self._rate_limit
+
+    @rate_limit_per_hour.setter
+    def rate_limit_per_hour(self, value: int | None) -> None:
+        with self._lock:
+            self._rate_limit = None if value is None else int(value)
+
+    @property
+    def async_rate_limit_per_hour(self) -> int:
+        """Async requests per hour per token (documented: 18,000)."""
+        with self._lock:
+            return self._async_rate_limit
+
+    @async_rate_limit_per_hour.setter
+    def async_rate_limit_per_hour(self, value: int) -> None:
+        with self._lock:
+            self._async_rate_limit = int(value)
+
+    # -- queued faults ------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 503,
+        *,
+        retry_after: int | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        """The next `n` matching requests answer `status` without applying anything."""
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._add(FaultRule("fail", n, status, retry_after, path_contains))
+
+    def fail_after_write_next(self, n: int = 1, status: int = 503, path_contains: str | None = None) -> None:
+        """The next `n` matching requests are applied, then answered with `status` (a lost answer)."""
+        self._add(FaultRule("fail_after_write", n, status, None, path_contains))
+
+    def reset_next(self, n: int = 1, path_contains: str | None = None) -> None:
+        """The next `n` matching requests get their connection closed without any HTTP answer."""
+        self._add(FaultRule("reset", n, 0, None, path_contains))
+
+    def _add(self, rule: FaultRule) -> None:
+        if rule.remaining < 1:
+            raise ValueError("n must be at least 1")
+        with self._lock:
+            self._rules.append(rule)
+
+    def take(self, path: str) -> FaultRule | None:
+        """Consume one use of the first rule matching `path` (returns a snapshot of it)."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.path_contains is None or rule.path_contains in path:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+                    return FaultRule(rule.kind, 1, rule.status, rule.retry_after, rule.path_contains)
+        return None
+
+    def clear(self) -> None:
+        """Drop queued faults, latency, delays, rate limits and rate-limit windows."""
+        with self._lock:
+            self._rules.clear()
+            self._latency = 0.0
+            self._async_delay = 0.0
+            self._rate_limit = None
+            self._async_rate_limit = 18_000
+            self._windows.clear()
+
+    # -- rate limiting ------------------------------------------------------------------------
+
+    def check_rate(self, kind: str, token: str) -> int | None:
+        """Count one request for (`kind`, `token`) in a sliding hour; over the limit → Retry-After seconds."""
+        with self._lock:
+            limit = self._rate_limit if kind == "sync" else self._async_rate_limit
+            if limit is None:
+                return None
+            now = self._clock()
+            window = self._windows.setdefault((kind, token), deque())
+            while window and window[0] <= now - 3600:
+                window.popleft()
+            if len(window) >= limit:
+                return max(1, math.ceil(window[0] + 3600 - now)) if window else 3600
+            window.append(now)
+            return None
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "latency": self._latency,
+                "async_delay": self._async_delay,
+                "rate_limit_per_hour": self._rate_limit,
+                "async_rate_limit_per_hour": self._async_rate_limit,
+                "queued": [r.describe() for r in self._rules],
+            }

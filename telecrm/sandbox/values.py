@@ -1,0 +1,348 @@
+"""Per-type value checks shared by the Sync and Async routes and by workspace seeding.
+
+One checker per TeleCRM field type (API.md §5). A checker returns the value as the sandbox stores
+it, raises `InvalidValue` (with the remark text the API reports) when the value does not fit the
+type, or `DroppedValue` when TeleCRM accepts the value but does not store it (archived statuses
+and lost reasons, API.md §8 "Enterprise metadata" pitfall 3).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+FIELD_TYPES: tuple[str, ...] = (
+    "TEXT",
+    "NUMBER",
+    "EMAIL",
+    "PHONE",
+    "DATE",
+    "DROPDOWN",
+    "TAGS",
+    "MONEY",
+    "WEBSITE",
+    "MEDIALINK",
+    "ACTIVE_USERS",
+    "RATING",
+    "STATUS",
+    "LOST_REASON",
+)
+IDENTIFIER_TYPES: tuple[str, ...] = ("PHONE", "EMAIL", "TEXT")
+OPTION_TYPES: tuple[str, ...] = ("DROPDOWN", "TAGS")
+
+#: Date strings carry no zone; the sandbox reads them as India Standard Time (the docs' running example).
+WORKSPACE_TZ = timezone(timedelta(hours=5, minutes=30), "IST")
+DATE_FORMAT = "DD/MM/YYYY HH:mm:ss"
+
+#: Integers below this are almost certainly epoch *seconds*; the sandbox refuses them so that a
+#: client sending seconds finds out here rather than seeing dates in January 1970.
+MIN_EPOCH_MS = 100_000_000_000
+
+PHONE_REMARK = (
+    "Phone number is invalid: expected country code + number, digits only with an optional leading +, "
+    "e.g. 919999999999"
+)
+DATE_REMARK = (
+    "Date is invalid: expected epoch milliseconds (e.g. 1672561800000) or DD/MM/YYYY with optional "
+    "HH:mm:ss (e.g. 01/06/2026 10:30:00)"
+)
+EMAIL_REMARK = "Email is invalid"
+RATING_REMARK = "Rating must be between 1 and 5"
+
+_DATE_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})(?: (\d{2}):(\d{2}):(\d{2}))?$")
+_PHONE_RE = re.compile(r"^\+?\d+$")
+_MONEY_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+class InvalidValue(ValueError):
+    """The value does not fit its field type; `remark` is the human text the API reports."""
+
+    def __init__(self, remark: str) -> None:
+        super().__init__(remark)
+        self.remark = remark
+
+
+class DroppedValue(Exception):
+    """The value is accepted by the request but not stored (archived status / lost reason)."""
+
+
+@dataclass(frozen=True)
+class ValueContext:
+    """Workspace lookups a checker needs; kept as callables so checkers stay pure."""
+
+    default_country_code: str
+    member_email: Callable[[str], str | None]
+    status_state: Callable[[str], str | None]
+    lost_reason_state: Callable[[str], str | None]
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+# -- phone -------------------------------------------------------------------------------------
+
+
+def check_phone(value: Any, default_country_code: str) -> str:
+    """Strict write-side check: `+` optional, digits only; 10 digits get the default country code."""
+    if not isinstance(value, str):
+        raise InvalidValue(PHONE_REMARK)
+    text = value.strip()
+    if not _PHONE_RE.match(text):
+        raise InvalidValue(PHONE_REMARK)
+    has_plus = text.startswith("+")
+    digits = text.lstrip("+")
+    if not has_plus and len(digits) == 10:
+        digits = default_country_code + digits
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidValue(PHONE_REMARK) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidValue(PHONE_REMARK)
+    return digits
+
+
+def phone_match_key(value: Any, default_country_code: str) -> str | None:
+    """Lenient read-side normalisation for matching (API.md §5.4): digits only, 10 digits ⇒ + code."""
+    if is_int(value):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return None
+    if not text.startswith("+") and len(digits) == 10:
+        digits = default_country_code + digits
+    return digits
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+
+def parse_date(value: Any, *, end_of_day: bool = False, remark: str = DATE_REMARK) -> int:
+    """Epoch ms, an all-digit string of epoch ms, or `DD/MM/YYYY[ HH:mm:ss]` (IST) → epoch ms.
+
+    With `end_of_day`, a date without a time means the last millisecond of that day (used for the
+    inclusive `to` bound of range filters).
+    """
+    if is_int(value):
+        if value < MIN_EPOCH_MS:
+            raise InvalidValue(remark)
+        return int(value)
+    if not isinstance(value, str):
+        raise InvalidValue(remark)
+    text = value.strip()
+    if text.isdigit():
+        return parse_date(int(text), remark=remark)
+    match = _DATE_RE.match(text)
+    if not match:
+        raise InvalidValue(remark)
+    day, month, year, hh, mm, ss = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), tzinfo=WORKSPACE_TZ)
+        if hh is not None:
+            moment = moment.replace(hour=int(hh), minute=int(mm), second=int(ss))
+    except ValueError as exc:
+        raise InvalidValue(remark) from exc
+    ms = int(moment.timestamp() * 1000)
+    if hh is None and end_of_day:
+        ms += 86_400_000 - 1
+    return ms
+
+
+def format_date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, WORKSPACE_TZ).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def parse_relative_or_date(value: Any, now: int) -> int:
+    """Seed timestamps may also be relative to start-up, e.g. `-3d`, `-2h30m`, `+2d`."""
+    relative = parse_relative(value, now)
+    return relative if relative is not None else parse_date(value)
+
+
+def parse_relative(value: Any, now: int) -> int | None:
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"([+-])(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?", value.strip())
+    if not match or not any(match.groups()[1:]):
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups()[1:])
+    offset = ((days * 24 + hours) * 60 + minutes) * 60_000
+    return now - offset if match.group(1) == "-" else now + offset
+
+
+# -- emails and URLs ---------------------------------------------------------------------------
+
+
+def is_valid_email(value: Any) -> bool:
+    if not isinstance(value, str) or not value or value != value.strip():
+        return False
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def check_url(value: Any, remark: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(remark)
+    text = value.strip()
+    if not text or any(ch.isspace() for ch in text):
+        raise InvalidValue(remark)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise InvalidValue(remark) from exc
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or ("." not in host and host != "localhost"):
+        raise InvalidValue(remark)
+    return text
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    if is_number(value):
+        return Decimal(str(value))
+    if isinstance(value, str) and _MONEY_RE.match(value.strip()):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None
+
+
+# -- the per-type checker ----------------------------------------------------------------------
+
+
+def check_value(
+    ftype: str,
+    value: Any,
+    ctx: ValueContext,
+    *,
+    options: Sequence[str] | None = None,
+    fixed_options: bool = False,
+    max_length: int | None = None,
+) -> Any:
+    """Return the stored form of `value` for a field of type `ftype`, or raise.
+
+    `options` are the known labels of a DROPDOWN/TAGS field; unknown labels are allowed (TeleCRM
+    auto-creates the option) unless `fixed_options` (custom-action schemas have fixed lists).
+    """
+    if value is None:
+        raise InvalidValue(f"Value must not be null (expected {_EXPECTED[ftype]})")
+    if ftype == "TEXT":
+        if not isinstance(value, str):
+            raise InvalidValue("Text must be a string")
+        if max_length is not None and len(value) > max_length:
+            raise InvalidValue(f"Text is longer than the {max_length} characters this field allows")
+        return value
+    if ftype == "NUMBER":
+        if not is_number(value):
+            raise InvalidValue("Number must be a JSON number, e.g. 156 or 12.5 (not a string)")
+        return value
+    if ftype == "EMAIL":
+        if not isinstance(value, str) or not is_valid_email(value.strip()):
+            raise InvalidValue(EMAIL_REMARK)
+        return value.strip()
+    if ftype == "PHONE":
+        return check_phone(value, ctx.default_country_code)
+    if ftype == "DATE":
+        return parse_date(value)
+    if ftype == "DROPDOWN":
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValue("Dropdown value must be a non-empty string (an option label)")
+        if fixed_options and options is not None and value not in options:
+            raise InvalidValue(f"Value must be one of: {', '.join(options)}")
+        return value
+    if ftype == "TAGS":
+        if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+            raise InvalidValue('Tags must be a JSON array of strings, e.g. ["VIP", "Returning"]')
+        if fixed_options and options is not None:
+            unknown = [t for t in value if t not in options]
+            if unknown:
+                raise InvalidValue(f"Tags must be among: {', '.join(options)}")
+        return list(dict.fromkeys(value))
+    if ftype == "MONEY":
+        if not isinstance(value, str) or not _MONEY_RE.match(value.strip()):
+            raise InvalidValue('Money must be a numeric string, e.g. "1000"')
+        return value.strip()
+    if ftype == "WEBSITE":
+        return check_url(value, "Website must be an http(s) URL, e.g. https://example.com")
+    if ftype == "MEDIALINK":
+        return check_url(
+            value,
+            "Media link must be a publicly accessible http(s) URL, e.g. https://cdn.example.com/file.pdf",
+        )
+    if ftype == "ACTIVE_USERS":
+        email = ctx.member_email(value) if isinstance(value, str) else None
+        if email is None:
+            raise InvalidValue(
+                "Must be the email of a team member of this workspace (deleted members excluded)"
+            )
+        return email
+    if ftype == "RATING":
+        if not is_int(value):
+            raise InvalidValue('Rating must be an integer between 1 and 5, e.g. 3 (not "3")')
+        if not 1 <= value <= 5:
+            raise InvalidValue(RATING_REMARK)
+        return value
+    if ftype == "STATUS":
+        state = ctx.status_state(value) if isinstance(value, str) else None
+        if state == "archived":
+            raise DroppedValue()
+        if state != "active":
+            raise InvalidValue(
+                f"Status {value!r} is not an active status label of the lead stage pipeline (labels are case-sensitive)"
+            )
+        return value
+    if ftype == "LOST_REASON":
+        state = ctx.lost_reason_state(value) if isinstance(value, str) else None
+        if state == "archived":
+            raise DroppedValue()
+        if state != "active":
+            raise InvalidValue(
+                f"Lost reason {value!r} is not an active lost reason of the lead stage pipeline"
+            )
+        return value
+    raise InvalidValue(f"Unsupported field type {ftype}")
+
+
+_EXPECTED: dict[str, str] = {
+    "TEXT": "a string",
+    "NUMBER": "a number",
+    "EMAIL": "an email address",
+    "PHONE": "country code + number, e.g. 919999999999",
+    "DATE": "epoch milliseconds or DD/MM/YYYY HH:mm:ss",
+    "DROPDOWN": "an option label",
+    "TAGS": "an array of strings",
+    "MONEY": 'a numeric string, e.g. "1000"',
+    "WEBSITE": "an http(s) URL",
+    "MEDIALINK": "an http(s) URL",
+    "ACTIVE_USERS": "a team member's email",
+    "RATING": "an integer between 1 and 5",
+    "STATUS": "an active status label",
+    "LOST_REASON": "an active lost reason label",
+}
