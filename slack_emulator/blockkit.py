@@ -839,6 +839,31 @@ def validate_view(view: Any, *, pointer: str = "/view") -> tuple[list[str], list
     return checker.errors, checker.warnings
 
 
+def validate_options_answer(answer: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """(options offered, problems) for a bot's answer to a block_suggestion options request."""
+    checker = _Checker("options")
+    if not isinstance(answer, dict) or ("options" not in answer and "option_groups" not in answer):
+        checker.fail("an options answer must be a JSON object with options or option_groups", "/")
+        return [], checker.errors
+    offered: list[dict[str, Any]] = []
+    if "options" in answer:
+        offered = [
+            o
+            for o in checker.options(answer["options"], "/options", max_items=100, min_items=0)
+            if isinstance(o, dict)
+        ]
+    else:
+        groups = checker.array(answer["option_groups"], "/option_groups", min_items=0, max_items=100)
+        for i, group in enumerate(groups):
+            gptr = f"/option_groups/{i}"
+            if checker.is_object(group, gptr):
+                checker.keys(group, gptr, {"label", "options"}, ["label", "options"])
+                checker.text(group.get("label"), f"{gptr}/label", 75, plain_only=True)
+                opts = checker.options(group.get("options"), f"{gptr}/options", max_items=100)
+                offered.extend(o for o in opts if isinstance(o, dict))
+    return copy.deepcopy(offered), checker.errors
+
+
 def iter_elements(blocks: list[dict[str, Any]]) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
     """(block, element) for every interactive element of a surface, in display order."""
     for block in blocks:

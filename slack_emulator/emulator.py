@@ -24,7 +24,7 @@ import httpx
 from werkzeug.wrappers import Request, Response
 
 from . import directory
-from .blockkit import _Checker, all_options, iter_elements, validate_view
+from .blockkit import all_options, iter_elements, validate_options_answer, validate_view
 from .signing import sign_request
 from .state import ResponseUrl, ViewRecord, Workspace
 from .webapi import MAX_VIEW_STACK, ApiError, WebApi
@@ -98,6 +98,15 @@ class SlackEmulator:
         """A fresh trigger id for `user`, as an interaction would carry (for driving views.* directly)."""
         self._user_ref(user)
         return self.ws.new_trigger(user)
+
+    @property
+    def trigger_ttl(self) -> float:
+        """Seconds a trigger_id stays usable (Slack: 3)."""
+        return self.api.trigger_ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float) -> None:
+        self.api.trigger_ttl = seconds
 
     # --- addresses -----------------------------------------------------------------------------
 
@@ -364,12 +373,12 @@ class SlackEmulator:
         try:
             args = dict(answer)
             self.api.decode_json_args(args)
-            warnings = self.api._check_content(args)
+            warnings = self.api.check_content(args)
         except ApiError as exc:
             delivery.problems.append(f"the command answer was refused: {exc.error} {exc.messages}")
             return
         with self.ws.cond:
-            message = self.api._bot_message(args, self.ws.next_ts())
+            message = self.api.bot_message(args, self.ws.next_ts())
             if args.get("response_type") == "in_channel":
                 self.ws.add_message(channel, message)
             else:
@@ -970,27 +979,9 @@ class SlackEmulator:
     def _check_options_answer(delivery: Delivery) -> list[dict[str, Any]] | None:
         if delivery.status != 200 or delivery.timed_out:
             return None
-        answer = delivery.json
-        if not isinstance(answer, dict) or ("options" not in answer and "option_groups" not in answer):
-            delivery.problems.append("an options answer must be a JSON object with options or option_groups")
-            return None
-        checker = _Checker("options")
-        if "options" in answer:
-            checker.options(answer["options"], "/options", max_items=100, min_items=0)
-            options = answer["options"] if isinstance(answer["options"], list) else []
-        else:
-            groups = checker.array(answer["option_groups"], "/option_groups", min_items=0, max_items=100)
-            options = []
-            for i, group in enumerate(groups):
-                if checker.is_object(group, f"/option_groups/{i}"):
-                    checker.keys(group, f"/option_groups/{i}", {"label", "options"}, ["label", "options"])
-                    checker.text(group.get("label"), f"/option_groups/{i}/label", 75, plain_only=True)
-                    checker.options(group.get("options"), f"/option_groups/{i}/options", max_items=100)
-                    options.extend(o for o in group.get("options") or [] if isinstance(o, dict))
-        if checker.errors:
-            delivery.problems.extend(checker.errors)
-            return None
-        return copy.deepcopy(options)
+        options, problems = validate_options_answer(delivery.json)
+        delivery.problems.extend(problems)
+        return None if problems else options
 
     # --- shortcuts and events ------------------------------------------------------------------
 

@@ -145,6 +145,27 @@ class Workspace:
     def new_view_hash(self) -> str:
         return f"{int(self.clock())}.{secrets.token_hex(4)}"
 
+    def direct_message_channel(self, user: str) -> dict[str, Any]:
+        """The app's DM with a user, opened on first use (posting to a user id lands there, as in Slack)."""
+        with self.cond:
+            cid = "D" + user[1:]
+            if cid not in self.channels:
+                self.channels[cid] = {
+                    "id": cid,
+                    "name": user,
+                    "created": int(self.clock()),
+                    "is_im": True,
+                    "is_channel": False,
+                    "is_group": False,
+                    "is_private": True,
+                    "is_member": True,
+                    "user": user,
+                    "is_user_deleted": False,
+                }
+                self.messages[cid] = []
+                self.changed()
+            return self.channels[cid]
+
     # --- messages ------------------------------------------------------------------------------
 
     def find_message(self, channel: str, ts: str) -> dict[str, Any] | None:

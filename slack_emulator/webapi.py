@@ -106,6 +106,8 @@ class WebApi:
         if not cid:
             raise ApiError("channel_not_found")
         channel = self.ws.channels.get(str(cid))
+        if channel is None and str(cid) in self.ws.users:
+            channel = self.ws.direct_message_channel(str(cid))
         if channel is None:
             # Slack accepts a channel name too (`#sales-leads` or `sales-leads`).
             name = str(cid).lstrip("#")
@@ -120,7 +122,7 @@ class WebApi:
             raise ApiError("user_not_found")
         return user
 
-    def _check_content(self, args: dict[str, Any], *, required: bool = True) -> list[str]:
+    def check_content(self, args: dict[str, Any], *, required: bool = True) -> list[str]:
         """Validate text/blocks of a message; returns warnings (Slack's, for a missing fallback text)."""
         text = args.get("text")
         blocks = args.get("blocks")
@@ -138,7 +140,7 @@ class WebApi:
             return ["missing_text_or_fallback_or_attachments"]
         return []
 
-    def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
+    def bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "user": directory.BOT_USER_ID,
             "type": "message",
@@ -217,12 +219,12 @@ class WebApi:
         channel = self._channel(args)
         if not channel.get("is_member", True):
             raise ApiError("not_in_channel")
-        warnings = self._check_content(args)
+        warnings = self.check_content(args)
         with self.ws.cond:
             thread_ts = args.get("thread_ts") or None
             if thread_ts and self.ws.find_message(channel["id"], str(thread_ts)) is None:
                 raise ApiError("thread_not_found")
-            message = self._bot_message(args, self.ws.next_ts())
+            message = self.bot_message(args, self.ws.next_ts())
             if thread_ts:
                 message["thread_ts"] = str(thread_ts)
             self.ws.add_message(channel["id"], message, broadcast=_bool(args.get("reply_broadcast")))
@@ -245,7 +247,7 @@ class WebApi:
                 raise ApiError("message_not_found")
             if message.get("bot_id") != directory.BOT_ID:
                 raise ApiError("cant_update_message")
-            warnings = self._check_content(args, required=False)
+            warnings = self.check_content(args, required=False)
             if args.get("text") is not None:
                 message["text"] = args["text"]
             if args.get("blocks") is not None:
@@ -272,10 +274,10 @@ class WebApi:
         members = channel.get("members")
         if members is not None and user["id"] not in members:
             raise ApiError("user_not_in_channel")
-        warnings = self._check_content(args)
+        warnings = self.check_content(args)
         with self.ws.cond:
             ts = self.ws.next_ts()
-            msg = self._bot_message(args, ts)
+            msg = self.bot_message(args, ts)
             msg.update({"channel": channel["id"], "recipient": user["id"]})
             if args.get("thread_ts"):
                 msg["thread_ts"] = str(args["thread_ts"])
@@ -518,18 +520,18 @@ class WebApi:
             if _bool(body.get("delete_original")):
                 self._delete_original(info)
                 return {}
-            self._check_content(body)
+            self.check_content(body)
             if _bool(body.get("replace_original")) and info.message_ts:
                 self._replace_original(info, body)
                 return {}
             thread_ts = body.get("thread_ts") or info.thread_ts
             if body.get("response_type") == "in_channel":
-                message = self._bot_message(body, self.ws.next_ts())
+                message = self.bot_message(body, self.ws.next_ts())
                 if thread_ts:
                     message["thread_ts"] = str(thread_ts)
                 self.ws.add_message(info.channel, message)
             else:
-                msg = self._bot_message(body, self.ws.next_ts())
+                msg = self.bot_message(body, self.ws.next_ts())
                 msg.update({"channel": info.channel, "recipient": info.user})
                 if thread_ts:
                     msg["thread_ts"] = str(thread_ts)

@@ -68,6 +68,25 @@ LEAD_MODAL: dict[str, Any] = {
     ],
 }
 
+DONE_MODAL: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "done",
+    "title": {"type": "plain_text", "text": "Lead saved"},
+    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Saved."}}],
+}
+
+# Names typed into the modal that make the test app answer with a given response_action.
+RESPONSE_ACTIONS: dict[str, dict[str, Any]] = {
+    "update": {"response_action": "update", "view": DONE_MODAL},
+    "push": {"response_action": "push", "view": DONE_MODAL},
+    "clear": {"response_action": "clear"},
+    "wrong block": {"response_action": "errors", "errors": {"no_such_block": "oops"}},
+    "bad view": {
+        "response_action": "update",
+        "view": {**DONE_MODAL, "title": {"type": "plain_text", "text": "x" * 30}},
+    },
+}
+
 CITIES = ["Mumbai", "Pune", "Delhi", "Chennai", "Kolkata"]
 
 
@@ -120,6 +139,9 @@ def build_app(*, signing_secret: str, token: str, api_url: str) -> App:
         if name.lower() == "bad":
             ack(response_action="errors", errors={"name": "That is not a name"})
             return
+        if name in RESPONSE_ACTIONS:
+            ack(**RESPONSE_ACTIONS[name])
+            return
         ack()
         city = (values["city"]["city_picker"]["selected_option"] or {}).get("value", "")
         text = f"New lead {name} ({status}) {city}".strip()
@@ -149,6 +171,12 @@ def build_app(*, signing_secret: str, token: str, api_url: str) -> App:
                 if typed in c.lower()
             ]
         )
+
+    @app.action("stage")
+    def stage(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        chosen = body["actions"][0]["selected_option"]["value"]
+        client.chat_update(channel=body["channel"]["id"], ts=body["message"]["ts"], text=f"Stage: {chosen}")
 
     @app.shortcut("lead_from_message")
     def from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:

@@ -340,3 +340,14 @@ def test_every_element_type_the_bot_uses_in_a_modal_is_accepted() -> None:
     ]
     view = modal([input_block(el, block_id=f"b{i}") for i, el in enumerate(elements)])
     assert validate_view(view) == ([], [])
+
+
+def test_options_answer_limits() -> None:
+    from slack_emulator.blockkit import validate_options_answer
+
+    offered, problems = validate_options_answer({"options": options(100)})
+    assert len(offered) == 100 and problems == []
+    assert validate_options_answer({"options": options(101)})[1]
+    assert validate_options_answer({"options": [option("x" * 76, "v")]})[1]
+    assert validate_options_answer({"option_groups": [{"label": plain("G"), "options": options(2)}]})[1] == []
+    assert validate_options_answer({"text": "not options"})[1]

@@ -6,6 +6,7 @@ import json
 import urllib.parse
 
 import pytest
+from slack_sdk import WebClient
 
 from slack_emulator import ClientValidationError, SlackEmulator, sign_request
 
@@ -196,7 +197,9 @@ def test_slow_ack_is_marked_timed_out(emulator: SlackEmulator) -> None:
     assert delivery.timed_out and delivery.elapsed > 0.2 and delivery.status == 200
 
 
-def test_expired_trigger_is_refused(emulator: SlackEmulator, clock: FakeClock) -> None:
+def test_expired_trigger_is_refused(
+    emulator: SlackEmulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bot that opens its modal too late gets expired_trigger_id, like on Slack."""
     emulator.ack_timeout = 10
     original = emulator.ws.new_trigger
@@ -206,7 +209,7 @@ def test_expired_trigger_is_refused(emulator: SlackEmulator, clock: FakeClock) -
         clock.advance(3.5)
         return tid
 
-    emulator.ws.new_trigger = stale_trigger  # type: ignore[method-assign]
+    monkeypatch.setattr(emulator.ws, "new_trigger", stale_trigger)
     emulator.slash_command("/lead", user=USER)
     call = emulator.wait_for(lambda e: e.calls_to("views.open"))[0]
     assert call["error"] == "expired_trigger_id"
@@ -220,3 +223,88 @@ def test_form_payload_is_url_encoded_json(emulator: SlackEmulator) -> None:
         urllib.parse.unquote_plus(urllib.parse.urlencode({"payload": json.dumps(delivery.payload)})[8:])
     )
     assert roundtrip == delivery.payload
+
+
+def open_lead_modal(emulator: SlackEmulator) -> dict[str, object]:
+    emulator.slash_command("/lead", user=USER)
+    return emulator.wait_for(lambda e: e.open_views(USER))[0]
+
+
+def test_view_submission_payload_fields(emulator: SlackEmulator) -> None:
+    view = open_lead_modal(emulator)
+    delivery = emulator.submit_view(
+        user=USER, view_id=str(view["id"]), values={"name": "bad", "status": "Won"}
+    )
+    assert set(delivery.payload) >= {
+        "type",
+        "team",
+        "user",
+        "api_app_id",
+        "token",
+        "trigger_id",
+        "view",
+        "response_urls",
+    }
+    sent = delivery.payload["view"]
+    assert set(sent) >= {
+        "id", "team_id", "type", "blocks", "private_metadata", "callback_id", "state", "hash", "title", "close",
+        "submit", "previous_view_id", "root_view_id", "app_id", "external_id", "notify_on_close", "bot_id",
+    }  # fmt: skip
+    assert "errors" not in sent and sent["private_metadata"] == "C0SALES"
+
+
+@pytest.mark.parametrize(
+    ("name", "callback_ids"),
+    [("update", ["done"]), ("push", ["new_lead", "done"]), ("clear", [])],
+)
+def test_response_actions_change_the_stack_like_slack(
+    emulator: SlackEmulator, name: str, callback_ids: list[str]
+) -> None:
+    view = open_lead_modal(emulator)
+    delivery = emulator.submit_view(user=USER, values={"name": name, "status": "Fresh"})
+    assert not delivery.problems
+    stack = emulator.open_views(USER)
+    assert [v["callback_id"] for v in stack] == callback_ids
+    if name == "update":
+        assert stack[0]["id"] == view["id"] and stack[0]["hash"] != view["hash"]
+
+
+@pytest.mark.parametrize("name", ["wrong block", "bad view"])
+def test_invalid_response_actions_are_reported_and_the_modal_stays(
+    emulator: SlackEmulator, name: str
+) -> None:
+    view = open_lead_modal(emulator)
+    delivery = emulator.submit_view(user=USER, values={"name": name, "status": "Fresh"})
+    assert delivery.problems
+    assert [v["id"] for v in emulator.open_views(USER)] == [view["id"]]
+
+
+def test_select_in_a_message_dispatches_and_input_in_a_modal_does_not(
+    client: WebClient, emulator: SlackEmulator
+) -> None:
+    menu = {"type": "static_select", "action_id": "stage", "options": [
+        {"text": {"type": "plain_text", "text": "Won"}, "value": "won"},
+        {"text": {"type": "plain_text", "text": "Lost"}, "value": "lost"},
+    ]}  # fmt: skip
+    ts = client.chat_postMessage(
+        channel="C0SALES", text="Stage?", blocks=[{"type": "actions", "elements": [menu]}]
+    )["ts"]
+
+    delivery = emulator.select_option(
+        user=USER, action_id="stage", value="won", channel="C0SALES", message_ts=ts
+    )
+
+    assert delivery is not None
+    assert delivery.payload["actions"][0]["selected_option"]["value"] == "won"
+    emulator.wait_for(lambda e: e.messages("C0SALES")[0]["text"] == "Stage: won")
+    view = open_lead_modal(emulator)
+    assert (
+        emulator.select_option(
+            user=USER, action_id="value", block_id="status", value="Won", view_id=str(view["id"])
+        )
+        is None
+    )
+    assert (
+        emulator.open_views(USER)[0]["state"]["values"]["status"]["value"]["selected_option"]["value"]
+        == "Won"
+    )

@@ -262,3 +262,10 @@ def test_get_requests_with_token_param(emulator: SlackEmulator) -> None:
     ).json()
     assert answer["ok"] and answer["user"]["id"] == USER
     assert "token" not in emulator.calls_to("users.info")[0]["args"]
+
+
+def test_posting_to_a_user_id_lands_in_the_app_dm(client: WebClient, emulator: SlackEmulator) -> None:
+    answer = client.chat_postMessage(channel=USER, text="Your lead was created")
+    assert answer["channel"] == "D0PRIYA"
+    assert [m["text"] for m in emulator.messages("D0PRIYA")] == ["Your lead was created"]
+    assert client.conversations_info(channel="D0PRIYA")["channel"]["is_im"]
