@@ -21,6 +21,7 @@ import contextlib
 import difflib
 import hashlib
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -295,11 +296,14 @@ def _ungroup(text: str) -> str | None:
 def _convert_number(field: FieldDef, raw: object, ctx: _Ctx) -> int | float:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, float | Decimal):
-        value = float(raw)
-        if value != value or value in (float("inf"), float("-inf")):
+    if isinstance(raw, Decimal):
+        if not raw.is_finite() or raw.adjusted() > 300:
+            raise _fail(field, f"{_shown(raw)} is not a usable number — use e.g. 1500 or 12.5")
+        return int(raw) if raw == raw.to_integral_value() else float(raw)
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
             raise _fail(field, f"{_shown(raw)} is not a number — use e.g. 1500 or 12.5")
-        return int(value) if isinstance(raw, Decimal) and value.is_integer() else value
+        return raw
     text = _scalar_text(field, raw)
     cleaned = _ungroup(text)
     if cleaned is None:
@@ -376,24 +380,28 @@ _STARS = re.compile(r"^\s*[★⭐]+[☆\s]*$")
 
 def _convert_rating(field: FieldDef, raw: object, ctx: _Ctx) -> int:
     expected = "a whole number from 1 to 5"
+    number: Decimal
     if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
-        number: float | Decimal | int = raw
+        if (
+            isinstance(raw, float)
+            and not math.isfinite(raw)
+            or isinstance(raw, Decimal)
+            and not raw.is_finite()
+        ):
+            raise _fail(field, f"{_shown(raw)} is not a rating — use {expected}")
+        number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
         text = _scalar_text(field, raw)
         if _STARS.match(text):
-            number = text.count("★") + text.count("⭐")
+            number = Decimal(text.count("★") + text.count("⭐"))
         else:
             match = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)\s*(?:/\s*5|stars?|★)?", text, re.IGNORECASE)
             if not match:
                 raise _fail(field, f"{_shown(text)} is not a rating — use {expected}")
             number = Decimal(match.group(1))
-    try:
-        is_whole = number == int(number)
-    except (ValueError, OverflowError, InvalidOperation):
-        raise _fail(field, f"{_shown(raw)} is not a rating — use {expected}") from None
-    if not is_whole:
+    if number != number.to_integral_value():
         raise _fail(field, f"{_shown(raw)} is not a whole number — use {expected}")
-    if not 1 <= int(number) <= 5:
+    if not 1 <= number <= 5:
         raise _fail(field, f"{_shown(raw)} is out of range — rating must be between 1 and 5")
     return int(number)
 
@@ -700,9 +708,11 @@ def _element_money(field: FieldDef, ctx: _ElementCtx) -> dict[str, Any]:
     element = _base("number_input", ctx, "e.g. 5000")
     element["is_decimal_allowed"] = True
     element["min_value"] = "0.01"
-    text = _numeric_initial(ctx.initial)
-    if text is not None and Decimal(text) >= Decimal("0.01"):
-        element["initial_value"] = text
+    if not _is_empty(ctx.initial):
+        with contextlib.suppress(FieldError):
+            amount = normalize_amount(ctx.initial)
+            if Decimal(amount) >= Decimal("0.01"):
+                element["initial_value"] = amount
     return element
 
 

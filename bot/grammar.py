@@ -73,7 +73,7 @@ _LINK = re.compile(r"<((?:mailto|tel|https?):[^<>|]*)(?:\|([^<>]*))?>", re.IGNOR
 
 def _link_text(match: re.Match[str]) -> str:
     target, label = match.group(1), match.group(2)
-    if label:
+    if label and not _SPACE.search(label):
         return label
     lowered = target.lower()
     for prefix in ("mailto:", "tel:"):
@@ -464,6 +464,16 @@ def _parse_range(text: str) -> tuple[str | None, str | None, list[str]]:
     return date_from, date_to, []
 
 
+_DAY_TEXT = r"(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2})"
+
+
+def _join_range(text: str) -> str:
+    """``01/04/2026 .. 30/04/2026`` → ``01/04/2026..30/04/2026`` so a range is one word."""
+    text = re.sub(_DAY_TEXT + r"\s*\.\.\s*(?=\d)", r"\1..", text)
+    text = re.sub(_DAY_TEXT + r"\s+\.\.(?=\s|$)", r"\1..", text)
+    return re.sub(r"(^|\s)\.\.\s+(?=\d)", r"\1..", text)
+
+
 def _type_key(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip()).upper()
 
@@ -489,7 +499,7 @@ def parse_timeline(
 def _parse_timeline(
     text: str, known_types: tuple[str, ...], custom_actions: tuple[CustomActionDef, ...]
 ) -> TimelineCommand:
-    plain = re.sub(r"\s*(?:\.\.|…)\s*", "..", slack_unescape(text))
+    plain = _join_range(slack_unescape(text).replace("…", ".."))
     words, errors = split_words(plain)
     if errors:
         return TimelineCommand("help", errors=errors)
