@@ -36,7 +36,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def emulator(clock: FakeClock) -> Iterator[SlackEmulator]:
     emu = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, clock=clock)
-    server = serve_in_thread(emu)
+    server = serve_in_thread(emu, threads=8)
     yield emu
     server.stop()
     emu.close()
