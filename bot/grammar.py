@@ -163,7 +163,10 @@ def tokenize_kv(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     Commas stay inside values (splitting tags is the converter's job).  Slack's escapes and smart quotes
     are understood, so text can be passed straight from the slash-command payload.
     """
-    text = slack_unescape(text)
+    return _tokenize_plain(slack_unescape(text))
+
+
+def _tokenize_plain(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     pairs: list[tuple[str, str]] = []
     errors: list[str] = []
     for word in _words(text):
@@ -255,7 +258,7 @@ def _parse_lead(text: str) -> LeadCommand:
                 f"{truncate(plain, 40)}; to create, use key=value pairs"
             ],
         )
-    pairs, errors = tokenize_kv(plain)
+    pairs, errors = _tokenize_plain(plain)
     if not pairs:
         return LeadCommand("help", errors=errors or ["no key=value pairs found"])
     return LeadCommand("create", pairs=pairs, errors=errors)
@@ -277,7 +280,7 @@ def _parse_update(rest: str) -> LeadCommand:
     if target_word.unclosed:
         return LeadCommand("help", errors=[f"unclosed quote in “{truncate(rest, 30)}”"])
     target = target_word.text.strip()
-    pairs, errors = tokenize_kv(rest[target_word.raw_end :])
+    pairs, errors = _tokenize_plain(rest[target_word.raw_end :])
     if not pairs and not errors:
         errors = [f"say what to change on {truncate(target, 30)}: key=value …"]
     return LeadCommand("update", pairs=pairs, target=target, errors=errors)

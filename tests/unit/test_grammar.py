@@ -107,6 +107,11 @@ def test_lead_create_spec_example() -> None:
     assert parse_lead("create phone=9199").pairs == [("phone", "9199")]
 
 
+def test_lead_text_is_unescaped_once() -> None:
+    assert parse_lead("company=A&amp;amp;B").pairs == [("company", "A&amp;B")]
+    assert parse_lead("update 919 note=&amp;lt;").pairs == [("note", "&lt;")]
+
+
 def test_lead_create_with_bad_words_reports_them() -> None:
     cmd = parse_lead("phone=919999999999 Jane")
     assert cmd.action == "create" and cmd.errors == ["expected key=value, got “Jane”"]

@@ -73,6 +73,27 @@ def test_tokenize_kv_round_trips_typical_keys(pairs: list[tuple[str, str]]) -> N
     assert tokenize_kv(text) == (pairs, [])
 
 
+@FAST
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True), values),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_lead_create_and_update_keep_the_pairs(pairs: list[tuple[str, str]]) -> None:
+    text = slack_escape(format_kv(pairs))
+    create = parse_lead(text)
+    assert (create.action, create.pairs, create.errors) == ("create", pairs, [])
+    update = parse_lead("update 603d2b2f9b1e8a001c8e4f5c " + text)
+    assert (update.action, update.target, update.pairs, update.errors) == (
+        "update",
+        "603d2b2f9b1e8a001c8e4f5c",
+        pairs,
+        [],
+    )
+
+
 # --- grammars never raise --------------------------------------------------------------------------------
 
 
