@@ -378,7 +378,7 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
             if status and status != found:
                 problems.append(f"two statuses given ({status} and {found}) — give one")
             status = found
-        elif amount_text is None:
+        elif amount_text is None and (re.search(r"\d", word) or not any(re.search(r"\d", w) for w in rest)):
             amount_text, code = split_currency(word)
             if code:
                 set_currency(code)

@@ -219,6 +219,7 @@ def test_payment_default_currency() -> None:
         ("919999999999 abc", "not an amount"),
         ("919999999999 5,00", "ambiguous"),
         ("919999999999 5000 EUR", "not a supported currency"),
+        ("919999999999 EUR 5000", "not a supported currency"),
         ("919999999999 5000 INR USD", "two currencies"),
         ("919999999999 $50 INR", "two currencies"),
         ("919999999999 5000 PENDING COMPLETED", "two statuses"),
