@@ -357,14 +357,14 @@ class TeleCRMClient:
                 f"Could not reach TeleCRM: {self._scrub(str(exc)) or type(exc).__name__}."
             ) from exc
         self._log(method, path, response.status_code, started)
-        return self._read(response)
+        return self._read(response, use_async=use_async)
 
     def _log(self, method: str, path: str, outcome: object, started: float) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.monotonic() - started) * 1000
             logger.debug("TeleCRM %s %s -> %s in %.0f ms", method, mask(path), outcome, elapsed)
 
-    def _read(self, response: httpx.Response) -> Any:
+    def _read(self, response: httpx.Response, *, use_async: bool = False) -> Any:
         status = response.status_code
         try:
             body = response.json() if response.content else None
@@ -392,8 +392,10 @@ class TeleCRMClient:
                 retry_after=retry_after,
             )
         if status == 401:
+            variable = "TELECRM_ASYNC_TOKEN" if use_async else "TELECRM_SYNC_TOKEN"
             message = (
-                f"The TeleCRM token was rejected ({code or 'NOT_AUTHORIZED'}): {message or 'not authorized'}"
+                f"The TeleCRM token was rejected ({message or 'not authorized'}); "
+                f"check {variable} and TELECRM_ENTERPRISE_ID."
             )
             raise TeleCRMAuthError(message, status=status, code=code, details=details)
         cls = error_class_for(status)
