@@ -82,9 +82,20 @@ def _outbox_tables(db: Database) -> None:
     create_deliveries_table(db)
 
 
+def _lead_form_tables(db: Database) -> None:
+    db["lead_drafts"].create(
+        {"key": str, "kind": str, "user_id": str, "data": str, "created_at": float},
+        pk="key",
+        not_null={"kind", "data", "created_at"},
+    )
+    db["lead_drafts"].create_index(["created_at"], index_name="lead_drafts_created_at")
+    db["field_usage"].create({"api_name": str, "uses": int, "updated_at": float}, pk="api_name")
+
+
 MIGRATIONS: list[Migration] = [
     (1, "schema cache, lead threads, payments, user links", _core_tables),
     (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
+    (3, "lead form drafts (more fields, edits, duplicates) and field usage", _lead_form_tables),
 ]
 
 

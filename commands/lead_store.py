@@ -1,0 +1,88 @@
+"""What /lead keeps between two Slack gestures, in SQLite (tables of migration 3).
+
+* **drafts**: values that must outlive one request — the "More fields" page of the New lead modal
+  (keyed by the root view id), the baseline of an Edit modal (keyed by its view id), and the values
+  offered by a duplicate-lead reply (keyed by the token in its button). Slack's ``private_metadata``
+  and button values only carry these keys.
+* **field usage**: how often each field was filled in on created leads, so the modal shows the
+  most-used fields first when a workspace has more fields than one Slack view can hold.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from storage.db import Store
+
+DRAFT_RETENTION_SECONDS = 14 * 24 * 3600
+
+MORE_FIELDS = "more_fields"
+EDIT = "edit"
+DUPLICATE = "duplicate"
+
+
+def new_token() -> str:
+    """A short unguessable key for a draft that a button refers to."""
+    return secrets.token_urlsafe(12)
+
+
+class LeadDrafts:
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def put(self, key: str, kind: str, data: dict[str, Any], *, user: str | None = None) -> None:
+        """Store (or replace) a draft; old drafts are pruned on the way."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                [key, kind, user, json.dumps(data, default=str), now],
+            )
+            db.execute("DELETE FROM lead_drafts WHERE created_at < ?", [now - DRAFT_RETENTION_SECONDS])
+
+    def get(self, key: str, kind: str) -> dict[str, Any] | None:
+        rows = list(
+            self._store.db.query("SELECT data FROM lead_drafts WHERE key = ? AND kind = ?", [key, kind])
+        )
+        if not rows:
+            return None
+        try:
+            data = json.loads(rows[0]["data"])
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def owner(self, key: str) -> str | None:
+        rows = list(self._store.db.query("SELECT user_id FROM lead_drafts WHERE key = ?", [key]))
+        return rows[0]["user_id"] if rows else None
+
+    def delete(self, key: str) -> None:
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM lead_drafts WHERE key = ?", [key])
+
+
+class FieldUsage:
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def record(self, api_names: Iterable[str]) -> None:
+        names = sorted(set(api_names))
+        if not names:
+            return
+        now = self._clock()
+        with self._store.transaction() as db:
+            for name in names:
+                db.execute(
+                    "INSERT INTO field_usage (api_name, uses, updated_at) VALUES (?, 1, ?)"
+                    " ON CONFLICT(api_name) DO UPDATE SET uses = uses + 1, updated_at = excluded.updated_at",
+                    [name, now],
+                )
+
+    def counts(self) -> dict[str, int]:
+        return {r["api_name"]: int(r["uses"]) for r in self._store.db.query("SELECT * FROM field_usage")}
