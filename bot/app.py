@@ -49,7 +49,6 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     settings = services.settings
     app = App(
         name="telecrm-bot",
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or None,
         client=client or services.slack,
         request_verification_enabled=not settings.socket_mode,

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def register_all(app: App, services: Services) -> None:
-    from commands import lead, payment, timeline
+    from commands import activity, home, lead, payment, timeline
 
-    for module in (lead, payment, timeline):
+    for module in (lead, payment, timeline, activity, home):
         module.register(app, services)

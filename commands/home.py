@@ -1,0 +1,163 @@
+"""App Home: the user's recent leads, the schema cache's health, pending writes, and an admin refresh."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot import ids
+from bot.cards import thread_permalink
+from bot.format import format_when, mrkdwn_escape, truncate
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def is_admin(services: Services, user_id: str) -> bool:
+    """Workspace admins and owners, plus anyone listed in ``ADMIN_USERS``."""
+    if user_id in services.settings.admin_users:
+        return True
+    user = services.slack_user(user_id)
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def render_home(
+    services: Services, user_id: str, *, admin: bool, tz: str | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    """The Home tab view (kept well under Slack's 100-block limit)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "TeleCRM in Slack"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Type `/lead` to capture a lead, `/payment` to record a payment and `/timeline` to read a "
+                "lead's history. Everything about a lead lands in its thread.",
+            },
+        },
+    ]
+    if notice:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
+    blocks += [
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Your recent leads"}},
+    ]
+    recent = services.threads.recent(10, created_by=user_id)
+    if not recent:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "_No leads yet — try `/lead`._"}}
+        )
+    for thread in recent:
+        link = services.settings.lead_url(thread.lead_id)
+        permalink = thread_permalink(services, thread)
+        parts = [f"*{mrkdwn_escape(thread.name or thread.lead_id)}*"]
+        if thread.identifier:
+            parts.append(mrkdwn_escape(thread.identifier))
+        parts.append(f"<{link}|TeleCRM>")
+        if permalink:
+            parts.append(f"<{permalink}|thread>")
+        parts.append(format_when(thread.created_at * 1000, tz))
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(" · ".join(parts), 3000)}}
+        )
+
+    status = services.cache.status()
+    pending = services.worker.outbox.pending()
+    lines = [
+        f"*Workspace schema:* {status.field_count} fields, {status.custom_action_count} custom actions, "
+        f"{status.team_member_count} team members — refreshed {_age(status.age_seconds)}"
+        + (
+            " (fresh)"
+            if status.fresh
+            else " (stale, refreshing in the background)"
+            if status.fetched_at
+            else ""
+        ),
+        f"*Writes waiting for TeleCRM:* {len(pending)}",
+    ]
+    if status.last_error:
+        lines.append(f":warning: Last refresh failed: {mrkdwn_escape(truncate(status.last_error, 300))}")
+    blocks += [
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Status"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+    ]
+    for item in pending[:5]:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": truncate(
+                            f"`{item.kind}` · attempt {item.attempts} · {mrkdwn_escape(item.last_error or 'waiting')}",
+                            300,
+                        ),
+                    }
+                ],
+            }
+        )
+    if admin:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "home_admin",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Refresh schema now"},
+                        "action_id": ids.ACT_HOME_REFRESH,
+                        "value": "refresh",
+                    }
+                ],
+            }
+        )
+    return {"type": "home", "blocks": blocks}
+
+
+def publish_home(services: Services, user_id: str, *, notice: str | None = None) -> None:
+    admin = is_admin(services, user_id)
+    view = render_home(services, user_id, admin=admin, tz=services.user_tz(user_id), notice=notice)
+    services.slack.views_publish(user_id=user_id, view=view)
+
+
+def register(app: App, services: Services) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        services.worker.background(publish_home, services, user)
+
+    @app.action(ids.ACT_HOME_REFRESH)
+    def on_refresh(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+
+        def refresh() -> None:
+            if not is_admin(services, user):
+                publish_home(
+                    services, user, notice=":no_entry: Only workspace admins can refresh the schema."
+                )
+                return
+            try:
+                schema = services.cache.refresh()
+                notice = f":white_check_mark: Schema refreshed: {len(schema.fields)} fields."
+            except Exception as exc:
+                log.warning("schema refresh from App Home failed: %s", exc)
+                notice = f":warning: TeleCRM could not be reached ({exc.__class__.__name__}); the cached copy is kept."
+            publish_home(services, user, notice=notice)
+
+        services.worker.background(refresh)
