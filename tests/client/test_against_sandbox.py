@@ -296,9 +296,9 @@ def test_connection_reset(client: TeleCRMClient, sandbox: Any) -> None:
 
 
 def test_timeout(server: tuple[Any, str], sandbox: Any) -> None:
-    sandbox.faults.latency = 2.0
+    sandbox.faults.latency = 1.0
     with (
-        make_client(server[1], timeout=0.3) as impatient,
+        make_client(server[1], timeout=0.2) as impatient,
         pytest.raises(TeleCRMUnavailable, match="in time") as caught,
     ):
         impatient.get_metadata()
