@@ -6,6 +6,7 @@ all of them); ``GET /healthz`` answers 200 with a JSON status for load balancers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -58,6 +59,10 @@ class RunningHTTP:
 
     def stop(self) -> None:
         self.server.close()
+        # open keep-alive connections would keep waitress's loop (and this join) alive until they time out
+        for channel in list(getattr(self.server, "_map", {}).values()):
+            with contextlib.suppress(Exception):
+                channel.close()
         if self.thread is not None:
             self.thread.join(5)
 
