@@ -70,6 +70,8 @@ _ADMIN_ROUTES = [
     Rule("/_sandbox/drain-async", methods=["POST"], endpoint="drain_async"),
     Rule("/_sandbox/reset", methods=["POST"], endpoint="reset"),
 ]
+_URL_MAP = Map(_ROUTES, merge_slashes=False, strict_slashes=False)
+_ADMIN_MAP = Map(_ADMIN_ROUTES, merge_slashes=False, strict_slashes=False)
 
 
 class LoggedRequest(NamedTuple):
@@ -116,8 +118,8 @@ class Sandbox:
         self.faults = Faults()
         self.request_log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
-        self._url_map = Map(_ROUTES, merge_slashes=False, strict_slashes=False)
-        self._admin_map = Map(_ADMIN_ROUTES, merge_slashes=False, strict_slashes=False)
+        self._url_map = _URL_MAP
+        self._admin_map = _ADMIN_MAP
         self._async_cv = threading.Condition()
         self._async_queue: deque[Any] = deque()
         self._async_busy = False

@@ -56,7 +56,7 @@ def _make_server(app: Callable[..., Any], host: str, port: int, threads: int) ->
         threads=threads,
         ident="telecrm-sandbox",
         connection_limit=max(100, threads * 4),
-        asyncore_loop_timeout=0.2,
+        asyncore_loop_timeout=0.05,
         channel_timeout=60,
     )
     server.channel_class = _AbortableChannel
