@@ -151,11 +151,17 @@ class Outbox:
         self._finish(key, FAILED, error=error, result=result, at=self._clock())
 
     def release_running(self) -> int:
-        """At start-up, rows a previous process left ``running`` become due again at once."""
+        """At start-up every unfinished row becomes due at once: rows a previous process left
+        ``running`` (it died mid-write) and rows waiting for a retry (the restart was the wait)."""
+        now = self._clock()
         with self._store.transaction() as db:
             cursor = db.execute(
                 "UPDATE outbox SET state = ?, lease_until = NULL, next_attempt_at = ? WHERE state = ?",
-                [PENDING, self._clock(), RUNNING],
+                [PENDING, now, RUNNING],
+            )
+            db.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE state = ? AND next_attempt_at > ?",
+                [now, PENDING, now],
             )
             return cursor.rowcount
 
