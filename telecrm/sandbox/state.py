@@ -226,6 +226,13 @@ class State:
 
     # -- field checking -------------------------------------------------------------------------
 
+    def _check_identifier(self, value: Any) -> Any:
+        """The identifier's type check, plus: it must not be blank (it is what leads are matched on)."""
+        checked = self._check_field(self.fields[self.identifier], value)
+        if isinstance(checked, str) and not checked.strip():
+            raise InvalidValue("The lead identifier must not be empty")
+        return checked
+
     def _check_field(self, fdef: FieldDef, value: Any) -> Any:
         return check_value(
             fdef.type, value, self.ctx, options=fdef.option_labels(), max_length=fdef.max_length
@@ -303,7 +310,7 @@ class State:
         if ident not in fields:
             raise ApiError(400, "INVALID_LEAD", f"Lead identifier field '{ident}' not found in request body.")
         try:
-            ident_value = self._check_field(self.fields[ident], fields[ident])
+            ident_value = self._check_identifier(fields[ident])
         except (InvalidValue, DroppedValue) as exc:
             reason = exc.remark if isinstance(exc, InvalidValue) else "value not accepted"
             raise ApiError(
@@ -782,7 +789,7 @@ class State:
         if ident not in fields:
             return f"dropped: identifier {ident!r} missing"
         try:
-            ident_value = self._check_field(self.fields[ident], fields[ident])
+            ident_value = self._check_identifier(fields[ident])
         except (InvalidValue, DroppedValue):
             return f"dropped: identifier {ident!r} invalid"
         lead_id = self._by_identifier.get(self._identifier_key(ident_value) or "")
@@ -1079,6 +1086,10 @@ class State:
             raise WorkspaceError(f"{where}.fields: the identifier field {self.identifier!r} is required")
         clean: dict[str, Any] = {}
         now = self.clock()
+        try:
+            self._check_identifier(fields[self.identifier])
+        except (InvalidValue, DroppedValue) as exc:
+            raise WorkspaceError(f"{where}.fields.{self.identifier}: invalid lead identifier") from exc
         for api, value in fields.items():
             fdef = self.fields.get(api)
             if fdef is None:

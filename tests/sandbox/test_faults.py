@@ -209,3 +209,20 @@ def test_concurrent_duplicate_creates_yield_one_lead(h: Harness) -> None:
         statuses = list(pool.map(create, range(16)))
     assert sorted(statuses) == [201] + [409] * 15
     assert h.sandbox.write_count() == 1
+
+
+def test_wsgi_app_works_in_process() -> None:
+    from werkzeug.test import Client
+
+    from telecrm.sandbox import DEMO_ENTERPRISE_ID, Sandbox
+
+    sandbox = Sandbox()
+    client = Client(sandbox.wsgi_app)
+    headers = {"Authorization": f"Bearer {sandbox.sync_token}"}
+    assert (
+        client.get(f"/autoupdate/v2/enterprise/{DEMO_ENTERPRISE_ID}/metadata", headers=headers).status_code
+        == 200
+    )
+    sandbox.faults.reset_next()
+    with pytest.raises(ConnectionAbortedError):
+        client.get(f"/autoupdate/v2/enterprise/{DEMO_ENTERPRISE_ID}/metadata", headers=headers)

@@ -91,6 +91,9 @@ def test_text_identifier_matching_is_case_insensitive(make_harness: Any) -> None
     response = th.api.post("/lead", json={"fields": {"customer_code": "cust-04821"}})
     assert response.status_code == 409
     assert th.api.post("/lead", json={"fields": {"customer_code": " CUST-04821"}}).status_code == 201
+    blank = th.api.post("/lead", json={"fields": {"customer_code": "  "}})
+    assert blank.status_code == 400
+    assert error_of(blank)["code"] == "INVALID_LEAD"
 
 
 # -- per-type validation on create ---------------------------------------------------------------
