@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.config import SECRET_FIELDS, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from telecrm.errors import TeleCRMError
 
 log = logging.getLogger("telecrm-bot")
 
@@ -62,7 +63,7 @@ def cmd_socket(settings: Settings) -> int:
         return 2
     runtime = Runtime(settings, use_emulator=False)
     runtime.build()
-    runtime._start_background()
+    runtime.start_background()
     handler = SocketModeHandler(runtime.app, settings.slack_app_token)
     handler.connect()
     log.info("connected to Slack in Socket Mode")
@@ -74,8 +75,13 @@ def cmd_socket(settings: Settings) -> int:
     return 0
 
 
+def mode_for(settings: Settings) -> str:
+    """PRODUCT.md §3: Socket Mode when ``SLACK_APP_TOKEN`` is set (with a bot token), else HTTP."""
+    return "socket" if settings.socket_mode and settings.slack_bot_token else "http"
+
+
 def cmd_run(settings: Settings, host: str, port: int) -> int:
-    if settings.socket_mode and settings.slack_bot_token:
+    if mode_for(settings) == "socket":
         return cmd_socket(settings)
     return cmd_serve(settings, host, port)
 
@@ -148,7 +154,11 @@ def cmd_cache(settings: Settings, action: str) -> int:
     store, client, cache = _cache(settings)
     try:
         if action == "refresh":
-            schema = cache.refresh()
+            try:
+                schema = cache.refresh()
+            except TeleCRMError as exc:
+                print(f"could not refresh the schema: {exc}", file=sys.stderr)
+                return 1
             print(
                 f"refreshed: {len(schema.fields)} fields, {len(schema.custom_actions)} custom actions, "
                 f"{len(schema.statuses)} statuses, {len(schema.team_members)} team members"

@@ -199,10 +199,10 @@ class Runtime:
         self._stoppers.append(self.http.stop)
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url
-        self._start_background()
+        self.start_background()
         return self.http
 
-    def _start_background(self) -> None:
+    def start_background(self) -> None:
         assert self.services is not None
         self.services.worker.start()
         self._stoppers.append(self.services.worker.stop)
