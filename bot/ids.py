@@ -31,6 +31,7 @@ ACT_OPEN_MORE_FIELDS = "lead_more_fields"  # New lead modal: reach fields beyond
 ACT_PAYMENT_STATUS = "payment_status"  # value: JSON {"action_id", "status"}
 ACT_TIMELINE_OLDER = "timeline_older"
 ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
+ACT_LEAD_ACTIVITY_PICK = "lead_activity_pick"  # New lead modal: choosing the activity to log with it
 ACT_HOME_REFRESH = "home_refresh_schema"
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
 

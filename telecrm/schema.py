@@ -212,6 +212,8 @@ def _options(raw: object) -> tuple[str, ...]:
 def parse_field(raw: Mapping[str, Any], *, api_name: str | None = None) -> FieldDef:
     name = str(api_name or raw.get("apiName") or raw.get("api_name") or raw.get("name") or "")
     label = raw.get("label") or raw.get("displayName") or raw.get("display_name") or ""
+    if not label and name and raw.get("name") and raw.get("name") != name:
+        label = raw["name"]  # beside an apiName, "name" is the field's display name
     return FieldDef(
         api_name=name,
         type=FieldType.parse(raw.get("type")),

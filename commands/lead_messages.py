@@ -1,0 +1,399 @@
+"""What /lead says, as pure functions returning ``(fallback text, blocks)`` within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import ids
+from bot.fields import Problem, describe_type
+from bot.format import mrkdwn_escape, truncate
+from commands.lead_forms import display_text
+from telecrm.client import Remark, WriteResult
+from telecrm.schema import CustomActionDef, WorkspaceSchema
+
+MAX_MESSAGE_BLOCKS = 50
+SECTION_TEXT = 3000
+FIND_PAGE = 10
+
+Message = tuple[str, list[dict[str, Any]]]
+
+
+def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)},
+    }
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def _chunks(lines: Iterable[str], limit: int = SECTION_TEXT - 100) -> list[str]:
+    """Lines packed into texts of at most ``limit`` characters (one over-long line is truncated)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = truncate(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def quoted(value: object, n: int = 80) -> str:
+    return "“" + mrkdwn_escape(truncate(" ".join(str(value).split()), n)) + "”"
+
+
+# --- help -------------------------------------------------------------------------------------------
+
+
+def help_message(schema: WorkspaceSchema | None, errors: Sequence[str] = ()) -> Message:
+    """Usage, with this workspace's real fields and what each expects."""
+    blocks: list[dict[str, Any]] = []
+    if errors:
+        problems = "\n".join(f"• {mrkdwn_escape(e)}" for e in errors[:10])
+        blocks.append(_section(f":warning: I couldn't read that:\n{problems}"))
+    ident = schema.identifier if schema is not None else None
+    ident_name = ident.api_name if ident else "phone"
+    usage = (
+        "*`/lead`* — open the New lead form\n"
+        f'*`/lead name="Jane Doe" {ident_name}=… key=value …`* — create a lead directly '
+        "(double quotes for spaces, commas for several tags)\n"
+        "*`/lead find <phone, email, name or lead id>`* — search TeleCRM\n"
+        f"*`/lead update <lead id or {ident_name}> key=value …`* — change fields of a lead\n"
+        "*`/lead help`* — this message"
+    )
+    blocks.append(_section(usage))
+    if schema is None:
+        blocks.append(_context("The workspace's fields are not loaded yet; try again in a minute."))
+        return "How to use /lead", blocks
+    lines = []
+    for f in schema.fields:
+        marks = []
+        if f.api_name == schema.identifier.api_name:
+            marks.append("identifier, required, cannot change later")
+        elif f.required:
+            marks.append("required")
+        tag = f" _({', '.join(marks)})_" if marks else ""
+        lines.append(
+            f"`{f.api_name}` — {mrkdwn_escape(f.label)}: {mrkdwn_escape(describe_type(f, schema))}{tag}"
+        )
+    room = MAX_MESSAGE_BLOCKS - len(blocks) - 2
+    chunks = _chunks(lines)
+    blocks.append(
+        _section(f"*Fields of {mrkdwn_escape(schema.enterprise_name or 'this workspace')}* ({len(lines)})")
+    )
+    blocks.extend(_section(c) for c in chunks[:room])
+    if len(chunks) > room:
+        blocks.append(_context("…and more fields; `/lead` opens the form with all of them."))
+    return "How to use /lead", blocks
+
+
+# --- validation problems ----------------------------------------------------------------------------
+
+
+def problems_message(problems: Sequence[Problem | str], *, action: str = "create the lead") -> Message:
+    """One message naming every bad field and what it expects; says nothing was sent."""
+    lines = []
+    for p in problems[:40]:
+        if isinstance(p, Problem):
+            lines.append(f"• {mrkdwn_escape(p.message)}")
+        else:
+            lines.append(f"• {mrkdwn_escape(str(p))}")
+    if len(problems) > 40:
+        lines.append(f"• …and {len(problems) - 40} more")
+    head = f":warning: I couldn't {action} — nothing was sent to TeleCRM. Please fix:"
+    text = head + "\n" + "\n".join(lines)
+    blocks = [_section(c) for c in _chunks([head, *lines])][: MAX_MESSAGE_BLOCKS - 1]
+    blocks.append(_context("`/lead help` lists the fields and what each expects."))
+    return truncate(text, 3000), blocks
+
+
+def identifier_refusal(schema: WorkspaceSchema) -> str:
+    label = schema.identifier.label
+    return (
+        f"{label} is the lead's identifier and cannot be changed (TeleCRM refuses it). "
+        "Leave it out, or correct it by hand in the TeleCRM dashboard."
+    )
+
+
+# --- remarks ------------------------------------------------------------------------------------------
+
+
+def _label_for(schema: WorkspaceSchema, api: str) -> str:
+    f = schema.field(api)
+    return f.label if f else api
+
+
+def _action_for(actions: Sequence[Mapping[str, Any]], index: int) -> Mapping[str, Any] | None:
+    return actions[index] if 0 <= index < len(actions) else None
+
+
+def _action_name(schema: WorkspaceSchema, action: Mapping[str, Any] | None) -> str:
+    if action is None:
+        return "the activity"
+    found = schema.custom_action(str(action.get("type", "")))
+    return found.display_name if found else str(action.get("type", "activity"))
+
+
+def remark_lines(
+    schema: WorkspaceSchema,
+    result: WriteResult,
+    sent_fields: Mapping[str, object],
+    sent_actions: Sequence[Mapping[str, Any]] = (),
+) -> list[str]:
+    """Each ignored value in words: which field, what was sent, TeleCRM's reason."""
+    lines: list[str] = []
+    explained_actions: set[int] = set()
+    for remark in result.remarks:
+        lines.append(_remark_line(schema, remark, sent_fields, sent_actions, explained_actions))
+    for index in result.ignored_actions:
+        if index not in explained_actions:
+            name = _action_name(schema, _action_for(sent_actions, index))
+            lines.append(f"• The activity *{mrkdwn_escape(name)}* was not saved (TeleCRM gave no reason).")
+    return lines
+
+
+def _remark_line(
+    schema: WorkspaceSchema,
+    remark: Remark,
+    sent_fields: Mapping[str, object],
+    sent_actions: Sequence[Mapping[str, Any]],
+    explained_actions: set[int],
+) -> str:
+    path = remark.field or ""
+    reason = mrkdwn_escape(remark.remark or "no reason given")
+    if path.startswith("fields."):
+        api = path[len("fields.") :]
+        sent = sent_fields.get(api)
+        shown = f" (sent {quoted(display_text(schema.field(api), sent))})" if sent is not None else ""
+        return f"• *{mrkdwn_escape(_label_for(schema, api))}*{shown} was not saved: {reason}"
+    if path.startswith("actions["):
+        head, _, rest = path.partition("]")
+        try:
+            index = int(head[len("actions[") :])
+        except ValueError:
+            index = -1
+        explained_actions.add(index)
+        action = _action_for(sent_actions, index)
+        name = mrkdwn_escape(_action_name(schema, action))
+        if rest.startswith(".fields."):
+            key = rest[len(".fields.") :]
+            definition = schema.custom_action(str(action.get("type", ""))) if action else None
+            label = key
+            if definition is not None:
+                label = next((f.label for f in definition.fields if f.api_name == key), key)
+            fields = action.get("fields") if isinstance(action, Mapping) else None
+            sent = fields.get(key) if isinstance(fields, Mapping) else None
+            shown = f" (sent {quoted(sent)})" if sent is not None else ""
+            return f"• Activity *{name}*, *{mrkdwn_escape(label)}*{shown}: {reason}"
+        return f"• The activity *{name}* was not saved: {reason}"
+    return f"• {mrkdwn_escape(path or 'Something')} was not saved: {reason}"
+
+
+def remarks_message(lines: Sequence[str]) -> Message:
+    head = ":information_source: TeleCRM created the lead but did not keep everything:"
+    text = head + "\n" + "\n".join(lines)
+    blocks = [_section(c) for c in _chunks([head, *lines])][:MAX_MESSAGE_BLOCKS]
+    return truncate(text, 3000), blocks
+
+
+# --- duplicates -----------------------------------------------------------------------------------------
+
+
+def duplicate_message(
+    schema: WorkspaceSchema,
+    *,
+    identifier_value: object,
+    lead_id: str | None,
+    lead_name: str | None,
+    link: str | None,
+    permalink: str | None,
+    token: str | None,
+    changes: Sequence[str],
+    dropped_activity: bool = False,
+) -> Message:
+    """The 409 answer: which lead exists, where to see it, and a button to update it instead."""
+    label = schema.identifier.label
+    who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "a lead"
+    text = (
+        f":busts_in_silhouette: {who} with {mrkdwn_escape(label)} {quoted(identifier_value)} already exists in "
+        "TeleCRM, so no new lead was created."
+    )
+    where = []
+    if link:
+        where.append(f"<{link}|Open in TeleCRM>")
+    if permalink:
+        where.append(f"<{permalink}|Open its thread>")
+    if lead_id:
+        where.append(f"lead id `{lead_id}`")
+    blocks: list[dict[str, Any]] = [_section(text)]
+    if where:
+        blocks.append(_context(" · ".join(where)))
+    if token and changes:
+        shown = "\n".join(f"• {c}" for c in changes[:15])
+        more = f"\n• …and {len(changes) - 15} more" if len(changes) > 15 else ""
+        blocks.append(_section(f"Your other values:\n{shown}{more}"))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "lead_duplicate_actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.ACT_UPDATE_EXISTING,
+                        "text": {"type": "plain_text", "text": "Update existing lead with these values"},
+                        "style": "primary",
+                        "value": token,
+                    }
+                ],
+            }
+        )
+    elif not changes:
+        blocks.append(_context("You gave no other values, so there is nothing to update."))
+    if dropped_activity:
+        blocks.append(_context("The activity in your form was not logged; log it on the existing lead."))
+    return truncate(text, 3000), blocks
+
+
+def duplicate_done_message(lead_name: str | None, user: str, *, again: bool = False) -> Message:
+    who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "the existing lead"
+    if again:
+        text = f":ok_hand: Already done — {who} is updated once with these values; see its thread."
+    else:
+        text = (
+            f":arrows_counterclockwise: Updating {who} with these values; the changes follow in its thread."
+        )
+    return text, [_section(text)]
+
+
+# --- find ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoundLead:
+    lead_id: str | None
+    fields: Mapping[str, object]
+    link: str | None
+    permalink: str | None
+
+
+def find_more_value(field: str, value: str, skip: int, query: str) -> str:
+    """The *More* button's value: what to search and where the next page starts (≤ 2000 chars)."""
+    return json.dumps({"f": field, "v": truncate(value, 300), "s": skip, "q": truncate(query, 200)})
+
+
+def find_message(
+    schema: WorkspaceSchema,
+    query: str,
+    leads: Sequence[FoundLead],
+    *,
+    total: int,
+    skip: int = 0,
+    more_value: str | None = None,
+) -> Message:
+    """Up to ten matches: name, identifier, status, link, and *Open thread* where the bot knows it."""
+    if not leads:
+        text = (
+            f":mag: No lead matches {quoted(query)}. Search uses exact values: a full phone number, email, "
+            "name or lead id."
+        )
+        return text, [_section(text)]
+    first, last = skip + 1, skip + len(leads)
+    noun = "lead matches" if total == 1 else "leads match"
+    head = f":mag: {total} {noun} {quoted(query)}" + (
+        f" (showing {first}–{last})" if total > len(leads) else ""
+    )
+    blocks: list[dict[str, Any]] = [_section(head)]
+    ident = schema.identifier
+    for lead in leads[:FIND_PAGE]:
+        name = display_text(schema.field("name"), lead.fields.get("name"))
+        if name == "—":
+            name = "Unnamed lead"
+        parts = [f"*{mrkdwn_escape(name)}*"]
+        ident_value = lead.fields.get(ident.api_name)
+        if ident_value:
+            parts.append(mrkdwn_escape(display_text(ident, ident_value)))
+        status = lead.fields.get("status")
+        if status:
+            parts.append(f"Status: {mrkdwn_escape(str(status))}")
+        links = []
+        if lead.link:
+            links.append(f"<{lead.link}|Open in TeleCRM>")
+        if lead.permalink:
+            links.append(f"<{lead.permalink}|Open thread>")
+        if lead.lead_id:
+            links.append(f"`{lead.lead_id}`")
+        blocks.append(_section(" · ".join(parts) + ("\n" + " · ".join(links) if links else "")))
+    if more_value:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "lead_find_actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.ACT_FIND_MORE,
+                        "text": {"type": "plain_text", "text": f"More ({total - last} left)"},
+                        "value": more_value,
+                    }
+                ],
+            }
+        )
+    return head, blocks
+
+
+# --- updates and other notices ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def update_summary(user: str, changes: Sequence[Change], dropped: Sequence[str] = ()) -> Message:
+    """ "updated by @user: field old → new", one line per field, in the lead's thread."""
+    lines = [
+        f"• *{mrkdwn_escape(c.label)}*: {mrkdwn_escape(truncate(c.old, 200))} → "
+        f"{mrkdwn_escape(truncate(c.new, 200))}"
+        for c in changes
+    ]
+    head = f":pencil2: updated by <@{user}>:"
+    if len(changes) == 1:
+        head = f":pencil2: updated by <@{user}>: {lines[0][2:]}"
+        lines = []
+    for label in dropped:
+        lines.append(f"• *{mrkdwn_escape(label)}* was not changed by TeleCRM (value not accepted)")
+    text = "\n".join([head, *lines])
+    blocks = [_section(c) for c in _chunks([head, *lines])][:MAX_MESSAGE_BLOCKS]
+    return truncate(text, 3000), blocks
+
+
+def nothing_changed_message(lead_name: str | None) -> str:
+    who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "The lead"
+    return f":ok_hand: {who} already has these values — nothing was sent to TeleCRM."
+
+
+def queued_message(what: str) -> str:
+    return (
+        f":hourglass_flowing_sand: TeleCRM is not answering right now. {what} is saved and will be sent "
+        "automatically; you'll see the result here when it lands."
+    )
+
+
+def activity_payload(action: CustomActionDef, values: Mapping[str, object]) -> dict[str, Any]:
+    """A custom action for the create call: Sync wants the bare numeric code."""
+    return {"type": action.numeric_code, "fields": dict(values)}

@@ -1,0 +1,156 @@
+"""The New lead modal end to end: opened from the cache, validated in Slack, created by the worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from commands import lead_forms as forms
+from telecrm.sandbox.workspace import email_identifier_workspace
+from tests.conftest import CHANNEL, USER, Bot
+from tests.lead.conftest import RAHUL_EMAIL, api_writes, cards, text_of, wide_workspace, with_rahul
+
+
+def open_modal(bot: Bot, channel: str = CHANNEL) -> dict[str, Any]:
+    bot.command("/lead", "", channel=channel)
+    views = bot.wait(lambda e: e.open_views(USER))
+    return views[-1]
+
+
+def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+def test_the_modal_opens_from_the_cache_without_asking_telecrm(lead_bot: Bot) -> None:
+    bot = lead_bot
+    bot.sandbox.faults.latency = 5.0  # any TeleCRM call before views.open would outlive the trigger id
+    requests = len(bot.sandbox.request_log)
+    view = open_modal(bot)
+    bot.sandbox.faults.latency = 0.0
+    assert view["callback_id"] == ids.VIEW_LEAD_CREATE
+    assert len(bot.sandbox.request_log) == requests
+    assert not bot.emulator.failed_calls()
+    assert forms.input_block_ids(view["blocks"])[0] == "phone"
+    assert block(view, "assignee")["element"]["initial_option"]["value"] == RAHUL_EMAIL
+
+
+def test_bad_values_come_back_on_their_fields_and_nothing_is_sent(lead_bot: Bot) -> None:
+    bot = lead_bot
+    open_modal(bot)
+    answer = bot.emulator.submit_view(
+        user=USER, values={"phone": "12ab", "name": "Jane", "city": "Atlantis", "alternate_phone": "123"}
+    )
+    errors = answer.json["errors"]
+    assert set(errors) == {"phone", "city", "alternate_phone"}
+    assert "not a phone number" in errors["phone"] and "not an option" in errors["city"]
+    (view,) = bot.emulator.open_views(USER)  # still open, errors shown
+    assert view["errors"] == errors
+    bot.settle()
+    assert not api_writes(bot)
+
+    bot.emulator.submit_view(
+        user=USER, values={"phone": "98765 00010", "city": "Pune", "alternate_phone": "", "budget": "25000"}
+    )
+    bot.settle()
+    assert not bot.emulator.open_views(USER)
+    stored = bot.sandbox.find_lead("919876500010")["fields"]
+    assert stored["name"] == "Jane" and stored["city"] == "Pune" and stored["budget"] == "25000"
+    assert stored["assignee"] == RAHUL_EMAIL
+    assert len(cards(bot)) == 1
+
+
+def test_the_card_goes_to_the_channel_where_lead_was_typed(lead_bot: Bot) -> None:
+    bot = lead_bot
+    open_modal(bot, channel="C0PAYMENTS")
+    bot.emulator.submit_view(user=USER, values={"phone": "9876500011"})
+    bot.settle()
+    assert len(cards(bot, "C0PAYMENTS")) == 1 and not cards(bot)
+
+
+def test_a_long_dropdown_is_typed_ahead(lead_bot: Bot) -> None:
+    bot = lead_bot
+    view = open_modal(bot)
+    assert block(view, "city")["element"]["type"] == "external_select"
+    answer = bot.emulator.block_suggestion(
+        user=USER, action_id=ids.ACT_FIELD_VALUE, block_id="city", value="pu"
+    )
+    offered = [o["value"] for o in answer.options]
+    assert offered[0] == "Pune" and len(offered) <= 100
+    everything = bot.emulator.block_suggestion(
+        user=USER, action_id=ids.ACT_FIELD_VALUE, block_id="city", value=""
+    )
+    assert len(everything.options) == 100
+    bot.emulator.submit_view(user=USER, values={"phone": "9876500012", "city": "Pune"})
+    bot.settle()
+    assert bot.sandbox.find_lead("919876500012")["fields"]["city"] == "Pune"
+
+
+def test_an_activity_is_logged_with_the_new_lead(lead_bot: Bot) -> None:
+    bot = lead_bot
+    open_modal(bot)
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_LEAD_ACTIVITY_PICK, value="ACTION_1001")
+    view = bot.wait(
+        lambda e: next((v for v in e.open_views(USER) if "activity:f:note" in str(v["blocks"])), None)
+    )
+    outcome = block(view, forms.ACTIVITY_FIELD_PREFIX + "outcome")
+    assert [o["value"] for o in outcome["element"]["options"]] == [
+        "Interested",
+        "Not Interested",
+        "Follow-up Needed",
+    ]
+    bot.emulator.submit_view(
+        user=USER,
+        values={
+            "phone": "9876500013",
+            forms.ACTIVITY_FIELD_PREFIX + "note": "Roof is 2,000 sq ft",
+            forms.ACTIVITY_FIELD_PREFIX + "outcome": "Interested",
+        },
+    )
+    bot.settle()
+    lead = bot.sandbox.find_lead("919876500013")
+    (action,) = bot.sandbox.actions(lead["id"])
+    assert action["type"] == "1001"
+    assert action["fields"] == {"note": "Roof is 2,000 sq ft", "outcome": "Interested"}
+
+
+def test_a_150_field_workspace_opens_and_every_field_can_be_filled(make_bot) -> None:
+    bot = make_bot(workspace=wide_workspace(150))
+    view = open_modal(bot)
+    assert len(view["blocks"]) <= 100
+    assert "last_field" not in forms.input_block_ids(view["blocks"])
+    bot.emulator.click_button(user=USER, action_id=ids.ACT_OPEN_MORE_FIELDS, view_id=view["id"])
+    stack = bot.wait(lambda e: len(e.open_views(USER)) == 2 and e.open_views(USER))
+    second = stack[-1]
+    assert second["callback_id"] == ids.VIEW_LEAD_MORE_FIELDS
+    assert "last_field" in forms.input_block_ids(second["blocks"])
+    answer = bot.emulator.submit_view(user=USER, values={"last_field": "12.5"})
+    assert answer.json is None  # closes the second page, back to the first
+    first = bot.wait(
+        lambda e: next((v for v in e.open_views(USER) if "more field(s) saved" in text_of(v)), None)
+    )
+    assert "Last field" in text_of(first)
+    bot.emulator.submit_view(user=USER, values={"phone": "9876500014", "name": "Wide"})
+    bot.settle()
+    stored = bot.sandbox.find_lead("919876500014")["fields"]
+    assert stored["name"] == "Wide" and stored["last_field"] == "12.5"
+    assert not bot.emulator.failed_calls()
+
+
+def test_an_email_identifier_workspace_works_end_to_end(make_bot) -> None:
+    bot = make_bot(workspace=with_rahul(email_identifier_workspace()))
+    view = open_modal(bot)
+    first = block(view, "email")
+    assert forms.input_block_ids(view["blocks"])[0] == "email" and first["optional"] is False
+    assert first["element"]["type"] == "email_text_input"
+    bot.emulator.submit_view(user=USER, values={"email": "Asha@Example.com", "name": "Asha"})
+    bot.settle()
+    assert bot.sandbox.find_lead("asha@example.com")["fields"]["name"] == "Asha"
+    (card,) = cards(bot)
+    assert "Asha@example.com" in text_of(card)
+
+    bot.command("/lead", "email=ASHA@example.com name=Again")
+    bot.settle()
+    said = text_of(bot.ephemerals(USER)[-1])
+    assert "already exists" in said and "Email" in said
+    bot.command("/lead", "name=NoEmail phone=9876500015")
+    assert "Email is required" in text_of(bot.ephemerals(USER)[-1])
