@@ -29,6 +29,8 @@ ACT_UPDATE_EXISTING = "lead_update_existing"  # on a duplicate-lead reply
 ACT_FIND_MORE = "lead_find_more"  # paging of /lead find
 ACT_OPEN_MORE_FIELDS = "lead_more_fields"  # New lead modal: reach fields beyond Slack's block limit
 ACT_PAYMENT_STATUS = "payment_status"  # value: JSON {"action_id", "status"}
+# (one button per next status; Slack wants action ids unique in a block, so each is "payment_status:<STATUS>")
+ACT_PAYMENT_AMOUNT_HELP = "payment_amount_help"  # "Amount wrong?" on a payment message
 ACT_TIMELINE_OLDER = "timeline_older"
 ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
 ACT_LEAD_ACTIVITY_PICK = "lead_activity_pick"  # New lead modal: choosing the activity to log with it

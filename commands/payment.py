@@ -1,16 +1,615 @@
-"""/payment (first cut: answers, the full feature lands next)."""
+"""``/payment``: record PAYMENT actions on TeleCRM leads, follow and change their status from Slack.
+
+Listeners only acknowledge, check (against the cached schema, never TeleCRM) and queue; the lead
+lookup, the write and everything posted afterwards run on the worker. A payment lives in three
+places that are kept in step: TeleCRM (the truth), the ``payments`` table (what the bot last saw,
+changed only by compare-and-set) and the payment message in the lead's thread.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
+from bot import ids
+from bot.cards import ensure_thread, lead_name, post_in_thread
+from bot.explain import explain_error
+from bot.format import format_money
+from bot.grammar import parse_payment
 from bot.services import Services
+from bot.worker import GiveUp, Job, JobKind
+from commands.payment_access import PaymentAccess
+from commands.payment_render import (
+    STATUS_ACTION_PREFIX,
+    Origin,
+    PaymentRequest,
+    amount_change_text,
+    can_transition,
+    check_lead_reference,
+    find_matching_payment,
+    identifier_query,
+    last_change_note,
+    lead_choice_label,
+    lead_in_message,
+    lead_not_found_text,
+    looks_like_lead_id,
+    payment_action,
+    payment_in_value,
+    problems_text,
+    read_payment_form,
+    read_status_click,
+    recorded_text,
+    refusal_text,
+    remarks_text,
+    render_payment_message,
+    render_payment_modal,
+    status_change_text,
+    usage_text,
+)
+from storage.repositories import LeadThread, Payment
+from telecrm.client import Lead
+from telecrm.errors import TeleCRMBadRequest, TeleCRMError, TeleCRMNotFound
+from telecrm.redact import mask
+from telecrm.schema import PAYMENT_STATUSES, WorkspaceSchema
+
+log = logging.getLogger(__name__)
+
+KIND_RECORD = "payment.record"
+KIND_STATUS = "payment.status"
+
+RECENT_LEADS = 25
+WATCH_BATCH = 200
+# an earlier attempt's payment is looked for from a little before the job began (clocks differ)
+RECONCILE_SLACK_SECONDS = 120
+_STATUS_ACTION = re.compile(rf"^{re.escape(ids.ACT_PAYMENT_STATUS)}(?::[A-Z_]+)?$")
+
+_locks_guard = threading.Lock()
+_locks: dict[tuple[int, str], threading.Lock] = {}
+
+
+@contextmanager
+def _payment_lock(services: Services, action_id: str, *, wait: bool = True) -> Iterator[bool]:
+    """One status change or status check per payment at a time, so the watcher never mistakes the
+    bot's own change for one made in TeleCRM. Yields False when ``wait`` is off and it is busy."""
+    with _locks_guard:
+        lock = _locks.setdefault((id(services), action_id), threading.Lock())
+    got = lock.acquire(blocking=wait)
+    try:
+        yield got
+    finally:
+        if got:
+            lock.release()
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _identifier_label(schema: WorkspaceSchema | None) -> str:
+    return schema.identifier.label if schema is not None else "identifier"
+
+
+def _tell(services: Services, payload: dict[str, Any], text: str) -> None:
+    """An answer only the person who asked sees, where they asked."""
+    user = payload.get("user")
+    if user:
+        services.ephemeral(payload.get("channel"), user, text, thread_ts=payload.get("reply_ts"))
+
+
+def _lead_label(services: Services, lead_id: str) -> str:
+    thread = services.threads.get(lead_id)
+    return lead_choice_label(thread) if thread else lead_id
+
+
+def _lead_name_for(services: Services, lead_id: str) -> str | None:
+    thread = services.threads.get(lead_id)
+    return thread.name if thread and thread.name else None
+
+
+def _thread_of_message(services: Services, channel: str, ts: str | None) -> str | None:
+    """The lead whose thread this message starts (or sits in), among the leads the bot knows."""
+    if not ts:
+        return None
+    for thread in services.threads.recent(limit=500):
+        if thread.channel == channel and thread.ts == ts:
+            return thread.lead_id
+    return None
+
+
+def refresh_payment_message(services: Services, payment: Payment, *, last_change: str | None = None) -> None:
+    """Edit the payment message in place so it shows the current status and next-status buttons."""
+    if not payment.channel or not payment.message_ts:
+        return
+    text, blocks = render_payment_message(
+        payment, lead_name=_lead_name_for(services, payment.lead_id), last_change=last_change
+    )
+    try:
+        services.slack.chat_update(channel=payment.channel, ts=payment.message_ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("could not update payment message %s: %s", payment.action_id, exc.response.get("error"))
+
+
+def _notify_thread(services: Services, payment: Payment, text: str) -> None:
+    if not payment.channel:
+        return
+    try:
+        services.slack.chat_postMessage(
+            channel=payment.channel, thread_ts=payment.thread_ts or payment.message_ts, text=text
+        )
+    except SlackApiError as exc:
+        log.warning("could not notify payment %s: %s", payment.action_id, exc.response.get("error"))
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id: str | None) -> Lead | None:
+    """The lead by id (GET) or by identifier value (search, normalised like the identifier type)."""
+    for candidate in (lead_id, ref.strip() if looks_like_lead_id(ref) else None):
+        if not candidate:
+            continue
+        try:
+            lead = services.telecrm.get_lead(candidate)
+        except (TeleCRMNotFound, TeleCRMBadRequest):
+            if candidate == lead_id:
+                return None
+            continue
+        return Lead(lead.id or candidate, lead.fields)
+    value = identifier_query(ref, schema, services.settings.default_country_code)
+    if value is None:
+        return None
+    found = services.telecrm.find_lead_by_identifier(schema.identifier.api_name, value)
+    return found if found is not None and found.id else None
+
+
+def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: Job) -> str | None:
+    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it."""
+    page = services.telecrm.search_actions(lead_id, type="PAYMENT", limit=25)
+    since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
+    older = [p.action_id for p in services.payments.for_lead(lead_id) if p.created_at < job.created_at]
+    return find_matching_payment(
+        page.items, amount=payload["amount"], currency=payload["currency"], since_ms=since_ms, skip_ids=older
+    )
+
+
+def _thread_for_payment(services: Services, lead: Lead, payload: dict[str, Any]) -> LeadThread:
+    """The lead's thread; the card the form was opened on becomes it when the bot had none yet."""
+    assert lead.id is not None
+    known = services.threads.get(lead.id)
+    if known is not None:
+        return known
+    if (
+        payload.get("origin_lead_id") == lead.id
+        and payload.get("thread_channel")
+        and payload.get("thread_ts")
+    ):
+        schema = services.schema()
+        return services.threads.remember(
+            lead.id,
+            payload["thread_channel"],
+            payload["thread_ts"],
+            identifier=str(lead.fields.get(schema.identifier_api_name) or "") or None,
+            name=lead_name(schema, lead.fields),
+            created_by=payload.get("user"),
+        )
+    channel = payload.get("channel") or payload.get("thread_channel") or payload.get("user")
+    return ensure_thread(services, lead.id, channel=channel, user=payload.get("user"), fields=lead.fields)
+
+
+def record_payment(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: find the lead, create the PAYMENT (once), show it in the lead's thread."""
+    p = job.payload
+    schema = services.schema()
+    lead = resolve_lead(services, schema, p.get("lead_ref") or "", p.get("lead_id"))
+    if lead is None or lead.id is None:
+        _tell(
+            services,
+            p,
+            lead_not_found_text(p.get("lead_ref") or p.get("lead_id") or "", _identifier_label(schema)),
+        )
+        raise GiveUp("lead not found")
+    money = format_money(p["amount"], p["currency"])
+    action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
+    remarks: list[Any] = []
+    if action_id is not None:
+        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
+    else:
+        result = services.telecrm.create_actions(
+            lead.id, [payment_action(p["amount"], p["currency"], p["status"])]
+        )
+        outcome = result.actions[0] if result.actions else None
+        if outcome is None or not outcome.created:
+            thread = _thread_for_payment(services, lead, p)
+            post_in_thread(services, thread, remarks_text(result.remarks, money=money, stored=False))
+            _tell(
+                services,
+                p,
+                f":warning: TeleCRM did not store the payment of {money}; the reason is in the lead's thread.",
+            )
+            raise GiveUp("payment ignored by TeleCRM")
+        action_id = outcome.action_id
+        remarks = list(result.remarks)
+    assert action_id is not None
+    existing = services.payments.get(action_id)
+    if existing is not None and existing.message_ts:
+        return {"action_id": action_id, "lead_id": lead.id}
+    try:
+        _show_new_payment(services, lead, action_id, p, remarks, money)
+    except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
+        log.exception("payment %s recorded but not shown in Slack", action_id)
+        _tell(
+            services,
+            p,
+            f":warning: The payment of {money} was recorded in TeleCRM (action id `{action_id}`), "
+            f"but I could not post it in the lead's thread ({type(exc).__name__}).",
+        )
+    return {"action_id": action_id, "lead_id": lead.id}
+
+
+def _show_new_payment(
+    services: Services, lead: Lead, action_id: str, p: dict[str, Any], remarks: list[Any], money: str
+) -> None:
+    assert lead.id is not None
+    thread = _thread_for_payment(services, lead, p)
+    payment = services.payments.save(
+        action_id,
+        lead.id,
+        p["amount"],
+        p["currency"],
+        p["status"],
+        recorded_by=p.get("user"),
+        channel=thread.channel,
+        thread_ts=thread.ts,
+    )
+    name = thread.name or lead_name(services.schema(), lead.fields)
+    text, blocks = render_payment_message(payment, lead_name=name)
+    answer = post_in_thread(services, thread, text, blocks)
+    services.payments.set_message(
+        action_id, channel=thread.channel, message_ts=answer["ts"], thread_ts=thread.ts
+    )
+    if remarks:
+        post_in_thread(services, thread, remarks_text(remarks, money=money, stored=True))
+    permalink = None
+    with suppress(SlackApiError):
+        permalink = services.slack.chat_getPermalink(channel=thread.channel, message_ts=answer["ts"]).get(
+            "permalink"
+        )
+    _tell(services, p, recorded_text(payment, name, permalink))
+
+
+def _record_queued(services: Services, job: Job, reason: str, when: float) -> None:
+    money = format_money(job.payload["amount"], job.payload["currency"])
+    _tell(
+        services,
+        job.payload,
+        f":hourglass: TeleCRM is not answering right now, so the payment of {money} is queued. "
+        "It will be retried automatically and posted in the lead's thread when it lands.",
+    )
+
+
+def _record_failed(services: Services, job: Job, error: BaseException) -> None:
+    _tell(services, job.payload, explain_error(error, what="the payment"))
+
+
+# --- status changes -------------------------------------------------------------------------------
+
+
+def change_status(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: send only the new status to TeleCRM, then update the message and tell the thread."""
+    p = job.payload
+    action_id, lead_id, old, new = p["action_id"], p["lead_id"], p["from"], p["to"]
+    with _payment_lock(services, action_id):
+        already = False
+        if job.is_retry:
+            current = services.telecrm.get_action(lead_id, action_id)
+            already = str(current.get("status") or "").upper() == new
+        if not already:
+            services.telecrm.update_action(lead_id, action_id, {"type": "PAYMENT", "status": new})
+        changed = services.payments.set_status(action_id, new, expected_old=old)
+    payment = services.payments.get(action_id)
+    if payment is None:
+        return {"status": new}
+    if changed:
+        refresh_payment_message(services, payment, last_change=last_change_note(new, user=p.get("user")))
+        _notify_thread(services, payment, status_change_text(payment, new, user=p.get("user")))
+    else:
+        log.info("payment %s was no longer %s when the change to %s landed", action_id, old, new)
+        refresh_payment_message(services, payment)
+    return {"status": new}
+
+
+def _status_queued(services: Services, job: Job, reason: str, when: float) -> None:
+    _tell(
+        services,
+        job.payload,
+        f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload['to']} is "
+        "queued and will be retried automatically.",
+    )
+
+
+def _status_failed(services: Services, job: Job, error: BaseException) -> None:
+    _tell(services, job.payload, explain_error(error, what=f"the change to {job.payload['to']}"))
+    payment = services.payments.get(job.payload["action_id"])
+    if payment is not None:
+        refresh_payment_message(services, payment)
+
+
+# --- watching TeleCRM -----------------------------------------------------------------------------
+
+
+def check_open_payments(services: Services, *, limit: int = WATCH_BATCH) -> int:
+    """Re-read open payments from TeleCRM; a status changed there is shown and notified once.
+
+    Returns how many changes were found. Stops early when TeleCRM is unreachable (the next run
+    continues with the payments checked least recently).
+    """
+    found = 0
+    for payment in services.payments.open_payments(limit=limit):
+        with _payment_lock(services, payment.action_id, wait=False) as free:
+            if not free:
+                continue
+            try:
+                current = services.telecrm.get_action(payment.lead_id, payment.action_id)
+            except TeleCRMError as exc:
+                if exc.transient:
+                    log.warning("payment watch paused, TeleCRM unreachable: %s", exc)
+                    break
+                log.warning("payment %s cannot be read from TeleCRM: %s", payment.action_id, exc)
+                services.payments.mark_checked(payment.action_id)
+                continue
+            services.payments.mark_checked(payment.action_id)
+            status = str(current.get("status") or "").upper()
+            if status not in PAYMENT_STATUSES or status == payment.status.upper():
+                continue
+            if not services.payments.set_status(payment.action_id, status, expected_old=payment.status):
+                continue
+        found += 1
+        log.info("payment %s changed in TeleCRM: %s -> %s", payment.action_id, payment.status, status)
+        updated = services.payments.get(payment.action_id) or payment
+        refresh_payment_message(services, updated, last_change=last_change_note(status))
+        _notify_thread(services, updated, status_change_text(updated, status, old_status=payment.status))
+    return found
+
+
+# --- Slack listeners ------------------------------------------------------------------------------
 
 
 def register(app: App, services: Services) -> None:
-    @app.command("/payment")
-    def on_command(ack: Ack, respond: Respond, command: dict[str, Any]) -> None:
+    settings = services.settings
+    access = PaymentAccess(settings.payment_allowed_users, services.slack)
+
+    services.worker.register(
+        KIND_RECORD,
+        JobKind(
+            lambda job: record_payment(services, job),
+            on_queued=lambda job, reason, when: _record_queued(services, job, reason, when),
+            on_failed=lambda job, error: _record_failed(services, job, error),
+        ),
+    )
+    services.worker.register(
+        KIND_STATUS,
+        JobKind(
+            lambda job: change_status(services, job),
+            on_queued=lambda job, reason, when: _status_queued(services, job, reason, when),
+            on_failed=lambda job, error: _status_failed(services, job, error),
+        ),
+    )
+    if services.runtime is not None and settings.payment_watch_seconds > 0:
+        services.runtime.every(
+            "payment-watch", settings.payment_watch_seconds, lambda: check_open_payments(services)
+        )
+
+    def refuse(channel: str | None, user: str, thread_ts: str | None = None) -> None:
+        services.ephemeral(channel, user, refusal_text(access.entries), thread_ts=thread_ts)
+
+    def open_modal(trigger_id: str, origin: Origin, user: str, *, initial_lead: str | None = None) -> None:
+        schema = services.cache.cached()
+        view = render_payment_modal(
+            origin,
+            default_currency=settings.default_currency,
+            recent=() if origin.lead_id else services.threads.recent(limit=RECENT_LEADS),
+            identifier_label=_identifier_label(schema),
+            lead_label=_lead_label(services, origin.lead_id) if origin.lead_id else None,
+            initial_lead=initial_lead,
+        )
+        try:
+            services.slack.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
+            services.ephemeral(
+                origin.channel,
+                user,
+                ":warning: The payment form could not open in time — please try again, or type "
+                "`/payment <lead> <amount> [currency] [status]`.",
+                thread_ts=origin.thread_ts,
+            )
+
+    @app.command(ids.CMD_PAYMENT)
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        respond(response_type="ephemeral", text="/payment is being set up in this workspace; try again soon.")
+        user, channel = command["user_id"], command.get("channel_id")
+        schema = services.cache.cached()
+        label = _identifier_label(schema)
+        parsed = parse_payment(command.get("text") or "", default_currency=settings.default_currency)
+        if parsed.action == "help" and not parsed.errors:
+            respond(response_type="ephemeral", text=usage_text(settings.default_currency, label))
+            return
+        if not access.allows(user):
+            respond(response_type="ephemeral", text=refusal_text(access.entries))
+            return
+        known = (
+            services.payments.get(parsed.lead) if parsed.lead and looks_like_lead_id(parsed.lead) else None
+        )
+        if known is not None:
+            respond(response_type="ephemeral", text=amount_change_text(known))
+            return
+        if parsed.action == "help":
+            respond(
+                response_type="ephemeral", text=problems_text(parsed.errors, settings.default_currency, label)
+            )
+            return
+        if parsed.action == "modal":
+            open_modal(command["trigger_id"], Origin(channel=channel), user, initial_lead=parsed.lead or None)
+            return
+        problems = list(parsed.errors)
+        lead_problem = check_lead_reference(parsed.lead, schema, settings.default_country_code)
+        if lead_problem:
+            problems.insert(0, lead_problem)
+        if problems or parsed.amount is None or parsed.currency is None or parsed.status is None:
+            respond(response_type="ephemeral", text=problems_text(problems, settings.default_currency, label))
+            return
+        request = PaymentRequest(parsed.amount, parsed.currency, parsed.status, lead_ref=parsed.lead)
+        log.info("payment of %s %s queued for lead %s", request.amount, request.currency, mask(parsed.lead))
+        services.worker.submit(
+            f"cmd:{command['trigger_id']}",
+            KIND_RECORD,
+            _record_payload(request, Origin(channel=channel), user),
+        )
+
+    @app.action(ids.ACT_CARD_PAYMENT)
+    def on_card_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or container.get("message_ts")
+        if not access.allows(user):
+            refuse(channel, user, thread_ts)
+            return
+        lead_id = str(action.get("value") or "").strip()
+        origin = Origin(channel=channel, lead_id=lead_id or None, thread_channel=channel, thread_ts=thread_ts)
+        open_modal(body["trigger_id"], origin, user)
+
+    @app.shortcut(ids.SHORTCUT_PAYMENT_ON_CARD)
+    def on_shortcut(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
+        if not access.allows(user):
+            refuse(channel, user, message.get("thread_ts"))
+            return
+        lead_id = lead_in_message(message) or (
+            _thread_of_message(services, channel, thread_ts) if channel else None
+        )
+        if not lead_id:
+            services.ephemeral(
+                channel,
+                user,
+                ":information_source: That message is not a lead card, so I can't tell which lead the payment "
+                "is for. Use the shortcut on a lead card (or in its thread), or type "
+                "`/payment <lead> <amount> [currency] [status]`.",
+                thread_ts=message.get("thread_ts"),
+            )
+            return
+        origin = Origin(channel=channel, lead_id=lead_id, thread_channel=channel, thread_ts=thread_ts)
+        open_modal(body["trigger_id"], origin, user)
+
+    @app.view(ids.VIEW_PAYMENT)
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        origin = Origin.from_metadata(view.get("private_metadata"))
+        request, errors = read_payment_form(
+            (view.get("state") or {}).get("values") or {},
+            origin,
+            schema=services.cache.cached(),
+            default_currency=settings.default_currency,
+            default_country_code=settings.default_country_code,
+        )
+        if errors or request is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        user = body["user"]["id"]
+        if not access.allows(user):
+            refuse(origin.channel, user, origin.thread_ts)
+            return
+        services.worker.submit(f"view:{view['id']}", KIND_RECORD, _record_payload(request, origin, user))
+
+    @app.action(_STATUS_ACTION)
+    def on_status(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        reply_ts = container.get("thread_ts") or container.get("message_ts")
+        if not access.allows(user):
+            refuse(channel, user, reply_ts)
+            return
+        click = read_status_click(action)
+        payment = services.payments.get(click.action_id) if click else None
+        if click is None or payment is None:
+            services.ephemeral(
+                channel,
+                user,
+                ":warning: I no longer have this payment on record, so I can't change it from here. "
+                "Change it in TeleCRM; record new payments with `/payment`.",
+                thread_ts=reply_ts,
+            )
+            return
+        current = payment.status.upper()
+        money = format_money(payment.amount, payment.currency)
+        if current == click.status:
+            services.ephemeral(channel, user, f"{money} is already {current}.", thread_ts=reply_ts)
+            return
+        if not can_transition(current, click.status):
+            services.ephemeral(
+                channel,
+                user,
+                f":information_source: {money} is {current} now, so it can't be marked {click.status}; "
+                "the message shows what it can become.",
+                thread_ts=reply_ts,
+            )
+            refresh_payment_message(services, payment)
+            return
+        key = f"paystatus:{payment.action_id}:{current}->{click.status}@{payment.updated_at:.6f}"
+        payload = {
+            "action_id": payment.action_id,
+            "lead_id": payment.lead_id,
+            "from": current,
+            "to": click.status,
+            "user": user,
+            "channel": channel,
+            "reply_ts": reply_ts,
+        }
+        _, created = services.worker.submit(key, KIND_STATUS, payload)
+        if not created:
+            log.info("ignoring a repeated click on %s", STATUS_ACTION_PREFIX + click.status)
+
+    @app.action(ids.ACT_PAYMENT_AMOUNT_HELP)
+    def on_amount_help(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        action_id = payment_in_value(action.get("value"))
+        payment = services.payments.get(action_id) if action_id else None
+        services.ephemeral(
+            channel,
+            user,
+            amount_change_text(payment),
+            thread_ts=container.get("thread_ts") or container.get("message_ts"),
+        )
+
+
+def _record_payload(request: PaymentRequest, origin: Origin, user: str) -> dict[str, Any]:
+    return {
+        "user": user,
+        "channel": origin.channel,
+        "reply_ts": origin.thread_ts,
+        "lead_ref": request.lead_ref,
+        "lead_id": request.lead_id,
+        "amount": request.amount,
+        "currency": request.currency,
+        "status": request.status,
+        "origin_lead_id": origin.lead_id,
+        "thread_channel": origin.thread_channel,
+        "thread_ts": origin.thread_ts,
+    }
