@@ -6,16 +6,16 @@ all of them); ``GET /healthz`` answers 200 with a JSON status for load balancers
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 from waitress.server import create_server
 
 log = logging.getLogger(__name__)
@@ -52,19 +52,29 @@ class RunningHTTP:
     url: str
     server: Any
     thread: threading.Thread | None
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def events_url(self) -> str:
         return self.url + EVENTS_PATH
 
     def stop(self) -> None:
-        self.server.close()
-        # open keep-alive connections would keep waitress's loop (and this join) alive until they time out
-        for channel in list(getattr(self.server, "_map", {}).values()):
-            with contextlib.suppress(Exception):
-                channel.close()
-        if self.thread is not None:
-            self.thread.join(5)
+        if self.thread is None:
+            self.server.close()
+            return
+        self.stopping.set()
+        self.thread.join(5)
+
+
+def _loop(server: Any, stopping: threading.Event) -> None:
+    """waitress's loop in short polls, so the polling thread itself closes every socket on stop
+    (open keep-alive connections would otherwise keep the loop alive until they time out)."""
+    try:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
 
 
 def serve(
@@ -95,6 +105,7 @@ def serve(
         finally:
             server.close()
         return running
-    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    stopping = threading.Event()
+    thread = threading.Thread(target=_loop, args=(server, stopping), name="http", daemon=True)
     thread.start()
-    return RunningHTTP(url, server, thread)
+    return RunningHTTP(url, server, thread, stopping)
