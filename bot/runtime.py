@@ -120,11 +120,12 @@ class Runtime:
         secret = self.settings.slack_signing_secret or secrets.token_hex(16)
         token = self.settings.slack_bot_token or "xoxb-emulator-" + secrets.token_hex(8)
         if self.emulator is None:
-            self.emulator = SlackEmulator(signing_secret=secret, bot_token=token)
+            self.emulator = SlackEmulator(signing_secret=secret, bot_token=token, users=self._demo_users())
         else:
             secret, token = self.emulator.signing_secret, self.emulator.bot_token
         running = serve_in_thread(self.emulator)
         self._stoppers.append(running.stop)
+        self._stoppers.append(self.emulator.ui.close)  # release the browser page's long polls first
         self.settings = self.settings.with_overrides(
             slack_api_url=self.emulator.api_url,
             slack_bot_token=token,
@@ -135,6 +136,27 @@ class Runtime:
             "NO SLACK CREDENTIALS: using the local Slack emulator. Open %s in a browser to try the bot.",
             running.url,
         )
+
+    def _demo_users(self) -> list[dict[str, Any]] | None:
+        """With both stand-ins, Slack users who are also sandbox team members get the member's email,
+        so a newcomer sees attribution and "assign to me" work as they would in a real install."""
+        if self.sandbox is None:
+            return None
+        import copy
+
+        from slack_emulator.directory import DEFAULT_USERS
+
+        members = {
+            m["name"]: m
+            for m in self.sandbox.team_members()
+            if m.get("status") not in {"Deleted", "Inactive"}
+        }
+        users = copy.deepcopy(DEFAULT_USERS)
+        for user in users:
+            member = members.get(user.get("real_name"))
+            if member:
+                user["profile"]["email"] = member["email"]
+        return users
 
     # -- lifecycle -------------------------------------------------------------------------------
     def build(self) -> Services:

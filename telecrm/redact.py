@@ -16,6 +16,7 @@ _EMAIL = re.compile(
 # A phone number: 7+ digits, optionally with a leading + and single spaces, dashes or dots inside.
 _PHONE = re.compile(r"(?<![\w*])\+?\d(?:[ \-.]?\d){6,}(?!\w)")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
+_SLACK_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 _MIN_PHONE_DIGITS = 7
 
 
@@ -36,6 +37,7 @@ def mask(text: object) -> str:
     """Mask emails, phone-like digit runs and bearer tokens in ``text`` (any object, via ``str``)."""
     out = str(text)
     out = _BEARER.sub(r"\1 ***", out)
+    out = _SLACK_TOKEN.sub(r"\1-***", out)
     out = _EMAIL.sub(_mask_email, out)
     return _PHONE.sub(_mask_phone, out)
 
@@ -49,12 +51,23 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: list[str] | tuple[str, ...] = (), name: str = "") -> None:
         super().__init__(name)
-        self._secrets = tuple(s for s in secrets if s)
+        # longest first, so a secret that contains another is replaced whole
+        self._secrets = tuple(sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return mask(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        record.msg = mask(message)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call must not stop logging
+            return True
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = self.redact(message)
         record.args = None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
         return True

@@ -88,8 +88,8 @@ def start_bot(
     ).with_overrides(**settings_overrides)
     runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
     runtime.build()
+    runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
     runtime.start_http()
-    runtime.services.cache.refresh()
     return Bot(runtime)
 
 

@@ -135,7 +135,7 @@ def test_permanent_failure_is_reported_not_retried(bot):
 
 
 def test_tokens_and_personal_data_never_reach_the_logs(bot, caplog):
-    from bot.logs import RedactingFilter
+    from telecrm.redact import RedactingFilter
 
     caplog.set_level(logging.DEBUG)
     caplog.handler.addFilter(

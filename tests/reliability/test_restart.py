@@ -80,7 +80,7 @@ class BotProcess:
         def drain(stream) -> None:
             for line in stream:
                 self.output.append(line)
-                if "Slack Request URL" in line:
+                if "Workspace schema refreshed" in line:  # listening, and the schema cache is warm
                     ready.set()
             ready.set()  # the process ended
 
