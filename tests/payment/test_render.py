@@ -282,3 +282,13 @@ def test_allowed_users_and_groups() -> None:
     users, groups = split_allowed(["U0PRIYA", " @Sales-Managers ", "S0FINANCE", "<!subteam^S0X|@x>", ""])
     assert users == {"U0PRIYA"} and groups == ("sales-managers", "S0FINANCE", "S0X")
     assert "<@U0PRIYA>" in refusal_text(["U0PRIYA", "@sales-managers"])
+
+
+def test_watch_interval_and_allowed_users_come_from_the_environment() -> None:
+    from bot.config import load_settings
+
+    settings = load_settings(
+        {"PAYMENT_WATCH_SECONDS": "30", "PAYMENT_ALLOWED_USERS": "U0PRIYA, @sales-managers"}, dotenv_path=None
+    )
+    assert settings.payment_watch_seconds == 30
+    assert settings.payment_allowed_users == ("U0PRIYA", "@sales-managers")
