@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-dev lint bench clean
+.PHONY: run test install install-dev browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,15 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/telecrm-bot run
 
+# Chromium from Debian for the browser tests (tests/browser); skipped when already there.
+browser:
+	bash scripts/install-browser.sh
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install-dev lint
+test: install-dev lint browser
 	$(BIN)/pytest
 
 bench: install-dev

@@ -27,6 +27,7 @@ from . import directory
 from .blockkit import all_options, iter_elements, validate_options_answer, validate_view
 from .signing import sign_request
 from .state import ResponseUrl, ViewRecord, Workspace
+from .web import WebUI
 from .webapi import MAX_VIEW_STACK, ApiError, WebApi
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class SlackEmulator:
         self.api = WebApi(self.ws, base_url=lambda: self.url, trigger_ttl=trigger_ttl)
         self.ack_timeout = SLACK_TIMEOUT
         self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+        self.ui = WebUI(self)
 
     def new_trigger_id(self, user: str) -> str:
         """A fresh trigger id for `user`, as an interaction would carry (for driving views.* directly)."""
@@ -1095,14 +1097,16 @@ class SlackEmulator:
     # --- WSGI ----------------------------------------------------------------------------------
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """Web API at /api/<method>, response_urls at /response/<id>."""
+        """Web API at /api/<method>, response_urls at /response/<id>, the browser page at /."""
         request = Request(environ)
         path = request.path
-        if path.startswith("/api/"):
+        if self.ui.handles(path):
+            response = self.ui.handle(request)
+        elif path.startswith("/api/"):
             response = self._handle_api(request, path[len("/api/") :])
         elif path.startswith("/response/") and request.method == "POST":
             response = self._handle_response_url(request, path[len("/response/") :])
-        elif path in ("/", "/healthz"):
+        elif path == "/healthz":
             response = _json({"ok": True, "emulator": "slack", "team_id": self.team_id})
         elif path.startswith("/archives/"):
             response = Response(f"permalink {path}", mimetype="text/plain")
@@ -1199,7 +1203,8 @@ class SlackEmulator:
             self.ws.changed()
 
     def close(self) -> None:
-        """Release the HTTP connection pool used for deliveries."""
+        """Release the HTTP connection pool used for deliveries and the browser page's long polls."""
+        self.ui.close()
         self._http.close()
 
 

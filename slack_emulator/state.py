@@ -114,10 +114,12 @@ class Workspace:
         self.deliveries: list[Any] = []
         self._last_ts = 0.0
         self._trigger_seq = 0
+        self.version = 0
 
     def changed(self) -> None:
-        """Wake every `wait_for`."""
+        """Wake every `wait_for`; `version` counts changes so a browser can ask "anything since N?"."""
         with self.cond:
+            self.version += 1
             self.cond.notify_all()
 
     # --- identifiers ---------------------------------------------------------------------------
