@@ -32,8 +32,11 @@ ACT_PAYMENT_STATUS = "payment_status"  # value: JSON {"action_id", "status"}
 # (one button per next status; Slack wants action ids unique in a block, so each is "payment_status:<STATUS>")
 ACT_PAYMENT_AMOUNT_HELP = "payment_amount_help"  # "Amount wrong?" on a payment message
 ACT_TIMELINE_OLDER = "timeline_older"
+ACT_TIMELINE_NEWER = "timeline_newer"
+ACT_TIMELINE_TYPE = "timeline_type"  # type select of the /timeline modal (type-ahead when > 100 types)
 ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
 ACT_LEAD_ACTIVITY_PICK = "lead_activity_pick"  # New lead modal: choosing the activity to log with it
+ACT_ACTIVITY_FIELD = "activity_field_value"  # inputs of a custom action's fields (own type-ahead)
 ACT_HOME_REFRESH = "home_refresh_schema"
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
 

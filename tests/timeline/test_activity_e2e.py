@@ -1,0 +1,149 @@
+"""*Log activity* end to end: card button → modal → choose an activity → its fields → TeleCRM → thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot.worker import Backoff
+from commands.activity import BLOCK_PICK
+from tests.conftest import CHANNEL, USER, Bot
+
+from .conftest import Lead, make_lead, texts
+
+NOTE = "activity:1001:note"
+OUTCOME = "activity:1001:outcome"
+DEMO_DATE = "activity:1002:demo_date"
+ATTENDEES = "activity:1002:attendees"
+INVITE = "activity:1002:contact_email"
+
+
+def _open_form(bot: Bot, lead: Lead, code: str) -> dict[str, Any]:
+    bot.emulator.click_button(
+        user=USER, action_id=ids.ACT_CARD_ACTIVITY, channel=CHANNEL, message_ts=lead.thread_ts
+    )
+    (view,) = bot.wait(lambda emulator: emulator.open_views(USER))
+    assert view["callback_id"] == ids.VIEW_ACTIVITY
+    picker = next(b for b in view["blocks"] if b["block_id"] == BLOCK_PICK)
+    assert [o["text"]["text"] for o in picker["element"]["options"]] == [
+        "Site Visit",
+        "Demo Booked",
+        "Quotation Sent",
+    ]
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_ACTIVITY_PICK, value=code, view_id=view["id"])
+    (view,) = bot.wait(lambda emulator: [v for v in emulator.open_views(USER) if len(v["blocks"]) > 2])
+    return view
+
+
+def _custom_actions(bot: Bot, lead: Lead) -> list[dict[str, Any]]:
+    return [a for a in bot.sandbox.actions(lead.id) if a["type"].isdigit()]
+
+
+def test_logging_an_activity_creates_it_once_and_answers_in_the_thread(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    view = _open_form(bot, lead, "1002")
+    labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    assert labels == {
+        BLOCK_PICK: "Activity",
+        DEMO_DATE: "Demo date",
+        ATTENDEES: "Attendees",
+        INVITE: "Invite sent to",
+    }
+    writes = bot.telecrm_writes()
+
+    bot.emulator.submit_view(user=USER, values={ATTENDEES: "3", INVITE: "ravi..k@example.com"})
+    (view,) = bot.emulator.open_views(USER)
+    assert "Invite sent to" in view["errors"][INVITE] and "not an email address" in view["errors"][INVITE]
+    assert bot.telecrm_writes() == writes
+
+    bot.emulator.submit_view(
+        user=USER, values={DEMO_DATE: "2026-12-05", ATTENDEES: "3", INVITE: "ravi@example.com"}
+    )
+    bot.settle()
+
+    (stored,) = _custom_actions(bot, lead)
+    assert stored["type"] == "1002" and stored["fields"]["attendees"] == 3
+    assert stored["fields"]["contact_email"] == "ravi@example.com"
+    (reply,) = bot.replies(lead.thread_ts)
+    shown = texts(reply)
+    assert f"<@{USER}> logged *Demo Booked*" in shown and "*Attendees:* 3" in shown
+    assert f"action id `{stored['action_id']}`" in shown
+    assert bot.emulator.open_views(USER) == []
+    assert bot.emulator.failed_calls() == []
+
+
+def test_choosing_another_activity_swaps_the_fields(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    view = _open_form(bot, lead, "1002")
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_ACTIVITY_PICK, value="1001", view_id=view["id"])
+    (view,) = bot.wait(
+        lambda emulator: [
+            v for v in emulator.open_views(USER) if any(b["block_id"] == NOTE for b in v["blocks"])
+        ]
+    )
+    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert inputs == [BLOCK_PICK, NOTE, OUTCOME]
+    outcome = next(b for b in view["blocks"] if b["block_id"] == OUTCOME)["element"]
+    assert outcome["type"] == "static_select"
+
+    bot.emulator.submit_view(user=USER, values={NOTE: "Met the owner", OUTCOME: "Follow-up Needed"})
+    bot.settle()
+    (stored,) = _custom_actions(bot, lead)
+    assert stored["type"] == "1001"
+    assert stored["fields"] == {"note": "Met the owner", "outcome": "Follow-up Needed"}
+
+
+def test_a_stale_form_gets_telecrms_remark_in_words_and_nothing_half_saved(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    # the admin removes the "note" field from Site Visit in TeleCRM after the bot cached the definition
+    with bot.sandbox._lock:
+        del bot.sandbox._state.actions_def["1001"].raw["fieldSchema"]["note"]
+    view = _open_form(bot, lead, "1001")
+    assert any(b["block_id"] == NOTE for b in view["blocks"])
+
+    bot.emulator.submit_view(user=USER, values={NOTE: "Roof needs repair first", OUTCOME: "Interested"})
+    bot.settle()
+
+    assert _custom_actions(bot, lead) == []
+    (reply,) = bot.replies(lead.thread_ts)
+    shown = texts(reply)
+    assert "TeleCRM did not save the *Site Visit* activity" in shown
+    assert "*Visit notes* (sent “Roof needs repair first”)" in shown
+    assert "Field 'note' is not defined for custom action 1001" in shown
+    assert "out of date" in shown
+    bot.services.cache.wait_idle(5)
+    bot.settle()
+    refreshed = bot.services.cache.cached().custom_action("1001")
+    assert [f.api_name for f in refreshed.fields] == ["outcome"]
+
+
+def test_a_lost_answer_is_retried_without_creating_the_activity_twice(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    bot.services.worker.backoff = Backoff(base=0.05, jitter=0)
+    view = _open_form(bot, lead, "1001")
+    bot.sandbox.faults.fail_after_write_next(1, status=503, path_contains=f"/lead/{lead.id}/action")
+
+    bot.emulator.submit_view(user=USER, values={NOTE: "Second visit", OUTCOME: "Interested"})
+    reply = bot.wait(lambda emulator: emulator.replies(CHANNEL, lead.thread_ts))[0]
+    bot.settle()
+
+    (stored,) = _custom_actions(bot, lead)
+    assert f"action id `{stored['action_id']}`" in texts(reply)
+    queued = [m["text"] for m in bot.ephemerals(USER)]
+    assert any("TeleCRM is not answering" in t for t in queued)
+    assert view["id"]
+
+
+def test_a_workspace_without_custom_activities_says_so(make_bot: Any) -> None:
+    from telecrm.sandbox.workspace import demo_workspace
+
+    workspace = demo_workspace()
+    workspace["custom_actions"] = []
+    workspace["leads"] = []
+    bot = make_bot(workspace=workspace)
+    lead = make_lead(bot, with_card=True)
+    bot.emulator.click_button(
+        user=USER, action_id=ids.ACT_CARD_ACTIVITY, channel=CHANNEL, message_ts=lead.thread_ts
+    )
+    (view,) = bot.wait(lambda emulator: emulator.open_views(USER))
+    assert "defines no custom activities" in texts(view) and not view.get("submit")
