@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
@@ -145,6 +146,15 @@ def parse_composer(text: str) -> tuple[str, str] | None:
     return match.group(1).lower(), (match.group(2) or "").strip()
 
 
+def permalink_target(path: str, thread_ts: str | None) -> tuple[str, str] | None:
+    """(channel, thread to open) of a permalink path `/archives/C123/p1700000000123456`."""
+    match = re.fullmatch(r"/archives/([A-Z0-9]+)/p(\d{7,})", path)
+    if not match:
+        return None
+    digits = match.group(2)
+    return match.group(1), thread_ts or f"{digits[:-6]}.{digits[-6:]}"
+
+
 def delivery_problems(what: str, delivery: Delivery) -> list[str]:
     """What Slack would tell the user when the app did not answer properly, in Slack's words."""
     if delivery.status == 0:
@@ -217,7 +227,7 @@ class WebUI:
 
     @staticmethod
     def handles(path: str) -> bool:
-        return path == "/" or path.startswith(("/ui/", "/static/"))
+        return path == "/" or path.startswith(("/ui/", "/static/", "/archives/"))
 
     def close(self) -> None:
         """Release held long polls (the server is going away)."""
@@ -235,6 +245,8 @@ class WebUI:
                 return self._static(path[len("/static/") :])
             if path == "/ui/state":
                 return self._state(request)
+            if path.startswith("/archives/"):
+                return self._permalink(path, request.args.get("thread_ts"))
         elif request.method == "POST" and path in self._routes:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
@@ -246,6 +258,17 @@ class WebUI:
             except (LookupError, ValueError) as exc:
                 return _json({"ok": False, "error": _plain(exc)}, 400)
         return _json({"ok": False, "error": "not_found"}, 404)
+
+    @staticmethod
+    def _permalink(path: str, thread_ts: str | None) -> Response:
+        """A message link (chat.getPermalink) opens the page on that channel with the thread shown."""
+        target = permalink_target(path, thread_ts)
+        if target is None:
+            return _json({"ok": False, "error": "not_found"}, 404)
+        channel, thread = target
+        return Response(
+            status=302, headers={"Location": "/?" + urlencode({"channel": channel, "thread": thread})}
+        )
 
     def _static(self, name: str) -> Response:
         target = safe_join(str(STATIC_DIR), name)

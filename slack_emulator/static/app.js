@@ -9,7 +9,7 @@
     me: params.get("user") || localStorage.getItem("emulator.user") || "",
     channel: params.get("channel") || localStorage.getItem("emulator.channel") || "",
     tab: params.get("tab") || "channel", // channel | home | messages
-    thread: null,
+    thread: params.get("thread"),
     version: -1,
     data: null,
     gen: 0,
@@ -759,6 +759,18 @@
     remember();
     refresh();
   });
+  // Message links (chat.getPermalink) open the channel and thread here rather than in a new tab.
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest && e.target.closest("a[href]");
+    if (!a) return;
+    const url = new URL(a.href, location.href);
+    const m = url.origin === location.origin && url.pathname.match(/^\/archives\/([A-Z0-9]+)\/p(\d{7,})$/);
+    if (!m) return;
+    e.preventDefault();
+    const ts = url.searchParams.get("thread_ts") || `${m[2].slice(0, -6)}.${m[2].slice(-6)}`;
+    go(m[1], "channel");
+    S.thread = ts;
+  }, true);
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && S.thread && !S.data?.views.length) { S.thread = null; apply(S.data); }
   });

@@ -365,3 +365,19 @@ EVERY_ELEMENT_MODAL: dict[str, Any] = {
         ]
     ],
 }
+
+
+def test_a_message_link_opens_its_thread(page: Any, ui_emulator: SlackEmulator, web: WebClient) -> None:
+    parent = web.chat_postMessage(channel="C0PAYMENTS", text="Lead card for Jane")["ts"]
+    web.chat_postMessage(channel="C0PAYMENTS", text="Payment of 500 recorded", thread_ts=parent)
+    link = web.chat_getPermalink(channel="C0PAYMENTS", message_ts=parent)["permalink"]
+    web.chat_postMessage(channel="C0SALES", text=f"Recorded; see <{link}|the lead's thread>.")
+    open_page(page, ui_emulator)
+    tabs = len(page.context.pages)
+
+    page.get_by_role("link", name="the lead's thread").click()
+
+    expect(page.get_by_role("heading", name="#payments")).to_be_visible()
+    thread = page.get_by_role("complementary", name="Thread")
+    expect(thread).to_contain_text("Payment of 500 recorded")
+    assert len(page.context.pages) == tabs

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from slack_emulator import SlackEmulator
 from slack_emulator.emulator import Delivery
-from slack_emulator.web import delivery_problems, parse_composer, read_app_features
+from slack_emulator.web import delivery_problems, parse_composer, permalink_target, read_app_features
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
@@ -32,6 +32,19 @@ def test_page_and_static_files_are_served(ui_emulator: SlackEmulator) -> None:
     assert httpx.get(ui_emulator.url + "/static/../web.py").status_code == 404
     assert httpx.get(ui_emulator.url + "/static/nope.js").status_code == 404
     assert httpx.get(ui_emulator.url + "/healthz").json()["emulator"] == "slack"
+
+
+def test_permalinks_open_the_page_on_the_thread(ui_emulator: SlackEmulator, web: WebClient) -> None:
+    parent = web.chat_postMessage(channel="C0SALES", text="card")["ts"]
+    reply = web.chat_postMessage(channel="C0SALES", text="paid", thread_ts=parent)["ts"]
+    link = web.chat_getPermalink(channel="C0SALES", message_ts=reply)["permalink"]
+
+    answer = httpx.get(link)
+
+    assert answer.status_code == 302
+    assert answer.headers["location"] == f"/?channel=C0SALES&thread={parent}"
+    assert permalink_target("/archives/C0SALES/p1700000000000100", None) == ("C0SALES", "1700000000.000100")
+    assert permalink_target("/archives/C0SALES/nope", None) is None
 
 
 def test_state_is_what_one_user_sees_in_one_channel(ui_emulator: SlackEmulator, web: WebClient) -> None:
