@@ -217,7 +217,8 @@ class Runtime:
     def start_http(self, host: str = "127.0.0.1", port: int = 0) -> RunningHTTP:
         if self.services is None:
             self.build()
-        self.http = serve(make_wsgi_app(self.app, self.health), host, port, background=True)
+        wsgi = make_wsgi_app(self.app, self.health, signing_secret=self.settings.slack_signing_secret or None)
+        self.http = serve(wsgi, host, port, background=True)
         self._stoppers.append(self.http.stop)
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url

@@ -6,6 +6,7 @@ all of them); ``GET /healthz`` answers 200 with a JSON status for load balancers
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -15,6 +16,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -23,8 +25,46 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def make_wsgi_app(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., Iterable[bytes]]:
+def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def make_wsgi_app(
+    app: App, health: Callable[[], dict[str, Any]], *, signing_secret: str | None = None
+) -> Callable[..., Iterable[bytes]]:
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    def events(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Bolt, guarded: a body Bolt cannot parse gets 401 when unsigned and 400 when signed, never a 500."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(start_response, "400 Bad Request", "bad Content-Length\n")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        guarded = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
+        started: list[str] = []
+
+        def tracking_start(status: str, headers: list, exc_info: Any = None) -> Any:
+            started.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return bolt(guarded, tracking_start)
+        except Exception as exc:
+            if started:
+                raise
+            headers = {
+                k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+            }
+            if verifier is not None and not verifier.is_valid_request(raw, headers):
+                return _plain(start_response, "401 Unauthorized", "invalid request signature\n")
+            log.warning("refused a signed but malformed Slack request: %s", exc.__class__.__name__)
+            return _plain(start_response, "400 Bad Request", "malformed Slack request\n")
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -42,7 +82,7 @@ def make_wsgi_app(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..
             body = b"Slack sends POST requests here.\n"
             start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
             return [body]
-        return bolt(environ, start_response)
+        return events(environ, start_response)
 
     return wsgi
 

@@ -54,7 +54,8 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, ready_line: str = "Workspace schema refreshed") -> None:
+        """Start and wait for ``ready_line`` in the log (by default: serving, with the schema cache warm)."""
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -80,7 +81,7 @@ class BotProcess:
         def drain(stream) -> None:
             for line in stream:
                 self.output.append(line)
-                if "Workspace schema refreshed" in line:  # listening, and the schema cache is warm
+                if ready_line in line:
                     ready.set()
             ready.set()  # the process ended
 
@@ -135,6 +136,9 @@ def world(tmp_path):
     sandbox_server.stop()
 
 
+QUEUED_WORDS = ("queued", "will be sent", "retried automatically")
+
+
 def cards(emulator, name: str) -> list[dict]:
     return [
         m
@@ -169,7 +173,7 @@ def test_kill_9_between_accept_and_telecrm_answer(world):
     assert [p["kind"] for p in pending] and all(p["state"] in {"pending", "running"} for p in pending)
 
     sandbox.faults.latency = 0
-    bot.start()
+    bot.start(ready_line="Slack Request URL")  # the schema is cached in SQLite already
     emulator.wait_for(lambda emu: cards(emu, "Killed Kiran"), timeout=30)
     assert len([lead for lead in sandbox.leads() if lead["fields"].get("name") == "Killed Kiran"]) == 1
     assert len(cards(emulator, "Killed Kiran")) == 1
@@ -183,12 +187,13 @@ def test_write_queued_while_telecrm_is_down_lands_after_restart(world):
     sandbox.faults.fail_next(1000, status=503, path_contains="/lead")
     emulator.slash_command("/lead", 'name="Patient Pooja" phone=919800000777', user=USER, channel=CHANNEL)
     emulator.wait_for(
-        lambda emu: any("queue" in json.dumps(e).lower() for e in emu.ephemerals(USER)), timeout=20
+        lambda emu: any(w in json.dumps(e).lower() for e in emu.ephemerals(USER) for w in QUEUED_WORDS),
+        timeout=20,
     )
     bot.terminate()  # a graceful stop: the queued write stays in SQLite
 
     assert [p["kind"] for p in outbox(env)], "the queued write was not kept"
     sandbox.faults.clear()
-    bot.start()
+    bot.start(ready_line="Slack Request URL")
     emulator.wait_for(lambda emu: cards(emu, "Patient Pooja"), timeout=30)
     assert len([lead for lead in sandbox.leads() if lead["fields"].get("name") == "Patient Pooja"]) == 1
