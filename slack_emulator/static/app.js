@@ -147,6 +147,11 @@
     const top = data.views[data.views.length - 1] || null;
     if (changed("modal", top ? [top.id, top.hash, top.errors, data.views.length] : null)) renderModal(top, data.views.length);
     if (S.tab === "home" && !data.home && !S.homeRequested.has(S.me)) openHome();
+    if (S.stickMain) {
+      const body = $("#main-body");
+      body.scrollTop = body.scrollHeight; // after the thread pane, which changes the width, is drawn
+      S.stickMain = false;
+    }
   }
 
   // --- chrome ---------------------------------------------------------------------------------
@@ -240,7 +245,7 @@
     ].sort((a, b) => Number(a.ts) - Number(b.ts));
     const list = h("div", { class: "message-list" }, intro(), items.map((m) => renderMessage(m, { channel: S.channel, inThread: false })));
     body.replaceChildren(list);
-    if (stick) body.scrollTop = body.scrollHeight;
+    S.stickMain = stick;
   }
 
   function intro() {

@@ -381,3 +381,33 @@ def test_a_message_link_opens_its_thread(page: Any, ui_emulator: SlackEmulator, 
     thread = page.get_by_role("complementary", name="Thread")
     expect(thread).to_contain_text("Payment of 500 recorded")
     assert len(page.context.pages) == tabs
+
+
+MRKDWN_CASES = [
+    ("*bold* _it_ ~gone~ `x*y*`", "<b>bold</b> <i>it</i> <s>gone</s> <code>x*y*</code>"),
+    ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
+    ("&lt;img src=x onerror=alert(1)&gt; &amp;", "&lt;img src=x onerror=alert(1)&gt; &amp;"),
+    ("<javascript:alert(1)|click>", "click"),
+    (
+        "<mailto:jane@example.com|Jane>",
+        '<a href="mailto:jane@example.com" target="_blank" rel="noopener">Jane</a>',
+    ),
+    (
+        "<https://x.example/?a=1&amp;b=2>",
+        '<a href="https://x.example/?a=1&amp;b=2" target="_blank" rel="noopener">https://x.example/?a=1&amp;b=2</a>',
+    ),
+    ("> quoted\nafter", "<blockquote>quoted</blockquote>after"),
+    (
+        "<!here> <@U0NOBODY|someone>",
+        '<span class="mention">@here</span> <span class="mention">@someone</span>',
+    ),
+    ("<!date^0^{date_num}|then>", "1970-01-01"),
+    ("```a <b>\n*c*```", "<pre>a &lt;b&gt;\n*c*</pre>"),
+    (":warning: :no_such_emoji:", '<span class="emoji" title=":warning:">⚠️</span> :no_such_emoji:'),
+]
+
+
+def test_mrkdwn_is_formatted_and_escaped(page: Any, ui_emulator: SlackEmulator) -> None:
+    open_page(page, ui_emulator)
+    rendered = page.evaluate("cases => cases.map(text => Mrkdwn.mrkdwn(text))", [c[0] for c in MRKDWN_CASES])
+    assert list(zip((c[0] for c in MRKDWN_CASES), rendered, strict=True)) == MRKDWN_CASES
