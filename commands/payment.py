@@ -53,6 +53,7 @@ from commands.payment_render import (
     status_change_text,
     usage_text,
 )
+from storage.outbox import FAILED
 from storage.repositories import LeadThread, Payment
 from telecrm.client import Lead
 from telecrm.errors import TeleCRMBadRequest, TeleCRMError, TeleCRMNotFound
@@ -324,6 +325,21 @@ def change_status(services: Services, job: Job) -> dict[str, Any]:
     return {"status": new}
 
 
+def _submit_status_change(services: Services, key: str, payload: dict[str, Any]) -> bool:
+    """Queue a status change once per gesture; True when this call queued it.
+
+    Clicks on the same message showing the same status share a key, so a double click sends one
+    change. Only after that change failed for good does the same click queue a fresh attempt.
+    """
+    attempt_key = key
+    for n in range(2, 100):
+        item, created = services.worker.submit(attempt_key, KIND_STATUS, payload)
+        if created or item.state != FAILED:
+            return created
+        attempt_key = f"{key}#{n}"
+    return False
+
+
 def _status_queued(services: Services, job: Job, reason: str, when: float) -> None:
     _tell(
         services,
@@ -579,8 +595,7 @@ def register(app: App, services: Services) -> None:
             "channel": channel,
             "reply_ts": reply_ts,
         }
-        _, created = services.worker.submit(key, KIND_STATUS, payload)
-        if not created:
+        if not _submit_status_change(services, key, payload):
             log.info("ignoring a repeated click on %s", STATUS_ACTION_PREFIX + click.status)
 
     @app.action(ids.ACT_PAYMENT_AMOUNT_HELP)

@@ -106,6 +106,20 @@ def test_lost_answer_to_a_status_change_is_not_sent_twice(bot: Bot) -> None:
     assert status_buttons(payment_messages(bot)[0]) == {}
 
 
+def test_refused_status_change_is_explained_and_can_be_tried_again(bot: Bot) -> None:
+    lead_id, message = record(bot)
+    action_id = payments_in_sandbox(bot, lead_id)[0]["action_id"]
+    bot.sandbox.faults.fail_next(1, status=400, path_contains=f"/action/{action_id}")
+    click_status(bot, message, "COMPLETED")
+    assert "TeleCRM did not accept the change to COMPLETED" in wait_ephemeral(bot, "did not accept")["text"]
+    assert payments_in_sandbox(bot, lead_id)[0]["status"] == "PENDING"
+    assert bot.services.payments.get(action_id).status == "PENDING"
+
+    click_status(bot, message, "COMPLETED")
+    bot.wait(lambda _: notifications(bot, "marked ₹5,000.00 COMPLETED"))
+    assert payments_in_sandbox(bot, lead_id)[0]["status"] == "COMPLETED"
+
+
 def test_change_made_in_telecrm_is_noticed_once(bot: Bot) -> None:
     lead_id, message = record(bot)
     action_id = payments_in_sandbox(bot, lead_id)[0]["action_id"]
