@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ack, bulk, e2e, harness, memory, modal, throughput
+from bench import ack, bulk, e2e, harness, memory, modal, profile, throughput
 from bench.machine import this_machine
 from bench.report import MISSED, Row, markdown_table, missed
 
@@ -58,12 +58,34 @@ def _load() -> str:
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
 
 
+def print_profiles(directory: Path) -> None:
+    """Where each profiled process spent its samples: the acknowledgement path, the listener, the worker."""
+    for path in sorted(directory.glob("*.txt")):
+        text = path.read_text()
+        print()
+        print(f"profile {path}:")
+        for title, focus in (
+            ("Slack request thread (until the ack is sent)", profile.ACK_PATH),
+            ("listener (validate, queue, ack)", profile.LISTENER),
+            ("outbox worker", "Worker._attempt"),
+        ):
+            shares = profile.top_functions(text, focus=focus, limit=12)
+            if shares:
+                print(profile.render(shares, f"  {title}, share of its samples:"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and commands (about 2 minutes)")
     parser.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--json", type=Path, help="also write every raw figure to this JSON file")
     parser.add_argument("--markdown", type=Path, help="also write the machine and the table to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample every app process with py-spy into DIR and print where the time went",
+    )
     args = parser.parse_args(argv)
     try:
         names = parse_only(args.only)
@@ -72,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("bench").setLevel(logging.INFO)
 
+    harness.PROFILE_DIR = args.profile
     machine = this_machine()
     started = time.monotonic()
     load_before = _load()
@@ -112,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     misses = missed(rows)
     print()
     print(f"{len(rows) - len(misses)} of {len(rows)} rows met or informational; {len(misses)} missed.")
+    if args.profile:
+        print_profiles(args.profile)
     raw.update(load_before=load_before, load_after=load_after, seconds=round(duration, 1))
     raw["rows"] = [r.as_dict() for r in rows]
     if args.json:

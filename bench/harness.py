@@ -33,6 +33,8 @@ from telecrm.sandbox import serve_in_thread as serve_sandbox
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+# set by ``python -m bench --profile DIR``: every app process started is sampled by py-spy into DIR
+PROFILE_DIR: Path | None = None
 SIGNING_SECRET = "bench-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-bench-bot-token"
 USER = "U0RAHUL"
@@ -181,6 +183,15 @@ class AppProcess:
             list(argv), env=full_env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
         )
         self._http = httpx.Client(timeout=5.0)
+        self._profiling = contextlib.ExitStack()
+
+    def profile(self) -> None:
+        """Sample this process with py-spy until it stops (into ``PROFILE_DIR/<name>.txt``)."""
+        if PROFILE_DIR is not None:
+            from bench.profile import sampling
+
+            PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+            self._profiling.enter_context(sampling(self.proc.pid, PROFILE_DIR / f"{self.name}.txt"))
 
     def health(self) -> dict[str, Any]:
         return self._http.get(self.url + "/healthz").json()
@@ -202,6 +213,7 @@ class AppProcess:
         return read_vmrss_kib(Path(f"/proc/{self.proc.pid}/status").read_text())
 
     def stop(self, timeout: float = 40) -> None:
+        self._profiling.close()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -231,6 +243,7 @@ def start_bot(stand_ins: StandIns, workdir: Path, *, name: str = "bot") -> AppPr
     except BaseException:
         bot.stop()
         raise
+    bot.profile()
     return bot
 
 
@@ -248,6 +261,7 @@ def start_bare(stand_ins: StandIns, workdir: Path) -> AppProcess:
     except BaseException:
         bare.stop()
         raise
+    bare.profile()
     return bare
 
 

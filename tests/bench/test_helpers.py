@@ -102,3 +102,25 @@ def test_sections_are_chosen_by_name_in_the_published_order() -> None:
     assert parse_only("memory, modal") == ["modal", "memory"]
     with pytest.raises(ValueError, match="unknown section"):
         parse_only("ack,speed")
+
+
+def test_profile_shares_are_per_function_within_the_focused_path() -> None:
+    from bench.profile import parse_collapsed, top_functions
+
+    collapsed = "\n".join(
+        [
+            "Thread.run (threading.py:982);SlackRequestHandler.dispatch (slack_bolt/handler.py:42);"
+            "Deliveries.first_time (storage/deliveries.py:27);Store.transaction (storage/db.py:135) 30",
+            "Thread.run (threading.py:982);SlackRequestHandler.dispatch (slack_bolt/handler.py:42);"
+            "Store.transaction (storage/db.py:136);Store.transaction (storage/db.py:140) 10",
+            "Thread.run (threading.py:982);Worker._attempt (bot/worker.py:236) 60",
+            "not a stack line",
+        ]
+    )
+    assert len(parse_collapsed(collapsed)) == 3
+    shares = {s.function: s.percent for s in top_functions(collapsed, focus="SlackRequestHandler.dispatch")}
+    assert shares["SlackRequestHandler.dispatch (handler.py)"] == 100
+    assert shares["Store.transaction (db.py)"] == 100  # two lines of one function, counted once per stack
+    assert shares["Deliveries.first_time (deliveries.py)"] == 75
+    assert "Worker._attempt (worker.py)" not in shares
+    assert top_functions(collapsed, focus="nowhere") == []
