@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,9 +98,17 @@ class TimelineQuery:
     start_ms: int | None = None
     end_ms: int | None = None
     skip: int = 0
+    name: str | None = None  # the lead's name as shown, so a page turned far from its thread keeps it
 
     def to_value(self) -> str:
-        data = {"l": self.lead_id, "t": self.type, "a": self.start_ms, "b": self.end_ms, "s": self.skip}
+        data = {
+            "l": self.lead_id,
+            "t": self.type,
+            "a": self.start_ms,
+            "b": self.end_ms,
+            "s": self.skip,
+            "n": truncate(self.name, 80) if self.name else None,
+        }
         return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
 
     @classmethod
@@ -114,12 +122,13 @@ class TimelineQuery:
                 start_ms=int(data["a"]) if data.get("a") is not None else None,
                 end_ms=int(data["b"]) if data.get("b") is not None else None,
                 skip=max(0, int(data.get("s") or 0)),
+                name=str(data["n"]) if data.get("n") else None,
             )
         except (ValueError, TypeError, KeyError):
             return None
 
     def at(self, skip: int) -> TimelineQuery:
-        return TimelineQuery(self.lead_id, self.type, self.start_ms, self.end_ms, max(0, skip))
+        return replace(self, skip=max(0, skip))
 
 
 class LeadNotFound(Exception):
@@ -371,10 +380,11 @@ def render_timeline(
     for row in rows:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": render_action(schema, row, tz)}})
     buttons = []
+    named = replace(query, name=name)
     if query.skip > 0:
-        buttons.append(_nav_button("Newer", ids.ACT_TIMELINE_NEWER, query.at(query.skip - PAGE_SIZE)))
+        buttons.append(_nav_button("Newer", ids.ACT_TIMELINE_NEWER, named.at(query.skip - PAGE_SIZE)))
     if last < total:
-        buttons.append(_nav_button("Older", ids.ACT_TIMELINE_OLDER, query.at(query.skip + PAGE_SIZE)))
+        buttons.append(_nav_button("Older", ids.ACT_TIMELINE_OLDER, named.at(query.skip + PAGE_SIZE)))
     if buttons:
         blocks.append({"type": "actions", "block_id": "timeline_paging", "elements": buttons})
     summary = f"Timeline of {name}" + (f" ({filters})" if filters else "")
@@ -594,7 +604,8 @@ def fetch_page(services: Services, query: TimelineQuery) -> Page[dict[str, Any]]
     )
 
 
-Tell = Callable[[str], None]
+#: shows a message to the caller only: ``tell(text)`` or ``tell(text, blocks)``
+Tell = Callable[..., None]
 
 
 def show_timeline(
@@ -602,7 +613,6 @@ def show_timeline(
     *,
     query: TimelineQuery,
     user: str,
-    channel: str | None,
     tell: Tell,
     lead_fields: Mapping[str, Any] | None = None,
     announce: bool = True,
@@ -638,10 +648,10 @@ def show_timeline(
                 "could not post a timeline in the lead's thread (%s); showing it to the caller",
                 exc.response.get("error"),
             )
-    services.ephemeral(channel, user, text, blocks)
+    tell(text, blocks)
 
 
-def run_query_text(services: Services, *, text: str, user: str, channel: str | None, tell: Tell) -> None:
+def run_query_text(services: Services, *, text: str, user: str, tell: Tell) -> None:
     """Everything `/timeline <text>` does after the ack, in order: parse, check, find the lead, show."""
     schema = _schema(services)
     command = parse_timeline(text, custom_actions=schema.custom_actions)
@@ -669,7 +679,6 @@ def run_query_text(services: Services, *, text: str, user: str, channel: str | N
         ref,
         TimelineQuery("", command.type, start_ms, end_ms),
         user=user,
-        channel=channel,
         tell=tell,
     )
 
@@ -681,7 +690,6 @@ def lookup(
     query: TimelineQuery,
     *,
     user: str,
-    channel: str | None,
     tell: Tell,
 ) -> None:
     try:
@@ -693,7 +701,7 @@ def lookup(
         tell(explain_error(exc, what="the lead search"))
         return
     query = TimelineQuery(lead_id, query.type, query.start_ms, query.end_ms)
-    show_timeline(services, query=query, user=user, channel=channel, tell=tell, lead_fields=fields)
+    show_timeline(services, query=query, user=user, tell=tell, lead_fields=fields)
 
 
 def turn_page(services: Services, *, query: TimelineQuery, body: Mapping[str, Any], respond: Respond) -> None:
@@ -707,7 +715,7 @@ def turn_page(services: Services, *, query: TimelineQuery, body: Mapping[str, An
     except TeleCRMError as exc:
         services.ephemeral(channel, user, explain_error(exc, what="the timeline request"))
         return
-    name = _lead_display(services, schema, query.lead_id, None)
+    name = query.name or _lead_display(services, schema, query.lead_id, None)
     tz = services.user_tz(user)
     text, blocks = render_timeline(
         schema, query=query, page=page, name=name, tz=tz, link=services.settings.lead_url(query.lead_id)
@@ -726,8 +734,17 @@ def turn_page(services: Services, *, query: TimelineQuery, body: Mapping[str, An
 
 
 def _responder(respond: Respond) -> Tell:
-    def tell(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    """Caller-only answers of a slash command go through its response_url: they work in any channel."""
+
+    def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    return tell
+
+
+def _ephemeral(services: Services, channel: str | None, user: str) -> Tell:
+    def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        services.ephemeral(channel, user, text, blocks)
 
     return tell
 
@@ -753,9 +770,7 @@ def register(app: App, services: Services) -> None:
             )
             return
         log.info("/timeline by %s: %s", user, mask(truncate(text, 120)))
-        services.worker.background(
-            run_query_text, services, text=text, user=user, channel=channel, tell=_responder(respond)
-        )
+        services.worker.background(run_query_text, services, text=text, user=user, tell=_responder(respond))
 
     @app.view(ids.VIEW_TIMELINE)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -784,12 +799,11 @@ def register(app: App, services: Services) -> None:
         except ValueError:
             channel = None
 
-        def tell(text: str) -> None:
-            services.ephemeral(channel, user, text)
+        tell = _ephemeral(services, channel, user)
 
         def run() -> None:
             query = form.query("", services.user_tz(user))
-            lookup(services, schema, form.lead, query, user=user, channel=channel, tell=tell)
+            lookup(services, schema, form.lead, query, user=user, tell=tell)
 
         services.worker.background(run)
 
@@ -804,9 +818,7 @@ def register(app: App, services: Services) -> None:
         channel = (body.get("channel") or {}).get("id")
         lead_id = str(action.get("value") or "").strip()
 
-        def tell(text: str) -> None:
-            services.ephemeral(channel, user, text)
-
+        tell = _ephemeral(services, channel, user)
         if not _LEAD_ID.match(lead_id):
             tell(":warning: This card does not carry a TeleCRM lead id; use `/timeline <lead id or phone>`.")
             return
@@ -815,7 +827,6 @@ def register(app: App, services: Services) -> None:
             services,
             query=TimelineQuery(lead_id.lower()),
             user=user,
-            channel=channel,
             tell=tell,
             announce=False,
         )

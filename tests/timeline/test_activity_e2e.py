@@ -147,3 +147,34 @@ def test_a_workspace_without_custom_activities_says_so(make_bot: Any) -> None:
     )
     (view,) = bot.wait(lambda emulator: emulator.open_views(USER))
     assert "defines no custom activities" in texts(view) and not view.get("submit")
+
+
+def test_a_long_choice_list_is_searched_as_you_type(make_bot: Any) -> None:
+    from telecrm.sandbox.workspace import demo_workspace
+
+    workspace = demo_workspace()
+    cities = [f"Town {n:03d}" for n in range(1, 131)]
+    workspace["custom_actions"][0]["fieldSchema"]["town"] = {
+        "type": "DROPDOWN",
+        "label": "Town",
+        "options": cities,
+    }
+    bot = make_bot(workspace=workspace)
+    lead = make_lead(bot, with_card=True)
+    view = _open_form(bot, lead, "1001")
+    town = next(b for b in view["blocks"] if b["block_id"] == "activity:1001:town")["element"]
+    assert town["type"] == "external_select"
+
+    delivery = bot.emulator.block_suggestion(
+        user=USER,
+        view_id=view["id"],
+        action_id=ids.ACT_ACTIVITY_FIELD,
+        block_id="activity:1001:town",
+        value="012",
+    )
+    assert [o["value"] for o in delivery.options] == ["Town 012"]
+
+    bot.emulator.submit_view(user=USER, values={"activity:1001:town": "Town 012", OUTCOME: "Interested"})
+    bot.settle()
+    (stored,) = _custom_actions(bot, lead)
+    assert stored["fields"] == {"town": "Town 012", "outcome": "Interested"}

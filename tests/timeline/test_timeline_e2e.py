@@ -155,7 +155,8 @@ def test_older_on_a_callers_only_page_replaces_it(bot: Bot) -> None:
     timeline(bot, PHONE)
     page = _only_ephemeral(bot)
     click(bot, ids.ACT_TIMELINE_OLDER, page["ts"])
-    assert "21–25 of 25" in texts(_only_ephemeral(bot))
+    shown = texts(_only_ephemeral(bot))
+    assert "21–25 of 25" in shown and "Timeline: Jane Doe" in shown
 
 
 def test_three_hundred_actions_stay_within_slack_message_limits(bot: Bot) -> None:
