@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -56,7 +55,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
         # listeners only acknowledge, validate and queue: slow TeleCRM work runs on the Worker
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener"),
+        listener_executor=services.listeners,
     )
     app.use(_dedupe_middleware(services))
 

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.worker import Worker
+from bot.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
@@ -39,6 +39,10 @@ class Services:
     deliveries: Deliveries
     clock: Callable[[], float] = time.time
     runtime: Any = None  # the Runtime that owns these services (periodic tasks register there)
+    # where Bolt runs listeners: they only acknowledge, validate and queue; TeleCRM work is on `worker`
+    listeners: TrackingExecutor = field(
+        default_factory=lambda: TrackingExecutor(max_workers=32, thread_name_prefix="listener")
+    )
     _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

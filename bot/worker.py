@@ -89,6 +89,36 @@ def classify(error: BaseException) -> tuple[bool, float | None]:
     return False, None
 
 
+class TrackingExecutor(ThreadPoolExecutor):
+    """A thread pool that knows when it is idle: Bolt runs listeners here, and tests (and a graceful
+    shutdown) need to know when the work a listener continues after its ``ack()`` has finished."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        with self._idle:
+            self._busy += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future | None) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+
 class Worker:
     def __init__(
         self,
@@ -192,12 +222,17 @@ class Worker:
                     return
             if not self._slots.acquire(timeout=0.5):
                 continue
+            with self._cond:
+                self._running += 1  # counted before the claim, so wait_idle never sees a claimed row as idle
             try:
                 item = self.outbox.claim(lease_seconds=self._lease)
             except Exception:
                 log.exception("could not read the outbox")
                 item = None
             if item is None:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
                 self._slots.release()
                 due = None
                 try:
@@ -209,8 +244,6 @@ class Worker:
                     if not self._stopping and wait > 0:
                         self._cond.wait(wait)
                 continue
-            with self._cond:
-                self._running += 1
             self._writes.submit(self._run, item)
 
     def _run(self, item: OutboxItem) -> None:

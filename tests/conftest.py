@@ -3,6 +3,7 @@ emulator and the TeleCRM sandbox, all on loopback, exactly as ``telecrm-bot run`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,16 @@ class Bot:
         return delivery
 
     def settle(self, timeout: float = 15.0) -> None:
-        """Wait until the bot has finished everything it started (writes and reads)."""
-        assert self.services.worker.wait_idle(timeout), "the bot's worker did not finish in time"
+        """Wait until the bot has finished everything it started: listeners still running after their
+        ack, and the worker's writes and reads (a listener may queue work, work may post messages)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.1, deadline - time.monotonic())
+            assert self.services.listeners.wait_idle(remaining), "Slack listeners did not finish in time"
+            assert self.services.worker.wait_idle(remaining), "the bot's worker did not finish in time"
+            if self.services.listeners.wait_idle(0) and self.services.worker.wait_idle(0):
+                return
+            assert time.monotonic() < deadline, "the bot did not settle in time"
 
     def wait(self, predicate: Callable[[Any], Any], timeout: float = 10.0) -> Any:
         return self.emulator.wait_for(predicate, timeout=timeout)
