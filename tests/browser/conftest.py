@@ -31,7 +31,17 @@ CHROMIUM_ARGS = [
 ]
 SIGNING_SECRET = "browser-test-signing-secret"
 BOT_TOKEN = "xoxb-browser-test"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where screenshots go: docs/screenshots with UPDATE_SCREENSHOTS=1, else a temporary folder
+    (so an ordinary test run leaves the work tree clean)."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SCREENSHOTS
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
