@@ -219,7 +219,6 @@ class Runtime:
             self.build()
         wsgi = make_wsgi_app(self.app, self.health, signing_secret=self.settings.slack_signing_secret or None)
         self.http = serve(wsgi, host, port, background=True)
-        self._stoppers.append(self.http.stop)
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url
         self.start_background()
@@ -228,10 +227,8 @@ class Runtime:
     def start_background(self) -> None:
         assert self.services is not None
         self.services.worker.start()
-        self._stoppers.append(self.services.worker.stop)
         for p in self.periodics:
             p.start()
-            self._stoppers.append(p.stop)
         threading.Thread(target=self._warm_cache, name="cache-warm", daemon=True).start()
 
     def _warm_cache(self) -> None:
@@ -242,9 +239,21 @@ class Runtime:
             log.error("the workspace schema could not be loaded yet: %s", exc)
 
     def stop(self) -> None:
+        """Graceful: stop taking requests, let listeners and in-flight writes finish; anything not yet
+        started stays queued in SQLite for the next start. Then close stores and stand-ins."""
+        if self.http is not None:
+            self._call(self.http.stop)
+        for p in self.periodics:
+            self._call(p.stop)
+        if self.services is not None:
+            self._call(lambda: self.services.listeners.shutdown(wait=True))
+            self._call(self.services.worker.stop)
         while self._stoppers:
-            stopper = self._stoppers.pop()
-            try:
-                stopper()
-            except Exception:
-                log.exception("error while stopping")
+            self._call(self._stoppers.pop())
+
+    @staticmethod
+    def _call(stopper: Callable[[], Any]) -> None:
+        try:
+            stopper()
+        except Exception:
+            log.exception("error while stopping")
