@@ -184,8 +184,8 @@ def register(app: App, services: Services) -> None:
             ack()
             open_new_lead(client, body.get("trigger_id", ""), user, channel, respond)
         elif plan.kind == "find":
-            ack()
             services.worker.background(work.find, user=user, channel=channel, query=plan.query)
+            ack()
         elif plan.kind in ("create", "update"):
             payload: dict[str, Any] = {
                 "fields": plan.fields,
@@ -223,6 +223,31 @@ def register(app: App, services: Services) -> None:
                 text=":warning: Slack did not open the form in time. Please type `/lead` again "
                 '(or create directly: `/lead name="Jane Doe" phone=…`).',
                 response_type="ephemeral",
+            )
+
+    @app.shortcut(ids.SHORTCUT_LEAD_FROM_MESSAGE)
+    def on_lead_from_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The New lead form, pre-filled with the phone, email and name found in the message."""
+        ack()
+        user, channel = _user_id(body), _channel_id(body)
+        schema = _schema_or_refresh(services)
+        if schema is None:
+            services.ephemeral(channel, user, NOT_LOADED)
+            return
+        text = (body.get("message") or {}).get("text") or ""
+        view = forms.new_lead_view(
+            schema,
+            channel=channel,
+            usage=usage.counts(),
+            member_email=member_email(user),
+            initial=forms.prefill_from_text(schema, text, default_country_code=cc),
+        )
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed for Create lead from message: %s", exc.response.get("error"))
+            services.ephemeral(
+                channel, user, ":warning: Slack did not open the form in time; try the shortcut again."
             )
 
     # --- New lead modal ------------------------------------------------------------------------------
@@ -437,11 +462,11 @@ def register(app: App, services: Services) -> None:
 
     @app.action(ids.ACT_FIND_MORE)
     def on_find_more(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
         try:
             data = json.loads(action.get("value") or "{}")
             skip = max(0, int(data.get("s", 0)))
         except (ValueError, TypeError):
+            ack()
             respond(
                 text="That list is out of date; search again with `/lead find …`.", response_type="ephemeral"
             )
@@ -456,6 +481,7 @@ def register(app: App, services: Services) -> None:
             skip=skip,
             respond=respond,
         )
+        ack()
 
     # --- Edit ----------------------------------------------------------------------------------------------
 
@@ -508,7 +534,13 @@ def register(app: App, services: Services) -> None:
         meta = forms.decode_metadata(view.get("private_metadata"))
         draft = drafts.get(view["id"], EDIT)
         if schema is None or draft is None:
-            ack()
+            text = (
+                NOT_LOADED if schema is None else ":hourglass: This form is out of date; click *Edit* again."
+            )
+            ack(
+                response_action="update",
+                view=forms.edit_message_view(str(meta.get("l") or ""), text, channel=None),
+            )
             return
         parts = forms.split_submission(view.get("state", {}).get("values", {}))
         lead_raw = {k: v for k, v in parts["lead"].items() if k != schema.identifier.api_name}
@@ -528,23 +560,27 @@ def register(app: App, services: Services) -> None:
             for k, v in {**values, **other}.items()
             if forms.canonical(v) != forms.canonical(baseline.get(k))
         }
-        user = _user_id(body)
-        channel = meta.get("c") or None
-        if changed:
-            services.worker.submit(
-                f"view:{view['id']}",
-                UPDATE,
-                {
-                    "lead_id": draft["lead_id"],
-                    "fields": changed,
-                    "user": user,
-                    "channel": channel,
-                    "source": "edit",
-                },
+        if not changed:
+            drafts.delete(view["id"])
+            ack(
+                response_action="update",
+                view=forms.edit_message_view(
+                    draft["lead_id"],
+                    ":ok_hand: You changed nothing, so nothing was sent to TeleCRM.",
+                    channel=meta.get("c") or None,
+                ),
             )
+            return
+        services.worker.submit(
+            f"view:{view['id']}",
+            UPDATE,
+            {
+                "lead_id": draft["lead_id"],
+                "fields": changed,
+                "user": _user_id(body),
+                "channel": meta.get("c") or None,
+                "source": "edit",
+            },
+        )
         ack()
         drafts.delete(view["id"])
-        if not changed:
-            services.ephemeral(
-                channel, user, ":ok_hand: You changed nothing, so nothing was sent to TeleCRM."
-            )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -133,11 +134,14 @@ def _priority(schema: WorkspaceSchema, usage: Mapping[str, int] | None) -> dict[
 
 
 def split_fields_for_create(
-    schema: WorkspaceSchema, usage: Mapping[str, int] | None = None
+    schema: WorkspaceSchema, usage: Mapping[str, int] | None = None, prefilled: Iterable[str] = ()
 ) -> tuple[list[FieldDef], list[FieldDef]]:
     """(fields on the first page, the rest) — identifier first, required fields, then the most used."""
     budget, _ = first_page_budget(schema)
-    return order_fields_for_modal(schema, usage=_priority(schema, usage), max_fields=budget)
+    priority = _priority(schema, usage)
+    top = max(priority.values(), default=0) + 1
+    priority.update({name: top for name in prefilled})
+    return order_fields_for_modal(schema, usage=priority, max_fields=budget)
 
 
 def _field_input(
@@ -197,11 +201,15 @@ def new_lead_view(
     channel: str | None,
     usage: Mapping[str, int] | None = None,
     member_email: str | None = None,
+    initial: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """The **New lead** modal; never more than Slack's 100 blocks, whatever the workspace holds."""
-    shown, rest = split_fields_for_create(schema, usage)
+    initial = initial or {}
+    shown, rest = split_fields_for_create(schema, usage, prefilled=initial)
     blocks: list[dict[str, Any]] = [_context(INTRO_BLOCK, intro_text(channel))]
-    blocks.extend(_field_input(schema, f, member_email=member_email) for f in shown)
+    blocks.extend(
+        _field_input(schema, f, member_email=member_email, initial=initial.get(f.api_name)) for f in shown
+    )
     if rest:
         blocks.append(
             {
@@ -313,6 +321,68 @@ def other_fields_block(
         "hint": _plain("key=value pairs, quotes for spaces. Fields: " + names, 2000),
         "element": element,
     }
+
+
+# --- pre-filling from a Slack message ------------------------------------------------------------------
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+?\d[\d ().-]{5,}\d(?!\w)")
+_NAME_LABEL = re.compile(r"\bname\s*[:=\-–]\s*([^\n,;|<>]{2,60})", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})\b")
+_NOT_NAMES = {
+    "call", "contact", "email", "mail", "phone", "mobile", "please", "lead", "customer", "client", "new",
+    "hi", "hello", "hey", "from", "number", "whatsapp", "ping", "meet", "reach", "message", "note", "the",
+    "today", "tomorrow", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "site", "visit", "follow", "asked", "wants", "interested", "can", "could", "he", "she", "they",
+}  # fmt: skip
+
+
+def _guess_name(text: str) -> str | None:
+    labelled = _NAME_LABEL.search(text)
+    if labelled:
+        return " ".join(labelled.group(1).split()).strip(" .")
+    for match in _CAPITALISED.finditer(text):
+        words = [w for w in match.group(1).split() if w.lower() not in _NOT_NAMES]
+        if words:
+            return " ".join(words)
+    return None
+
+
+def prefill_from_text(
+    schema: WorkspaceSchema, text: str, *, default_country_code: str = "91"
+) -> dict[str, object]:
+    """The phone, email and name found in a message, keyed by this workspace's field API names."""
+    from bot.fields import normalize_phone
+    from bot.grammar import slack_unescape
+
+    plain = slack_unescape(text or "")
+    found: dict[str, object] = {}
+    phone_fields = [f for f in schema.fields if f.type is FieldType.PHONE]
+    email_fields = [f for f in schema.fields if f.type is FieldType.EMAIL]
+    ident = schema.identifier
+    for candidates, values in (
+        (phone_fields, [m.group(0) for m in _PHONE_IN_TEXT.finditer(plain)]),
+        (email_fields, _EMAIL_IN_TEXT.findall(plain)),
+    ):
+        target = next(
+            (f for f in candidates if f.api_name == ident.api_name), candidates[0] if candidates else None
+        )
+        for value in values:
+            if target is None:
+                break
+            if target.type is FieldType.PHONE:
+                try:
+                    value = normalize_phone(value, default_country_code)
+                except ValueError:
+                    continue
+            found[target.api_name] = value
+            break
+    name_field = schema.field("name")
+    without = _EMAIL_IN_TEXT.sub(" ", _PHONE_IN_TEXT.sub(" ", plain))
+    name = _guess_name(without) if name_field is not None else None
+    if name_field is not None and name:
+        found[name_field.api_name] = truncate(name, 80)
+    return found
 
 
 # --- reading a submitted form ---------------------------------------------------------------------------

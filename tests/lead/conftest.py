@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from bot.worker import Backoff
 from telecrm.sandbox.state import State
 from telecrm.sandbox.workspace import compile_workspace, demo_workspace
 from telecrm.schema import (
@@ -18,7 +20,7 @@ from telecrm.schema import (
     parse_pipeline,
     parse_team_member,
 )
-from tests.conftest import CHANNEL, USER, Bot
+from tests.conftest import ADMIN, CHANNEL, USER, Bot, start_bot
 
 RAHUL_EMAIL = "rahul@telecrm-demo.example"  # U0RAHUL's Slack email
 
@@ -77,9 +79,57 @@ def demo_schema() -> WorkspaceSchema:
     return schema_of(with_rahul(demo_workspace()))
 
 
+@dataclass
+class SharedBot(Bot):
+    """One running bot shared by a module's tests; each test sees only what happened since it began.
+
+    Starting the app, the emulator and the sandbox costs about a second, so tests that cannot disturb
+    each other (their own phone numbers, no change to the workspace) share one.
+    """
+
+    marks: dict[Any, int] = field(default_factory=dict)
+
+    def begin(self) -> None:
+        self.settle()
+        left = {"pending", "running"} & set(self.services.worker.outbox.counts())
+        assert not left, "the previous test left TeleCRM writes unfinished; it must settle them"
+        for user in (USER, ADMIN):
+            while self.emulator.open_views(user):
+                self.emulator.close_view(user=user, clear=True)
+        self.sandbox.faults.clear()
+        self.services.worker.backoff = Backoff()
+        self.marks = {("m", c["id"]): len(Bot.messages(self, c["id"])) for c in self.emulator.channels()}
+        self.marks.update({("e", u): len(Bot.ephemerals(self, u)) for u in (USER, ADMIN)})
+        self.marks["r"] = len(self.sandbox.request_log)
+
+    def messages(self, channel: str = CHANNEL) -> list[dict[str, Any]]:
+        return super().messages(channel)[self.marks.get(("m", channel), 0) :]
+
+    def ephemerals(self, user: str = USER) -> list[dict[str, Any]]:
+        return super().ephemerals(user)[self.marks.get(("e", user), 0) :]
+
+    def requests(self) -> list[Any]:
+        return list(self.sandbox.request_log)[self.marks.get("r", 0) :]
+
+
+@pytest.fixture(scope="module")
+def shared_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBot]:
+    started = start_bot(tmp_path_factory.mktemp("lead"), workspace=with_rahul(demo_workspace()))
+    bot = SharedBot(started.runtime)
+    yield bot
+    bot.runtime.stop()
+
+
 @pytest.fixture
-def lead_bot(make_bot: Callable[..., Bot]) -> Bot:
-    """The demo workspace, where U0RAHUL is a TeleCRM team member."""
+def lead_bot(shared_bot: SharedBot) -> SharedBot:
+    """The demo workspace, where U0RAHUL is a TeleCRM team member (shared within a module)."""
+    shared_bot.begin()
+    return shared_bot
+
+
+@pytest.fixture
+def own_bot(make_bot: Callable[..., Bot]) -> Bot:
+    """A bot of its own, for tests that change what others would see."""
     return make_bot(workspace=with_rahul(demo_workspace()))
 
 
@@ -115,4 +165,5 @@ def last_ephemeral(bot: Bot, user: str = USER) -> str:
 
 def api_writes(bot: Bot) -> list[Any]:
     """TeleCRM requests that can change data (everything but reads and searches)."""
-    return [r for r in bot.sandbox.request_log if r.method == "POST" and not r.path.endswith("/search")]
+    log = bot.requests() if isinstance(bot, SharedBot) else bot.sandbox.request_log
+    return [r for r in log if r.method == "POST" and not r.path.endswith("/search")]

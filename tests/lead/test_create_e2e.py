@@ -132,7 +132,7 @@ def test_a_duplicate_offers_to_update_the_existing_lead_once(lead_bot: Bot) -> N
     assert bot.telecrm_writes() == writes + 1
     updated = lead_by_phone(bot, SEEDED_PHONE)["fields"]
     assert updated["designation"] == "Chief Executive" and updated["rating"] == 3
-    assert "Already done" in last_ephemeral(bot)
+    bot.wait(lambda e: any("Already done" in text_of(m) for m in bot.ephemerals(USER)))
     (card,) = cards(bot)  # the bot had no thread for this lead: a card first, then the update in it
     (summary,) = bot.replies(card["ts"])
     said = text_of(summary)
@@ -181,7 +181,8 @@ def test_a_retry_that_meets_an_old_lead_is_still_a_duplicate(lead_bot: Bot) -> N
     fast_retries(bot)
     bot.sandbox.faults.fail_next(1, status=503, path_contains="/lead")
     bot.command("/lead", f"phone={SEEDED_PHONE} name=Other")
-    bot.wait(lambda e: any("already exists" in text_of(m) for m in e.ephemerals(USER)))
+    bot.wait(lambda e: any("already exists" in text_of(m) for m in bot.ephemerals(USER)))
+    bot.settle()
     assert not cards(bot)
 
 

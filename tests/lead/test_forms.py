@@ -220,3 +220,12 @@ def test_assignee_field_is_found_by_name(demo_schema):
     assert forms.assignee_field(demo_schema).api_name == "assignee"
     other = schema_of(with_rahul(email_identifier_workspace()))
     assert forms.assignee_field(other).api_name == "assignee"
+
+
+def test_prefill_finds_phone_email_and_name_in_a_message(demo_schema):
+    found = forms.prefill_from_text(demo_schema, "Call Meena on +91 98450 12345, <mailto:m@x.in|m@x.in>")
+    assert found == {"phone": "919845012345", "email": "m@x.in", "name": "Meena"}
+    assert forms.prefill_from_text(demo_schema, "name: Jane Doe, 98765 43210")["name"] == "Jane Doe"
+    assert forms.prefill_from_text(demo_schema, "nothing useful here") == {}
+    email_schema = schema_of(email_identifier_workspace())
+    assert forms.prefill_from_text(email_schema, "write to a@b.co")["email"] == "a@b.co"

@@ -154,3 +154,21 @@ def test_an_email_identifier_workspace_works_end_to_end(make_bot) -> None:
     assert "already exists" in said and "Email" in said
     bot.command("/lead", "name=NoEmail phone=9876500015")
     assert "Email is required" in text_of(bot.ephemerals(USER)[-1])
+
+
+def test_create_lead_from_a_message_prefills_what_it_finds(lead_bot: Bot) -> None:
+    bot = lead_bot
+    posted = bot.emulator.post_user_message(
+        user="U0PRIYA", channel=CHANNEL, text="Call Meena on +91 98450 12345, meena@example.com"
+    )
+    bot.emulator.message_shortcut(
+        user=USER, callback_id=ids.SHORTCUT_LEAD_FROM_MESSAGE, channel=CHANNEL, message_ts=posted
+    )
+    (view,) = bot.wait(lambda e: e.open_views(USER))
+    assert block(view, "phone")["element"]["initial_value"] == "919845012345"
+    assert block(view, "email")["element"]["initial_value"] == "meena@example.com"
+    assert block(view, "name")["element"]["initial_value"] == "Meena"
+    bot.emulator.submit_view(user=USER)
+    bot.settle()
+    assert bot.sandbox.find_lead("919845012345")["fields"]["name"] == "Meena"
+    assert len(cards(bot)) == 1
