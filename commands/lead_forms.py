@@ -22,12 +22,13 @@ from bot import ids
 from bot.fields import (
     FieldError,
     convert,
-    describe_type,
     form_values,
     input_block,
+    normalize_phone,
     order_fields_for_modal,
 )
-from bot.format import DEFAULT_TZ, mrkdwn_escape, truncate
+from bot.format import DEFAULT_TZ, format_when, mrkdwn_escape, truncate
+from bot.grammar import slack_unescape
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 
 MAX_VIEW_BLOCKS = 100
@@ -352,9 +353,6 @@ def prefill_from_text(
     schema: WorkspaceSchema, text: str, *, default_country_code: str = "91"
 ) -> dict[str, object]:
     """The phone, email and name found in a message, keyed by this workspace's field API names."""
-    from bot.fields import normalize_phone
-    from bot.grammar import slack_unescape
-
     plain = slack_unescape(text or "")
     found: dict[str, object] = {}
     phone_fields = [f for f in schema.fields if f.type is FieldType.PHONE]
@@ -609,8 +607,6 @@ def comparable(
 
 def display_text(f: FieldDef | None, value: object) -> str:
     """A field value for people: dates as dates, lists comma-separated, nothing as "—"."""
-    from bot.format import format_when
-
     if not has_value(value):
         return "—"
     if f is not None and f.type is FieldType.DATE and not isinstance(value, list | tuple):
@@ -629,7 +625,3 @@ def display_fields(schema: WorkspaceSchema, fields: Mapping[str, object]) -> dic
             continue
         out[f.api_name] = display_text(f, value) if f.type is FieldType.DATE else value
     return out
-
-
-def describe_field(schema: WorkspaceSchema, f: FieldDef) -> str:
-    return describe_type(f, schema)

@@ -381,6 +381,7 @@ class LeadWork:
             != canonical(new)
         ]
         if not changes and not applied:
+            self.drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
             if not refused:
                 self.tell(payload, nothing_changed_message(name))
             return {"lead_id": lead.id, "changed": []}

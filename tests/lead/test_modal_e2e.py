@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import ids
 from commands import lead_forms as forms
-from telecrm.sandbox.workspace import email_identifier_workspace
+from telecrm.sandbox.workspace import demo_workspace, email_identifier_workspace
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import RAHUL_EMAIL, api_writes, cards, text_of, wide_workspace, with_rahul
 
@@ -134,6 +134,33 @@ def test_a_150_field_workspace_opens_and_every_field_can_be_filled(make_bot) -> 
     stored = bot.sandbox.find_lead("919876500014")["fields"]
     assert stored["name"] == "Wide" and stored["last_field"] == "12.5"
     assert not bot.emulator.failed_calls()
+
+    bot.command("/lead", "phone=9876500016 extra_120=x")  # the most used fields move to the first page
+    bot.settle()
+    again = open_modal(bot)
+    first_page = forms.input_block_ids(again["blocks"])
+    assert "last_field" in first_page and "extra_120" in first_page
+
+
+def test_a_text_identifier_workspace_works_end_to_end(make_bot) -> None:
+    workspace = with_rahul(demo_workspace())
+    workspace["lead_identifier"] = "gst_number"
+    for n, seeded in enumerate(workspace["leads"]):
+        seeded["fields"].setdefault("gst_number", f"GSTSEED{n:08d}")
+    bot = make_bot(workspace=workspace)
+    view = open_modal(bot)
+    assert forms.input_block_ids(view["blocks"])[0] == "gst_number"
+    assert block(view, "gst_number")["optional"] is False
+    bot.emulator.close_view(user=USER, clear=True)
+    bot.command("/lead", 'gst_number=27AAAPL1234C1ZV name="Text Id"')
+    bot.settle()
+    assert bot.sandbox.find_lead("27aaapl1234c1zv")["fields"]["name"] == "Text Id"
+    bot.command("/lead", "update 27AAAPL1234C1ZV rating=4")
+    bot.settle()
+    assert bot.sandbox.find_lead("27AAAPL1234C1ZV")["fields"]["rating"] == 4
+    bot.command("/lead", "find 27AAAPL1234C1ZV")
+    bot.settle()
+    assert "1 lead matches" in text_of(bot.ephemerals(USER)[-1])
 
 
 def test_an_email_identifier_workspace_works_end_to_end(make_bot) -> None:
