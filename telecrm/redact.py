@@ -16,7 +16,9 @@ _EMAIL = re.compile(
 # A phone number: 7+ digits, optionally with a leading + and single spaces, dashes or dots inside.
 # Slack message timestamps ("1763700000.123456") are not phone numbers.
 # Also after an escaped newline/tab in a repr ("\\n919…") and after URL-encoded "=" or "+" ("%3D919…").
-_PHONE = re.compile(r"(?:(?<![\w*])|(?<=\\n)|(?<=\\t)|(?<=%3D)|(?<=%2B))(?!\d{10}\.\d{6}(?!\d))\+?\d(?:[ \-.]?\d){6,}(?!\w)")
+_PHONE = re.compile(
+    r"(?:(?<![\w*])|(?<=\\n)|(?<=\\t)|(?<=%3D)|(?<=%2B))(?!\d{10}\.\d{6}(?!\d))\+?\d(?:[ \-.]?\d){6,}(?!\w)"
+)
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
 _SLACK_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 _MIN_PHONE_DIGITS = 7
