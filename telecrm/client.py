@@ -301,7 +301,9 @@ class TeleCRMClient:
         self._secrets = tuple(t for t in (sync_token, async_token) if t)
         self._http = httpx.Client(
             timeout=httpx.Timeout(connect=min(timeout, 5.0), read=timeout, write=timeout, pool=timeout),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            # keep-alive = max: with fewer, httpcore 1.0 may close an idle connection another thread
+            # has just been given (EBADF, or a read that hangs until the timeout)
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
             headers={"Accept": "application/json", "User-Agent": "telecrm-slack"},
             transport=transport,
             follow_redirects=False,
