@@ -12,6 +12,7 @@ import logging
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ def render(shares: list[Share], title: str) -> str:
 @contextlib.contextmanager
 def sampling(pid: int, output: Path, *, rate: int = 100) -> Iterator[None]:
     """Sample ``pid`` with py-spy into ``output`` (collapsed stacks) while the block runs."""
-    binary = shutil.which("py-spy")
+    beside = Path(sys.executable).with_name("py-spy")  # the venv's, when its bin/ is not on PATH
+    binary = str(beside) if beside.exists() else shutil.which("py-spy")
     if binary is None:
         log.warning("py-spy is not installed (pip install -e '.[dev]'); no profile taken")
         yield
