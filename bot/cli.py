@@ -32,7 +32,7 @@ def _wait_for_signal() -> None:
 def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = True) -> int:
     from bot.runtime import Runtime
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, emulator_port=port + 1 if port else 0)
     runtime.build()
     http = runtime.start_http(host, port)
     log.info("Slack Request URL: %s (commands, interactivity, options and events)", http.events_url)

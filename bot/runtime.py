@@ -68,9 +68,11 @@ class Runtime:
         use_sandbox: bool | None = None,
         use_emulator: bool | None = None,
         clock: Callable[[], float] = time.time,
+        emulator_port: int = 0,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.emulator_port = emulator_port  # a fixed port gives newcomers a URL they can bookmark
         self.sandbox = sandbox
         self.emulator = emulator
         self._use_sandbox = (not settings.has_telecrm_credentials) if use_sandbox is None else use_sandbox
@@ -123,7 +125,10 @@ class Runtime:
             self.emulator = SlackEmulator(signing_secret=secret, bot_token=token, users=self._demo_users())
         else:
             secret, token = self.emulator.signing_secret, self.emulator.bot_token
-        running = serve_in_thread(self.emulator)
+        try:
+            running = serve_in_thread(self.emulator, port=self.emulator_port)
+        except OSError:  # the preferred port is taken: any free one will do, the URL is logged
+            running = serve_in_thread(self.emulator)
         self._stoppers.append(running.stop)
         self._stoppers.append(self.emulator.ui.close)  # release the browser page's long polls first
         self.settings = self.settings.with_overrides(
