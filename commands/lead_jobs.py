@@ -20,10 +20,10 @@ from slack_sdk.errors import SlackApiError
 from bot.cards import ensure_thread, lead_name, post_in_thread, post_lead_card, thread_for, thread_permalink
 from bot.explain import explain_error
 from bot.fields import FieldError, convert, normalize_phone
+from bot.format import mrkdwn_escape
 from bot.services import Services
 from bot.worker import GiveUp, Job, JobKind
 from commands.lead_forms import (
-    WORKSPACE_TZ,
     assignee_field,
     canonical,
     comparable,
@@ -109,6 +109,11 @@ def identifier_value(schema: WorkspaceSchema, text: str, default_country_code: s
         return convert(schema.identifier, text, schema, default_country_code=default_country_code)
     except FieldError:
         return text.strip()
+
+
+def _label(schema: WorkspaceSchema, api_name: str) -> str:
+    found = schema.field(api_name)
+    return found.label if found else api_name
 
 
 class LeadWork:
@@ -309,7 +314,7 @@ class LeadWork:
             permalink=thread_permalink(self.services, thread) if thread else None,
             token=token,
             changes=[
-                f"*{schema.field(k).label if schema.field(k) else k}*: {quoted(display_text(schema.field(k), v))}"
+                f"*{mrkdwn_escape(_label(schema, k))}*: {quoted(display_text(schema.field(k), v))}"
                 for k, v in others.items()
             ],
             dropped_activity=bool(payload.get("actions")),
@@ -485,6 +490,3 @@ class LeadWork:
         if used is not None and skip + len(found) < total:
             more = find_more_value(used[0], used[1], skip + len(found), query)
         return find_message(schema, query, leads, total=total, skip=skip, more_value=more)
-
-
-__all__ = ["CREATE", "UPDATE", "LeadWork", "find_candidates", "identifier_value", "WORKSPACE_TZ"]
