@@ -26,7 +26,7 @@ from bot import ids
 from bot.cards import display_value, ensure_thread, post_in_thread, thread_for
 from bot.explain import explain_error
 from bot.fields import form_values, input_block, options_for_query, validate_fields
-from bot.format import format_money, format_when, mrkdwn_escape, truncate
+from bot.format import format_when, mrkdwn_escape, truncate
 from bot.services import Services
 from bot.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
@@ -268,10 +268,10 @@ def updated_view(view: Mapping[str, Any], schema: WorkspaceSchema, action_code: 
 
 
 def _shown_value(field: FieldDef | None, value: object) -> str:
-    if field is not None and field.type is FieldType.MONEY:
-        return format_money(str(value), "INR")
-    if field is not None and field.type is FieldType.DATE and isinstance(value, int | float):
-        return format_when(value)
+    if field is not None and field.type is FieldType.DATE:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return format_when(value)
+        return display_value(value).removesuffix(" 00:00:00")
     return display_value(value)
 
 

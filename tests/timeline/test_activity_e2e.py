@@ -67,6 +67,7 @@ def test_logging_an_activity_creates_it_once_and_answers_in_the_thread(bot: Bot)
     (reply,) = bot.replies(lead.thread_ts)
     shown = texts(reply)
     assert f"<@{USER}> logged *Demo Booked*" in shown and "*Attendees:* 3" in shown
+    assert "*Demo date:* 05/12/2026 ·" in shown
     assert f"action id `{stored['action_id']}`" in shown
     assert bot.emulator.open_views(USER) == []
     assert bot.emulator.failed_calls() == []
