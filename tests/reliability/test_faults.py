@@ -177,3 +177,57 @@ def test_malformed_signed_payloads_never_get_a_500(bot, body, content_type):
     assert answer.status_code < 500
     bot.settle()
     assert bot.telecrm_writes() == 0
+
+
+def resend(bot, delivery, retry_num: int = 1) -> httpx.Response:
+    """Deliver exactly the same signed request again, as Slack does on a retry."""
+    if delivery.kind == "slash_command":
+        body = urllib.parse.urlencode(delivery.payload)
+    else:
+        body = urllib.parse.urlencode({"payload": json.dumps(delivery.payload)})
+    headers = {
+        **sign_request(SIGNING_SECRET, body),
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Retry-Num": str(retry_num),
+        "X-Slack-Retry-Reason": "http_timeout",
+    }
+    return httpx.post(bot.emulator.app_url, content=body, headers=headers)
+
+
+def test_new_lead_form_submitted_twice_creates_one_lead(bot):
+    bot.command("/lead")
+    view = bot.wait(lambda emu: emu.open_views(USER) and emu.open_views(USER)[-1])
+    first = bot.emulator.submit_view(
+        user=USER, view_id=view["id"], values={"phone": "919800000888", "name": "Twice Tanvi"}
+    )
+    assert first.status == 200
+    assert resend(bot, first).status_code == 200
+    bot.wait(lambda emu: lead_cards(bot, "Twice Tanvi"))
+    bot.settle()
+    assert len(leads_named(bot, "Twice Tanvi")) == 1
+    assert len(lead_cards(bot, "Twice Tanvi")) == 1
+    assert creates(bot) == 1
+
+
+def test_payment_form_submitted_twice_records_one_payment(bot):
+    lead = bot.services.telecrm.create_lead({"name": "Payee Parth", "phone": "919800000999"})
+    bot.command("/payment")
+    view = bot.wait(lambda emu: emu.open_views(USER) and emu.open_views(USER)[-1])
+    first = bot.emulator.submit_view(
+        user=USER,
+        view_id=view["id"],
+        values={"lead": "919800000999", "amount": "7,500", "currency": "INR", "status": "PENDING"},
+    )
+    assert first.status == 200
+    assert resend(bot, first).status_code == 200
+    bot.wait(
+        lambda emu: (
+            any("7,500" in json.dumps(m) for m in bot.replies(bot.services.threads.get(lead.lead_id).ts))
+            if bot.services.threads.get(lead.lead_id)
+            else False
+        ),
+        timeout=15,
+    )
+    bot.settle()
+    payments = [a for a in bot.sandbox.actions(lead.lead_id) if a["type"] == "PAYMENT"]
+    assert len(payments) == 1
