@@ -185,6 +185,13 @@ def read_vmrss_kib(status_text: str) -> int:
     raise ValueError("no VmRSS line (is the process still alive?)")
 
 
+def cpu_seconds_from_stat(stat_text: str, ticks_per_second: int) -> float:
+    """User + system CPU time from /proc/<pid>/stat text (the command name may contain spaces)."""
+    fields = stat_text.rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted from 1
+    return (utime + stime) / ticks_per_second
+
+
 class AppProcess:
     """A child process serving Slack's Request URL; stopped with SIGTERM like an operator would."""
 
@@ -224,6 +231,11 @@ class AppProcess:
                     return
             time.sleep(0.05)
         raise TimeoutError(f"{self.name} not ready after {timeout:.0f}s; see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (all threads, user + system)."""
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        return cpu_seconds_from_stat(stat, os.sysconf("SC_CLK_TCK"))
 
     def rss_kib(self) -> int:
         return read_vmrss_kib(Path(f"/proc/{self.proc.pid}/status").read_text())

@@ -124,3 +124,20 @@ def test_profile_shares_are_per_function_within_the_focused_path() -> None:
     assert shares["Deliveries.first_time (deliveries.py)"] == 75
     assert "Worker._attempt (worker.py)" not in shares
     assert top_functions(collapsed, focus="nowhere") == []
+
+
+def test_cpu_time_is_read_from_proc_stat_even_with_spaces_in_the_name() -> None:
+    from bench.harness import cpu_seconds_from_stat
+
+    stat = "4242 (python -m bot) S 1 4242 4242 0 -1 4194304 900 0 0 0 250 50 0 0 20 0 40 0 100 1 1"
+    assert cpu_seconds_from_stat(stat, 100) == pytest.approx(3.0)
+
+
+def test_ack_ratio_pairs_runs_taken_side_by_side() -> None:
+    from bench.ack import paired_ratio
+    from bench.stats import Latency
+
+    ours = [Latency(0.01, 0.030, 100), Latency(0.01, 0.200, 100), Latency(0.01, 0.033, 100)]
+    floor = [Latency(0.01, 0.025, 100), Latency(0.01, 0.190, 100), Latency(0.01, 0.030, 100)]
+    # a noisy moment slows both apps in run 2; pairing keeps it from deciding the verdict
+    assert paired_ratio(ours, floor) == pytest.approx(1.1)
