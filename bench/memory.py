@@ -64,7 +64,9 @@ def run(workdir: Path, *, quick: bool, total: int | None = None) -> tuple[list[R
         Row(
             "Memory (RSS of the bot process)",
             f"idle, then {total} inline /lead creates in batches of {STEP}",
-            f"idle {mib(idle)}; after 1000 {mib(at_1000)}; after {total} {mib(samples[-1][1])}; "
+            f"idle {mib(idle)}; "
+            + (f"after 1000 {mib(at_1000)}; " if total > 1000 else "")
+            + f"after {total} {mib(samples[-1][1])}; "
             f"after idling {mib(after_idle)}; "
             f"peak {mib(peak)}; trend over the last {total // 2}: {trend:+.1f} MB/1000 commands "
             f"(MB after N commands: {trail})",
