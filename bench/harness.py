@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,9 +143,6 @@ class StandIns:
             "DATABASE_PATH": database_path,
             "PAYMENT_WATCH_SECONDS": "3600",
         }
-
-    def busy_between(self, lo: float, hi: float) -> list[tuple[float, float]]:
-        return self.telecrm_time.intervals() + self.slack_time.intervals()
 
     def close(self) -> None:
         for stop in (self._emulator_server.stop, self._sandbox_server.stop, self.emulator.close):
@@ -294,7 +291,7 @@ def start_bare(stand_ins: StandIns, workdir: Path) -> AppProcess:
 
 
 @contextlib.contextmanager
-def workdir(prefix: str) -> Iterable[Path]:
+def workdir(prefix: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as d:
         yield Path(d)
 

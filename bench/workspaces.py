@@ -40,8 +40,8 @@ def padding_field(i: int) -> dict[str, Any]:
         "description": f"Generated {ftype.lower()} field number {i}",
     }
     if ftype == "DROPDOWN":
-        # every third dropdown is too long for a static select (> 100 options → type-ahead)
-        count = 150 if i % 3 == 0 else 12
+        # every other generated dropdown is too long for a static select (> 100 options → type-ahead)
+        count = 150 if i % len(_PADDING_TYPES) == _PADDING_TYPES.index("DROPDOWN", 2) else 12
         field["options"] = [f"Option {i}.{k}" for k in range(count)]
     elif ftype == "TAGS":
         field["options"] = [f"Tag {i}.{k}" for k in range(20)]
