@@ -155,8 +155,10 @@ def _field_input(
     block_id: str | None = None,
 ) -> dict[str, Any]:
     is_required = f.api_name == schema.identifier.api_name or f.required if required is None else required
-    assignee = assignee_field(schema)
-    preferred = member_email if assignee is not None and f.api_name == assignee.api_name else None
+    preferred = None
+    if f.type is FieldType.ACTIVE_USERS:  # only a team-member field can default to the person typing
+        assignee = assignee_field(schema)
+        preferred = member_email if assignee is not None and f.api_name == assignee.api_name else None
     return input_block(
         f,
         schema,
