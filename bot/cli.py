@@ -52,6 +52,7 @@ def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = Tr
 
 def cmd_socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.runtime import Runtime
 
@@ -65,8 +66,17 @@ def cmd_socket(settings: Settings) -> int:
     runtime.build()
     runtime.start_background()
     handler = SocketModeHandler(runtime.app, settings.slack_app_token)
-    handler.connect()
-    log.info("connected to Slack in Socket Mode")
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        log.error("Slack refused to open a Socket Mode connection: %s", exc.response.get("error"))
+        handler.close()
+        runtime.stop()
+        return 1
+    if handler.client.is_connected():
+        log.info("connected to Slack in Socket Mode")
+    else:  # the client retries in the background; say so rather than claim a connection
+        log.warning("could not connect to Slack in Socket Mode yet; retrying")
     try:
         _wait_for_signal()
     finally:

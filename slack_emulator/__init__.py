@@ -1,19 +1,21 @@
 """A loopback Slack for trying the bot without a workspace and for end-to-end tests.
 
 `SlackEmulator` answers the Web API methods the bot uses and sends the bot signed requests the way
-Slack does; `serve_in_thread` puts it on a local port.
+Slack does, or envelopes over a Socket Mode WebSocket; `serve_in_thread` puts it on a local port.
 """
 
 from .blockkit import validate_message_blocks, validate_view
 from .emulator import ClientValidationError, Delivery, SlackEmulator
 from .server import RunningServer, serve_in_thread, serve_wsgi
 from .signing import sign_request
+from .socket_mode import SocketModeServer
 
 __all__ = [
     "ClientValidationError",
     "Delivery",
     "RunningServer",
     "SlackEmulator",
+    "SocketModeServer",
     "serve_in_thread",
     "serve_wsgi",
     "sign_request",

@@ -4,6 +4,8 @@ The Web API side answers the bot's calls (see `webapi.py`); the driver side play
 the bot signed slash commands, button clicks, modal submissions, options requests, shortcuts and
 events exactly as Slack would, then applies the bot's HTTP answer the way Slack does (a submission
 answered with `response_action: errors` keeps the modal open with the errors shown, and so on).
+An app connected in Socket Mode (see `socket_mode.py`) gets the same payloads in envelopes over its
+WebSocket instead, and the payload of its ack is applied like an HTTP answer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from werkzeug.wrappers import Request, Response
 from . import directory
 from .blockkit import all_options, iter_elements, validate_options_answer, validate_view
 from .signing import sign_request
+from .socket_mode import SocketModeServer
 from .state import ResponseUrl, ViewRecord, Workspace
 from .web import WebUI
 from .webapi import MAX_VIEW_STACK, ApiError, WebApi
@@ -59,6 +62,7 @@ class Delivery:
     timed_out: bool = False
     problems: list[str] = field(default_factory=list)
     options: list[dict[str, Any]] | None = None
+    envelope_id: str | None = None  # set when delivered over Socket Mode
 
     @property
     def json(self) -> Any:
@@ -77,7 +81,9 @@ class SlackEmulator:
         *,
         signing_secret: str,
         bot_token: str = "xoxb-emulator-token",
+        app_token: str = "xapp-1-A0TELECRMAPP-emulator",
         app_url: str | None = None,
+        socket_mode: bool | None = None,
         team_id: str = "T0EMULATOR",
         users: list[dict[str, Any]] | None = None,
         channels: list[dict[str, Any]] | None = None,
@@ -86,15 +92,35 @@ class SlackEmulator:
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
+        self.app_token = app_token
         self.app_url = app_url
+        # None: deliver over Socket Mode when no app_url is set and an app is connected
+        self.socket_mode = socket_mode
         self.team_id = team_id
         self.url: str | None = None
         self.clock = clock
         self.ws = Workspace(team_id=team_id, users=users, channels=channels, clock=clock)
         self.api = WebApi(self.ws, base_url=lambda: self.url, trigger_ttl=trigger_ttl)
         self.ack_timeout = SLACK_TIMEOUT
-        self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+        # keep-alive as large as the pool: httpcore otherwise closes "surplus" idle connections, including
+        # one another sender thread was just handed (EBADF or a hang under 50 concurrent deliveries)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(30.0, connect=5.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+        )
         self.ui = WebUI(self)
+        self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
+
+    def _state_changed(self) -> None:
+        with self.ws.cond:
+            self.ws.changed()
+
+    @property
+    def delivers_over_socket(self) -> bool:
+        """Whether the driver sends to the app over its Socket Mode connection rather than its Request URL."""
+        if self.socket_mode is not None:
+            return self.socket_mode
+        return not self.app_url and self.socket.connection_count > 0
 
     def new_trigger_id(self, user: str) -> str:
         """A fresh trigger id for `user`, as an interaction would carry (for driving views.* directly)."""
@@ -276,8 +302,14 @@ class SlackEmulator:
         retry_reason: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Delivery:
+        if self.delivers_over_socket:
+            return self._send_over_socket(
+                kind, payload, trigger_id=trigger_id, retry_num=retry_num, retry_reason=retry_reason
+            )
         if not self.app_url:
-            raise RuntimeError("emulator.app_url is not set; it must be the bot's Request URL")
+            raise RuntimeError(
+                "emulator.app_url is not set (it must be the bot's Request URL) and no app is connected in Socket Mode"
+            )
         sent = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
         sent.update(sign_request(self.signing_secret, body))
         if retry_num is not None:
@@ -308,10 +340,48 @@ class SlackEmulator:
             )
         if status != 200:
             delivery.problems.append(f"the app answered HTTP {status}; Slack shows the user an error")
+        return self._recorded(delivery)
+
+    def _recorded(self, delivery: Delivery) -> Delivery:
         with self.ws.cond:
             self.ws.deliveries.append(delivery)
             self.ws.changed()
         return delivery
+
+    def _send_over_socket(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        trigger_id: str | None,
+        retry_num: int | None,
+        retry_reason: str | None,
+    ) -> Delivery:
+        """Socket Mode: the same payload in an envelope; the ack's payload is the answer (status 200)."""
+        envelope_type = {"slash_command": "slash_commands", "event_callback": "events_api"}.get(
+            kind, "interactive"
+        )
+        ack = self.socket.deliver(
+            envelope_type,
+            payload,
+            accepts_response_payload=kind in ("slash_command", "view_submission", "block_suggestion"),
+            timeout=self.ack_timeout,
+            retry_attempt=retry_num,
+            retry_reason=(retry_reason or "timeout") if retry_num else None,
+        )
+        delivery = Delivery(
+            kind=kind,
+            payload=payload,
+            status=200 if ack.acked else 0,
+            body=json.dumps(ack.payload) if ack.payload is not None else "",
+            headers={},
+            elapsed=ack.elapsed,
+            trigger_id=trigger_id,
+            timed_out=ack.timed_out,
+            problems=list(ack.problems),
+        )
+        delivery.envelope_id = ack.envelope["envelope_id"]
+        return self._recorded(delivery)
 
     def _send_interaction(self, kind: str, payload: dict[str, Any], **kw: Any) -> Delivery:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
@@ -1145,13 +1215,18 @@ class SlackEmulator:
             args = self._request_args(request)
             token = self._token(request, args)
             args.pop("token", None)
-            if method not in self.api.methods:
-                raise ApiError("unknown_method", req_method=method)
-            if not token:
-                raise ApiError("not_authed")
-            if token != self.bot_token:
-                raise ApiError("invalid_auth")
-            result = self.api.call(method, args)
+            if method == "apps.connections.open":
+                result = self._connections_open(request)
+            else:
+                if method not in self.api.methods:
+                    raise ApiError("unknown_method", req_method=method)
+                if not token:
+                    raise ApiError("not_authed")
+                if token.startswith("xapp-"):
+                    raise ApiError("not_allowed_token_type")
+                if token != self.bot_token:
+                    raise ApiError("invalid_auth")
+                result = self.api.call(method, args)
         except ApiError as exc:
             result = {"ok": False, "error": exc.error, **exc.extra}
             if exc.messages:
@@ -1163,6 +1238,18 @@ class SlackEmulator:
         if not result["ok"]:
             logger.info("%s refused: %s %s", method, result["error"], result.get("response_metadata", ""))
         return _json(result)
+
+    def _connections_open(self, request: Request) -> dict[str, Any]:
+        """Only an app-level token, and only in the Authorization header (Slack refuses it as a parameter)."""
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not token:
+            raise ApiError("not_authed")
+        if not token.startswith("xapp-"):
+            raise ApiError("not_allowed_token_type")
+        if token != self.app_token:
+            raise ApiError("invalid_auth")
+        return {"ok": True, "url": self.socket.open_url()}
 
     def _handle_response_url(self, request: Request, rid: str) -> Response:
         with self.ws.cond:
@@ -1205,6 +1292,7 @@ class SlackEmulator:
     def close(self) -> None:
         """Release the HTTP connection pool used for deliveries and the browser page's long polls."""
         self.ui.close()
+        self.socket.close()
         self._http.close()
 
 
