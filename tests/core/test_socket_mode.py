@@ -16,7 +16,7 @@ from typing import IO
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.cli import cmd_cache
+from bot.cli import cmd_cache, cmd_socket
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime
 from slack_emulator import SlackEmulator
@@ -186,3 +186,21 @@ def test_telecrm_bot_socket_serves_a_command_and_stops_cleanly_on_sigterm(tmp_pa
         sandbox_server.stop()
     assert APP_TOKEN not in said and BOT_TOKEN not in said and sandbox.sync_token not in said
     assert "Traceback" not in said
+
+
+def test_telecrm_bot_socket_says_why_slack_refused_the_app_token(tmp_path: Path, caplog) -> None:
+    emulator = SlackEmulator(signing_secret="unused", bot_token=BOT_TOKEN, app_token=APP_TOKEN)
+    emulator_server = serve_emulator(emulator)
+    settings = Settings(
+        database_path=str(tmp_path / "bot.sqlite3"),
+        slack_bot_token=BOT_TOKEN,
+        slack_app_token="xapp-1-A0TELECRMAPP-revoked",
+        slack_api_url=emulator.api_url,
+    )
+    try:
+        assert cmd_socket(settings) == 1
+    finally:
+        emulator_server.stop()
+        emulator.close()
+    assert "Slack refused to open a Socket Mode connection: invalid_auth" in caplog.text
+    assert "revoked" not in caplog.text
