@@ -99,28 +99,12 @@ class SpanRecorder:
                 self._cond.wait(remaining)
 
 
-def delivery_client() -> httpx.Client:
-    """The HTTP client the emulator sends Slack's requests with, safe for 50 concurrent senders.
-
-    httpcore 1.0 closes "surplus" idle connections whenever the pool holds more connections than
-    ``max_keepalive_connections`` (httpx's default: 20), including one another thread has just been
-    given: that request fails with EBADF or reads a recycled descriptor until its timeout. With
-    keep-alive equal to the pool size the surplus rule never fires.
-    """
-    return httpx.Client(
-        timeout=httpx.Timeout(30.0, connect=5.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
-    )
-
-
 class StandIns:
     """The TeleCRM sandbox and the Slack emulator on loopback, with their busy time recorded."""
 
     def __init__(self, workspace: dict[str, Any] | None = None) -> None:
         self.sandbox = Sandbox(workspace)
         self.emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
-        self.emulator._http.close()
-        self.emulator._http = delivery_client()
         self.telecrm_time = SpanRecorder()
         self.slack_time = SpanRecorder()
         self._sandbox_server = serve_sandbox(self.telecrm_time.wrap(self.sandbox.wsgi_app))
