@@ -77,7 +77,9 @@ class Services:
     def member_for(self, user_id: str) -> tuple[TeamMember | None, str | None]:
         """The TeleCRM team member whose email is this Slack user's email, and that email.
 
-        Cached for ten minutes per user, so forms can default "assignee" to the person typing.
+        Cached for ten minutes per user, so forms can default "assignee" to the person typing. The
+        match is also kept in SQLite (``user_links``), so it survives a restart and a moment when
+        Slack's ``users.info`` does not answer.
         """
         now = self.clock()
         with self._lock:
@@ -86,12 +88,19 @@ class Services:
             return hit[1], hit[2]
         profile = self.slack_user(user_id).get("profile") or {}
         email = (profile.get("email") or "").strip() or None
+        if email is None:
+            stored = self.user_links.get(user_id)
+            email = stored.email if stored is not None else None
         member = None
         if email:
             try:
                 member = self.schema().member_by_email(email)
             except Exception:
                 member = None
+            try:
+                self.user_links.link(user_id, email=email, member_email=member.email if member else None)
+            except Exception:
+                log.exception("could not remember the Slack user's TeleCRM account")
         with self._lock:
             self._members[user_id] = (now, member, email)
         return member, email

@@ -49,3 +49,12 @@ def test_admin_can_refresh_schema_from_home(bot):
     )
     assert "Schema refreshed" in _home_text(refreshed)
     assert sum(1 for r in bot.sandbox.request_log if "custom-fields" in r[1]) == before + 1
+
+
+def test_slack_user_is_linked_to_their_team_member_and_remembered(bot):
+    member = bot.services.schema().active_members[0]
+    bot.emulator.ws.users[USER]["profile"]["email"] = member.email.upper()
+    found, email = bot.services.member_for(USER)
+    assert found == member and email == member.email.upper()
+    link = bot.services.user_links.get(USER)
+    assert link.member_email == member.email
