@@ -14,10 +14,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.format import mrkdwn_escape, truncate
+from bot.format import format_money, format_when, mrkdwn_escape, truncate
 from bot.services import Services
 from storage.repositories import LeadThread
-from telecrm.schema import FieldType, WorkspaceSchema
+from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,16 @@ def display_value(value: object) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def field_text(services: Services, f: FieldDef, value: object) -> str:
+    """A value as a person reads it: money with its currency sign, TeleCRM's epoch-ms dates as dates."""
+    text = display_value(value)
+    if f.type is FieldType.MONEY and text:
+        return format_money(text, services.settings.default_currency)
+    if f.type is FieldType.DATE and text.isdigit():
+        return format_when(int(text), None)
+    return text
 
 
 def lead_name(schema: WorkspaceSchema, fields: Mapping[str, object]) -> str:
@@ -81,11 +91,11 @@ def render_lead_card(
         for f in schema.fields:
             if f.type is ftype and f.api_name not in used and display_value(fields.get(f.api_name)):
                 used.add(f.api_name)
-                shown.append((f.label, display_value(fields.get(f.api_name))))
+                shown.append((f.label, field_text(services, f, fields.get(f.api_name))))
     for f in schema.fields:  # anything else that was filled in, in workspace order
         if f.api_name not in used and display_value(fields.get(f.api_name)):
             used.add(f.api_name)
-            shown.append((f.label, display_value(fields.get(f.api_name))))
+            shown.append((f.label, field_text(services, f, fields.get(f.api_name))))
     field_blocks = [
         {"type": "mrkdwn", "text": truncate(f"*{mrkdwn_escape(label)}*\n{mrkdwn_escape(value)}", 2000)}
         for label, value in shown[:10]
