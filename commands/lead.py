@@ -356,13 +356,13 @@ def register(app: App, services: Services) -> None:
         spec = forms.more_fields_view(
             schema, forms.input_block_ids(view.get("blocks") or []), initial=initial
         )
+        # saved before the push: the second page can be submitted the moment it appears
+        draft["first_view"] = forms.view_spec(view, view.get("blocks") or [])
+        drafts.put(view["id"], MORE_FIELDS, draft, user=_user_id(body))
         try:
             client.views_push(trigger_id=body["trigger_id"], view=spec)
         except SlackApiError as exc:
             log.warning("views.push failed for More fields: %s", exc.response.get("error"))
-            return
-        draft["first_view"] = forms.view_spec(view, view.get("blocks") or [])
-        drafts.put(view["id"], MORE_FIELDS, draft, user=_user_id(body))
 
     @app.view(ids.VIEW_LEAD_MORE_FIELDS)
     def on_more_fields_submit(
