@@ -117,10 +117,8 @@ def _thread_of_message(services: Services, channel: str, ts: str | None) -> str 
     """The lead whose thread this message starts (or sits in), among the leads the bot knows."""
     if not ts:
         return None
-    for thread in services.threads.recent(limit=500):
-        if thread.channel == channel and thread.ts == ts:
-            return thread.lead_id
-    return None
+    thread = services.threads.by_message(channel, ts)
+    return thread.lead_id if thread is not None else None
 
 
 def refresh_payment_message(services: Services, payment: Payment, *, last_change: str | None = None) -> None:

@@ -82,6 +82,13 @@ class LeadThreads:
         raw = _first(self._store, "SELECT * FROM lead_threads WHERE lead_id = ?", [lead_id])
         return _row(LeadThread, raw) if raw else None
 
+    def by_message(self, channel: str, ts: str) -> LeadThread | None:
+        """The lead whose thread starts at this Slack message, if the bot posted its card there."""
+        raw = _first(
+            self._store, "SELECT * FROM lead_threads WHERE channel = ? AND ts = ?", [channel, str(ts)]
+        )
+        return _row(LeadThread, raw) if raw else None
+
     def recent(self, limit: int = 10, created_by: str | None = None) -> list[LeadThread]:
         """Newest first; ``created_by`` (a Slack user id) narrows to one user's leads."""
         if created_by is None:

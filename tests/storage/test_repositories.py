@@ -120,3 +120,16 @@ def test_cached_schema_round_trip(store: Store) -> None:
     assert loaded == schema and loaded.field("PHONE") is not None  # type: ignore[union-attr]
     assert rows.fetched_at("E1") == 42.0
     assert rows.load("other") is None
+
+
+def test_a_lead_thread_is_found_by_its_slack_message(tmp_path):
+    from storage.db import Store
+    from storage.repositories import LeadThreads
+
+    store = Store(tmp_path / "bot.sqlite3")
+    threads = LeadThreads(store)
+    threads.remember("lead1", "C1", "1700000000.000100", name="Asha")
+    assert threads.by_message("C1", "1700000000.000100").lead_id == "lead1"
+    assert threads.by_message("C2", "1700000000.000100") is None
+    assert threads.by_message("C1", "1700000000.000200") is None
+    store.close()
