@@ -515,32 +515,31 @@ def _convert_dropdown(field: FieldDef, raw: object, ctx: _Ctx) -> str:
     return found
 
 
-def _convert_status(field: FieldDef, raw: object, ctx: _Ctx) -> str:
+def _convert_pipeline_label(
+    field: FieldDef, raw: object, ctx: _Ctx, labels: list[tuple[str, bool]], one: str, many: str
+) -> str:
+    """Statuses and lost reasons: only active labels are valid; an archived one gets its own message."""
     text = _text_of(field, raw, ctx.schema)
-    if not ctx.schema.statuses:
+    if not labels:
         return text
-    active = [s.label for s in ctx.schema.active_statuses]
+    active = [label for label, is_active in labels if is_active]
     found = _match_choice(field, text, active)
     if found is not None:
         return found
-    archived = _match_choice(field, text, [s.label for s in ctx.schema.statuses if not s.active])
+    archived = _match_choice(field, text, [label for label, is_active in labels if not is_active])
     if archived is not None:
-        raise _fail(field, f"“{archived}” is archived in TeleCRM; {_few(active, text, 'active statuses')}")
-    raise _fail(field, f"{_shown(text)} is not a status — {_few(active, text, 'active statuses')}")
+        raise _fail(field, f"“{archived}” is archived in TeleCRM; {_few(active, text, many)}")
+    raise _fail(field, f"{_shown(text)} is not {one} — {_few(active, text, many)}")
+
+
+def _convert_status(field: FieldDef, raw: object, ctx: _Ctx) -> str:
+    labels = [(s.label, s.active) for s in ctx.schema.statuses]
+    return _convert_pipeline_label(field, raw, ctx, labels, "a status", "active statuses")
 
 
 def _convert_lost_reason(field: FieldDef, raw: object, ctx: _Ctx) -> str:
-    text = _text_of(field, raw, ctx.schema)
-    if not ctx.schema.lost_reasons:
-        return text
-    active = [r.label for r in ctx.schema.active_lost_reasons]
-    found = _match_choice(field, text, active)
-    if found is not None:
-        return found
-    archived = _match_choice(field, text, [r.label for r in ctx.schema.lost_reasons if not r.active])
-    if archived is not None:
-        raise _fail(field, f"“{archived}” is archived in TeleCRM; {_few(active, text, 'lost reasons')}")
-    raise _fail(field, f"{_shown(text)} is not a lost reason — {_few(active, text, 'lost reasons')}")
+    labels = [(r.label, r.active) for r in ctx.schema.lost_reasons]
+    return _convert_pipeline_label(field, raw, ctx, labels, "a lost reason", "lost reasons")
 
 
 def _convert_member(field: FieldDef, raw: object, ctx: _Ctx) -> str:
