@@ -238,6 +238,17 @@ class State:
             fdef.type, value, self.ctx, options=fdef.option_labels(), max_length=fdef.max_length
         )
 
+    def _check_action_field(self, spec: dict[str, Any], value: Any) -> Any:
+        """A custom action's field: its type's rules, and only its fieldSchema options (no auto-create)."""
+        return check_value(
+            spec["type"],
+            value,
+            self.ctx,
+            options=spec.get("options"),
+            fixed_options=True,
+            max_length=spec.get("maxLength"),
+        )
+
     def _commit_options(self, fdef: FieldDef, value: Any) -> None:
         """Unknown dropdown/tags labels become new options (API.md §5.2, dropdown)."""
         if fdef.type not in ("DROPDOWN", "TAGS"):
@@ -600,14 +611,7 @@ class State:
                 )
                 continue
             try:
-                clean[key] = check_value(
-                    spec["type"],
-                    value,
-                    self.ctx,
-                    options=spec.get("options"),
-                    fixed_options=True,
-                    max_length=spec.get("maxLength"),
-                )
+                clean[key] = self._check_action_field(spec, value)
             except (InvalidValue, DroppedValue) as exc:
                 text = exc.remark if isinstance(exc, InvalidValue) else "Value not accepted"
                 remarks.append(_remark(f"{base}.fields.{key}", text))
@@ -707,14 +711,7 @@ class State:
                 if spec is None:
                     raise bad_request(f"Field '{key}' is not defined for custom action {action['type']}")
                 try:
-                    changes[key] = check_value(
-                        spec["type"],
-                        value,
-                        self.ctx,
-                        options=spec.get("options"),
-                        fixed_options=True,
-                        max_length=spec.get("maxLength"),
-                    )
+                    changes[key] = self._check_action_field(spec, value)
                 except (InvalidValue, DroppedValue) as exc:
                     reason = exc.remark if isinstance(exc, InvalidValue) else "value not accepted"
                     raise bad_request(f"Invalid value for field '{key}': {reason}") from exc
