@@ -14,6 +14,16 @@ from telecrm.errors import (
 )
 
 
+def wait_note(when: float, now: float) -> str:
+    """ " The next try is in about 40 minutes." for a wait worth mentioning; "" for a short one."""
+    minutes = round((when - now) / 60)
+    if minutes < 5:
+        return ""
+    if minutes < 90:
+        return f" The next try is in about {minutes} minutes."
+    return f" The next try is in about {round(minutes / 60)} hours."
+
+
 def explain_error(error: BaseException, *, what: str = "that") -> str:
     """One or two sentences: what happened and what to do. Never contains a token."""
     if isinstance(error, TeleCRMAuthError):

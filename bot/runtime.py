@@ -21,7 +21,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.server import RunningHTTP, make_wsgi_app, serve
 from bot.services import Services
-from bot.worker import Worker
+from bot.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
@@ -188,7 +188,13 @@ class Runtime:
             clock=self.clock,
             enterprise_id=s.telecrm_enterprise_id,
         )
-        worker = Worker(Outbox(store, clock=self.clock), threads=s.worker_threads, clock=self.clock)
+        worker = Worker(
+            Outbox(store, clock=self.clock),
+            threads=s.worker_threads,
+            clock=self.clock,
+            lease_seconds=lease_for(s.telecrm_timeout_seconds),
+            settle_seconds=s.telecrm_timeout_seconds + SETTLE_MARGIN_SECONDS,
+        )
         slack = WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
         self.services = Services(
             settings=s,

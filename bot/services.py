@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.slack_errors import is_transient_slack_failure
 from bot.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
@@ -109,6 +110,36 @@ class Services:
         return self.slack_user(user_id).get("tz") or "Asia/Kolkata"
 
     # -- telling people things ----------------------------------------------------------------------
+    def tell(
+        self,
+        channel: str | None,
+        user: str,
+        text: str,
+        blocks: list | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        """A message only ``user`` sees, in ``channel`` or else in a DM; for jobs that owe an answer.
+
+        A Slack failure that may pass (rate limit, 5xx, network) is raised, so the job that owes the
+        answer is retried; one that will not pass (the user is gone) is logged.
+        """
+        if channel:
+            try:
+                self.slack.chat_postEphemeral(
+                    channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
+                )
+                return
+            except SlackApiError as exc:
+                if is_transient_slack_failure(exc):
+                    raise
+                log.warning("chat.postEphemeral failed (%s); sending a DM instead", exc.response.get("error"))
+        try:
+            self.slack.chat_postMessage(channel=user, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise
+            log.error("could not reach the user at all: %s", exc.response.get("error"))
+
     def ephemeral(
         self,
         channel: str | None,
@@ -117,17 +148,9 @@ class Services:
         blocks: list | None = None,
         thread_ts: str | None = None,
     ) -> None:
-        """A message only ``user`` sees; falls back to a DM when the channel is unknown to the bot."""
+        """Like :meth:`tell`, for listeners: a failure is logged, never raised."""
         try:
-            if channel:
-                self.slack.chat_postEphemeral(
-                    channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
-                )
-                return
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed (%s); sending a DM instead", exc.response.get("error"))
-        try:
-            self.slack.chat_postMessage(channel=user, text=text, blocks=blocks)
+            self.tell(channel, user, text, blocks, thread_ts)
         except Exception:
             log.exception("could not reach the user at all")
 

@@ -8,6 +8,18 @@ Two kinds of work:
 * **reads** (searches, timelines) run on a plain thread pool: nothing to lose if the process dies.
 
 Slack listener threads never wait on TeleCRM, so acknowledgements stay fast however slow TeleCRM is.
+
+Exactly once, with several processes and crashes:
+
+* a row is leased to this process while it runs, and the lease is renewed every quarter of its
+  length; another process takes the row only once the lease has run out, i.e. once this process
+  has been dead for longer than a TeleCRM request can take (see ``Worker.lease_for``);
+* a failure that leaves the write's outcome unknown (timeout, dropped connection, 5xx, unreadable
+  answer) is retried no sooner than ``settle_seconds`` after the attempt began, so a request TeleCRM
+  is still working on has landed before the handler reconciles (``Job.is_retry``) and re-sends;
+* a job records each finished step (``Job.once``): the TeleCRM write, then each Slack message, so a
+  Slack failure (``ratelimited``, 5xx) retries only what is left, and the row is done only when the
+  user has been told.
 """
 
 from __future__ import annotations
@@ -18,12 +30,27 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from storage.outbox import Outbox, OutboxItem
+from bot.slack_errors import slack_failure
+from storage.outbox import LeaseLost, Outbox, OutboxItem
+from telecrm.errors import TeleCRMError, error_class_for
 
 log = logging.getLogger(__name__)
+
+# A Retry-After longer than this is not believed: the write is tried again after an hour anyway
+# (TeleCRM's documented rate window is one hour; a broken header must not park a lead for a day).
+MAX_RETRY_AFTER_SECONDS = 3600.0
+# A wait at least this long is worth telling the user about, with when it will happen.
+LONG_WAIT_SECONDS = 300.0
+# progress steps the worker itself keeps
+_TOLD_LONG_WAIT = "_told_long_wait"
+_FAILURE = "_failure"
+
+
+def _no_checkpoint(step: str, value: Any) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -36,11 +63,27 @@ class Job:
     attempt: int
     created_at: float
     last_error: str | None = None
+    # steps finished by earlier attempts (and this one), see ``once``
+    progress: dict[str, Any] = field(default_factory=dict)
+    save_step: Callable[[str, Any], None] = field(default=_no_checkpoint, repr=False, compare=False)
 
     @property
     def is_retry(self) -> bool:
         """True when an earlier attempt may have reached TeleCRM (its answer was lost or failed)."""
         return self.attempt > 1
+
+    def once(self, step: str, do: Callable[[], Any]) -> Any:
+        """Run ``do`` unless an earlier attempt finished ``step``; either way return what it produced.
+
+        The result is stored (JSON) before the job goes on, so a crash or a Slack failure after this
+        point never runs ``do`` again. Steps that talk to TeleCRM or post to Slack go through here.
+        """
+        if step in self.progress:
+            return self.progress[step]
+        value = do()
+        self.save_step(step, value)
+        self.progress[step] = value
+        return value
 
 
 class Retry(Exception):
@@ -75,18 +118,50 @@ class Backoff:
         raw = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
         raw *= 1 + random.uniform(-self.jitter, self.jitter)
         if retry_after is not None:
-            raw = max(raw, retry_after)
+            raw = max(raw, min(retry_after, MAX_RETRY_AFTER_SECONDS))
         return max(0.0, raw)
 
 
-def classify(error: BaseException) -> tuple[bool, float | None]:
-    """(transient?, retry_after) for any exception a handler lets escape."""
+@dataclass(frozen=True)
+class Failure:
+    """How a handler's exception is treated."""
+
+    transient: bool
+    retry_after: float | None = None
+    # no answer came, yet the request may have been sent: TeleCRM may still be working on it
+    may_still_run: bool = False
+    # a Slack step failed: the user has not been told yet, and cannot be told about the wait either
+    slack: bool = False
+
+
+def classify(error: BaseException) -> Failure:
+    """How to treat any exception a handler lets escape."""
     if isinstance(error, Retry):
-        return True, error.retry_after
-    transient = getattr(error, "transient", None)
-    if transient is not None:
-        return bool(transient), getattr(error, "retry_after", None)
-    return False, None
+        return Failure(True, error.retry_after)
+    slack = slack_failure(error)
+    if slack is not None:
+        return Failure(slack[0], slack[1], slack=True)
+    if isinstance(error, TeleCRMError):
+        return Failure(error.transient, error.retry_after, error.status is None and error.may_have_landed)
+    return Failure(False)
+
+
+def _failure_record(error: BaseException) -> dict[str, Any] | None:
+    """A TeleCRM refusal as JSON, so telling the user about it can be retried in a later attempt."""
+    if not isinstance(error, TeleCRMError):
+        return None
+    return {"message": error.message, "status": error.status, "code": error.code, "details": error.details}
+
+
+def _failure_from(record: dict[str, Any]) -> TeleCRMError:
+    status = record.get("status")
+    cls = error_class_for(status) if isinstance(status, int) else TeleCRMError
+    return cls(
+        str(record.get("message") or ""),
+        status=status,
+        code=record.get("code"),
+        details=record.get("details"),
+    )
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -119,6 +194,20 @@ class TrackingExecutor(ThreadPoolExecutor):
             return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
+# How long after its owner's last sign of life a running row stays leased, beyond TeleCRM's timeout.
+SETTLE_MARGIN_SECONDS = 2.0
+
+
+def lease_for(request_timeout: float) -> float:
+    """A lease long enough that, when it runs out, every request its dead owner sent has finished.
+
+    The owner renews every quarter lease, so it died at most a quarter lease before the lease was
+    last extended, and its last request ends at most ``request_timeout`` after that:
+    ``lease ≥ lease/4 + request_timeout + margin`` holds for twice (timeout + margin).
+    """
+    return 2 * (request_timeout + SETTLE_MARGIN_SECONDS)
+
+
 class Worker:
     def __init__(
         self,
@@ -128,11 +217,14 @@ class Worker:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 120.0,
+        settle_seconds: float = 0.0,
     ) -> None:
         self.outbox = outbox
         self.backoff = backoff or Backoff()
         self._clock = clock
         self._lease = lease_seconds
+        # an unanswered write is retried no sooner than this after it was sent (see module doc)
+        self._settle = settle_seconds
         self._kinds: dict[str, JobKind] = {}
         self._threads = threads
         self._writes = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox")
@@ -143,6 +235,8 @@ class Worker:
         self._inflight_reads = 0
         self._stopping = False
         self._scheduler: threading.Thread | None = None
+        self._renewer: threading.Thread | None = None
+        self._renewer_stop = threading.Event()
 
     # -- registration and submission ------------------------------------------------------------
     def register(self, kind: str, job_kind: JobKind) -> None:
@@ -181,10 +275,13 @@ class Worker:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
-        released = self.outbox.release_running()
-        if released:
-            log.warning("resuming %d write(s) interrupted by the last shutdown", released)
+        resumed = self.outbox.resume_waiting()
+        if resumed:
+            log.warning("resuming %d queued write(s) now", resumed)
         self._stopping = False
+        self._renewer_stop.clear()
+        self._renewer = threading.Thread(target=self._renew_loop, name="outbox-leases", daemon=True)
+        self._renewer.start()
         self._scheduler = threading.Thread(target=self._loop, name="outbox-scheduler", daemon=True)
         self._scheduler.start()
 
@@ -197,6 +294,17 @@ class Worker:
             self._scheduler.join(timeout)
         self._writes.shutdown(wait=True, cancel_futures=False)
         self._reads.shutdown(wait=True, cancel_futures=True)
+        self._renewer_stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout)
+
+    def _renew_loop(self) -> None:
+        """Keep this process's leases alive while it works (a quarter lease between renewals)."""
+        while not self._renewer_stop.wait(self._lease / 4):
+            try:
+                self.outbox.renew(lease_seconds=self._lease)
+            except Exception as exc:  # the next renewal may work; a lost lease is detected by its row
+                log.warning("could not renew the outbox leases: %s", exc.__class__.__name__)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Until nothing is running and nothing is due now (work scheduled later does not count)."""
@@ -249,58 +357,109 @@ class Worker:
     def _run(self, item: OutboxItem) -> None:
         try:
             self._attempt(item)
+        except LeaseLost:
+            log.warning("write %s was taken over by another process; leaving it to that one", item.key)
+        except Exception:
+            log.exception("write %s could not be finished; it stays queued", item.key)
         finally:
             self._slots.release()
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
 
+    def _job(self, item: OutboxItem) -> Job:
+        return Job(
+            item.key,
+            item.kind,
+            item.payload,
+            item.attempts,
+            item.created_at,
+            item.last_error,
+            progress=dict(item.progress or {}),
+            save_step=lambda step, value: self.outbox.checkpoint(item.key, step, value),
+        )
+
     def _attempt(self, item: OutboxItem) -> None:
+        started = self._clock()
         kind = self._kinds.get(item.kind)
-        job = Job(item.key, item.kind, item.payload, item.attempts, item.created_at, item.last_error)
+        job = self._job(item)
         if kind is None:
             self.outbox.give_up(item.key, f"no handler for {item.kind!r}")
             log.error("dropping write %s: no handler for kind %s", item.key, item.kind)
+            return
+        if _FAILURE in job.progress:  # refused earlier; telling the user is what is left
+            self._fail(kind, job, _failure_from(job.progress[_FAILURE]))
             return
         try:
             result = kind.handle(job)
         except GiveUp as exc:
             self.outbox.give_up(item.key, str(exc) or "given up")
             return
+        except LeaseLost:
+            raise
         except Exception as exc:
-            transient, retry_after = classify(exc)
-            reason = str(exc) or exc.__class__.__name__
-            if transient and job.attempt < kind.max_attempts:
-                delay = self.backoff.delay(job.attempt, retry_after)
-                when = self._clock() + delay
-                self.outbox.retry_at(item.key, when, reason)
-                log.warning(
-                    "write %s (%s) failed transiently, retry %d in %.1fs: %s",
-                    item.key,
-                    item.kind,
-                    job.attempt,
-                    delay,
-                    reason,
-                )
-                if job.attempt == 1 and kind.on_queued is not None:
-                    self._notify(kind.on_queued, job, reason, when)
-                self.wake()
-                return
-            if not transient:
-                log.info("write %s (%s) refused: %s", item.key, item.kind, reason)
-            else:
-                log.error(
-                    "write %s (%s) abandoned after %d attempts: %s", item.key, item.kind, job.attempt, reason
-                )
-            self.outbox.give_up(item.key, reason)
-            if kind.on_failed is not None:
-                self._notify(kind.on_failed, job, exc)
+            self._after_failure(kind, job, exc, started)
             return
-        self.outbox.succeed(item.key, result if isinstance(result, dict) else None)
+        if not self.outbox.succeed(item.key, result if isinstance(result, dict) else None):
+            raise LeaseLost(item.key)
+
+    def _after_failure(self, kind: JobKind, job: Job, exc: Exception, started: float) -> None:
+        failure = classify(exc)
+        reason = str(exc) or exc.__class__.__name__
+        if failure.transient and job.attempt < kind.max_attempts:
+            self._retry_later(kind, job, failure, reason, started)
+            return
+        if not failure.transient:
+            log.info("write %s (%s) refused: %s", job.key, job.kind, reason)
+        else:
+            log.error("write %s (%s) abandoned after %d attempts: %s", job.key, job.kind, job.attempt, reason)
+        record = _failure_record(exc)
+        if record is not None and kind.on_failed is not None:
+            job.save_step(_FAILURE, record)  # so telling the user can be retried if Slack fails
+        self._fail(kind, job, exc)
+
+    def _retry_later(self, kind: JobKind, job: Job, failure: Failure, reason: str, started: float) -> None:
+        now = self._clock()
+        when = now + self.backoff.delay(job.attempt, failure.retry_after)
+        if failure.may_still_run:
+            when = max(when, started + self._settle)
+        tell = kind.on_queued is not None and not failure.slack
+        long_wait = tell and when - now >= LONG_WAIT_SECONDS and _TOLD_LONG_WAIT not in job.progress
+        if long_wait:  # noted while the row is still ours, so the user hears of a long wait once
+            job.save_step(_TOLD_LONG_WAIT, True)
+        if not self.outbox.retry_at(job.key, when, reason):
+            raise LeaseLost(job.key)
+        log.warning(
+            "write %s (%s) failed transiently, retry %d in %.1fs: %s",
+            job.key,
+            job.kind,
+            job.attempt,
+            when - now,
+            reason,
+        )
+        if tell and (job.attempt == 1 or long_wait):
+            self._notify(kind.on_queued, job, reason, when)
+        self.wake()
+
+    def _fail(self, kind: JobKind, job: Job, error: BaseException) -> None:
+        """Tell the user the write failed, then mark it failed; if Slack is down, try again later."""
+        if kind.on_failed is not None:
+            try:
+                kind.on_failed(job, error)
+            except Exception as exc:
+                failure = slack_failure(exc)
+                if failure is not None and failure[0]:
+                    when = self._clock() + self.backoff.delay(job.attempt, failure[1])
+                    if not self.outbox.retry_at(job.key, when, f"telling the user: {exc}"):
+                        raise LeaseLost(job.key) from exc
+                    return
+                log.exception("could not tell the user about a failed write")
+        if not self.outbox.give_up(job.key, str(error) or error.__class__.__name__):
+            raise LeaseLost(job.key)
 
     @staticmethod
     def _notify(fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
         except Exception:
-            log.exception("could not tell the user about a queued or failed write")
+            log.exception("could not tell the user about a queued write")

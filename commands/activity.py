@@ -24,10 +24,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.cards import display_value, ensure_thread, post_in_thread, thread_for
-from bot.explain import explain_error
+from bot.explain import explain_error, wait_note
 from bot.fields import form_values, input_block, options_for_query, validate_fields
 from bot.format import format_when, mrkdwn_escape, truncate
 from bot.services import Services
+from bot.slack_errors import is_transient_slack_failure
 from bot.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
 from telecrm.errors import TeleCRMError
@@ -418,7 +419,10 @@ def find_created(services: Services, payload: Mapping[str, Any], since: float) -
 def _reply(
     services: Services, payload: Mapping[str, Any], text: str, blocks: list[dict[str, Any]] | None
 ) -> None:
-    """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way."""
+    """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way.
+
+    A passing Slack failure is raised, so the job that owes this answer is retried.
+    """
     user, channel = payload.get("user"), payload.get("channel")
     try:
         if channel:
@@ -429,38 +433,56 @@ def _reply(
             post_in_thread(services, thread, text, blocks)
             return
     except (SlackApiError, TeleCRMError) as exc:
+        if is_transient_slack_failure(exc):
+            raise
         log.warning("could not reply in the lead's thread: %s", exc)
     if user:
-        services.ephemeral(channel, str(user), text, blocks)
+        services.tell(channel, str(user), text, blocks)
+
+
+def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
+    """The activity, once: the one an unanswered earlier attempt created, or a new one.
+
+    Returns (as JSON) the action id and the message for the lead's thread.
+    """
+    payload = job.payload
+    schema = services.cache.cached()
+    if job.is_retry:
+        existing = find_created(services, payload, job.created_at)
+        if existing is not None:
+            log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
+            text, blocks = render_result(
+                schema, action=payload["action"], user=payload.get("user"), action_id=existing
+            )
+            return {"action_id": existing, "reconciled": True, "text": text, "blocks": blocks}
+    result: WriteResult = services.telecrm.create_actions(payload["lead_id"], [payload["action"]])
+    outcome = result.actions[0] if result.actions else None
+    action_id = outcome.action_id if outcome is not None and outcome.created else None
+    text, blocks = render_result(
+        schema,
+        action=payload["action"],
+        user=payload.get("user"),
+        action_id=action_id,
+        remarks=result.remarks,
+    )
+    return {
+        "action_id": action_id,
+        "status": outcome.status if outcome else "IGNORED",
+        "stale_form": bool(result.remarks and form_was_stale(result.remarks)),
+        "text": text,
+        "blocks": blocks,
+    }
 
 
 def make_handlers(services: Services) -> JobKind:
     def handle(job: Job) -> dict[str, Any]:
-        payload = job.payload
-        schema = services.cache.cached()
-        if job.is_retry:
-            existing = find_created(services, payload, job.created_at)
-            if existing is not None:
-                log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
-                text, blocks = render_result(
-                    schema, action=payload["action"], user=payload.get("user"), action_id=existing
-                )
-                _reply(services, payload, text, blocks)
-                return {"action_id": existing, "reconciled": True}
-        result: WriteResult = services.telecrm.create_actions(payload["lead_id"], [payload["action"]])
-        outcome = result.actions[0] if result.actions else None
-        action_id = outcome.action_id if outcome is not None and outcome.created else None
-        text, blocks = render_result(
-            schema,
-            action=payload["action"],
-            user=payload.get("user"),
-            action_id=action_id,
-            remarks=result.remarks,
-        )
-        _reply(services, payload, text, blocks)
-        if result.remarks and form_was_stale(result.remarks):
+        done: dict[str, Any] = job.once("telecrm", lambda: _log_in_telecrm(services, job))
+        job.once("told", lambda: _reply(services, job.payload, done["text"], done["blocks"]))
+        if done.get("stale_form"):
             services.worker.background(services.cache.refresh)
-        return {"action_id": action_id, "status": outcome.status if outcome else "IGNORED"}
+        if done.get("reconciled"):
+            return {"action_id": done["action_id"], "reconciled": True}
+        return {"action_id": done["action_id"], "status": done["status"]}
 
     def on_queued(job: Job, reason: str, when: float) -> None:
         user = job.payload.get("user")
@@ -470,7 +492,8 @@ def make_handlers(services: Services) -> JobKind:
                 job.payload.get("channel"),
                 str(user),
                 ":hourglass: TeleCRM is not answering right now. Your activity is saved here and will be sent "
-                "automatically; the result will appear in the lead's thread.",
+                "automatically; the result will appear in the lead's thread."
+                + wait_note(when, services.clock()),
                 thread_ts=thread.ts if thread is not None else None,
             )
 
@@ -478,9 +501,6 @@ def make_handlers(services: Services) -> JobKind:
         _reply(services, job.payload, explain_error(error, what="the activity"), None)
 
     return JobKind(handle, on_queued, on_failed)
-
-
-# --- listeners ---------------------------------------------------------------------------------------------
 
 
 def _lead_name(services: Services, lead_id: str) -> str:

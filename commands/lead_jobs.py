@@ -18,10 +18,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.cards import ensure_thread, lead_name, post_in_thread, post_lead_card, thread_for, thread_permalink
-from bot.explain import explain_error
+from bot.explain import explain_error, wait_note
 from bot.fields import FieldError, convert, normalize_phone
 from bot.format import mrkdwn_escape
 from bot.services import Services
+from bot.slack_errors import is_transient_slack_failure
 from bot.worker import GiveUp, Job, JobKind
 from commands.lead_forms import (
     assignee_field,
@@ -136,13 +137,14 @@ class LeadWork:
     # --- telling the user ----------------------------------------------------------------------------
 
     def tell(self, payload: Mapping[str, Any], text: str, blocks: list | None = None) -> None:
+        """Answer the person who asked; a passing Slack failure is raised so the job is retried."""
         user = payload.get("user")
         if user:
-            self.services.ephemeral(payload.get("channel") or None, user, text, blocks)
+            self.services.tell(payload.get("channel") or None, user, text, blocks)
 
     def _queued(self, job: Job, reason: str, when: float) -> None:
         what = "Your new lead" if job.kind == CREATE else "Your change"
-        self.tell(job.payload, queued_message(what))
+        self.tell(job.payload, queued_message(what) + wait_note(when, self.services.clock()))
 
     def _failed(self, job: Job, error: BaseException) -> None:
         what = "the lead" if job.kind == CREATE else "the change"
@@ -171,6 +173,8 @@ class LeadWork:
                 self.services, channel=channel, lead_id=lead_id, fields=shown, created_by=user, title=title
             )
         except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise
             if exc.response.get("error") not in _NO_CHANNEL or not user or channel == user:
                 log.warning("could not post a lead card: %s", exc.response.get("error"))
                 return None
@@ -179,6 +183,8 @@ class LeadWork:
                 self.services, channel=user, lead_id=lead_id, fields=shown, created_by=user, title=title
             )
         except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise
             log.warning("could not post a lead card in a DM either: %s", exc.response.get("error"))
             return None
         self.services.slack.chat_postMessage(
@@ -200,7 +206,9 @@ class LeadWork:
                 user=payload.get("user"),
                 fields=display_fields(self.services.schema(), fields),
             )
-        except SlackApiError:
+        except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise
             return self._card(payload, lead_id, fields, title="Lead")
 
     def _say_in_thread(
@@ -211,14 +219,60 @@ class LeadWork:
                 post_in_thread(self.services, thread, text, blocks)
                 return
             except SlackApiError as exc:
+                if is_transient_slack_failure(exc):
+                    raise
                 log.warning("could not reply in a lead thread: %s", exc.response.get("error"))
         self.tell(payload, text, blocks)
 
     # --- create ---------------------------------------------------------------------------------------
 
     def create(self, job: Job) -> dict[str, Any]:
+        """Create the lead once (the outcome is recorded before Slack hears of it), then show it."""
         payload = job.payload
         schema = self.services.schema()
+        outcome: dict[str, Any] = job.once("telecrm", lambda: self._create_in_telecrm(job, schema))
+        if "duplicate_of" in outcome:
+            existing = Lead(outcome["duplicate_of"], outcome.get("fields") or {})
+            job.once(
+                "told", lambda: self._reply_duplicate(payload, schema, existing if existing.id else None)
+            )
+            return {"duplicate_of": existing.id}
+        lead_id = outcome.get("lead_id")
+        if not lead_id:
+            job.once(
+                "told",
+                lambda: self.tell(
+                    payload,
+                    ":white_check_mark: TeleCRM created the lead but did not say its id; find it with `/lead find`.",
+                ),
+            )
+            return {"lead_id": None}
+        thread = self._card(payload, lead_id, outcome["shown"])
+        if thread is None:
+            job.once(
+                "told",
+                lambda: self.tell(
+                    payload,
+                    f":white_check_mark: Lead created (id `{lead_id}`), but I could not post its card here.",
+                ),
+            )
+        remarks = outcome.get("remarks")
+        if remarks:
+            job.once("remarks", lambda: self._say_in_thread(thread, payload, remarks[0], remarks[1]))
+        try:
+            self.usage.record(outcome.get("kept") or {})
+        except Exception:
+            log.exception("could not record field usage")
+        result = {"lead_id": lead_id}
+        return {**result, "reconciled": True} if outcome.get("reconciled") else result
+
+    def _create_in_telecrm(self, job: Job, schema: WorkspaceSchema) -> dict[str, Any]:
+        """``POST /lead``, or, after an attempt whose answer was lost, the lead that attempt created.
+
+        Returns what the Slack side needs (JSON): the lead id, the fields to show, TeleCRM's remarks
+        as a message, or the duplicate lead that already existed.
+        """
+        payload = job.payload
         fields: dict[str, Any] = dict(payload.get("fields") or {})
         actions: list[dict[str, Any]] = list(payload.get("actions") or [])
         ident = schema.identifier.api_name
@@ -229,19 +283,14 @@ class LeadWork:
         except TeleCRMConflict:
             existing = self.services.telecrm.find_lead_by_identifier(ident, fields.get(ident))
             if job.is_retry and existing is not None and existing.id and self._created_by(existing, job):
-                log.info(
-                    "lead %s was created by an earlier attempt of %s; posting its card", existing.id, job.key
-                )
-                self._card(payload, existing.id, existing.fields)
-                return {"lead_id": existing.id, "reconciled": True}
-            self._reply_duplicate(payload, schema, existing)
-            return {"duplicate_of": existing.id if existing else None}
+                log.info("lead %s was created by an earlier attempt of %s", existing.id, job.key)
+                return {"lead_id": existing.id, "shown": dict(existing.fields), "reconciled": True}
+            return {
+                "duplicate_of": existing.id if existing else None,
+                "fields": dict(existing.fields) if existing else {},
+            }
         lead_id = result.lead_id
         if not lead_id:
-            self.tell(
-                payload,
-                ":white_check_mark: TeleCRM created the lead but did not say its id; find it with `/lead find`.",
-            )
             return {"lead_id": None}
         ignored = {r.field[len("fields.") :] for r in result.remarks if r.field.startswith("fields.")}
         kept = {k: v for k, v in fields.items() if k not in ignored}
@@ -250,21 +299,13 @@ class LeadWork:
             shown = self.services.telecrm.get_lead(lead_id).fields or kept
         except TeleCRMError as exc:
             log.info("could not read lead %s back after creating it: %s", lead_id, mask(exc))
-        thread = self._card(payload, lead_id, shown)
-        if thread is None:
-            self.tell(
-                payload,
-                f":white_check_mark: Lead created (id `{lead_id}`), but I could not post its card here.",
-            )
         lines = remark_lines(schema, result, fields, actions)
-        if lines:
-            text, blocks = remarks_message(lines)
-            self._say_in_thread(thread, payload, text, blocks)
-        try:
-            self.usage.record(kept)
-        except Exception:
-            log.exception("could not record field usage")
-        return {"lead_id": lead_id}
+        return {
+            "lead_id": lead_id,
+            "shown": dict(shown),
+            "kept": kept,
+            "remarks": list(remarks_message(lines)) if lines else None,
+        }
 
     def _assignee_default(self, schema: WorkspaceSchema, user: str | None) -> dict[str, str]:
         """A lead typed by a rep is theirs: the assignee is the rep's TeleCRM account, when there is one."""
@@ -335,61 +376,57 @@ class LeadWork:
         return self.services.telecrm.find_lead_by_identifier(schema.identifier.api_name, value)
 
     def update(self, job: Job) -> dict[str, Any]:
+        """Send only what differs (once; the outcome is recorded), then tell the thread what changed."""
         payload = job.payload
         schema = self.services.schema()
-        if payload.get("lead_id"):
-            try:
-                lead: Lead | None = self.services.telecrm.get_lead(payload["lead_id"])
-            except TeleCRMNotFound:
-                lead = None
-        else:
-            lead = self.resolve(schema, str(payload.get("target") or ""))
-        if lead is None or not lead.id:
-            what = payload.get("lead_id") or payload.get("target") or "?"
+        outcome: dict[str, Any] = job.once("telecrm", lambda: self._update_in_telecrm(job, schema))
+        if outcome.get("not_found") is not None:
             self.tell(
                 payload,
-                f":mag: No lead found for {quoted(what)} — give a lead id or its {schema.identifier.label} "
-                "(`/lead find` helps). Nothing was changed.",
+                f":mag: No lead found for {quoted(outcome['not_found'])} — give a lead id or its "
+                f"{schema.identifier.label} (`/lead find` helps). Nothing was changed.",
             )
             raise GiveUp("lead not found")
+        if outcome["refused"]:
+            job.once("told_refused", lambda: self.tell(payload, ":no_entry: " + " ".join(outcome["refused"])))
+        if not outcome["sent"]:
+            if not outcome["refused"]:
+                job.once("told", lambda: self.tell(payload, nothing_changed_message(outcome["name"])))
+            return {"lead_id": outcome["lead_id"], "changed": []}
+        thread = self._thread(payload, outcome["lead_id"], outcome["after"])
+        lines = [Change(*line) for line in outcome["lines"]]
+        if lines or outcome["dropped"]:
+            text, blocks = update_summary(str(payload.get("user") or "someone"), lines, outcome["dropped"])
+            job.once("told", lambda: self._say_in_thread(thread, payload, text, blocks))
+        return {"lead_id": outcome["lead_id"], "changed": outcome["sent"]}
+
+    def _update_in_telecrm(self, job: Job, schema: WorkspaceSchema) -> dict[str, Any]:
+        """Read the lead, send what differs, and say (as JSON) what changed, what was refused or dropped."""
+        payload = job.payload
+        lead = self._lead_to_update(schema, payload)
+        if lead is None or not lead.id:
+            return {"not_found": str(payload.get("lead_id") or payload.get("target") or "?")}
         before = self._before(job, lead.fields)
-        name = lead_name(schema, lead.fields)
-        refused: list[str] = []
-        changes: dict[str, Any] = {}
-        for api, new in dict(payload.get("fields") or {}).items():
-            f = schema.field(api)
-            if f is None:
-                continue
-            if f.api_name == schema.identifier.api_name:
-                refused.append(identifier_refusal(schema))
-                continue
-            if f.lock_after_create and has_value(lead.fields.get(f.api_name)):
-                if comparable(
-                    schema, f, lead.fields.get(f.api_name), default_country_code=self._cc
-                ) != canonical(new):
-                    refused.append(f"{f.label} is locked after creation in TeleCRM and cannot be changed.")
-                continue
-            if comparable(schema, f, lead.fields.get(f.api_name), default_country_code=self._cc) == canonical(
-                new
-            ):
-                continue
-            changes[f.api_name] = new
-        if refused:
-            self.tell(payload, ":no_entry: " + " ".join(dict.fromkeys(refused)))
-        applied = [
+        wanted = dict(payload.get("fields") or {})
+        changes, refused = self._changes(schema, lead, wanted)
+        applied = [  # sent by an earlier attempt whose answer was lost: already in the lead
             api
-            for api, new in dict(payload.get("fields") or {}).items()
+            for api, new in wanted.items()
             if job.is_retry
             and api not in changes
             and schema.field(api) is not None
             and comparable(schema, schema.field(api), before.get(api), default_country_code=self._cc)
             != canonical(new)
         ]
+        summary: dict[str, Any] = {
+            "lead_id": lead.id,
+            "name": lead_name(schema, lead.fields),
+            "refused": list(dict.fromkeys(refused)),
+            "sent": [],
+        }
         if not changes and not applied:
             self.drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
-            if not refused:
-                self.tell(payload, nothing_changed_message(name))
-            return {"lead_id": lead.id, "changed": []}
+            return summary
         after_fields: Mapping[str, object] = lead.fields
         if changes:
             after_fields = self.services.telecrm.update_lead(lead.id, changes).fields or {
@@ -397,23 +434,64 @@ class LeadWork:
                 **changes,
             }
         self.drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
-        sent = {**{a: payload["fields"][a] for a in applied}, **changes}
-        lines = []
-        dropped = []
+        sent = {**{a: wanted[a] for a in applied}, **changes}
+        lines, dropped = self._change_lines(schema, sent, before, after_fields)
+        return {
+            **summary,
+            "sent": sorted(sent),
+            "after": dict(after_fields),
+            "lines": lines,
+            "dropped": dropped,
+        }
+
+    def _lead_to_update(self, schema: WorkspaceSchema, payload: Mapping[str, Any]) -> Lead | None:
+        if payload.get("lead_id"):
+            try:
+                return self.services.telecrm.get_lead(payload["lead_id"])
+            except TeleCRMNotFound:
+                return None
+        return self.resolve(schema, str(payload.get("target") or ""))
+
+    def _changes(
+        self, schema: WorkspaceSchema, lead: Lead, wanted: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The fields whose new value differs from the lead's, and the refusals (identifier, locked)."""
+        refused: list[str] = []
+        changes: dict[str, Any] = {}
+        for api, new in wanted.items():
+            f = schema.field(api)
+            if f is None:
+                continue
+            current = comparable(schema, f, lead.fields.get(f.api_name), default_country_code=self._cc)
+            if f.api_name == schema.identifier.api_name:
+                refused.append(identifier_refusal(schema))
+            elif f.lock_after_create and has_value(lead.fields.get(f.api_name)):
+                if current != canonical(new):
+                    refused.append(f"{f.label} is locked after creation in TeleCRM and cannot be changed.")
+            elif current != canonical(new):
+                changes[f.api_name] = new
+        return changes, refused
+
+    def _change_lines(
+        self,
+        schema: WorkspaceSchema,
+        sent: Mapping[str, Any],
+        before: Mapping[str, object],
+        after: Mapping[str, object],
+    ) -> tuple[list[list[str]], list[str]]:
+        """``[label, old, new]`` for each field TeleCRM kept, and the labels of those it dropped."""
+        lines: list[list[str]] = []
+        dropped: list[str] = []
         for api, new in sent.items():
             f = schema.field(api)
             label = f.label if f else api
             if f is not None and comparable(
-                schema, f, after_fields.get(api), default_country_code=self._cc
+                schema, f, after.get(api), default_country_code=self._cc
             ) != canonical(new):
                 dropped.append(label)
                 continue
-            lines.append(Change(label, display_text(f, before.get(api)), display_text(f, new)))
-        thread = self._thread(payload, lead.id, after_fields)
-        if lines or dropped:
-            text, blocks = update_summary(str(payload.get("user") or "someone"), lines, dropped)
-            self._say_in_thread(thread, payload, text, blocks)
-        return {"lead_id": lead.id, "changed": sorted(sent)}
+            lines.append([label, display_text(f, before.get(api)), display_text(f, new)])
+        return lines, dropped
 
     def _before(self, job: Job, current: Mapping[str, object]) -> dict[str, object]:
         """The lead as it was before this job's first attempt (a retry may follow an applied update)."""

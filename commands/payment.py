@@ -20,10 +20,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.cards import ensure_thread, lead_name, post_in_thread
-from bot.explain import explain_error
+from bot.explain import explain_error, wait_note
 from bot.format import format_money
 from bot.grammar import parse_payment
 from bot.services import Services
+from bot.slack_errors import is_transient_slack_failure
 from bot.worker import GiveUp, Job, JobKind
 from commands.payment_access import PaymentAccess
 from commands.payment_render import (
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 
 KIND_RECORD = "payment.record"
 KIND_STATUS = "payment.status"
+KIND_CHANGED = "payment.changed_in_telecrm"
 
 RECENT_LEADS = 25
 WATCH_BATCH = 200
@@ -97,10 +99,11 @@ def _identifier_label(schema: WorkspaceSchema | None) -> str:
 
 
 def _tell(services: Services, payload: dict[str, Any], text: str) -> None:
-    """An answer only the person who asked sees, where they asked."""
+    """An answer only the person who asked sees, where they asked (a passing Slack failure is raised,
+    so the job that owes the answer is retried)."""
     user = payload.get("user")
     if user:
-        services.ephemeral(payload.get("channel"), user, text, thread_ts=payload.get("reply_ts"))
+        services.tell(payload.get("channel"), user, text, thread_ts=payload.get("reply_ts"))
 
 
 def _lead_label(services: Services, lead_id: str) -> str:
@@ -131,6 +134,8 @@ def refresh_payment_message(services: Services, payment: Payment, *, last_change
     try:
         services.slack.chat_update(channel=payment.channel, ts=payment.message_ts, text=text, blocks=blocks)
     except SlackApiError as exc:
+        if is_transient_slack_failure(exc):
+            raise
         log.warning("could not update payment message %s: %s", payment.action_id, exc.response.get("error"))
 
 
@@ -142,6 +147,8 @@ def _notify_thread(services: Services, payment: Payment, text: str) -> None:
             channel=payment.channel, thread_ts=payment.thread_ts or payment.message_ts, text=text
         )
     except SlackApiError as exc:
+        if is_transient_slack_failure(exc):
+            raise
         log.warning("could not notify payment %s: %s", payment.action_id, exc.response.get("error"))
 
 
@@ -168,12 +175,16 @@ def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id:
 
 
 def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: Job) -> str | None:
-    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it."""
+    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it.
+
+    Every payment the bot has on record belongs to another job: a job records its payment only after
+    its own TeleCRM step is stored, and this job's step is not (that is why it reconciles).
+    """
     page = services.telecrm.search_actions(lead_id, type="PAYMENT", limit=25)
     since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
-    older = [p.action_id for p in services.payments.for_lead(lead_id) if p.created_at < job.created_at]
+    known = [p.action_id for p in services.payments.for_lead(lead_id)]
     return find_matching_payment(
-        page.items, amount=payload["amount"], currency=payload["currency"], since_ms=since_ms, skip_ids=older
+        page.items, amount=payload["amount"], currency=payload["currency"], since_ms=since_ms, skip_ids=known
     )
 
 
@@ -204,57 +215,77 @@ def _thread_for_payment(services: Services, lead: Lead, payload: dict[str, Any])
 def record_payment(services: Services, job: Job) -> dict[str, Any]:
     """Worker job: find the lead, create the PAYMENT (once), show it in the lead's thread."""
     p = job.payload
-    schema = services.schema()
-    lead = resolve_lead(services, schema, p.get("lead_ref") or "", p.get("lead_id"))
-    if lead is None or lead.id is None:
+    money = format_money(p["amount"], p["currency"])
+    outcome: dict[str, Any] = job.once("telecrm", lambda: _record_in_telecrm(services, job, money))
+    if "lead_missing" in outcome:
+        _tell(services, p, lead_not_found_text(outcome["lead_missing"], _identifier_label(services.schema())))
+        raise GiveUp("lead not found")
+    lead = Lead(outcome["lead_id"], outcome["lead_fields"])
+    if outcome.get("ignored"):
+        thread = _thread_for_payment(services, lead, p)
+        job.once("remarks", lambda: post_in_thread(services, thread, outcome["remarks"]) and None)
         _tell(
             services,
             p,
-            lead_not_found_text(p.get("lead_ref") or p.get("lead_id") or "", _identifier_label(schema)),
+            f":warning: TeleCRM did not store the payment of {money}; the reason is in the lead's thread.",
         )
-        raise GiveUp("lead not found")
-    money = format_money(p["amount"], p["currency"])
-    action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
-    remarks: list[Any] = []
-    if action_id is not None:
-        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
-    else:
-        result = services.telecrm.create_actions(
-            lead.id, [payment_action(p["amount"], p["currency"], p["status"])]
-        )
-        outcome = result.actions[0] if result.actions else None
-        if outcome is None or not outcome.created:
-            thread = _thread_for_payment(services, lead, p)
-            post_in_thread(services, thread, remarks_text(result.remarks, money=money, stored=False))
-            _tell(
+        raise GiveUp("payment ignored by TeleCRM")
+    action_id = outcome["action_id"]
+    # on record before anything is posted: its buttons work and the watcher follows it even if
+    # Slack is down for a while
+    services.payments.save(
+        action_id, lead.id or "", p["amount"], p["currency"], p["status"], recorded_by=p.get("user")
+    )
+    try:
+        _show_new_payment(services, job, lead, action_id, outcome.get("remarks"), money)
+    except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
+        if is_transient_slack_failure(exc):
+            raise  # the write is not redone: the retry starts at the Slack step
+        log.exception("payment %s recorded but not shown in Slack", action_id)
+        problem = type(exc).__name__
+        job.once(
+            "told",
+            lambda: _tell(
                 services,
                 p,
-                f":warning: TeleCRM did not store the payment of {money}; the reason is in the lead's thread.",
-            )
-            raise GiveUp("payment ignored by TeleCRM")
-        action_id = outcome.action_id
-        remarks = list(result.remarks)
-    assert action_id is not None
-    existing = services.payments.get(action_id)
-    if existing is not None and existing.message_ts:
-        return {"action_id": action_id, "lead_id": lead.id}
-    try:
-        _show_new_payment(services, lead, action_id, p, remarks, money)
-    except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
-        log.exception("payment %s recorded but not shown in Slack", action_id)
-        _tell(
-            services,
-            p,
-            f":warning: The payment of {money} was recorded in TeleCRM (action id `{action_id}`), "
-            f"but I could not post it in the lead's thread ({type(exc).__name__}).",
+                f":warning: The payment of {money} was recorded in TeleCRM (action id `{action_id}`), "
+                f"but I could not post it in the lead's thread ({problem}).",
+            ),
         )
     return {"action_id": action_id, "lead_id": lead.id}
 
 
+def _record_in_telecrm(services: Services, job: Job, money: str) -> dict[str, Any]:
+    """The lead, then the payment: the one an unanswered earlier attempt created, or a new one.
+
+    Returns (as JSON) what the Slack side needs: the lead, the payment's action id, TeleCRM's
+    remarks in words, or that the lead is missing or the payment was ignored.
+    """
+    p = job.payload
+    lead = resolve_lead(services, services.schema(), p.get("lead_ref") or "", p.get("lead_id"))
+    if lead is None or lead.id is None:
+        return {"lead_missing": p.get("lead_ref") or p.get("lead_id") or ""}
+    found = {"lead_id": lead.id, "lead_fields": dict(lead.fields)}
+    action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
+    if action_id is not None:
+        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
+        return {**found, "action_id": action_id, "remarks": None}
+    result = services.telecrm.create_actions(
+        lead.id, [payment_action(p["amount"], p["currency"], p["status"])]
+    )
+    outcome = result.actions[0] if result.actions else None
+    if outcome is None or not outcome.created:
+        return {**found, "ignored": True, "remarks": remarks_text(result.remarks, money=money, stored=False)}
+    remarks = remarks_text(result.remarks, money=money, stored=True) if result.remarks else None
+    return {**found, "action_id": outcome.action_id, "remarks": remarks}
+
+
 def _show_new_payment(
-    services: Services, lead: Lead, action_id: str, p: dict[str, Any], remarks: list[Any], money: str
+    services: Services, job: Job, lead: Lead, action_id: str, remarks: str | None, money: str
 ) -> None:
+    """The payment message (with its status buttons) in the lead's thread, the remarks, and the user told."""
     assert lead.id is not None
+    p = job.payload
     thread = _thread_for_payment(services, lead, p)
     payment = services.payments.save(
         action_id,
@@ -267,19 +298,21 @@ def _show_new_payment(
         thread_ts=thread.ts,
     )
     name = thread.name or lead_name(services.schema(), lead.fields)
-    text, blocks = render_payment_message(payment, lead_name=name)
-    answer = post_in_thread(services, thread, text, blocks)
-    services.payments.set_message(
-        action_id, channel=thread.channel, message_ts=answer["ts"], thread_ts=thread.ts
-    )
+    if not payment.message_ts:
+        text, blocks = render_payment_message(payment, lead_name=name)
+        answer = post_in_thread(services, thread, text, blocks)
+        services.payments.set_message(
+            action_id, channel=thread.channel, message_ts=answer["ts"], thread_ts=thread.ts
+        )
+        payment = services.payments.get(action_id) or payment
     if remarks:
-        post_in_thread(services, thread, remarks_text(remarks, money=money, stored=True))
+        job.once("remarks", lambda: post_in_thread(services, thread, remarks) and None)
     permalink = None
     with suppress(SlackApiError):
-        permalink = services.slack.chat_getPermalink(channel=thread.channel, message_ts=answer["ts"]).get(
-            "permalink"
-        )
-    _tell(services, p, recorded_text(payment, name, permalink))
+        permalink = services.slack.chat_getPermalink(
+            channel=thread.channel, message_ts=payment.message_ts
+        ).get("permalink")
+    job.once("told", lambda: _tell(services, p, recorded_text(payment, name, permalink)))
 
 
 def _record_queued(services: Services, job: Job, reason: str, when: float) -> None:
@@ -288,7 +321,8 @@ def _record_queued(services: Services, job: Job, reason: str, when: float) -> No
         services,
         job.payload,
         f":hourglass: TeleCRM is not answering right now, so the payment of {money} is queued. "
-        "It will be retried automatically and posted in the lead's thread when it lands.",
+        "It will be retried automatically and posted in the lead's thread when it lands."
+        + wait_note(when, services.clock()),
     )
 
 
@@ -300,7 +334,32 @@ def _record_failed(services: Services, job: Job, error: BaseException) -> None:
 
 
 def change_status(services: Services, job: Job) -> dict[str, Any]:
-    """Worker job: send only the new status to TeleCRM, then update the message and tell the thread."""
+    """Worker job: send only the new status to TeleCRM (once), then update the message and tell the thread."""
+    p = job.payload
+    action_id, new = p["action_id"], p["to"]
+    changed = job.once("telecrm", lambda: _change_status_in_telecrm(services, job))
+    payment = services.payments.get(action_id)
+    if payment is None:
+        return {"status": new}
+    if changed:
+        job.once(
+            "message",
+            lambda: refresh_payment_message(
+                services, payment, last_change=last_change_note(new, user=p.get("user"))
+            ),
+        )
+        job.once(
+            "told",
+            lambda: _notify_thread(services, payment, status_change_text(payment, new, user=p.get("user"))),
+        )
+    else:
+        log.info("payment %s was no longer %s when the change to %s landed", action_id, p["from"], new)
+        refresh_payment_message(services, payment)
+    return {"status": new}
+
+
+def _change_status_in_telecrm(services: Services, job: Job) -> bool:
+    """The status change, unless an unanswered earlier attempt made it; True if the bot's record moved."""
     p = job.payload
     action_id, lead_id, old, new = p["action_id"], p["lead_id"], p["from"], p["to"]
     with _payment_lock(services, action_id):
@@ -310,17 +369,7 @@ def change_status(services: Services, job: Job) -> dict[str, Any]:
             already = str(current.get("status") or "").upper() == new
         if not already:
             services.telecrm.update_action(lead_id, action_id, {"type": "PAYMENT", "status": new})
-        changed = services.payments.set_status(action_id, new, expected_old=old)
-    payment = services.payments.get(action_id)
-    if payment is None:
-        return {"status": new}
-    if changed:
-        refresh_payment_message(services, payment, last_change=last_change_note(new, user=p.get("user")))
-        _notify_thread(services, payment, status_change_text(payment, new, user=p.get("user")))
-    else:
-        log.info("payment %s was no longer %s when the change to %s landed", action_id, old, new)
-        refresh_payment_message(services, payment)
-    return {"status": new}
+        return services.payments.set_status(action_id, new, expected_old=old)
 
 
 def _submit_status_change(services: Services, key: str, payload: dict[str, Any]) -> bool:
@@ -343,7 +392,7 @@ def _status_queued(services: Services, job: Job, reason: str, when: float) -> No
         services,
         job.payload,
         f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload['to']} is "
-        "queued and will be retried automatically.",
+        "queued and will be retried automatically." + wait_note(when, services.clock()),
     )
 
 
@@ -381,14 +430,41 @@ def check_open_payments(services: Services, *, limit: int = WATCH_BATCH) -> int:
             status = str(current.get("status") or "").upper()
             if status not in PAYMENT_STATUSES or status == payment.status.upper():
                 continue
-            if not services.payments.set_status(payment.action_id, status, expected_old=payment.status):
+            if not _note_change_from_telecrm(services, payment, status):
                 continue
         found += 1
         log.info("payment %s changed in TeleCRM: %s -> %s", payment.action_id, payment.status, status)
-        updated = services.payments.get(payment.action_id) or payment
-        refresh_payment_message(services, updated, last_change=last_change_note(status))
-        _notify_thread(services, updated, status_change_text(updated, status, old_status=payment.status))
     return found
+
+
+def _note_change_from_telecrm(services: Services, payment: Payment, status: str) -> bool:
+    """Record the new status and queue showing it, in one transaction: neither happens without the other,
+    so a crash or a Slack outage never loses the notification and a later check never repeats it."""
+    with services.store.transaction():
+        if not services.payments.set_status(payment.action_id, status, expected_old=payment.status):
+            return False
+        services.worker.submit(
+            f"paychanged:{payment.action_id}:{payment.status}->{status}",
+            KIND_CHANGED,
+            {"action_id": payment.action_id, "from": payment.status, "to": status},
+        )
+    return True
+
+
+def show_change_from_telecrm(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: a status changed in TeleCRM, shown on the payment message and told in the thread."""
+    p = job.payload
+    payment = services.payments.get(p["action_id"])
+    if payment is None:
+        return {}
+    job.once(
+        "message", lambda: refresh_payment_message(services, payment, last_change=last_change_note(p["to"]))
+    )
+    job.once(
+        "told",
+        lambda: _notify_thread(services, payment, status_change_text(payment, p["to"], old_status=p["from"])),
+    )
+    return {"status": p["to"]}
 
 
 # --- Slack listeners ------------------------------------------------------------------------------
@@ -414,6 +490,7 @@ def register(app: App, services: Services) -> None:
             on_failed=lambda job, error: _status_failed(services, job, error),
         ),
     )
+    services.worker.register(KIND_CHANGED, JobKind(lambda job: show_change_from_telecrm(services, job)))
     if services.runtime is not None and settings.payment_watch_seconds > 0:
         services.runtime.every(
             "payment-watch", settings.payment_watch_seconds, lambda: check_open_payments(services)

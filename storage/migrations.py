@@ -96,11 +96,18 @@ def _lead_thread_message_index(db: Database) -> None:
     db["lead_threads"].create_index(["channel", "ts"], index_name="lead_threads_message", if_not_exists=True)
 
 
+def _outbox_leases(db: Database) -> None:
+    from storage.outbox import add_outbox_leases
+
+    add_outbox_leases(db)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "schema cache, lead threads, payments, user links", _core_tables),
     (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
     (3, "lead form drafts (more fields, edits, duplicates) and field usage", _lead_form_tables),
     (4, "find a lead's thread by its Slack message", _lead_thread_message_index),
+    (5, "outbox rows leased to one process, and the steps each job has done", _outbox_leases),
 ]
 
 

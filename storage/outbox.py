@@ -2,14 +2,24 @@
 
 A row is keyed by an idempotency key (the Slack delivery that asked for the write), so a redelivered
 command, a re-submitted modal or a double click finds the existing row instead of adding a second
-write. Rows survive restarts (and ``kill -9``): a row left ``running`` by a dead process is picked up
-again when its lease runs out.
+write. Rows survive restarts (and ``kill -9``).
+
+Several processes may share one database (a restart overlapping the old process, a rolling deploy).
+A row being worked on is ``running`` and *leased* to one process (``owner``) until ``lease_until``;
+the owner renews the lease while it works, and only a lease that ran out — its owner died — lets
+another process take the row. Every change a worker makes to a row checks that it still owns it.
+
+``progress`` holds the steps of a job that are done (e.g. "TeleCRM created lead X"), so an attempt
+after a crash or a Slack failure continues after the last finished step instead of redoing it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +52,24 @@ def create_outbox_table(db: Any) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)")
 
 
+def add_outbox_leases(db: Any) -> None:
+    """Migration step: who holds a running row (``owner``) and the steps a job has done (``progress``)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)").fetchall()}
+    if "owner" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN owner TEXT")
+    if "progress" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN progress TEXT")
+
+
+def process_owner() -> str:
+    """A name for this process's claims: unique per process, readable in `telecrm-bot outbox`."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class LeaseLost(Exception):
+    """The row is no longer this process's: its lease ran out and another process may have it."""
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     key: str
@@ -55,6 +83,8 @@ class OutboxItem:
     result: dict[str, Any] | None
     created_at: float
     updated_at: float
+    owner: str | None = None
+    progress: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxItem:
@@ -70,15 +100,20 @@ class OutboxItem:
             result=json.loads(row["result"]) if row["result"] else None,
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            owner=row.get("owner"),
+            progress=json.loads(row["progress"]) if row.get("progress") else None,
         )
 
 
 class Outbox:
-    """Durable, idempotent queue of writes, on the bot's SQLite store."""
+    """Durable, idempotent queue of writes, on the bot's store, shared safely by several processes."""
 
-    def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Any, *, clock: Callable[[], float] = time.time, owner: str | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self.owner = owner or process_owner()
 
     def _row(self, db: Any, key: str) -> OutboxItem | None:
         rows = list(db.query("SELECT * FROM outbox WHERE key = ?", [key]))
@@ -102,12 +137,15 @@ class Outbox:
         return self._row(self._store.db, key)
 
     def claim(self, *, lease_seconds: float = 120.0) -> OutboxItem | None:
-        """Take the oldest due row (or one whose runner died) and lease it to this process."""
+        """Take the oldest due row, or one whose owner's lease ran out, and lease it to this process.
+
+        A row another process holds under a live lease is never taken, however long it has run.
+        """
         now = self._clock()
         with self._store.transaction() as db:
             rows = list(
                 db.query(
-                    "SELECT * FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
+                    "SELECT key FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
                     " OR (state = ? AND lease_until < ?) ORDER BY next_attempt_at, created_at LIMIT 1",
                     [PENDING, now, RUNNING, now],
                 )
@@ -116,10 +154,39 @@ class Outbox:
                 return None
             key = rows[0]["key"]
             db.execute(
-                "UPDATE outbox SET state = ?, attempts = attempts + 1, lease_until = ?, updated_at = ? WHERE key = ?",
-                [RUNNING, now + lease_seconds, now, key],
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, owner = ?, lease_until = ?, updated_at = ?"
+                " WHERE key = ?",
+                [RUNNING, self.owner, now + lease_seconds, now, key],
             )
             return self._row(db, key)
+
+    def renew(self, *, lease_seconds: float) -> int:
+        """Extend the lease of every row this process is working on; returns how many."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET lease_until = ? WHERE state = ? AND owner = ?",
+                [now + lease_seconds, RUNNING, self.owner],
+            )
+            return cursor.rowcount
+
+    def checkpoint(self, key: str, step: str, value: Any) -> None:
+        """Record that ``step`` of the job is done (with what it produced), durably, before going on."""
+        with self._store.transaction() as db:
+            rows = list(
+                db.query(
+                    "SELECT progress FROM outbox WHERE key = ? AND state = ? AND owner = ?",
+                    [key, RUNNING, self.owner],
+                )
+            )
+            if not rows:
+                raise LeaseLost(key)
+            progress = json.loads(rows[0]["progress"]) if rows[0]["progress"] else {}
+            progress[step] = value
+            db.execute(
+                "UPDATE outbox SET progress = ?, updated_at = ? WHERE key = ?",
+                [json.dumps(progress), self._clock(), key],
+            )
 
     def next_due_at(self) -> float | None:
         rows = list(
@@ -133,33 +200,42 @@ class Outbox:
 
     def _finish(
         self, key: str, state: str, *, error: str | None, result: dict[str, Any] | None, at: float
-    ) -> None:
+    ) -> bool:
+        """Move a row this process holds to ``state``; False (and nothing changed) when it lost the row."""
         with self._store.transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, result = ?, next_attempt_at = ?, lease_until = NULL,"
-                " updated_at = ? WHERE key = ?",
-                [state, error, json.dumps(result) if result is not None else None, at, self._clock(), key],
+                " owner = NULL, updated_at = ? WHERE key = ? AND state = ? AND owner = ?",
+                [
+                    state,
+                    error,
+                    json.dumps(result) if result is not None else None,
+                    at,
+                    self._clock(),
+                    key,
+                    RUNNING,
+                    self.owner,
+                ],
             )
+            return cursor.rowcount == 1
 
-    def succeed(self, key: str, result: dict[str, Any] | None = None) -> None:
-        self._finish(key, DONE, error=None, result=result or {}, at=self._clock())
+    def succeed(self, key: str, result: dict[str, Any] | None = None) -> bool:
+        return self._finish(key, DONE, error=None, result=result or {}, at=self._clock())
 
-    def retry_at(self, key: str, when: float, error: str) -> None:
-        self._finish(key, PENDING, error=error, result=None, at=when)
+    def retry_at(self, key: str, when: float, error: str) -> bool:
+        return self._finish(key, PENDING, error=error, result=None, at=when)
 
-    def give_up(self, key: str, error: str, result: dict[str, Any] | None = None) -> None:
-        self._finish(key, FAILED, error=error, result=result, at=self._clock())
+    def give_up(self, key: str, error: str, result: dict[str, Any] | None = None) -> bool:
+        return self._finish(key, FAILED, error=error, result=result, at=self._clock())
 
-    def release_running(self) -> int:
-        """At start-up every unfinished row becomes due at once: rows a previous process left
-        ``running`` (it died mid-write) and rows waiting for a retry (the restart was the wait)."""
+    def resume_waiting(self) -> int:
+        """At start-up, rows waiting for a retry become due at once (the restart was the wait).
+
+        Rows another process is running are left alone: they are its own until its lease runs out.
+        """
         now = self._clock()
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE outbox SET state = ?, lease_until = NULL, next_attempt_at = ? WHERE state = ?",
-                [PENDING, now, RUNNING],
-            )
-            db.execute(
                 "UPDATE outbox SET next_attempt_at = ? WHERE state = ? AND next_attempt_at > ?",
                 [now, PENDING, now],
             )

@@ -22,7 +22,9 @@ import httpx
 from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMError,
+    TeleCRMNotReached,
     TeleCRMUnavailable,
+    TeleCRMUnreadableAnswer,
     error_class_for,
 )
 from telecrm.redact import mask
@@ -350,6 +352,11 @@ class TeleCRMClient:
         started = time.monotonic()
         try:
             response = self._http.request(method, base + path, params=params, json=json, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self._log(method, path, "not reached", started)
+            raise TeleCRMNotReached(
+                f"Could not reach TeleCRM: {self._scrub(str(exc)) or type(exc).__name__}."
+            ) from exc
         except httpx.TimeoutException as exc:
             self._log(method, path, "timeout", started)
             raise TeleCRMUnavailable(f"TeleCRM did not answer in time ({type(exc).__name__}).") from exc
@@ -375,7 +382,7 @@ class TeleCRMClient:
             body, is_json = None, False
         if 200 <= status < 300:
             if not is_json:
-                raise TeleCRMUnavailable(
+                raise TeleCRMUnreadableAnswer(
                     f"TeleCRM answered {status} with something that is not JSON; check the API base URL.",
                     status=status,
                 )

@@ -34,6 +34,16 @@ class TeleCRMError(Exception):
         """True when trying again later may succeed: no answer at all, a 5xx, or a 429."""
         return self.status is None or self.status >= 500 or self.status == 429
 
+    @property
+    def may_have_landed(self) -> bool:
+        """Whether a write that failed this way may still have been applied by TeleCRM.
+
+        Only a refusal TeleCRM explained (any 4xx, a 429 included) says for sure that nothing was
+        written; a timeout, a dropped connection, a 5xx or an unreadable answer leave it unknown, and
+        such a write must be reconciled before it is sent again.
+        """
+        return self.status is None or self.status < 400 or self.status >= 500
+
     def __str__(self) -> str:
         parts = [str(self.status)] if self.status is not None else []
         if self.code:
@@ -71,6 +81,23 @@ class TeleCRMRateLimited(TeleCRMError):
 
 class TeleCRMUnavailable(TeleCRMError):
     """TeleCRM could not be reached or did not answer like TeleCRM (5xx, timeout, HTML page)."""
+
+
+class TeleCRMNotReached(TeleCRMUnavailable):
+    """The connection could not even be opened: nothing was sent, so nothing can have landed."""
+
+    @property
+    def may_have_landed(self) -> bool:
+        return False
+
+
+class TeleCRMUnreadableAnswer(TeleCRMUnavailable):
+    """A 2xx whose body is not JSON: the request may well have been applied, but what it did is
+    unknown. Transient, so a write is reconciled against TeleCRM and then retried, never given up."""
+
+    @property
+    def transient(self) -> bool:
+        return True
 
 
 ERRORS_BY_STATUS: dict[int, type[TeleCRMError]] = {

@@ -1,16 +1,17 @@
 """The outbox worker: exactly once per key, retries with backoff on transient errors, none on 4xx,
-and work left running by a dead process resumes."""
+work left running by a dead process resumes once its lease runs out (never while its owner lives),
+and a job continues after its last finished step."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
-from bot.worker import Backoff, GiveUp, Job, JobKind, Retry, Worker
+from bot.worker import MAX_RETRY_AFTER_SECONDS, Backoff, GiveUp, Job, JobKind, Retry, Worker
 from storage.db import Store
-from storage.outbox import DONE, FAILED, PENDING, Outbox
-from telecrm.errors import TeleCRMBadRequest, TeleCRMRateLimited
+from storage.outbox import DONE, FAILED, PENDING, LeaseLost, Outbox
+from telecrm.errors import TeleCRMBadRequest, TeleCRMNotReached, TeleCRMRateLimited, TeleCRMUnavailable
 
 
 class Clock:
@@ -129,28 +130,210 @@ def test_give_up_and_retry_exceptions(store):
     assert worker.outbox.get("k").state == FAILED
 
 
-def test_interrupted_write_resumes_after_restart(tmp_path):
+def test_interrupted_write_resumes_once_the_dead_owners_lease_runs_out(tmp_path):
     path = tmp_path / "bot.sqlite3"
+    clock = Clock()
     store = Store(path)
-    outbox = Outbox(store)
+    outbox = Outbox(store, clock=clock)
     outbox.add("k", "demo", {"lead": "x"})
-    claimed = outbox.claim(lease_seconds=600)  # a process took it, then died
+    claimed = outbox.claim(lease_seconds=60)  # a process took it, then died
     assert claimed is not None and claimed.attempts == 1
     store.close()
 
     store2 = Store(path)
-    done = threading.Event()
-    worker = make_worker(store2)
     jobs: list[Job] = []
-    worker.register("demo", JobKind(handle=lambda job: (jobs.append(job), done.set())[1]))
+    worker = make_worker(store2, clock)
+    worker.register("demo", JobKind(handle=lambda job: jobs.append(job)))
     worker.start()
     try:
-        assert done.wait(5)
+        assert worker.wait_idle(5)
+        assert jobs == [], "a row under a live lease was taken"
+        clock.now += 61
+        worker.wake()
         assert worker.wait_idle(5)
     finally:
         worker.stop()
         store2.close()
-    assert jobs[0].attempt == 2 and jobs[0].is_retry
+    assert [job.attempt for job in jobs] == [2] and jobs[0].is_retry
+
+
+def test_a_row_another_process_holds_is_never_taken_while_it_renews(store):
+    clock = Clock()
+    other = Outbox(store, clock=clock, owner="other-process")
+    other.add("k", "demo", {})
+    assert other.claim(lease_seconds=30) is not None
+    mine = Outbox(store, clock=clock, owner="this-process")
+    for _ in range(10):  # the other process keeps working, renewing its lease
+        clock.now += 20
+        assert other.renew(lease_seconds=30) == 1
+        assert mine.claim(lease_seconds=30) is None
+    assert other.succeed("k", {"ok": True})
+    assert mine.get("k").state == DONE
+
+
+def test_a_process_whose_lease_was_taken_over_changes_nothing(store):
+    clock = Clock()
+    slow = Outbox(store, clock=clock, owner="slow")
+    slow.add("k", "demo", {})
+    slow.claim(lease_seconds=30)
+    clock.now += 31  # the slow process stopped renewing (e.g. frozen); another took the row
+    fast = Outbox(store, clock=clock, owner="fast")
+    assert fast.claim(lease_seconds=30).attempts == 2
+    assert not slow.succeed("k", {"from": "slow"})
+    with pytest.raises(LeaseLost):
+        slow.checkpoint("k", "telecrm", {"lead_id": "x"})
+    assert fast.succeed("k", {"from": "fast"})
+    assert store_result(fast, "k") == {"from": "fast"}
+
+
+def store_result(outbox: Outbox, key: str) -> dict:
+    return outbox.get(key).result
+
+
+def test_a_finished_step_is_not_redone_when_a_later_step_fails(store):
+    """TeleCRM wrote; Slack answered ratelimited: the retry posts, it does not write again."""
+    clock = Clock()
+    writes: list[int] = []
+    posts: list[int] = []
+
+    def handle(job: Job) -> dict:
+        lead = job.once("telecrm", lambda: writes.append(job.attempt) or {"lead_id": "L1"})
+        if job.attempt == 1:
+            raise slack_error("ratelimited", status=429, retry_after="7")
+        posts.append(job.attempt)
+        return lead
+
+    queued: list[str] = []
+    worker = make_worker(store, clock)
+    worker.register("demo", JobKind(handle=handle, on_queued=lambda job, reason, when: queued.append(reason)))
+    worker.start()
+    try:
+        worker.submit("k", "demo", {})
+        assert worker.wait_idle(5)
+        item = worker.outbox.get("k")
+        assert item.state == PENDING and item.next_attempt_at >= clock.now + 7
+        clock.now += 8
+        worker.wake()
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert writes == [1] and posts == [2]
+    assert queued == [], "the user cannot be told through Slack that Slack is failing"
+    assert worker.outbox.get("k").state == DONE
+    assert worker.outbox.get("k").result == {"lead_id": "L1"}
+
+
+def slack_error(error: str, *, status: int = 200, retry_after: str | None = None) -> SlackApiError:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="http://127.0.0.1/api/chat.postMessage",
+        req_args={},
+        data={"ok": False, "error": error},
+        headers=headers,
+        status_code=status,
+    )
+    return SlackApiError(f"The request to the Slack API failed. ({error})", response)
+
+
+def test_an_unanswered_write_is_not_reconciled_before_telecrm_could_have_finished_it(store):
+    clock = Clock()
+    worker = Worker(
+        Outbox(store, clock=clock),
+        threads=1,
+        clock=clock,
+        backoff=Backoff(base=1, jitter=0),
+        settle_seconds=12,
+    )
+
+    def handle(job: Job) -> None:
+        raise TeleCRMUnavailable("TeleCRM did not answer in time (ReadTimeout).")
+
+    worker.register("demo", JobKind(handle=handle))
+    worker.start()
+    try:
+        started = clock.now
+        worker.submit("k", "demo", {})
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert worker.outbox.get("k").next_attempt_at >= started + 12
+
+
+def test_a_refused_connection_is_retried_without_waiting_to_settle(store):
+    clock = Clock()
+    worker = Worker(
+        Outbox(store, clock=clock),
+        threads=1,
+        clock=clock,
+        backoff=Backoff(base=1, jitter=0),
+        settle_seconds=12,
+    )
+    worker.register("demo", JobKind(handle=lambda job: (_ for _ in ()).throw(TeleCRMNotReached("refused"))))
+    worker.start()
+    try:
+        worker.submit("k", "demo", {})
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert worker.outbox.get("k").next_attempt_at == clock.now + 1
+
+
+def test_an_absurd_retry_after_is_capped_and_the_user_hears_how_long(store):
+    clock = Clock()
+    told: list[float] = []
+
+    def handle(job: Job) -> None:
+        raise TeleCRMRateLimited("slow down", status=429, retry_after=100_000)
+
+    worker = make_worker(store, clock)
+    worker.register("demo", JobKind(handle=handle, on_queued=lambda job, reason, when: told.append(when)))
+    worker.start()
+    try:
+        worker.submit("k", "demo", {})
+        assert worker.wait_idle(5)
+        item = worker.outbox.get("k")
+        assert item.next_attempt_at == clock.now + MAX_RETRY_AFTER_SECONDS
+        clock.now = item.next_attempt_at + 1
+        worker.wake()
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert told == [clock.now - 1], "told once, with the time of the next try, not again at every try"
+
+
+def test_telling_the_user_about_a_refusal_is_retried_while_slack_is_down(store):
+    clock = Clock()
+    attempts: list[int] = []
+    told: list[BaseException] = []
+
+    def handle(job: Job) -> None:
+        attempts.append(job.attempt)
+        raise TeleCRMBadRequest("Invalid phone", status=400, code="BAD_REQUEST")
+
+    def on_failed(job: Job, error: BaseException) -> None:
+        if len(told) == 0:
+            told.append(error)
+            raise slack_error("service_unavailable", status=503)
+        told.append(error)
+
+    worker = make_worker(store, clock)
+    worker.register("demo", JobKind(handle=handle, on_failed=on_failed))
+    worker.start()
+    try:
+        worker.submit("k", "demo", {})
+        assert worker.wait_idle(5)
+        assert worker.outbox.get("k").state == PENDING
+        clock.now += 10
+        worker.wake()
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert attempts == [1], "the refused write is not sent again"
+    assert [str(e) for e in told] == ["[400 BAD_REQUEST] Invalid phone"] * 2
+    assert isinstance(told[1], TeleCRMBadRequest)
+    assert worker.outbox.get("k").state == FAILED
 
 
 def test_backoff_grows_and_honours_retry_after():
@@ -158,3 +341,4 @@ def test_backoff_grows_and_honours_retry_after():
     assert [b.delay(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert b.delay(10) == 60
     assert b.delay(1, retry_after=30) == 30
+    assert b.delay(1, retry_after=10**9) == MAX_RETRY_AFTER_SECONDS

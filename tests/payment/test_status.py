@@ -128,6 +128,7 @@ def test_change_made_in_telecrm_is_noticed_once(bot: Bot) -> None:
     bot.services.telecrm.update_action(lead_id, action_id, {"type": "PAYMENT", "status": "FAILED"})
     assert check_open_payments(bot.services) == 1
     assert check_open_payments(bot.services) == 0
+    bot.settle()
 
     [note] = notifications(bot, "in TeleCRM")
     assert "₹5,000.00 was marked FAILED in TeleCRM (was PENDING)" in note["text"]
