@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import directory
 from .blockkit import all_options, iter_elements, validate_options_answer, validate_view
+from .faults import WebApiFault, WebApiFaults
 from .signing import sign_request
 from .socket_mode import SocketModeServer
 from .state import ResponseUrl, ViewRecord, Workspace
@@ -101,6 +102,7 @@ class SlackEmulator:
         self.clock = clock
         self.ws = Workspace(team_id=team_id, users=users, channels=channels, clock=clock)
         self.api = WebApi(self.ws, base_url=lambda: self.url, trigger_ttl=trigger_ttl)
+        self.web_faults = WebApiFaults()
         self.ack_timeout = SLACK_TIMEOUT
         # keep-alive as large as the pool: httpcore otherwise closes "surplus" idle connections, including
         # one another sender thread was just handed (EBADF or a hang under 50 concurrent deliveries)
@@ -1184,6 +1186,15 @@ class SlackEmulator:
             response = _json({"ok": False, "error": "not_found"}, status=404)
         return response(environ, start_response)
 
+    def _fault(self, method: str, args: dict[str, Any], fault: WebApiFault, started: float) -> Response:
+        """An injected failure: nothing happens in the workspace, the answer is Slack's error shape."""
+        result = {"ok": False, "error": fault.error}
+        self._record(method, args, result, started)
+        response = _json(result, status=fault.status)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
     def _request_args(self, request: Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.args.items())
         if request.method == "POST":
@@ -1226,6 +1237,9 @@ class SlackEmulator:
                     raise ApiError("not_allowed_token_type")
                 if token != self.bot_token:
                     raise ApiError("invalid_auth")
+                fault = self.web_faults.take(method)
+                if fault is not None:
+                    return self._fault(method, args, fault, started)
                 result = self.api.call(method, args)
         except ApiError as exc:
             result = {"ok": False, "error": exc.error, **exc.extra}

@@ -270,6 +270,8 @@ class Sandbox:
 
     @staticmethod
     def _fault_response(rule: FaultRule) -> Response:
+        if rule.body is not None:
+            return Response(rule.body, status=rule.status, mimetype="text/html")
         if rule.status == 429:
             message = f"Too many requests. Retry after {rule.retry_after} seconds."
         else:

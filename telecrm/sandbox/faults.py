@@ -20,6 +20,7 @@ class FaultRule:
     status: int = 503
     retry_after: int | None = None
     path_contains: str | None = None
+    body: str | None = None  # a raw answer instead of TeleCRM's JSON error (e.g. a proxy's HTML page)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -28,6 +29,7 @@ class FaultRule:
             "status": self.status,
             "retry_after": self.retry_after,
             "path_contains": self.path_contains,
+            "body": self.body,
         }
 
 
@@ -99,15 +101,19 @@ class Faults:
         *,
         retry_after: int | None = None,
         path_contains: str | None = None,
+        body: str | None = None,
     ) -> None:
-        """The next `n` matching requests answer `status` without applying anything."""
+        """The next `n` matching requests answer `status` without applying anything (with `body`
+        as the raw answer when given, e.g. a 200 whose body is an HTML page)."""
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._add(FaultRule("fail", n, status, retry_after, path_contains))
+        self._add(FaultRule("fail", n, status, retry_after, path_contains, body))
 
-    def fail_after_write_next(self, n: int = 1, status: int = 503, path_contains: str | None = None) -> None:
+    def fail_after_write_next(
+        self, n: int = 1, status: int = 503, path_contains: str | None = None, body: str | None = None
+    ) -> None:
         """The next `n` matching requests are applied, then answered with `status` (a lost answer)."""
-        self._add(FaultRule("fail_after_write", n, status, None, path_contains))
+        self._add(FaultRule("fail_after_write", n, status, None, path_contains, body))
 
     def reset_next(self, n: int = 1, path_contains: str | None = None) -> None:
         """The next `n` matching requests get their connection closed without any HTTP answer."""
@@ -127,7 +133,7 @@ class Faults:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._rules.remove(rule)
-                    return FaultRule(rule.kind, 1, rule.status, rule.retry_after, rule.path_contains)
+                    return FaultRule(rule.kind, 1, rule.status, rule.retry_after, rule.path_contains, rule.body)
         return None
 
     def clear(self) -> None:
