@@ -15,7 +15,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.format import format_money, format_when, mrkdwn_escape, truncate
+from bot.job_posts import post_once
 from bot.services import Services
+from bot.worker import Job
 from storage.repositories import LeadThread
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
@@ -154,8 +156,12 @@ def post_lead_card(
     fields: Mapping[str, object],
     created_by: str | None = None,
     title: str = "New lead",
+    job: Job | None = None,
 ) -> LeadThread:
-    """Post a card and make its message the lead's thread (the first card of a lead wins)."""
+    """Post a card and make its message the lead's thread (the first card of a lead wins).
+
+    Posted by a ``job``, the card is posted once however often the job is retried.
+    """
     schema = services.schema()
     member_name = None
     if created_by:
@@ -164,7 +170,12 @@ def post_lead_card(
     text, blocks = render_lead_card(
         services, schema, lead_id, fields, created_by=created_by, title=title, member_name=member_name
     )
-    answer = services.slack.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+    if job is not None:
+        answer: Any = post_once(services, job, f"card:{lead_id}", channel=channel, text=text, blocks=blocks)
+    else:
+        answer = services.slack.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
     return services.threads.remember(
         lead_id,
         answer["channel"],
@@ -182,6 +193,7 @@ def ensure_thread(
     channel: str,
     user: str | None = None,
     fields: Mapping[str, object] | None = None,
+    job: Job | None = None,
 ) -> LeadThread:
     """The lead's thread; when the bot has none yet, read the lead from TeleCRM and post a card first."""
     existing = thread_for(services, lead_id)
@@ -190,7 +202,7 @@ def ensure_thread(
     if fields is None:
         fields = services.telecrm.get_lead(lead_id).fields
     return post_lead_card(
-        services, channel=channel, lead_id=lead_id, fields=fields, created_by=user, title="Lead"
+        services, channel=channel, lead_id=lead_id, fields=fields, created_by=user, title="Lead", job=job
     )
 
 
@@ -201,8 +213,18 @@ def post_in_thread(
     blocks: list[dict[str, Any]] | None = None,
     *,
     broadcast: bool = False,
+    job: Job | None = None,
+    step: str = "reply",
 ) -> dict[str, Any]:
-    """Reply in the lead's thread; returns Slack's answer (``ts`` of the reply)."""
+    """Reply in the lead's thread; returns Slack's answer (``ts`` of the reply).
+
+    Posted by a ``job``, each ``step``'s reply is posted once however often the job is retried.
+    """
+    if job is not None:
+        return post_once(
+            services, job, step, channel=thread.channel, thread_ts=thread.ts, text=text, blocks=blocks,
+            reply_broadcast=broadcast,
+        )  # fmt: skip
     answer = services.slack.chat_postMessage(
         channel=thread.channel,
         thread_ts=thread.ts,

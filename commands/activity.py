@@ -416,28 +416,27 @@ def find_created(services: Services, payload: Mapping[str, Any], since: float) -
     return None
 
 
-def _reply(
-    services: Services, payload: Mapping[str, Any], text: str, blocks: list[dict[str, Any]] | None
-) -> None:
+def _reply(services: Services, job: Job, step: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
     """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way.
 
     A passing Slack failure is raised, so the job that owes this answer is retried.
     """
+    payload = job.payload
     user, channel = payload.get("user"), payload.get("channel")
     try:
         if channel:
-            thread = ensure_thread(services, payload["lead_id"], channel=channel, user=user)
+            thread = ensure_thread(services, payload["lead_id"], channel=channel, user=user, job=job)
         else:
             thread = thread_for(services, payload["lead_id"])
         if thread is not None:
-            post_in_thread(services, thread, text, blocks)
+            post_in_thread(services, thread, text, blocks, job=job, step=step)
             return
     except (SlackApiError, TeleCRMError) as exc:
         if is_transient_slack_failure(exc):
             raise
         log.warning("could not reply in the lead's thread: %s", exc)
     if user:
-        services.tell(channel, str(user), text, blocks)
+        job.once(f"{step}:told", lambda: services.tell(channel, str(user), text, blocks))
 
 
 def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
@@ -477,7 +476,7 @@ def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
 def make_handlers(services: Services) -> JobKind:
     def handle(job: Job) -> dict[str, Any]:
         done: dict[str, Any] = job.once("telecrm", lambda: _log_in_telecrm(services, job))
-        job.once("told", lambda: _reply(services, job.payload, done["text"], done["blocks"]))
+        _reply(services, job, "result", done["text"], done["blocks"])
         if done.get("stale_form"):
             services.worker.background(services.cache.refresh)
         if done.get("reconciled"):
@@ -498,7 +497,7 @@ def make_handlers(services: Services) -> JobKind:
             )
 
     def on_failed(job: Job, error: BaseException) -> None:
-        _reply(services, job.payload, explain_error(error, what="the activity"), None)
+        _reply(services, job, "failure", explain_error(error, what="the activity"), None)
 
     return JobKind(handle, on_queued, on_failed)
 

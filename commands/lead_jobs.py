@@ -153,24 +153,25 @@ class LeadWork:
     # --- the lead's thread ----------------------------------------------------------------------------
 
     def _card(
-        self,
-        payload: Mapping[str, Any],
-        lead_id: str,
-        fields: Mapping[str, object],
-        *,
-        title: str = "New lead",
+        self, job: Job, lead_id: str, fields: Mapping[str, object], *, title: str = "New lead"
     ) -> LeadThread | None:
         """Post the lead card where the user asked (or, if the bot is not in that channel, in a DM)."""
         existing = thread_for(self.services, lead_id)
         if existing is not None:
             return existing
-        schema = self.services.schema()
-        shown = display_fields(schema, fields)
+        payload = job.payload
+        shown = display_fields(self.services.schema(), fields)
         user = payload.get("user")
         channel = payload.get("channel") or user
         try:
             return post_lead_card(
-                self.services, channel=channel, lead_id=lead_id, fields=shown, created_by=user, title=title
+                self.services,
+                channel=channel,
+                lead_id=lead_id,
+                fields=shown,
+                created_by=user,
+                title=title,
+                job=job,
             )
         except SlackApiError as exc:
             if is_transient_slack_failure(exc):
@@ -180,24 +181,31 @@ class LeadWork:
                 return None
         try:
             thread = post_lead_card(
-                self.services, channel=user, lead_id=lead_id, fields=shown, created_by=user, title=title
+                self.services,
+                channel=user,
+                lead_id=lead_id,
+                fields=shown,
+                created_by=user,
+                title=title,
+                job=job,
             )
         except SlackApiError as exc:
             if is_transient_slack_failure(exc):
                 raise
             log.warning("could not post a lead card in a DM either: %s", exc.response.get("error"))
             return None
-        self.services.slack.chat_postMessage(
-            channel=user,
-            thread_ts=thread.ts,
-            text=f"I'm not a member of <#{payload.get('channel')}>, so the card is here. "
+        post_in_thread(
+            self.services,
+            thread,
+            f"I'm not a member of <#{payload.get('channel')}>, so the card is here. "
             "Invite me there (`/invite @TeleCRM`) to keep leads in the channel.",
+            job=job,
+            step="card_in_dm_note",
         )
         return thread
 
-    def _thread(
-        self, payload: Mapping[str, Any], lead_id: str, fields: Mapping[str, object]
-    ) -> LeadThread | None:
+    def _thread(self, job: Job, lead_id: str, fields: Mapping[str, object]) -> LeadThread | None:
+        payload = job.payload
         try:
             return ensure_thread(
                 self.services,
@@ -205,24 +213,24 @@ class LeadWork:
                 channel=payload.get("channel") or payload.get("user"),
                 user=payload.get("user"),
                 fields=display_fields(self.services.schema(), fields),
+                job=job,
             )
         except SlackApiError as exc:
             if is_transient_slack_failure(exc):
                 raise
-            return self._card(payload, lead_id, fields, title="Lead")
+            return self._card(job, lead_id, fields, title="Lead")
 
-    def _say_in_thread(
-        self, thread: LeadThread | None, payload: Mapping[str, Any], text: str, blocks: list
-    ) -> None:
+    def _say_in_thread(self, job: Job, step: str, thread: LeadThread | None, text: str, blocks: list) -> None:
+        """A reply in the lead's thread (once per ``step``), or to the user when there is no thread."""
         if thread is not None:
             try:
-                post_in_thread(self.services, thread, text, blocks)
+                post_in_thread(self.services, thread, text, blocks, job=job, step=step)
                 return
             except SlackApiError as exc:
                 if is_transient_slack_failure(exc):
                     raise
                 log.warning("could not reply in a lead thread: %s", exc.response.get("error"))
-        self.tell(payload, text, blocks)
+        job.once(f"{step}:told", lambda: self.tell(job.payload, text, blocks))
 
     # --- create ---------------------------------------------------------------------------------------
 
@@ -247,7 +255,7 @@ class LeadWork:
                 ),
             )
             return {"lead_id": None}
-        thread = self._card(payload, lead_id, outcome["shown"])
+        thread = self._card(job, lead_id, outcome["shown"])
         if thread is None:
             job.once(
                 "told",
@@ -258,7 +266,7 @@ class LeadWork:
             )
         remarks = outcome.get("remarks")
         if remarks:
-            job.once("remarks", lambda: self._say_in_thread(thread, payload, remarks[0], remarks[1]))
+            self._say_in_thread(job, "remarks", thread, remarks[0], remarks[1])
         try:
             self.usage.record(outcome.get("kept") or {})
         except Exception:
@@ -393,11 +401,11 @@ class LeadWork:
             if not outcome["refused"]:
                 job.once("told", lambda: self.tell(payload, nothing_changed_message(outcome["name"])))
             return {"lead_id": outcome["lead_id"], "changed": []}
-        thread = self._thread(payload, outcome["lead_id"], outcome["after"])
+        thread = self._thread(job, outcome["lead_id"], outcome["after"])
         lines = [Change(*line) for line in outcome["lines"]]
         if lines or outcome["dropped"]:
             text, blocks = update_summary(str(payload.get("user") or "someone"), lines, outcome["dropped"])
-            job.once("told", lambda: self._say_in_thread(thread, payload, text, blocks))
+            self._say_in_thread(job, "changes", thread, text, blocks)
         return {"lead_id": outcome["lead_id"], "changed": outcome["sent"]}
 
     def _update_in_telecrm(self, job: Job, schema: WorkspaceSchema) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from bot.cards import ensure_thread, lead_name, post_in_thread
 from bot.explain import explain_error, wait_note
 from bot.format import format_money
 from bot.grammar import parse_payment
+from bot.job_posts import post_once
 from bot.services import Services
 from bot.slack_errors import is_transient_slack_failure
 from bot.worker import GiveUp, Job, JobKind
@@ -139,12 +140,18 @@ def refresh_payment_message(services: Services, payment: Payment, *, last_change
         log.warning("could not update payment message %s: %s", payment.action_id, exc.response.get("error"))
 
 
-def _notify_thread(services: Services, payment: Payment, text: str) -> None:
+def _notify_thread(services: Services, payment: Payment, text: str, job: Job) -> None:
+    """A note in the payment's thread, posted once by ``job``."""
     if not payment.channel:
         return
     try:
-        services.slack.chat_postMessage(
-            channel=payment.channel, thread_ts=payment.thread_ts or payment.message_ts, text=text
+        post_once(
+            services,
+            job,
+            "notification",
+            channel=payment.channel,
+            thread_ts=payment.thread_ts or payment.message_ts,
+            text=text,
         )
     except SlackApiError as exc:
         if is_transient_slack_failure(exc):
@@ -188,9 +195,10 @@ def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: J
     )
 
 
-def _thread_for_payment(services: Services, lead: Lead, payload: dict[str, Any]) -> LeadThread:
+def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
     """The lead's thread; the card the form was opened on becomes it when the bot had none yet."""
     assert lead.id is not None
+    payload = job.payload
     known = services.threads.get(lead.id)
     if known is not None:
         return known
@@ -209,7 +217,9 @@ def _thread_for_payment(services: Services, lead: Lead, payload: dict[str, Any])
             created_by=payload.get("user"),
         )
     channel = payload.get("channel") or payload.get("thread_channel") or payload.get("user")
-    return ensure_thread(services, lead.id, channel=channel, user=payload.get("user"), fields=lead.fields)
+    return ensure_thread(
+        services, lead.id, channel=channel, user=payload.get("user"), fields=lead.fields, job=job
+    )
 
 
 def record_payment(services: Services, job: Job) -> dict[str, Any]:
@@ -222,8 +232,8 @@ def record_payment(services: Services, job: Job) -> dict[str, Any]:
         raise GiveUp("lead not found")
     lead = Lead(outcome["lead_id"], outcome["lead_fields"])
     if outcome.get("ignored"):
-        thread = _thread_for_payment(services, lead, p)
-        job.once("remarks", lambda: post_in_thread(services, thread, outcome["remarks"]) and None)
+        thread = _thread_for_payment(services, lead, job)
+        post_in_thread(services, thread, outcome["remarks"], job=job, step="remarks")
         _tell(
             services,
             p,
@@ -286,7 +296,7 @@ def _show_new_payment(
     """The payment message (with its status buttons) in the lead's thread, the remarks, and the user told."""
     assert lead.id is not None
     p = job.payload
-    thread = _thread_for_payment(services, lead, p)
+    thread = _thread_for_payment(services, lead, job)
     payment = services.payments.save(
         action_id,
         lead.id,
@@ -300,13 +310,13 @@ def _show_new_payment(
     name = thread.name or lead_name(services.schema(), lead.fields)
     if not payment.message_ts:
         text, blocks = render_payment_message(payment, lead_name=name)
-        answer = post_in_thread(services, thread, text, blocks)
+        answer = post_in_thread(services, thread, text, blocks, job=job, step="payment_message")
         services.payments.set_message(
             action_id, channel=thread.channel, message_ts=answer["ts"], thread_ts=thread.ts
         )
         payment = services.payments.get(action_id) or payment
     if remarks:
-        job.once("remarks", lambda: post_in_thread(services, thread, remarks) and None)
+        post_in_thread(services, thread, remarks, job=job, step="remarks")
     permalink = None
     with suppress(SlackApiError):
         permalink = services.slack.chat_getPermalink(
@@ -348,10 +358,7 @@ def change_status(services: Services, job: Job) -> dict[str, Any]:
                 services, payment, last_change=last_change_note(new, user=p.get("user"))
             ),
         )
-        job.once(
-            "told",
-            lambda: _notify_thread(services, payment, status_change_text(payment, new, user=p.get("user"))),
-        )
+        _notify_thread(services, payment, status_change_text(payment, new, user=p.get("user")), job)
     else:
         log.info("payment %s was no longer %s when the change to %s landed", action_id, p["from"], new)
         refresh_payment_message(services, payment)
@@ -460,10 +467,7 @@ def show_change_from_telecrm(services: Services, job: Job) -> dict[str, Any]:
     job.once(
         "message", lambda: refresh_payment_message(services, payment, last_change=last_change_note(p["to"]))
     )
-    job.once(
-        "told",
-        lambda: _notify_thread(services, payment, status_change_text(payment, p["to"], old_status=p["from"])),
-    )
+    _notify_thread(services, payment, status_change_text(payment, p["to"], old_status=p["from"]), job)
     return {"status": p["to"]}
 
 

@@ -56,6 +56,15 @@ def _page(items: list[Any], args: dict[str, Any], default_limit: int = 100) -> t
     return page, _encode_cursor(start + limit) if more else ""
 
 
+def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copies of ``messages``; Slack includes their ``metadata`` only when ``include_all_metadata`` is set."""
+    copies = copy.deepcopy(messages)
+    if not _bool(args.get("include_all_metadata")):
+        for message in copies:
+            message.pop("metadata", None)
+    return copies
+
+
 class WebApi:
     """Dispatches `/api/<method>` calls against a Workspace."""
 
@@ -453,7 +462,7 @@ class WebApi:
             thread = self._in_range([m for m in thread if m is not None], args)
             page, cursor = _page(thread, args, default_limit=1000)
             return {
-                "messages": copy.deepcopy(page),
+                "messages": _with_metadata(page, args),
                 "has_more": bool(cursor),
                 "response_metadata": {"next_cursor": cursor},
             }
@@ -464,7 +473,7 @@ class WebApi:
             newest_first = list(reversed(self._in_range(self.ws.messages[channel["id"]], args)))
             page, cursor = _page(newest_first, args)
             return {
-                "messages": copy.deepcopy(page),
+                "messages": _with_metadata(page, args),
                 "has_more": bool(cursor),
                 "pin_count": 0,
                 "response_metadata": {"next_cursor": cursor},

@@ -82,6 +82,9 @@ class LoggedRequest(NamedTuple):
     status: int
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False), status=status, headers=headers, content_type="application/json"
@@ -244,6 +247,8 @@ class Sandbox:
             return self._admin(request)(environ, start_response)
         rule = self.faults.take(path)
         latency = self.faults.latency
+        if request.method in WRITE_METHODS and not path.endswith("/search"):
+            latency += self.faults.write_latency
         if latency:
             time.sleep(latency)
         if rule is not None and rule.kind == "reset":
@@ -611,6 +616,7 @@ def apply_fault_settings(faults: Faults, body: dict[str, Any]) -> None:
     known = {
         "clear",
         "latency",
+        "write_latency",
         "async_delay",
         "rate_limit_per_hour",
         "async_rate_limit_per_hour",
@@ -623,7 +629,13 @@ def apply_fault_settings(faults: Faults, body: dict[str, Any]) -> None:
         raise bad_request(f"Unknown fault settings: {', '.join(unknown)}. Known: {', '.join(sorted(known))}")
     if body.get("clear"):
         faults.clear()
-    for key in ("latency", "async_delay", "rate_limit_per_hour", "async_rate_limit_per_hour"):
+    for key in (
+        "latency",
+        "write_latency",
+        "async_delay",
+        "rate_limit_per_hour",
+        "async_rate_limit_per_hour",
+    ):
         if key in body:
             setattr(faults, key, body[key])
     for key in ("fail_next", "fail_after_write_next", "reset_next"):

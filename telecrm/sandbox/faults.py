@@ -41,6 +41,7 @@ class Faults:
         self._clock = clock
         self._rules: list[FaultRule] = []
         self._latency = 0.0
+        self._write_latency = 0.0
         self._async_delay = 0.0
         self._rate_limit: int | None = None
         self._async_rate_limit = 18_000
@@ -58,6 +59,18 @@ class Faults:
     def latency(self, seconds: float) -> None:
         with self._lock:
             self._latency = max(0.0, float(seconds))
+
+    @property
+    def write_latency(self) -> float:
+        """Seconds added before a write is applied (on top of ``latency``): a slow write whose
+        answer a client may give up on while TeleCRM is still working on it."""
+        with self._lock:
+            return self._write_latency
+
+    @write_latency.setter
+    def write_latency(self, seconds: float) -> None:
+        with self._lock:
+            self._write_latency = max(0.0, float(seconds))
 
     @property
     def async_delay(self) -> float:
@@ -133,7 +146,9 @@ class Faults:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._rules.remove(rule)
-                    return FaultRule(rule.kind, 1, rule.status, rule.retry_after, rule.path_contains, rule.body)
+                    return FaultRule(
+                        rule.kind, 1, rule.status, rule.retry_after, rule.path_contains, rule.body
+                    )
         return None
 
     def clear(self) -> None:
@@ -141,6 +156,7 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self._latency = 0.0
+            self._write_latency = 0.0
             self._async_delay = 0.0
             self._rate_limit = None
             self._async_rate_limit = 18_000
@@ -167,6 +183,7 @@ class Faults:
         with self._lock:
             return {
                 "latency": self._latency,
+                "write_latency": self._write_latency,
                 "async_delay": self._async_delay,
                 "rate_limit_per_hour": self._rate_limit,
                 "async_rate_limit_per_hour": self._async_rate_limit,

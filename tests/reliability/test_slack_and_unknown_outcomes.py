@@ -8,9 +8,13 @@ unknown outcome: reconciled, then retried, never given up while the user was tol
 from __future__ import annotations
 
 import json
+import time
 
-from bot.worker import Backoff
-from tests.conftest import Bot, start_bot
+import pytest
+
+from bot.job_posts import post_once
+from bot.worker import Backoff, Job
+from tests.conftest import CHANNEL, Bot, start_bot
 from tests.payment.conftest import action_writes, new_lead, payments_in_sandbox, wait_payment_messages
 from tests.reliability.test_faults import creates, lead_cards, leads_named, told
 
@@ -148,3 +152,41 @@ def test_an_absurd_retry_after_is_capped_and_the_user_told_when(bot: Bot) -> Non
     bot.wait(lambda emu: told(bot, "next try is in about 60 minutes"), timeout=20)
     [row] = bot.services.worker.outbox.pending()
     assert row.next_attempt_at <= bot.services.clock() + 3600 + 1
+
+
+# --- a crash between Slack accepting a message and the bot recording it ---------------------------
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_on_record(step: str, value: object) -> None:
+    raise Crash(step)
+
+
+def test_a_message_posted_just_before_a_crash_is_found_not_posted_again(bot: Bot) -> None:
+    created = time.time()
+    first = Job("job-1", "demo", {}, attempt=1, created_at=created, save_step=crash_on_record)
+    with pytest.raises(Crash):  # Slack has the card; the process dies before recording its ts
+        post_once(bot.services, first, "card", channel=CHANNEL, text="New lead: Once Only")
+    card = post_once(bot.services, first_retry(created), "card", channel=CHANNEL, text="New lead: Once Only")
+    assert [m["ts"] for m in bot.messages()] == [card["ts"]]
+
+    with pytest.raises(Crash):
+        post_once(bot.services, first, "reply", channel=CHANNEL, thread_ts=card["ts"], text="Payment of ₹10")
+    reply = post_once(
+        bot.services, first_retry(created), "reply", channel=CHANNEL, thread_ts=card["ts"], text="x"
+    )
+    assert [m["ts"] for m in bot.replies(card["ts"])] == [reply["ts"]]
+
+
+def first_retry(created: float) -> Job:
+    return Job("job-1", "demo", {}, attempt=2, created_at=created)
+
+
+def test_other_jobs_messages_are_not_mistaken_for_this_ones(bot: Bot) -> None:
+    created = time.time()
+    post_once(bot.services, Job("job-A", "demo", {}, 1, created), "card", channel=CHANNEL, text="A")
+    post_once(bot.services, Job("job-B", "demo", {}, 2, created), "card", channel=CHANNEL, text="B")
+    assert [m["text"] for m in bot.messages()] == ["A", "B"]

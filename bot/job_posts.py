@@ -1,0 +1,87 @@
+"""Messages a job posts to Slack, exactly once across retries, crashes and overlapping processes.
+
+``chat.postMessage`` has no idempotency key, and a process can die after Slack accepted a message
+but before it recorded the message's ``ts``. So every message a job posts carries Slack message
+metadata naming the job and the step; an attempt that follows another (``Job.is_retry``) first
+looks for that message where it would be (the thread, or the channel's recent history) and only
+posts when it is not there. A found or posted message is recorded as the step's result
+(``Job.once``), so later attempts do not even look.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from bot.slack_errors import is_transient_slack_failure
+from bot.worker import Job
+
+log = logging.getLogger(__name__)
+
+JOB_MESSAGE_EVENT = "telecrm_job_message"
+# how far before the job's creation its messages are looked for (clocks of Slack and the bot differ)
+_LOOKBACK_SECONDS = 300
+_PAGE = 200
+
+
+def post_once(
+    services: Services,
+    job: Job,
+    step: str,
+    *,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+    reply_broadcast: bool = False,
+) -> dict[str, str]:
+    """``{"channel", "ts"}`` of the job's message for ``step``: found from an earlier attempt, or posted."""
+
+    def find_or_post() -> dict[str, str]:
+        if job.is_retry:
+            found = _find_posted(services, job, step, channel, thread_ts)
+            if found is not None:
+                log.info("job %s had posted its %s message already", job.key, step)
+                return found
+        answer = services.slack.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            reply_broadcast=reply_broadcast,
+            unfurl_links=False,
+            metadata={"event_type": JOB_MESSAGE_EVENT, "event_payload": {"job": job.key, "step": step}},
+        )
+        return {"channel": str(answer["channel"]), "ts": str(answer["ts"])}
+
+    return job.once(step, find_or_post)
+
+
+def _find_posted(
+    services: Services, job: Job, step: str, channel: str, thread_ts: str | None
+) -> dict[str, str] | None:
+    """The message an earlier attempt posted for ``step``, if Slack has it."""
+    oldest = f"{job.created_at - _LOOKBACK_SECONDS:.6f}"
+    try:
+        if thread_ts:
+            answer = services.slack.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=_PAGE
+            )
+        else:
+            answer = services.slack.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=_PAGE
+            )
+    except SlackApiError as exc:
+        if is_transient_slack_failure(exc):
+            raise
+        # e.g. a DM addressed by user id: nothing to look in, so the message is posted (again)
+        log.info("could not look for job %s's %s message: %s", job.key, step, exc.response.get("error"))
+        return None
+    for message in answer.get("messages") or []:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("job") == job.key and payload.get("step") == step:
+            return {"channel": channel, "ts": str(message["ts"])}
+    return None
