@@ -135,9 +135,15 @@ class StoreHealth:
         state = outage_state(error)
         if state is not None:
             self._set(state)
-            # the failing connection may be the stale one (opened while the file was read-only)
-            self._store.reset_connections()
+            self._reopen_if_it_can_help(state)
         return state
+
+    def _reopen_if_it_can_help(self, state: str) -> None:
+        """SQLite keeps a file it opened read-only read-only (and a connection that hit an I/O error
+        may stay broken), so once the file is fixed only fresh connections see it. A full disk is
+        the filesystem's state: reopening changes nothing there."""
+        if state not in (OK, FULL):
+            self._store.reset_connections()
 
     def _set(self, state: str) -> str:
         with self._lock:
@@ -151,20 +157,18 @@ class StoreHealth:
 
     def _probe(self) -> str:
         with self._lock:
-            failing = self._state != OK
-        if failing:
-            # a connection opened while the file was read-only stays read-only: look with fresh eyes
-            self._store.reset_connections()
+            last = self._state
+        self._reopen_if_it_can_help(last)  # so a fixed file is seen at once, not one probe later
         try:
             if _free_bytes(self._store.path) < LOW_SPACE_BYTES:
                 return FULL
             self._write_probe()
         except Exception as exc:
             state = outage_state(exc)
-            if state is not None:
-                self._store.reset_connections()
-                return state
-            return f"error: {type(exc).__name__}: {exc}"
+            if state is None:
+                return f"error: {type(exc).__name__}: {exc}"
+            self._reopen_if_it_can_help(state)
+            return state
         return OK
 
     def _write_probe(self) -> None:

@@ -30,9 +30,13 @@ import httpx
 import pytest
 
 from bot import ids
+from bot.config import Settings
+from bot.runtime import Runtime
+from slack_emulator import SlackEmulator
 from storage.db import Store, open_connection
 from storage.health import StoreHealth
-from tests.conftest import CHANNEL, USER, Bot
+from telecrm.sandbox import Sandbox
+from tests.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, USER, Bot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_SAVED = "Not saved"
@@ -89,7 +93,7 @@ BREAK = {"full": fill_the_disk, "read-only": make_read_only}
 
 
 def fix(bot: Bot, how: str) -> None:
-    """The operator frees space / makes the file writable again (the filler rows are deleted too)."""
+    """The operator frees space / makes the file writable again."""
     store = bot.services.store
     store.opener = open_connection
     if how == "full":
@@ -97,6 +101,9 @@ def fix(bot: Bot, how: str) -> None:
         conn.execute("DELETE FROM deliveries WHERE key LIKE '~%'")
         conn.execute("DELETE FROM outbox WHERE key LIKE '~%'")
         conn.close()
+        # the test's "disk size" is a limit on each connection: a bigger disk means reopening them
+        # (the bot itself does not reopen for a full disk: that would not free any space)
+        store.reset_connections()
 
 
 # --- looking at the bot -----------------------------------------------------------------------------
@@ -213,6 +220,32 @@ def test_a_button_click_is_acknowledged_and_the_user_told(bot: Bot) -> None:
     assert click.status == 200 and not click.timed_out
     bot.wait(lambda e: told_not_saved(bot))
     bot.settle()
+
+
+def test_not_ready_until_the_workspace_schema_is_loaded(tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    sandbox.faults.fail_next(10_000, status=503)  # TeleCRM is down: nothing to load the schema from
+    settings = Settings(
+        database_path=str(tmp_path / "bot.sqlite3"),
+        slack_signing_secret=SIGNING_SECRET,
+        slack_bot_token=BOT_TOKEN,
+        telecrm_timeout_seconds=1,
+        payment_watch_seconds=0,
+    )
+    emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
+    runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
+    runtime.build()
+    http = runtime.start_http()
+    try:
+        waiting = httpx.get(http.url + "/readyz")
+        assert waiting.status_code == 503
+        assert waiting.json() == {"ready": False, "schema": "not loaded", "store": "ok"}
+        assert httpx.get(http.url + "/healthz").status_code == 200  # serving, just not ready
+        sandbox.faults.clear()
+        runtime.services.cache.refresh()
+        assert httpx.get(http.url + "/readyz").status_code == 200
+    finally:
+        runtime.stop()
 
 
 def test_health_checks_probe_the_store_at_most_once_per_interval(tmp_path: Path) -> None:
