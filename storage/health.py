@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.db import Store
@@ -34,34 +34,30 @@ LOW_SPACE_BYTES = 1024 * 1024
 # writes far less), then rolls that part back.
 ROOM_BYTES = 64 * 1024
 
-# SQLite primary result codes that mean "the file cannot be written (or read) at all right now".
-_SQLITE_READONLY = 8
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
-_SQLITE_NOTADB = 26
+# SQLite primary result codes that mean the file cannot be written (or read) right now, and the
+# state each one is reported as ("" reports SQLite's own words: "error: disk I/O error").
 _OUTAGE_CODES = {
-    _SQLITE_READONLY,
-    _SQLITE_IOERR,
-    _SQLITE_CORRUPT,
-    _SQLITE_FULL,
-    _SQLITE_CANTOPEN,
-    _SQLITE_NOTADB,
+    8: READ_ONLY,  # SQLITE_READONLY
+    10: "",  # SQLITE_IOERR
+    11: "",  # SQLITE_CORRUPT
+    13: FULL,  # SQLITE_FULL
+    14: "",  # SQLITE_CANTOPEN
+    26: "",  # SQLITE_NOTADB
 }
-_OUTAGE_WORDS = (
-    "database or disk is full",
-    "readonly database",
-    "disk i/o error",
-    "unable to open",
-    "malformed",
-    "not a database",
-)
+# the same, for an error raised without a result code
+_OUTAGE_WORDS = {
+    "database or disk is full": FULL,
+    "readonly database": READ_ONLY,
+    "disk i/o error": "",
+    "unable to open": "",
+    "malformed": "",
+    "not a database": "",
+}
 
 
-def create_health_table(db: object) -> None:
+def create_health_table(db: Any) -> None:
     """Migration step: the one-row table the probe writes to."""
-    db.execute(  # type: ignore[attr-defined]
+    db.execute(
         "CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL, room BLOB)"
     )
 
@@ -72,18 +68,14 @@ def outage_state(error: BaseException) -> str | None:
     if not isinstance(error, sqlite3.DatabaseError):
         return None
     code = getattr(error, "sqlite_errorcode", None)
-    message = str(error)
     if code is not None:
-        primary = code & 0xFF
-        if primary not in _OUTAGE_CODES:
-            return None
-    elif not any(word in message.lower() for word in _OUTAGE_WORDS):
+        state = _OUTAGE_CODES.get(code & 0xFF)
+    else:
+        message = str(error).lower()
+        state = next((s for words, s in _OUTAGE_WORDS.items() if words in message), None)
+    if state is None:
         return None
-    if (code is not None and code & 0xFF == _SQLITE_FULL) or "is full" in message:
-        return FULL
-    if (code is not None and code & 0xFF == _SQLITE_READONLY) or "readonly" in message:
-        return READ_ONLY
-    return f"error: {message}"
+    return state or f"error: {error}"
 
 
 def describe(state: str) -> str:

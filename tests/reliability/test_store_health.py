@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from slack_emulator import SlackEmulator
 from storage.db import Store, open_connection
-from storage.health import StoreHealth
+from storage.health import StoreHealth, outage_state
 from telecrm.sandbox import Sandbox
 from tests.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, USER, Bot
 
@@ -246,6 +246,21 @@ def test_not_ready_until_the_workspace_schema_is_loaded(tmp_path: Path) -> None:
         assert httpx.get(http.url + "/readyz").status_code == 200
     finally:
         runtime.stop()
+
+
+@pytest.mark.parametrize(
+    ("message", "state"),
+    [
+        ("database or disk is full", "full"),
+        ("attempt to write a readonly database", "read-only"),
+        ("disk I/O error", "error: disk I/O error"),
+        ("unable to open database file", "error: unable to open database file"),
+        ("database is locked", None),  # contention, not an outage: the busy timeout handles it
+        ("no such table: leads", None),  # a bug, reported as one
+    ],
+)
+def test_which_errors_mean_the_store_cannot_be_written(message: str, state: str | None) -> None:
+    assert outage_state(sqlite3.OperationalError(message)) == state
 
 
 def test_health_checks_probe_the_store_at_most_once_per_interval(tmp_path: Path) -> None:
