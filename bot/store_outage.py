@@ -33,11 +33,7 @@ def answer_store_outage(
     """The acknowledgement for a request that hit a store outage (None when it was already sent),
     and, where the acknowledgement itself cannot carry the message, an ephemeral on the side."""
     text = not_saved_text(state)
-    log.warning(
-        "not saved (%s): a Slack %s could not be stored",
-        describe(state),
-        _kind(body),
-    )
+    log.warning("not saved (%s): a Slack %s could not be stored", describe(state), _kind(body))
     if not acknowledged:
         direct = _answer_in_ack(body, text)
         if direct is not None:
