@@ -9,6 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.services import Services
+from bot.store_outage import answer_store_outage
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,16 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     app.use(_dedupe_middleware(services))
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    def on_error(
+        error: Exception, body: dict[str, Any], logger: logging.Logger, response: BoltResponse | None
+    ) -> BoltResponse | None:
+        # a full disk or read-only file: Slack still gets its 200, the user a "not saved, try again"
+        outage = services.store.health.record(error)
+        if outage is not None:
+            return answer_store_outage(services, body, outage, acknowledged=response is None)
         logger.exception("unhandled error in a Slack listener: %s", error.__class__.__name__)
         services.tell_user_about_error(body, error)
+        return None
 
     from commands import register_all
 

@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
 
 from bot.config import SECRET_FIELDS, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from storage.db import StoreError
 from telecrm.errors import TeleCRMError
 
 log = logging.getLogger("telecrm-bot")
@@ -33,8 +35,12 @@ def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = Tr
     from bot.runtime import Runtime
 
     runtime = Runtime(settings, emulator_port=port + 1 if port else 0)
-    runtime.build()
-    http = runtime.start_http(host, port)
+    try:
+        runtime.build()
+        http = runtime.start_http(host, port)
+    except BaseException:  # e.g. a database that cannot be written: stop what did start
+        runtime.stop()
+        raise
     log.info("Slack Request URL: %s (commands, interactivity, options and events)", http.events_url)
     log.info("health check: %s/healthz", http.url)
     if runtime.emulator is not None:
@@ -63,8 +69,12 @@ def cmd_socket(settings: Settings) -> int:
         )
         return 2
     runtime = Runtime(settings, use_emulator=False)
-    runtime.build()
-    runtime.start_background()
+    try:
+        runtime.build()
+        runtime.start_background()
+    except BaseException:
+        runtime.stop()
+        raise
     handler = SocketModeHandler(runtime.app, settings.slack_app_token)
     try:
         handler.connect()
@@ -280,6 +290,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.log_level.upper(), _secrets(settings))
+    try:
+        return _dispatch(args, settings)
+    except StoreError as exc:  # one line an operator can act on, not a traceback
+        print(f"telecrm-bot: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # damage the open-time check could not see
+        print(
+            f"telecrm-bot: DATABASE_PATH={settings.database_path} cannot be used as the bot's database: {exc}.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return cmd_run(settings, args.host, args.port)
     if args.command == "serve":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -165,13 +166,14 @@ class Runtime:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def build(self) -> Services:
+        # the store first: a database that cannot be used stops the start before anything else runs
+        store = Store(self.settings.database_path)
+        self._stoppers.append(store.close)
         if self._use_sandbox:
             self._start_sandbox()
         if self._use_emulator:
             self._start_emulator()
         s = self.settings
-        store = Store(s.database_path)
-        self._stoppers.append(store.close)
         telecrm = TeleCRMClient(
             base_url=s.telecrm_api_url,
             enterprise_id=s.telecrm_enterprise_id,
@@ -215,20 +217,42 @@ class Runtime:
         self.periodics.append(Periodic(name, interval, fn))
 
     def health(self) -> dict[str, Any]:
+        """``/healthz``: not ok (503) while the store cannot be written, so a load balancer stops
+        sending Slack's requests to an instance that can only answer "not saved"."""
         assert self.services is not None
+        store = self.services.store.health.state()
         st = self.services.cache.status()
         return {
+            "ok": store == "ok",
+            "store": store,
             "mode": "socket" if self.settings.socket_mode else "http",
             "telecrm": "sandbox" if self._use_sandbox else "live",
             "slack": "emulator" if self._use_emulator else "slack",
             "cache": {"fresh": st.fresh, "fields": st.field_count, "age_seconds": st.age_seconds},
-            "outbox": self.services.worker.outbox.counts(),
+            "outbox": self._outbox_counts(),
         }
+
+    def _outbox_counts(self) -> dict[str, int] | None:
+        assert self.services is not None
+        try:
+            return self.services.worker.outbox.counts()
+        except sqlite3.Error:  # an unreadable store is already reported as "store"
+            return None
+
+    def ready(self) -> dict[str, Any]:
+        """``/readyz``: ready once the workspace schema is loaded (forms can be built) and the store
+        can be written (gestures can be saved)."""
+        assert self.services is not None
+        schema = "loaded" if self.services.cache.cached() is not None else "not loaded"
+        store = self.services.store.health.state()
+        return {"ready": schema == "loaded" and store == "ok", "schema": schema, "store": store}
 
     def start_http(self, host: str = "127.0.0.1", port: int = 0) -> RunningHTTP:
         if self.services is None:
             self.build()
-        wsgi = make_wsgi_app(self.app, self.health, signing_secret=self.settings.slack_signing_secret or None)
+        wsgi = make_wsgi_app(
+            self.app, self.health, signing_secret=self.settings.slack_signing_secret or None, ready=self.ready
+        )
         self.http = serve(wsgi, host, port, background=True)
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url

@@ -1,7 +1,9 @@
 """HTTP mode: the Bolt app behind waitress, a production WSGI server.
 
 ``POST /slack/events`` takes slash commands, interactivity, options and events (one Request URL for
-all of them); ``GET /healthz`` answers 200 with a JSON status for load balancers and operators.
+all of them). ``GET /healthz`` answers a JSON status for load balancers and operators: 200 while
+the bot can serve and store what Slack sends, 503 when it cannot (e.g. ``"store": "full"``).
+``GET /readyz`` answers 503 until the bot is ready for its first request, 200 after.
 """
 
 from __future__ import annotations
@@ -33,8 +35,28 @@ def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[b
     return [body]
 
 
+def _json(start_response: Callable[..., Any], ok: bool, status: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(status, default=str).encode()
+    code = "200 OK" if ok else "503 Service Unavailable"
+    start_response(code, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _check(check: Callable[[], dict[str, Any]], key: str) -> tuple[bool, dict[str, Any]]:
+    """(ok, body) of a health/readiness callable; it must answer even when something is broken."""
+    try:
+        status = {key: True, **check()}
+    except Exception as exc:
+        return False, {key: False, "error": exc.__class__.__name__}
+    return bool(status[key]), status
+
+
 def make_wsgi_app(
-    app: App, health: Callable[[], dict[str, Any]], *, signing_secret: str | None = None
+    app: App,
+    health: Callable[[], dict[str, Any]],
+    *,
+    signing_secret: str | None = None,
+    ready: Callable[[], dict[str, Any]] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -70,14 +92,9 @@ def make_wsgi_app(
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in {"GET", "HEAD"}:
-            try:
-                status = {"ok": True, **health()}
-                code = "200 OK"
-            except Exception as exc:  # a health check must answer, even when something is broken
-                status, code = {"ok": False, "error": exc.__class__.__name__}, "503 Service Unavailable"
-            body = json.dumps(status, default=str).encode()
-            start_response(code, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            return _json(start_response, *_check(health, "ok"))
+        if path == "/readyz" and method in {"GET", "HEAD"} and ready is not None:
+            return _json(start_response, *_check(ready, "ready"))
         if path == EVENTS_PATH and method != "POST":
             body = b"Slack sends POST requests here.\n"
             start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])

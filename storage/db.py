@@ -3,6 +3,9 @@
 Slack handlers, the outbox worker and the cache refresher all run on their own threads. SQLite
 connections must not be shared across threads mid-transaction, so each thread gets its own, in WAL
 mode (readers never wait for the writer) with a busy timeout (writers queue instead of failing).
+
+The file holds names, phone numbers and emails, so it is created readable by its owner only (0600),
+and so are its -wal/-shm files (SQLite gives them the database file's mode).
 """
 
 from __future__ import annotations
@@ -11,18 +14,76 @@ import contextlib
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
+from storage.health import StoreHealth
 from storage.migrations import MIGRATIONS, Migration, check_order, latest_version
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+PRIVATE_MODE = 0o600
+SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def open_connection(path: str) -> sqlite3.Connection:
+    """SQLite's own open of the database file, as every thread of the bot does it."""
+    return sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+
+
+def _is_file_path(path: str) -> bool:
+    return path not in ("", ":memory:") and not path.startswith("file:")
+
+
+def _create_private(path: str) -> None:
+    """Create the database file owner-only before SQLite opens it.
+
+    SQLite would create it with the process umask (usually 0644: readable by every local user).
+    ``fchmod`` after creation makes the mode exactly 0600 whatever the umask is, without changing
+    the process-wide umask under other threads.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_MODE)
+    finally:
+        os.close(fd)
+
+
+def _tighten(paths: Iterable[str]) -> None:
+    """Take group and other permissions away from existing files (releases before this one created
+    them 0644); one log line for all of them."""
+    changed: list[str] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        mode = stat.S_IMODE(st.st_mode)
+        if not stat.S_ISREG(st.st_mode) or not mode & 0o077:
+            continue
+        try:
+            os.chmod(path, mode & 0o700)
+        except OSError as exc:
+            logger.warning(
+                "%s is readable by other users (%04o) and could not be restricted: %s", path, mode, exc
+            )
+            continue
+        changed.append(f"{path} {mode:04o} -> {mode & 0o700:04o}")
+    if changed:
+        logger.warning(
+            "restricted permissions of the database (it holds personal data): %s", ", ".join(changed)
+        )
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -53,26 +114,77 @@ class SchemaTooNewError(StoreError):
     """The file was written by a newer release; opening it with this one could corrupt it."""
 
 
+class StoreUnavailable(StoreError):
+    """The file cannot be opened or read as a SQLite database (missing folder, a directory,
+    permissions, corruption, not a database at all)."""
+
+
+def _explain_open_error(path: str, error: BaseException) -> str:
+    """One line for an operator: which file, what is wrong with it, what to do."""
+    if os.path.isdir(path):
+        problem = "it is a directory, not a database file"
+    elif not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        problem = f"its folder {os.path.dirname(os.path.abspath(path))} does not exist"
+    elif isinstance(error, PermissionError) or (
+        os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK)
+    ):
+        problem = "permission denied (the bot's user must be able to read and write it)"
+    elif isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+        problem = "the file is not a SQLite database (damaged, or some other kind of file)"
+    elif isinstance(error, sqlite3.DatabaseError) and "malformed" in str(error):
+        problem = f"the database is damaged ({error})"
+    else:
+        problem = str(error) or type(error).__name__
+    return f"DATABASE_PATH={path} cannot be used as the bot's database: {problem}."
+
+
 class Store:
     """The bot's SQLite database. Thread-safe: one connection per thread (WAL mode, busy_timeout 5000 ms,
     foreign keys on)."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, migrations: Sequence[Migration] | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        migrations: Sequence[Migration] | None = None,
+        opener: Callable[[str], sqlite3.Connection] = open_connection,
     ) -> None:
         self.path = os.fspath(path)
+        # how each thread opens the file; tests swap it to open the file read-only, as a read-only
+        # mount or a chmod'd file would be opened
+        self.opener = opener
         self._migrations = list(MIGRATIONS if migrations is None else migrations)
         check_order(self._migrations)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        self._generation = 0
         self._closed = False
+        self.health = StoreHealth(self)
         try:
-            self._migrate()
+            self._open()
+        except StoreError:
+            self.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise StoreUnavailable(_explain_open_error(self.path, exc)) from exc
         except BaseException:
             self.close()
             raise
+
+    def _open(self) -> None:
+        """Check the file is a sound SQLite database, migrate it, keep it private."""
+        # a damaged file is refused here, in one clear sentence, rather than at the first request
+        problem = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise StoreUnavailable(
+                _explain_open_error(self.path, sqlite3.DatabaseError(f"malformed: {problem}"))
+            )
+        self._migrate()
+        if _is_file_path(self.path):
+            _tighten([self.path, *(self.path + suffix for suffix in SIDECAR_SUFFIXES)])
 
     def __repr__(self) -> str:
         return f"Store({self.path!r})"
@@ -80,9 +192,9 @@ class Store:
     # --- connections ------------------------------------------------------------------------------
 
     def _connect(self) -> Database:
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
+        if _is_file_path(self.path):
+            _create_private(self.path)
+        conn = self.opener(self.path)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _enable_wal(conn)
@@ -112,14 +224,32 @@ class Store:
 
     @property
     def db(self) -> Database:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use, reopened after :meth:`reset_connections`)."""
         if self._closed:
             raise StoreError(f"Store {self.path} is closed")
         db: Database | None = getattr(self._local, "db", None)
+        if db is not None and self._local.generation != self._generation and not db.conn.in_transaction:
+            self._forget(db.conn)
+            db = None
         if db is None:
+            generation = self._generation
             db = self._connect()
-            self._local.db = db
+            self._local.db, self._local.generation = db, generation
         return db
+
+    def reset_connections(self) -> None:
+        """Every thread reopens its connection at its next use (outside a transaction).
+
+        After a write failed because the file was read-only or unreachable: SQLite keeps a file it
+        opened read-only read-only, so once the operator has fixed the file only a fresh open sees it.
+        """
+        with self._lock:
+            self._generation += 1
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._connections = [(t, c) for t, c in self._connections if c is not conn]
+        conn.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:

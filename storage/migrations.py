@@ -102,12 +102,19 @@ def _outbox_leases(db: Database) -> None:
     add_outbox_leases(db)
 
 
+def _health_table(db: Database) -> None:
+    from storage.health import create_health_table
+
+    create_health_table(db)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "schema cache, lead threads, payments, user links", _core_tables),
     (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
     (3, "lead form drafts (more fields, edits, duplicates) and field usage", _lead_form_tables),
     (4, "find a lead's thread by its Slack message", _lead_thread_message_index),
     (5, "outbox rows leased to one process, and the steps each job has done", _outbox_leases),
+    (6, "a row the health check writes to, to know the file can still be written", _health_table),
 ]
 
 
