@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-dev browser lint bench clean
+.PHONY: run test install install-dev browser lint bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install-dev lint browser
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Slow reliability runs (crashes, overlapping processes, hostile clients); results in docs/RELIABILITY.md.
+soak: install-dev
+	$(BIN)/python -m soak
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

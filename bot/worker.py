@@ -237,6 +237,7 @@ class Worker:
         self._scheduler: threading.Thread | None = None
         self._renewer: threading.Thread | None = None
         self._renewer_stop = threading.Event()
+        self._outbox_trouble = False
 
     # -- registration and submission ------------------------------------------------------------
     def register(self, kind: str, job_kind: JobKind) -> None:
@@ -334,8 +335,9 @@ class Worker:
                 self._running += 1  # counted before the claim, so wait_idle never sees a claimed row as idle
             try:
                 item = self.outbox.claim(lease_seconds=self._lease)
-            except Exception:
-                log.exception("could not read the outbox")
+                self._outbox_readable(None)
+            except Exception as exc:
+                self._outbox_readable(exc)
                 item = None
             if item is None:
                 with self._cond:
@@ -345,14 +347,27 @@ class Worker:
                 due = None
                 try:
                     due = self.outbox.next_due_at()
-                except Exception:
-                    log.exception("could not read the outbox")
+                except Exception as exc:
+                    self._outbox_readable(exc)
                 wait = 1.0 if due is None else max(0.0, min(1.0, due - self._clock()))
                 with self._cond:
                     if not self._stopping and wait > 0:
                         self._cond.wait(wait)
                 continue
             self._writes.submit(self._run, item)
+
+    def _outbox_readable(self, error: Exception | None) -> None:
+        """One log line when the outbox stops being usable (e.g. the disk is full) and one when it
+        is usable again, rather than a traceback every second in between."""
+        if error is not None and not self._outbox_trouble:
+            log.error(
+                "could not use the outbox (%s: %s); writes wait until it works again",
+                type(error).__name__,
+                error,
+            )
+        elif error is None and self._outbox_trouble:
+            log.warning("the outbox works again; queued writes resume")
+        self._outbox_trouble = error is not None
 
     def _run(self, item: OutboxItem) -> None:
         try:

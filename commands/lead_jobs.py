@@ -286,13 +286,19 @@ class LeadWork:
         ident = schema.identifier.api_name
         if payload.get("default_assignee"):
             fields.update(self._assignee_default(schema, payload.get("user")))
+        if job.is_retry:  # an earlier attempt may have created it: look before sending it again
+            own = self._created_earlier(
+                job, self.services.telecrm.find_lead_by_identifier(ident, fields.get(ident))
+            )
+            if own is not None:
+                return own
         try:
             result = self.services.telecrm.create_lead(fields, actions or None)
         except TeleCRMConflict:
             existing = self.services.telecrm.find_lead_by_identifier(ident, fields.get(ident))
-            if job.is_retry and existing is not None and existing.id and self._created_by(existing, job):
-                log.info("lead %s was created by an earlier attempt of %s", existing.id, job.key)
-                return {"lead_id": existing.id, "shown": dict(existing.fields), "reconciled": True}
+            own = self._created_earlier(job, existing)
+            if own is not None:
+                return own
             return {
                 "duplicate_of": existing.id if existing else None,
                 "fields": dict(existing.fields) if existing else {},
@@ -324,6 +330,13 @@ class LeadWork:
         if member is None or not member.is_active:
             return {}
         return {target.api_name: member.email}
+
+    def _created_earlier(self, job: Job, existing: Lead | None) -> dict[str, Any] | None:
+        """The create step's outcome when ``existing`` is the lead an earlier attempt of ``job`` created."""
+        if not job.is_retry or existing is None or not existing.id or not self._created_by(existing, job):
+            return None
+        log.info("lead %s was created by an earlier attempt of %s", existing.id, job.key)
+        return {"lead_id": existing.id, "shown": dict(existing.fields), "reconciled": True}
 
     def _created_by(self, lead: Lead, job: Job) -> bool:
         created = lead.fields.get("created_on")

@@ -42,7 +42,7 @@ class Asked:
     payments: list[tuple[str, str]] = field(default_factory=list)  # (lead id, amount)
 
 
-def _lead_phones(world: World, n: int) -> list[tuple[str, str]]:
+def make_leads(world: World, n: int) -> list[tuple[str, str]]:
     """(lead id, phone) of leads made directly in TeleCRM, for payments to land on."""
     client = TeleCRMClient(
         base_url=world.env["TELECRM_API_URL"],
@@ -100,7 +100,7 @@ def _round(
     return successor
 
 
-def _payment_messages(world: World) -> list[dict[str, Any]]:
+def payment_messages(world: World) -> list[dict[str, Any]]:
     found = []
     for message in world.emulator.messages(CHANNEL):
         for reply in world.emulator.replies(CHANNEL, message["ts"]):
@@ -127,7 +127,7 @@ def _count(world: World, asked: Asked) -> dict[str, Any]:
             if action["type"] == "PAYMENT":
                 payments[(lead_id, str(int(float(action["amount"]))))] += 1
                 action_ids.append(action["action_id"])
-    shown = [json.dumps(m) for m in _payment_messages(world)]
+    shown = [json.dumps(m) for m in payment_messages(world)]
     messages = Counter(a for a in action_ids for text in shown if a in text)
     doubled = [
         {"action_id": a, "messages": [json.loads(t)["ts"] for t in shown if a in t]}
@@ -156,7 +156,7 @@ def run(rounds: int = 50, seed: int = 7, workdir: Path | None = None) -> dict[st
         tempfile.TemporaryDirectory() as tmp,
         world(Path(workdir or tmp), TELECRM_TIMEOUT_SECONDS=TELECRM_TIMEOUT) as w,
     ):
-        payers = _lead_phones(w, 12)
+        payers = make_leads(w, 12)
         asked = Asked()
         current = w.bot()
         current.start(ready_line="Workspace schema refreshed")

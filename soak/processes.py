@@ -130,9 +130,10 @@ class World:
 
 
 @contextmanager
-def world(workdir: Path, **env: str) -> Iterator[World]:
+def world(workdir: Path, wrap: Callable[[Any], Any] | None = None, **env: str) -> Iterator[World]:
+    """The stand-ins, served; ``wrap`` may wrap the sandbox's WSGI app (to watch requests arrive)."""
     sandbox = Sandbox()
-    sandbox_server = serve_sandbox(sandbox)
+    sandbox_server = serve_sandbox(wrap(sandbox.wsgi_app) if wrap else sandbox)
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     emulator_server = serve_emulator(emulator)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELECRM_"))}

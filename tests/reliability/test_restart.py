@@ -7,133 +7,46 @@ run in the test process, so the test sees both sides.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-from slack_emulator import SlackEmulator
-from slack_emulator import serve_in_thread as serve_emulator
-from telecrm.sandbox import Sandbox
-from telecrm.sandbox import serve_in_thread as serve_sandbox
-from tests.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, USER
+from soak import crashes
+from soak.processes import world as stand_ins
+from tests.conftest import CHANNEL, USER
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ArrivalWatch:
-    """WSGI wrapper that signals when a lead create reaches TeleCRM (before TeleCRM answers)."""
+    """WSGI wrapper that signals when a write (by default a lead create) reaches TeleCRM, before
+    TeleCRM answers."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, path_end: str = "/lead") -> None:
         self.app = app
+        self.path_end = path_end
         self.arrived = threading.Event()
 
     def __call__(self, environ, start_response):
-        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/lead"):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith(self.path_end):
             self.arrived.set()
         return self.app(environ, start_response)
 
 
-class BotProcess:
-    def __init__(self, env: dict[str, str], port: int, cwd: Path) -> None:
-        self.env, self.port, self.cwd = env, port, cwd
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, ready_line: str = "Workspace schema refreshed") -> None:
-        """Start and wait for ``ready_line`` in the log (by default: serving, with the schema cache warm)."""
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "--env-file",
-                "/nonexistent",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            env=self.env,
-            cwd=self.cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        ready = threading.Event()
-        self.output: list[str] = []
-
-        def drain(stream) -> None:
-            for line in stream:
-                self.output.append(line)
-                if ready_line in line:
-                    ready.set()
-            ready.set()  # the process ended
-
-        threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True).start()
-        assert ready.wait(30), "the bot process did not start"
-        assert self.proc.poll() is None, "".join(self.output)
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def terminate(self) -> str:
-        """SIGTERM: the bot finishes in-flight work and exits; queued writes stay in SQLite."""
-        if self.proc is None:
-            return ""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return "".join(self.output)
-
-
 @pytest.fixture
 def world(tmp_path):
-    sandbox = Sandbox()
-    watch = ArrivalWatch(sandbox.wsgi_app)
-    sandbox_server = serve_sandbox(watch)
-    emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
-    emulator_server = serve_emulator(emulator)
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELECRM_"))},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": emulator.api_url,
-        "TELECRM_API_URL": sandbox_server.url + "/autoupdate/v2",
-        "TELECRM_ASYNC_API_URL": sandbox_server.url,
-        "TELECRM_ENTERPRISE_ID": sandbox.enterprise_id,
-        "TELECRM_SYNC_TOKEN": sandbox.sync_token,
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "TELECRM_TIMEOUT_SECONDS": "10",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    bot = BotProcess(env, port, tmp_path)
-    emulator.app_url = bot.url + "/slack/events"
-    yield sandbox, watch, emulator, bot, env
-    bot.terminate()
-    emulator_server.stop()
-    sandbox_server.stop()
+    watch: list[ArrivalWatch] = []
+
+    def wrap(app):
+        watch.append(ArrivalWatch(app))
+        return watch[0]
+
+    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="10", PAYMENT_WATCH_SECONDS="300") as w:
+        bot = w.bot()
+        yield w.sandbox, watch[0], w.emulator, bot, w.env
+        bot.terminate()
 
 
 QUEUED_WORDS = ("queued", "will be sent", "retried automatically")
@@ -158,9 +71,66 @@ def outbox(env) -> list[dict]:
     return json.loads(out.stdout)
 
 
+def test_a_second_process_never_takes_writes_the_first_is_still_making(tmp_path):
+    """A rolling deploy: the new process starts while the old one is in the middle of slow writes."""
+    with stand_ins(tmp_path, TELECRM_TIMEOUT_SECONDS="6") as w:
+        leads = crashes.make_leads(w, 8)
+        lead_phones = [phone for _, phone in leads]
+        old = w.bot()
+        old.start()
+        w.sandbox.faults.write_latency = 4.0  # longer than the new process takes to start
+        for n, phone in enumerate(lead_phones):
+            assert (
+                w.emulator.slash_command("/payment", f"{phone} {500 + n}", user=USER, channel=CHANNEL).status
+                == 200
+            )
+        new = w.bot()
+        new.start()  # while the old process's payments are in flight
+        w.wait(lambda: not w.outbox(), timeout=60, what="every payment to be recorded")
+        old.terminate()
+        new.terminate()
+        payments = [a for lead_id, _ in leads for a in w.sandbox.actions(lead_id) if a["type"] == "PAYMENT"]
+        assert sorted(int(float(p["amount"])) for p in payments) == [500 + n for n in range(8)]
+        assert len(crashes.payment_messages(w)) == 8
+
+
+def test_kill_9_while_a_payment_is_at_telecrm_records_it_once(tmp_path):
+    """The bot dies after sending the payment; TeleCRM stores it only later. The restarted bot
+    must not reconcile (and re-send) before the dead process's request can have landed."""
+    arrivals: list[ArrivalWatch] = []
+
+    def wrap(app):
+        arrivals.append(ArrivalWatch(app, path_end="/action"))
+        return arrivals[0]
+
+    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="4") as w:
+        [(lead_id, phone)] = crashes.make_leads(w, 1)
+        bot = w.bot()
+        bot.start(ready_line="Workspace schema refreshed")
+        w.sandbox.faults.write_latency = 3.0
+        assert w.emulator.slash_command("/payment", f"{phone} 777", user=USER, channel=CHANNEL).status == 200
+        assert arrivals[0].arrived.wait(15), "the payment never reached TeleCRM"
+        bot.kill9()
+        again = w.bot()
+        again.start()
+        w.wait(lambda: crashes.payment_messages(w), timeout=60, what="the payment message")
+        w.wait(lambda: not w.outbox(), timeout=60, what="the payment to be finished")
+        again.terminate()
+        assert [a["amount"] for a in w.sandbox.actions(lead_id) if a["type"] == "PAYMENT"] == ["777"]
+        assert len(crashes.payment_messages(w)) == 1
+
+
+def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path):
+    result = crashes.run(rounds=3, seed=11, workdir=tmp_path)
+    lost_or_doubled = {
+        k: v for k, v in result.items() if k.endswith(("_lost", "_duplicated", "_missing")) and v
+    }
+    assert not lost_or_doubled, result
+
+
 def test_kill_9_between_accept_and_telecrm_answer(world):
     sandbox, watch, emulator, bot, env = world
-    bot.start()
+    bot.start(ready_line="Workspace schema refreshed")
     sandbox.faults.latency = 2.0  # TeleCRM is slow: the write is in flight when the bot dies
     delivery = emulator.slash_command(
         "/lead", 'name="Killed Kiran" phone=919800000666', user=USER, channel=CHANNEL
@@ -183,7 +153,7 @@ def test_kill_9_between_accept_and_telecrm_answer(world):
 
 def test_write_queued_while_telecrm_is_down_lands_after_restart(world):
     sandbox, watch, emulator, bot, env = world
-    bot.start()
+    bot.start(ready_line="Workspace schema refreshed")
     sandbox.faults.fail_next(1000, status=503, path_contains="/lead")
     emulator.slash_command("/lead", 'name="Patient Pooja" phone=919800000777', user=USER, channel=CHANNEL)
     emulator.wait_for(
