@@ -26,7 +26,7 @@ from bot import ids
 from bot.cards import display_value, ensure_thread, post_in_thread, thread_for
 from bot.explain import explain_error
 from bot.fields import form_values, input_block, options_for_query, validate_fields
-from bot.format import format_when, mrkdwn_escape, truncate
+from bot.format import format_when, mention, mrkdwn_escape, truncate
 from bot.services import Services
 from bot.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
@@ -209,7 +209,9 @@ def activity_modal(
         "elements": [
             {
                 "type": "mrkdwn",
-                "text": truncate(f"For *{mrkdwn_escape(lead_name)}* · lead id `{lead_id}`", 3000),
+                "text": truncate(
+                    f"For *{mrkdwn_escape(lead_name)}* · lead id `{mrkdwn_escape(lead_id)}`", 3000
+                ),
             }
         ],
     }
@@ -337,7 +339,7 @@ def render_result(
     """The thread reply about one logged activity: created (with its id), or not saved and why."""
     definition = schema.custom_action(str(action.get("type") or "")) if schema is not None else None
     name = definition.display_name if definition is not None else f"activity {action.get('type')}"
-    who = f"<@{user}>" if user else "Someone"
+    who = mention(user) if user else "Someone"
     fields = action.get("fields") or {}
     blocks: list[dict[str, Any]] = []
     if action_id:
@@ -358,7 +360,7 @@ def render_result(
                 }
             )
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-        fallback = f"{who} logged {name} (action id {action_id})"
+        fallback = f"{who} logged {mrkdwn_escape(name)} (action id {mrkdwn_escape(action_id)})"
         return fallback, blocks
     lines = remark_lines(schema, action, remarks) or ["• TeleCRM gave no reason."]
     text = f":warning: TeleCRM did not save the *{mrkdwn_escape(name)}* activity {who} logged:\n" + "\n".join(
@@ -370,7 +372,8 @@ def render_result(
             "use *Log activity* again."
         )
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}})
-    return truncate(f"TeleCRM did not save the {name} activity: " + " ".join(lines), 3000), blocks
+    fallback = f"TeleCRM did not save the {mrkdwn_escape(name)} activity: " + " ".join(lines)
+    return truncate(fallback, 3000), blocks
 
 
 # --- writing (worker) ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot.fields import (
     normalize_phone,
     order_fields_for_modal,
 )
-from bot.format import DEFAULT_TZ, format_when, mrkdwn_escape, truncate
+from bot.format import DEFAULT_TZ, channel_mention, format_when, mrkdwn_escape, mrkdwn_link, truncate
 from bot.grammar import slack_unescape
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 
@@ -190,7 +190,7 @@ def _activity_select(schema: WorkspaceSchema) -> dict[str, Any]:
 
 
 def intro_text(channel: str | None, *, more_saved: Sequence[str] = ()) -> str:
-    where = f"<#{channel}>" if channel and channel[:1] in "CG" else "this conversation"
+    where = channel_mention(channel) if channel and channel[:1] in "CG" else "this conversation"
     text = f"The lead card will be posted in {where}; its thread follows the lead."
     if more_saved:
         shown = ", ".join(more_saved[:8]) + ("…" if len(more_saved) > 8 else "")
@@ -411,7 +411,7 @@ def split_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
 
 def edit_loading_view(lead_id: str, *, name: str | None, channel: str | None) -> dict[str, Any]:
     """Opened at once on *Edit* (the trigger id expires in 3 s); filled in when TeleCRM answers."""
-    who = f"*{mrkdwn_escape(name)}*" if name else f"lead `{lead_id}`"
+    who = f"*{mrkdwn_escape(name)}*" if name else f"lead `{mrkdwn_escape(lead_id)}`"
     return {
         "type": "modal",
         "callback_id": ids.VIEW_LEAD_EDIT,
@@ -504,7 +504,7 @@ def edit_view(
     shown, rest, read_only = editable_fields(schema, current, usage)
     intro = "Change what you need; only the fields you change are sent to TeleCRM."
     if lead_link:
-        intro += f" <{lead_link}|Open in TeleCRM>"
+        intro += " " + mrkdwn_link(lead_link, "Open in TeleCRM")
     blocks: list[dict[str, Any]] = [_context(INTRO_BLOCK, intro)]
     fixed = [
         f"*{mrkdwn_escape(f.label)}*: {mrkdwn_escape(display_text(f, current.get(f.api_name)))}"

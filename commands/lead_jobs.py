@@ -35,13 +35,17 @@ from commands.lead_messages import (
     FIND_PAGE,
     Change,
     FoundLead,
+    card_in_dm_message,
+    created_without_card_message,
     duplicate_message,
     find_message,
     find_more_value,
     identifier_refusal,
+    not_found_message,
     nothing_changed_message,
     queued_message,
     quoted,
+    refused_message,
     remark_lines,
     remarks_message,
     update_summary,
@@ -184,8 +188,7 @@ class LeadWork:
         self.services.slack.chat_postMessage(
             channel=user,
             thread_ts=thread.ts,
-            text=f"I'm not a member of <#{payload.get('channel')}>, so the card is here. "
-            "Invite me there (`/invite @TeleCRM`) to keep leads in the channel.",
+            text=card_in_dm_message(payload.get("channel")),
         )
         return thread
 
@@ -252,10 +255,7 @@ class LeadWork:
             log.info("could not read lead %s back after creating it: %s", lead_id, mask(exc))
         thread = self._card(payload, lead_id, shown)
         if thread is None:
-            self.tell(
-                payload,
-                f":white_check_mark: Lead created (id `{lead_id}`), but I could not post its card here.",
-            )
+            self.tell(payload, created_without_card_message(lead_id))
         lines = remark_lines(schema, result, fields, actions)
         if lines:
             text, blocks = remarks_message(lines)
@@ -346,11 +346,7 @@ class LeadWork:
             lead = self.resolve(schema, str(payload.get("target") or ""))
         if lead is None or not lead.id:
             what = payload.get("lead_id") or payload.get("target") or "?"
-            self.tell(
-                payload,
-                f":mag: No lead found for {quoted(what)} — give a lead id or its {schema.identifier.label} "
-                "(`/lead find` helps). Nothing was changed.",
-            )
+            self.tell(payload, not_found_message(what, schema.identifier.label))
             raise GiveUp("lead not found")
         before = self._before(job, lead.fields)
         name = lead_name(schema, lead.fields)
@@ -375,7 +371,7 @@ class LeadWork:
                 continue
             changes[f.api_name] = new
         if refused:
-            self.tell(payload, ":no_entry: " + " ".join(dict.fromkeys(refused)))
+            self.tell(payload, refused_message(refused))
         applied = [
             api
             for api, new in dict(payload.get("fields") or {}).items()

@@ -45,6 +45,7 @@ from commands.payment_render import (
     problems_text,
     read_payment_form,
     read_status_click,
+    recorded_not_shown_text,
     recorded_text,
     refusal_text,
     remarks_text,
@@ -242,12 +243,7 @@ def record_payment(services: Services, job: Job) -> dict[str, Any]:
         _show_new_payment(services, lead, action_id, p, remarks, money)
     except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
         log.exception("payment %s recorded but not shown in Slack", action_id)
-        _tell(
-            services,
-            p,
-            f":warning: The payment of {money} was recorded in TeleCRM (action id `{action_id}`), "
-            f"but I could not post it in the lead's thread ({type(exc).__name__}).",
-        )
+        _tell(services, p, recorded_not_shown_text(money, action_id, exc))
     return {"action_id": action_id, "lead_id": lead.id}
 
 
