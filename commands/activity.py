@@ -13,7 +13,6 @@ form creates one action. The answer — created with its id, or TeleCRM's ``IGNO
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from bot.explain import explain_error
 from bot.fields import form_values, input_block, options_for_query, validate_fields
 from bot.format import format_when, mention, mrkdwn_escape, truncate
 from bot.services import Services
+from bot.view_context import ViewContext, refused_view
 from bot.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
 from telecrm.errors import TeleCRMError
@@ -202,7 +202,7 @@ def activity_modal(
     action_code: str | None = None,
 ) -> dict[str, Any]:
     """The *Log activity* modal of a lead card (from the cache only: it opens within the 3 s trigger)."""
-    meta = json.dumps({"lead_id": lead_id, "channel": channel, "name": truncate(lead_name, 200)})
+    meta = ViewContext(channel=channel, lead_id=lead_id).to_metadata()
     intro = {
         "type": "context",
         "block_id": "activity_lead",
@@ -515,7 +515,9 @@ def register(app: App, services: Services) -> None:
         view = activity_modal(
             schema, lead_id=lead_id, lead_name=_lead_name(services, lead_id), channel=channel
         )
-        services.slack.views_open(trigger_id=body["trigger_id"], view=view)
+        services.slack.views_open(
+            trigger_id=body["trigger_id"], view=services.view_seal.seal(view, user=user)
+        )
 
     @app.action(ids.ACT_ACTIVITY_PICK)
     def on_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -554,12 +556,13 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_ACTIVITY)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = (body.get("user") or {}).get("id") or ""
+        context = services.view_seal.open(view, user=user)
+        if context is None:  # not a form the bot opened for this person: its lead is made up
+            ack(response_action="update", view=refused_view())
+            return
         schema = services.cache.cached()
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        lead_id = str(meta.get("lead_id") or "")
+        lead_id = context.lead_id or ""
         if schema is None or not lead_id:
             ack(
                 response_action="errors",
@@ -576,10 +579,9 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         # stored in SQLite before Slack hears "done": a crash right after the ack loses nothing
-        user = (body.get("user") or {}).get("id")
         services.worker.submit(
             f"view:{view.get('id')}",
             JOB_KIND,
-            {"lead_id": lead_id, "action": action, "user": user, "channel": meta.get("channel")},
+            {"lead_id": lead_id, "action": action, "user": user, "channel": context.channel},
         )
         ack()

@@ -24,6 +24,7 @@ from bot.explain import explain_error
 from bot.format import format_money
 from bot.grammar import parse_payment
 from bot.services import Services
+from bot.view_context import refused_view
 from bot.worker import GiveUp, Job, JobKind
 from commands.payment_access import PaymentAccess
 from commands.payment_render import (
@@ -429,7 +430,7 @@ def register(app: App, services: Services) -> None:
             initial_lead=initial_lead,
         )
         try:
-            services.slack.views_open(trigger_id=trigger_id, view=view)
+            services.slack.views_open(trigger_id=trigger_id, view=services.view_seal.seal(view, user=user))
         except SlackApiError as exc:
             log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
             services.ephemeral(
@@ -525,7 +526,10 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_PAYMENT)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin = Origin.from_metadata(view.get("private_metadata"))
+        origin = services.view_seal.open(view, user=body["user"]["id"])
+        if origin is None:  # not a form the bot opened for this person: its lead and thread are made up
+            ack(response_action="update", view=refused_view())
+            return
         request, errors = read_payment_form(
             (view.get("state") or {}).get("values") or {},
             origin,

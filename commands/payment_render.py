@@ -17,6 +17,7 @@ from typing import Any
 from bot import ids
 from bot.fields import FieldError, convert, normalize_amount
 from bot.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from bot.view_context import ViewContext
 from storage.repositories import LeadThread, Payment
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES, WorkspaceSchema
 
@@ -100,32 +101,9 @@ class PaymentRequest:
     lead_id: str | None = None  # known already (card button, recent lead)
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a modal was opened from, carried in ``private_metadata``.
-
-    ``channel`` is where the user is (answers only they see go there); ``thread_channel`` and
-    ``thread_ts`` are the lead card the modal was opened on, whose thread receives the result.
-    """
-
-    channel: str | None = None
-    lead_id: str | None = None
-    thread_channel: str | None = None
-    thread_ts: str | None = None
-
-    def to_metadata(self) -> str:
-        data = {k: v for k, v in self.__dict__.items() if v}
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def from_metadata(cls, text: str | None) -> Origin:
-        try:
-            data = json.loads(text or "{}")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-        return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v})
+# Where a payment modal was opened from, carried (sealed) in ``private_metadata``: ``channel`` is
+# where the user is, ``thread_channel``/``thread_ts`` the lead card it was opened on.
+Origin = ViewContext
 
 
 def check_lead_reference(ref: str, schema: WorkspaceSchema | None, default_country_code: str) -> str | None:

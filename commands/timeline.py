@@ -27,6 +27,7 @@ from bot.fields import FieldError, convert, parse_datetime
 from bot.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
 from bot.grammar import BUILTIN_ACTION_TYPES, parse_timeline
 from bot.services import Services
+from bot.view_context import ViewContext, refused_view
 from telecrm.client import Page
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
 from telecrm.redact import mask
@@ -480,7 +481,7 @@ def timeline_modal(schema: WorkspaceSchema | None, *, channel: str | None, lead:
         "title": {"type": "plain_text", "text": "Lead timeline"},
         "submit": {"type": "plain_text", "text": "Show"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"channel": channel}),
+        "private_metadata": ViewContext(channel=channel).to_metadata(),
         "blocks": [
             {
                 "type": "input",
@@ -766,9 +767,8 @@ def register(app: App, services: Services) -> None:
                 )
                 services.worker.background(services.schema)
                 return
-            services.slack.views_open(
-                trigger_id=command["trigger_id"], view=timeline_modal(schema, channel=channel)
-            )
+            view = services.view_seal.seal(timeline_modal(schema, channel=channel), user=user)
+            services.slack.views_open(trigger_id=command["trigger_id"], view=view)
             return
         log.info("/timeline by %s: %s", user, mask(truncate(text, 120)))
         services.worker.background(run_query_text, services, text=text, user=user, tell=_responder(respond))
@@ -777,6 +777,11 @@ def register(app: App, services: Services) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         from bot.fields import form_values
 
+        user = (body.get("user") or {}).get("id") or ""
+        context = services.view_seal.open(view, user=user)
+        if context is None:  # not a form the bot opened for this person: its channel is made up
+            ack(response_action="update", view=refused_view())
+            return
         schema = services.cache.cached()
         if schema is None:
             ack(
@@ -784,7 +789,6 @@ def register(app: App, services: Services) -> None:
                 errors={BLOCK_LEAD: "The TeleCRM workspace is still being read; try again."},
             )
             return
-        user = (body.get("user") or {}).get("id") or ""
         values = form_values((view.get("state") or {}).get("values") or {})
         form, errors = read_timeline_form(
             schema, values, default_country_code=services.settings.default_country_code
@@ -795,12 +799,7 @@ def register(app: App, services: Services) -> None:
         ack()
         if not services.deliveries.first_time(f"view:{view.get('id')}"):
             return
-        try:
-            channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-        except ValueError:
-            channel = None
-
-        tell = _ephemeral(services, channel, user)
+        tell = _ephemeral(services, context.channel, user)
 
         def run() -> None:
             query = form.query("", services.user_tz(user))
