@@ -36,23 +36,20 @@ class Installation:
         )
 
 
-def request_team(body: Mapping[str, Any]) -> str | None:
-    """The workspace a request comes from, where each payload type puts it.
+def request_teams(body: Mapping[str, Any]) -> set[str | None]:
+    """Every workspace a request names, where each payload type puts it.
 
-    Slash commands and events: ``team_id``; interactions: ``team.id``, or ``user.team_id`` when
-    ``team`` is null (org-wide installs).
+    Slash commands and events: ``team_id``; interactions: ``team.id`` and ``user.team_id`` (``team``
+    is null for org-wide installs). A person from another workspace (a Slack Connect guest) is not
+    part of this installation either, so all of them must be the installed workspace.
     """
+    named: list[object] = [body.get("team_id")]
     team = body.get("team")
-    if isinstance(team, Mapping) and team.get("id"):
-        return str(team["id"])
-    if isinstance(team, str) and team:
-        return team
-    if body.get("team_id"):
-        return str(body["team_id"])
+    named.append(team.get("id") if isinstance(team, Mapping) else team)
     user = body.get("user")
-    if isinstance(user, Mapping) and user.get("team_id"):
-        return str(user["team_id"])
-    return None
+    if isinstance(user, Mapping):
+        named.append(user.get("team_id"))
+    return {str(t) for t in named if t} or {None}
 
 
 def response_urls(body: Mapping[str, Any]) -> Iterator[str]:
@@ -87,9 +84,9 @@ class RequestGuard:
 
     def refusal(self, body: Mapping[str, Any]) -> str | None:
         """Why this request is not for this installation (a short reason for the log), or None."""
-        team = request_team(body)
-        if self.installation.team_id and team != self.installation.team_id:
-            return f"team {team!r} is not the installed workspace"
+        teams = request_teams(body)
+        if self.installation.team_id and teams != {self.installation.team_id}:
+            return f"team {sorted(teams, key=str)!r} is not the installed workspace"
         if not self.installation.team_id and self.installation.enterprise_id:
             enterprise = body.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
             if enterprise != self.installation.enterprise_id:

@@ -173,6 +173,8 @@ def test_the_guard_reads_the_team_where_each_payload_type_puts_it() -> None:
     org_wide = {**ok, "type": "view_submission", "team": None}
     assert guard.refusal({**org_wide, "user": {"team_id": "T2"}}) is not None
     assert guard.refusal({**ok, "type": "block_actions"}) is not None  # no team at all
+    guest = {**ok, "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1", "team_id": "T2"}}
+    assert guard.refusal(guest) is not None
     assert guard.refusal({"type": "block_actions", "team": {"id": "T1"}, "api_app_id": "A2"}) is not None
     assert guard.refusal({"type": "block_actions", "team": {"id": "T1"}}) is not None
     unknown_app = RequestGuard(Installation("T1"), "https://hooks.slack.com/")
