@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.guard import Installation, RequestGuard
 from bot.services import Services
 from bot.store_outage import answer_store_outage
 
@@ -45,12 +46,27 @@ def _dedupe_middleware(services: Services):
     return dedupe
 
 
+def _installation_middleware(guard: RequestGuard):
+    """Requests for another workspace or app, or with a response_url off Slack's hooks host, are
+    acknowledged and dropped before anything else sees them (see :mod:`bot.guard`)."""
+
+    def check(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+        reason = guard.refusal(body)
+        if reason is not None:
+            log.warning("ignoring a Slack request that is not for this installation: %s", reason)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return check
+
+
 def build_app(services: Services, *, client: WebClient | None = None) -> App:
     settings = services.settings
+    slack = client or services.slack
     app = App(
         name="telecrm-bot",
         signing_secret=settings.slack_signing_secret or None,
-        client=client or services.slack,
+        client=slack,
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=True,
         process_before_response=False,
@@ -58,6 +74,8 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         # listeners only acknowledge, validate and queue: slow TeleCRM work runs on the Worker
         listener_executor=services.listeners,
     )
+    installation = Installation.from_auth_test(slack.auth_test(), app_id=settings.slack_app_id)
+    app.use(_installation_middleware(RequestGuard(installation, settings.hooks_url)))
     app.use(_dedupe_middleware(services))
 
     @app.error

@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.format import format_money, format_when, mrkdwn_escape, truncate
+from bot.format import format_money, format_when, mention, mrkdwn_escape, mrkdwn_link, truncate
 from bot.job_posts import post_once
 from bot.services import Services
 from bot.worker import Job
@@ -102,10 +102,12 @@ def render_lead_card(
         {"type": "mrkdwn", "text": truncate(f"*{mrkdwn_escape(label)}*\n{mrkdwn_escape(value)}", 2000)}
         for label, value in shown[:10]
     ]
-    link = lead_link(services, lead_id)
-    context = [f"Lead id `{lead_id}`", f"<{link}|Open in TeleCRM>"]
+    context = [
+        f"Lead id `{mrkdwn_escape(lead_id)}`",
+        mrkdwn_link(lead_link(services, lead_id), "Open in TeleCRM"),
+    ]
     if created_by:
-        who = f"<@{created_by}>" + (f" ({mrkdwn_escape(member_name)})" if member_name else "")
+        who = mention(created_by) + (f" ({mrkdwn_escape(member_name)})" if member_name else "")
         context.insert(1, f"created by {who}")
     blocks: list[dict[str, Any]] = [
         {
@@ -128,7 +130,8 @@ def render_lead_card(
             ],
         }
     )
-    text = f"{title}: {name}" + (f" ({ident_value})" if ident_value else "")
+    # the notification text: what a phone's lock screen shows, so it is escaped like the blocks
+    text = f"{title}: {mrkdwn_escape(name)}" + (f" ({mrkdwn_escape(ident_value)})" if ident_value else "")
     return text, blocks
 
 

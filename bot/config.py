@@ -9,10 +9,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_TELECRM_API_URL = "https://next.telecrm.in/autoupdate/v2"
 DEFAULT_TELECRM_ASYNC_API_URL = "https://next-api.telecrm.in"
 DEFAULT_TELECRM_LEAD_URL = "https://next.telecrm.in/{enterprise_id}/views/all-leads-v2/overlay/l/{lead_id}"
@@ -28,6 +31,8 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_app_id: str = ""  # when set, requests for another app are ignored
+    slack_hooks_url: str = ""  # where response_urls may point; see hooks_url
     telecrm_enterprise_id: str = ""
     telecrm_sync_token: str = ""
     telecrm_async_token: str = ""
@@ -56,6 +61,20 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def hooks_url(self) -> str:
+        """The only place a ``response_url`` may point to (anything else in a request is forged).
+
+        ``SLACK_HOOKS_URL`` when set; else Slack's hooks host, or — when the Web API itself is on
+        this machine, as with the local Slack emulator — that same host and port.
+        """
+        if self.slack_hooks_url:
+            return self.slack_hooks_url
+        api = urlsplit(self.slack_api_url)
+        if api.hostname in _LOOPBACK_HOSTS:
+            return f"{api.scheme}://{api.netloc}/"
+        return DEFAULT_SLACK_HOOKS_URL
 
     def lead_url(self, lead_id: str) -> str:
         return self.telecrm_lead_url.format(enterprise_id=self.telecrm_enterprise_id, lead_id=lead_id)
@@ -91,6 +110,8 @@ _VARIABLES: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
     "SLACK_APP_TOKEN": "slack_app_token",
     "SLACK_API_URL": "slack_api_url",
+    "SLACK_APP_ID": "slack_app_id",
+    "SLACK_HOOKS_URL": "slack_hooks_url",
     "TELECRM_ENTERPRISE_ID": "telecrm_enterprise_id",
     "TELECRM_SYNC_TOKEN": "telecrm_sync_token",
     "TELECRM_ASYNC_TOKEN": "telecrm_async_token",
@@ -140,7 +161,9 @@ def _parse(name: str, attr: str, raw: str) -> object:
         if raw.upper() not in PAYMENT_CURRENCIES:
             raise ConfigError(f"{name} must be one of {', '.join(PAYMENT_CURRENCIES)}, got {raw!r}")
         return raw.upper()
-    if attr in {"slack_api_url"} and raw and not raw.endswith("/"):
+    if attr == "slack_hooks_url" and not urlsplit(raw).hostname:
+        raise ConfigError(f"{name} must be a URL such as https://hooks.slack.com/, got {raw!r}")
+    if attr in {"slack_api_url", "slack_hooks_url"} and raw and not raw.endswith("/"):
         return raw + "/"
     if attr in {"telecrm_api_url", "telecrm_async_api_url"}:
         return raw.rstrip("/")

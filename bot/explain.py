@@ -1,7 +1,11 @@
-"""TeleCRM's answers, in words a sales rep (or the admin) can act on."""
+"""TeleCRM's answers, in words a sales rep (or the admin) can act on.
+
+The sentences are mrkdwn; what TeleCRM said in them is escaped (an error message may echo a value).
+"""
 
 from __future__ import annotations
 
+from bot.format import mrkdwn_escape
 from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMBadRequest,
@@ -38,20 +42,21 @@ def explain_error(error: BaseException, *, what: str = "that") -> str:
                 ":no_entry: TeleCRM does not allow changing a lead's identifier. Leave it out, or fix it by hand in "
                 "the TeleCRM dashboard."
             )
-        return f":no_entry: TeleCRM refused {what}: {error.message}"
+        return f":no_entry: TeleCRM refused {what}: {mrkdwn_escape(error.message)}"
     if isinstance(error, TeleCRMNotFound):
-        return f":mag: TeleCRM could not find it: {error.message}"
+        return f":mag: TeleCRM could not find it: {mrkdwn_escape(error.message)}"
     if isinstance(error, TeleCRMConflict):
-        return f":busts_in_silhouette: TeleCRM says this already exists: {error.message}"
+        return f":busts_in_silhouette: TeleCRM says this already exists: {mrkdwn_escape(error.message)}"
     if isinstance(error, TeleCRMBadRequest):
         details = "; ".join(
             f"{d.get('field')}: {d.get('message')}" if isinstance(d, dict) else str(d) for d in error.details
         )
-        return f":x: TeleCRM did not accept {what}: {error.message}" + (f" ({details})" if details else "")
+        shown = f" ({mrkdwn_escape(details)})" if details else ""
+        return f":x: TeleCRM did not accept {what}: {mrkdwn_escape(error.message)}" + shown
     if isinstance(error, TeleCRMRateLimited):
         return ":hourglass: TeleCRM asked us to slow down; it will be retried automatically."
     if isinstance(error, TeleCRMUnavailable):
         return ":electric_plug: TeleCRM is not answering right now; it will be retried automatically."
     if isinstance(error, TeleCRMError):
-        return f":x: TeleCRM answered with an error: {error}"
+        return f":x: TeleCRM answered with an error: {mrkdwn_escape(error)}"
     return ":warning: Something went wrong on our side; nothing was saved twice. Please try again."

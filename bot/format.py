@@ -104,6 +104,30 @@ def truncate(text: str, n: int) -> str:
     return text[: n - 1] + "…"
 
 
-def mrkdwn_escape(text: str) -> str:
-    """Escape the three characters Slack gives meaning to in message text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def mrkdwn_escape(text: object) -> str:
+    """Escape the three characters Slack gives meaning to in message text (``&``, ``<``, ``>``).
+
+    THE escape of the bot: every value a person typed or TeleCRM returned goes through it before it
+    enters a message's ``text``, a mrkdwn block, a context element or a modal's mrkdwn. Otherwise a
+    lead named ``<!channel>`` would ping the channel and ``<https://evil|Verify>`` would show a
+    spoofed link. ``plain_text`` objects are not parsed by Slack and are left alone.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    """``<@U…>`` of a Slack user the bot means to name; the id is escaped so it cannot close the tag."""
+    return f"<@{mrkdwn_escape(user_id)}>"
+
+
+def channel_mention(channel_id: str) -> str:
+    """``<#C…>`` of a channel the bot means to name."""
+    return f"<#{mrkdwn_escape(channel_id)}>"
+
+
+def mrkdwn_link(url: str, label: str) -> str:
+    """``<url|label>``: a link the bot means to show, built so neither part can break out of it.
+
+    ``|`` in the URL would end it early (the rest becoming the label), so it is percent-encoded.
+    """
+    return f"<{mrkdwn_escape(url).replace('|', '%7C')}|{mrkdwn_escape(label)}>"

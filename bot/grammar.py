@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.fields import FieldError, normalize_amount
-from bot.format import truncate
+from bot.format import mrkdwn_escape, truncate
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES, CustomActionDef
 
 __all__ = [
@@ -90,7 +90,7 @@ def slack_unescape(text: str) -> str:
 
 def slack_escape(text: str) -> str:
     """What Slack does to typed text before sending it (the inverse of :func:`slack_unescape`)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return mrkdwn_escape(text)
 
 
 # --- words and key=value -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.slack_errors import is_transient_slack_failure
+from bot.view_context import ViewSeal
 from bot.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
@@ -58,6 +59,11 @@ class Services:
     @cached_property
     def user_links(self) -> UserLinks:
         return UserLinks(self.store, clock=self.clock)
+
+    @cached_property
+    def view_seal(self) -> ViewSeal:
+        """Signs what modals carry in private_metadata (see :mod:`bot.view_context`)."""
+        return ViewSeal.from_settings(self.settings)
 
     # -- schema ------------------------------------------------------------------------------------
     def schema(self) -> WorkspaceSchema:

@@ -13,7 +13,6 @@ form creates one action. The answer — created with its id, or TeleCRM's ``IGNO
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -26,9 +25,10 @@ from bot import ids
 from bot.cards import display_value, ensure_thread, post_in_thread, thread_for
 from bot.explain import explain_error, wait_note
 from bot.fields import form_values, input_block, options_for_query, validate_fields
-from bot.format import format_when, mrkdwn_escape, truncate
+from bot.format import format_when, mention, mrkdwn_escape, truncate
 from bot.services import Services
 from bot.slack_errors import is_transient_slack_failure
+from bot.view_context import ViewContext, refused_view
 from bot.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
 from telecrm.errors import TeleCRMError
@@ -203,14 +203,16 @@ def activity_modal(
     action_code: str | None = None,
 ) -> dict[str, Any]:
     """The *Log activity* modal of a lead card (from the cache only: it opens within the 3 s trigger)."""
-    meta = json.dumps({"lead_id": lead_id, "channel": channel, "name": truncate(lead_name, 200)})
+    meta = ViewContext(channel=channel, lead_id=lead_id).to_metadata()
     intro = {
         "type": "context",
         "block_id": "activity_lead",
         "elements": [
             {
                 "type": "mrkdwn",
-                "text": truncate(f"For *{mrkdwn_escape(lead_name)}* · lead id `{lead_id}`", 3000),
+                "text": truncate(
+                    f"For *{mrkdwn_escape(lead_name)}* · lead id `{mrkdwn_escape(lead_id)}`", 3000
+                ),
             }
         ],
     }
@@ -338,7 +340,7 @@ def render_result(
     """The thread reply about one logged activity: created (with its id), or not saved and why."""
     definition = schema.custom_action(str(action.get("type") or "")) if schema is not None else None
     name = definition.display_name if definition is not None else f"activity {action.get('type')}"
-    who = f"<@{user}>" if user else "Someone"
+    who = mention(user) if user else "Someone"
     fields = action.get("fields") or {}
     blocks: list[dict[str, Any]] = []
     if action_id:
@@ -359,7 +361,7 @@ def render_result(
                 }
             )
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-        fallback = f"{who} logged {name} (action id {action_id})"
+        fallback = f"{who} logged {mrkdwn_escape(name)} (action id {mrkdwn_escape(action_id)})"
         return fallback, blocks
     lines = remark_lines(schema, action, remarks) or ["• TeleCRM gave no reason."]
     text = f":warning: TeleCRM did not save the *{mrkdwn_escape(name)}* activity {who} logged:\n" + "\n".join(
@@ -371,7 +373,8 @@ def render_result(
             "use *Log activity* again."
         )
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}})
-    return truncate(f"TeleCRM did not save the {name} activity: " + " ".join(lines), 3000), blocks
+    fallback = f"TeleCRM did not save the {mrkdwn_escape(name)} activity: " + " ".join(lines)
+    return truncate(fallback, 3000), blocks
 
 
 # --- writing (worker) ---------------------------------------------------------------------------------------
@@ -531,7 +534,9 @@ def register(app: App, services: Services) -> None:
         view = activity_modal(
             schema, lead_id=lead_id, lead_name=_lead_name(services, lead_id), channel=channel
         )
-        services.slack.views_open(trigger_id=body["trigger_id"], view=view)
+        services.slack.views_open(
+            trigger_id=body["trigger_id"], view=services.view_seal.seal(view, user=user)
+        )
 
     @app.action(ids.ACT_ACTIVITY_PICK)
     def on_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -570,12 +575,13 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_ACTIVITY)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = (body.get("user") or {}).get("id") or ""
+        context = services.view_seal.open(view, user=user)
+        if context is None:  # not a form the bot opened for this person: its lead is made up
+            ack(response_action="update", view=refused_view())
+            return
         schema = services.cache.cached()
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        lead_id = str(meta.get("lead_id") or "")
+        lead_id = context.lead_id or ""
         if schema is None or not lead_id:
             ack(
                 response_action="errors",
@@ -592,10 +598,9 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         # stored in SQLite before Slack hears "done": a crash right after the ack loses nothing
-        user = (body.get("user") or {}).get("id")
         services.worker.submit(
             f"view:{view.get('id')}",
             JOB_KIND,
-            {"lead_id": lead_id, "action": action, "user": user, "channel": meta.get("channel")},
+            {"lead_id": lead_id, "action": action, "user": user, "channel": context.channel},
         )
         ack()

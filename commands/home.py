@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot import ids
 from bot.cards import thread_permalink
-from bot.format import format_when, mrkdwn_escape, truncate
+from bot.format import format_when, mrkdwn_escape, mrkdwn_link, truncate
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,9 @@ def render_home(
         parts = [f"*{mrkdwn_escape(thread.name or thread.lead_id)}*"]
         if thread.identifier:
             parts.append(mrkdwn_escape(thread.identifier))
-        parts.append(f"<{link}|TeleCRM>")
+        parts.append(mrkdwn_link(link, "TeleCRM"))
         if permalink:
-            parts.append(f"<{permalink}|thread>")
+            parts.append(mrkdwn_link(permalink, "thread"))
         parts.append(format_when(thread.created_at * 1000, tz))
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": truncate(" · ".join(parts), 3000)}}
@@ -102,7 +102,8 @@ def render_home(
                     {
                         "type": "mrkdwn",
                         "text": truncate(
-                            f"`{item.kind}` · attempt {item.attempts} · {mrkdwn_escape(item.last_error or 'waiting')}",
+                            f"`{mrkdwn_escape(item.kind)}` · attempt {item.attempts} · "
+                            f"{mrkdwn_escape(item.last_error or 'waiting')}",
                             300,
                         ),
                     }

@@ -23,6 +23,7 @@ from bot.explain import explain_error
 from bot.fields import Problem, options_for_query, resolve_keys, validate_fields
 from bot.grammar import LeadCommand, parse_lead, tokenize_kv
 from bot.services import Services
+from bot.view_context import ViewContext, refused_view
 from commands import lead_forms as forms
 from commands.lead_jobs import CREATE, UPDATE, LeadWork
 from commands.lead_messages import (
@@ -169,6 +170,16 @@ def register(app: App, services: Services) -> None:
         member, _ = services.member_for(user)
         return member.email if member is not None and member.is_active else None
 
+    def seal(view: dict[str, Any], user: str) -> dict[str, Any]:
+        return services.view_seal.seal(view, user=user)
+
+    def opened(ack: Ack, body: Mapping[str, Any], view: Mapping[str, Any]) -> ViewContext | None:
+        """The submitted form's context; a form the bot did not open for this person is refused."""
+        context = services.view_seal.open(view, user=_user_id(body))
+        if context is None:
+            ack(response_action="update", view=refused_view())
+        return context
+
     # --- /lead ------------------------------------------------------------------------------------
 
     @app.command(ids.CMD_LEAD)
@@ -216,7 +227,7 @@ def register(app: App, services: Services) -> None:
             schema, channel=channel, usage=usage.counts(), member_email=member_email(user)
         )
         try:
-            client.views_open(trigger_id=trigger_id, view=view)
+            client.views_open(trigger_id=trigger_id, view=seal(view, user))
         except SlackApiError as exc:
             log.warning("views.open failed for the New lead modal: %s", exc.response.get("error"))
             respond(
@@ -243,7 +254,7 @@ def register(app: App, services: Services) -> None:
             initial=forms.prefill_from_text(schema, text, default_country_code=cc),
         )
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            client.views_open(trigger_id=body["trigger_id"], view=seal(view, user))
         except SlackApiError as exc:
             log.warning("views.open failed for Create lead from message: %s", exc.response.get("error"))
             services.ephemeral(
@@ -254,6 +265,9 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_LEAD_CREATE)
     def on_create_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        context = opened(ack, body, view)
+        if context is None:
+            return
         schema = services.cache.cached()
         first_input = next(iter(forms.input_block_ids(view.get("blocks") or [])), None)
         if schema is None:
@@ -264,7 +278,6 @@ def register(app: App, services: Services) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        meta = forms.decode_metadata(view.get("private_metadata"))
         user = _user_id(body)
         services.worker.submit(
             f"view:{view['id']}",
@@ -273,7 +286,8 @@ def register(app: App, services: Services) -> None:
                 "fields": fields,
                 "actions": actions,
                 "user": user,
-                "channel": meta.get("c") or user,
+                # sealed for this user when the form opened: a channel they were in
+                "channel": context.channel or user,
                 "source": "modal",
             },
         )
@@ -360,7 +374,7 @@ def register(app: App, services: Services) -> None:
         draft["first_view"] = forms.view_spec(view, view.get("blocks") or [])
         drafts.put(view["id"], MORE_FIELDS, draft, user=_user_id(body))
         try:
-            client.views_push(trigger_id=body["trigger_id"], view=spec)
+            client.views_push(trigger_id=body["trigger_id"], view=seal(spec, _user_id(body)))
         except SlackApiError as exc:
             log.warning("views.push failed for More fields: %s", exc.response.get("error"))
 
@@ -368,6 +382,8 @@ def register(app: App, services: Services) -> None:
     def on_more_fields_submit(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
+        if opened(ack, body, view) is None:
+            return
         schema = services.cache.cached()
         if schema is None:
             ack()
@@ -397,7 +413,7 @@ def register(app: App, services: Services) -> None:
         labels = [schema.field(k).label for k in values if schema.field(k)]
         if draft["other"]:
             labels.append("other fields")
-        channel = forms.decode_metadata(first.get("private_metadata")).get("c")
+        channel = ViewContext.from_metadata(first.get("private_metadata")).channel  # stored by the bot
         spec = {**first, "blocks": forms.with_more_saved(first["blocks"], channel, labels)}
         try:
             client.views_update(view_id=root, view=spec)
@@ -493,16 +509,16 @@ def register(app: App, services: Services) -> None:
         thread = thread_for(services, lead_id) if lead_id else None
         loading = forms.edit_loading_view(lead_id, name=thread.name if thread else None, channel=channel)
         try:
-            opened = client.views_open(trigger_id=body["trigger_id"], view=loading)
+            shown = client.views_open(trigger_id=body["trigger_id"], view=seal(loading, user))
         except SlackApiError as exc:
             log.warning("views.open failed for Edit lead: %s", exc.response.get("error"))
             services.ephemeral(
                 channel, user, ":warning: Slack did not open the form in time; click *Edit* again."
             )
             return
-        services.worker.background(fill_edit_view, opened["view"]["id"], lead_id, channel, client)
+        services.worker.background(fill_edit_view, shown["view"]["id"], lead_id, channel, user, client)
 
-    def fill_edit_view(view_id: str, lead_id: str, channel: str | None, client: WebClient) -> None:
+    def fill_edit_view(view_id: str, lead_id: str, channel: str | None, user: str, client: WebClient) -> None:
         """Read the lead (after the modal is open), then show its current values."""
         schema = services.schema()
         try:
@@ -510,7 +526,7 @@ def register(app: App, services: Services) -> None:
         except TeleCRMError as exc:
             message = explain_error(exc, what="reading the lead")
             client.views_update(
-                view_id=view_id, view=forms.edit_message_view(lead_id, message, channel=channel)
+                view_id=view_id, view=seal(forms.edit_message_view(lead_id, message, channel=channel), user)
             )
             return
         spec = forms.edit_view(
@@ -524,22 +540,26 @@ def register(app: App, services: Services) -> None:
         baseline = forms.edit_baseline(schema, spec, default_country_code=cc)
         drafts.put(view_id, EDIT, {"lead_id": lead_id, "baseline": baseline})
         try:
-            client.views_update(view_id=view_id, view=spec)
+            client.views_update(view_id=view_id, view=seal(spec, user))
         except SlackApiError as exc:
             log.info("the Edit modal was closed before the lead was read: %s", exc.response.get("error"))
 
     @app.view(ids.VIEW_LEAD_EDIT)
     def on_edit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        context = opened(ack, body, view)
+        if context is None:
+            return
         schema = services.cache.cached()
-        meta = forms.decode_metadata(view.get("private_metadata"))
         draft = drafts.get(view["id"], EDIT)
+        if draft is not None and draft.get("lead_id") != context.lead_id:
+            draft = None  # the sealed form is about another lead than the one stored for this view
         if schema is None or draft is None:
             text = (
                 NOT_LOADED if schema is None else ":hourglass: This form is out of date; click *Edit* again."
             )
             ack(
                 response_action="update",
-                view=forms.edit_message_view(str(meta.get("l") or ""), text, channel=None),
+                view=forms.edit_message_view(context.lead_id or "", text, channel=None),
             )
             return
         parts = forms.split_submission(view.get("state", {}).get("values", {}))
@@ -567,7 +587,7 @@ def register(app: App, services: Services) -> None:
                 view=forms.edit_message_view(
                     draft["lead_id"],
                     ":ok_hand: You changed nothing, so nothing was sent to TeleCRM.",
-                    channel=meta.get("c") or None,
+                    channel=context.channel,
                 ),
             )
             return
@@ -578,7 +598,7 @@ def register(app: App, services: Services) -> None:
                 "lead_id": draft["lead_id"],
                 "fields": changed,
                 "user": _user_id(body),
-                "channel": meta.get("c") or None,
+                "channel": context.channel,
                 "source": "edit",
             },
         )

@@ -6,13 +6,13 @@
   ``key=value`` text. An optional *Log an activity* select adds the chosen custom action's fields.
 * **Edit lead**: opened at once as a "reading…" view, then updated with the lead's current values.
 
-Only ids travel in ``private_metadata``; everything bigger lives in SQLite (:mod:`commands.lead_store`).
+Only a :class:`~bot.view_context.ViewContext` travels in ``private_metadata`` (sealed when the view is
+sent); everything bigger lives in SQLite (:mod:`commands.lead_store`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -27,12 +27,12 @@ from bot.fields import (
     normalize_phone,
     order_fields_for_modal,
 )
-from bot.format import DEFAULT_TZ, format_when, mrkdwn_escape, truncate
+from bot.format import DEFAULT_TZ, channel_mention, format_when, mrkdwn_escape, mrkdwn_link, truncate
 from bot.grammar import slack_unescape
+from bot.view_context import ViewContext
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 
 MAX_VIEW_BLOCKS = 100
-MAX_METADATA = 3000
 MAX_ACTIVITY_FIELDS = 15  # fields of one custom action shown in the New lead modal
 WORKSPACE_TZ = DEFAULT_TZ  # TeleCRM reads zone-less date strings in the workspace's (India's) time
 
@@ -59,22 +59,6 @@ def _context(block_id: str, text: str) -> dict[str, Any]:
         "block_id": block_id,
         "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}],
     }
-
-
-def encode_metadata(data: Mapping[str, Any]) -> str:
-    """Compact JSON for ``private_metadata``; only short ids belong here (Slack allows 3,000 chars)."""
-    text = json.dumps(dict(data), separators=(",", ":"))
-    if len(text) > MAX_METADATA:
-        raise ValueError("private_metadata would exceed Slack's 3,000 characters")
-    return text
-
-
-def decode_metadata(text: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _norm(text: str) -> str:
@@ -190,7 +174,7 @@ def _activity_select(schema: WorkspaceSchema) -> dict[str, Any]:
 
 
 def intro_text(channel: str | None, *, more_saved: Sequence[str] = ()) -> str:
-    where = f"<#{channel}>" if channel and channel[:1] in "CG" else "this conversation"
+    where = channel_mention(channel) if channel and channel[:1] in "CG" else "this conversation"
     text = f"The lead card will be posted in {where}; its thread follows the lead."
     if more_saved:
         shown = ", ".join(more_saved[:8]) + ("…" if len(more_saved) > 8 else "")
@@ -236,7 +220,7 @@ def new_lead_view(
         "title": _plain("New lead", 24),
         "submit": _plain("Create lead", 24),
         "close": _plain("Cancel", 24),
-        "private_metadata": encode_metadata({"c": channel or ""}),
+        "private_metadata": ViewContext(channel=channel).to_metadata(),
         "blocks": blocks,
     }
 
@@ -411,13 +395,13 @@ def split_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
 
 def edit_loading_view(lead_id: str, *, name: str | None, channel: str | None) -> dict[str, Any]:
     """Opened at once on *Edit* (the trigger id expires in 3 s); filled in when TeleCRM answers."""
-    who = f"*{mrkdwn_escape(name)}*" if name else f"lead `{lead_id}`"
+    who = f"*{mrkdwn_escape(name)}*" if name else f"lead `{mrkdwn_escape(lead_id)}`"
     return {
         "type": "modal",
         "callback_id": ids.VIEW_LEAD_EDIT,
         "title": _plain("Edit lead", 24),
         "close": _plain("Cancel", 24),
-        "private_metadata": encode_metadata({"l": lead_id, "c": channel or ""}),
+        "private_metadata": ViewContext(channel=channel, lead_id=lead_id).to_metadata(),
         "blocks": [
             {
                 "type": "section",
@@ -435,7 +419,7 @@ def edit_message_view(lead_id: str, text: str, *, channel: str | None) -> dict[s
         "callback_id": ids.VIEW_LEAD_EDIT,
         "title": _plain("Edit lead", 24),
         "close": _plain("Close", 24),
-        "private_metadata": encode_metadata({"l": lead_id, "c": channel or ""}),
+        "private_metadata": ViewContext(channel=channel, lead_id=lead_id).to_metadata(),
         "blocks": [
             {
                 "type": "section",
@@ -504,7 +488,7 @@ def edit_view(
     shown, rest, read_only = editable_fields(schema, current, usage)
     intro = "Change what you need; only the fields you change are sent to TeleCRM."
     if lead_link:
-        intro += f" <{lead_link}|Open in TeleCRM>"
+        intro += " " + mrkdwn_link(lead_link, "Open in TeleCRM")
     blocks: list[dict[str, Any]] = [_context(INTRO_BLOCK, intro)]
     fixed = [
         f"*{mrkdwn_escape(f.label)}*: {mrkdwn_escape(display_text(f, current.get(f.api_name)))}"
@@ -527,7 +511,7 @@ def edit_view(
         "title": _plain("Edit lead", 24),
         "submit": _plain("Save changes", 24),
         "close": _plain("Cancel", 24),
-        "private_metadata": encode_metadata({"l": lead_id, "c": channel or ""}),
+        "private_metadata": ViewContext(channel=channel, lead_id=lead_id).to_metadata(),
         "blocks": blocks[:MAX_VIEW_BLOCKS],
     }
 

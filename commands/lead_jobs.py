@@ -36,13 +36,17 @@ from commands.lead_messages import (
     FIND_PAGE,
     Change,
     FoundLead,
+    card_in_dm_message,
+    created_without_card_message,
     duplicate_message,
     find_message,
     find_more_value,
     identifier_refusal,
+    not_found_message,
     nothing_changed_message,
     queued_message,
     quoted,
+    refused_message,
     remark_lines,
     remarks_message,
     update_summary,
@@ -197,8 +201,7 @@ class LeadWork:
         post_in_thread(
             self.services,
             thread,
-            f"I'm not a member of <#{payload.get('channel')}>, so the card is here. "
-            "Invite me there (`/invite @TeleCRM`) to keep leads in the channel.",
+            card_in_dm_message(payload.get("channel")),
             job=job,
             step="card_in_dm_note",
         )
@@ -259,10 +262,7 @@ class LeadWork:
         if thread is None:
             job.once(
                 "told",
-                lambda: self.tell(
-                    payload,
-                    f":white_check_mark: Lead created (id `{lead_id}`), but I could not post its card here.",
-                ),
+                lambda: self.tell(payload, created_without_card_message(lead_id)),
             )
         remarks = outcome.get("remarks")
         if remarks:
@@ -402,14 +402,10 @@ class LeadWork:
         schema = self.services.schema()
         outcome: dict[str, Any] = job.once("telecrm", lambda: self._update_in_telecrm(job, schema))
         if outcome.get("not_found") is not None:
-            self.tell(
-                payload,
-                f":mag: No lead found for {quoted(outcome['not_found'])} — give a lead id or its "
-                f"{schema.identifier.label} (`/lead find` helps). Nothing was changed.",
-            )
+            self.tell(payload, not_found_message(outcome["not_found"], schema.identifier.label))
             raise GiveUp("lead not found")
         if outcome["refused"]:
-            job.once("told_refused", lambda: self.tell(payload, ":no_entry: " + " ".join(outcome["refused"])))
+            job.once("told_refused", lambda: self.tell(payload, refused_message(outcome["refused"])))
         if not outcome["sent"]:
             if not outcome["refused"]:
                 job.once("told", lambda: self.tell(payload, nothing_changed_message(outcome["name"])))

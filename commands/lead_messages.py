@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import ids
 from bot.fields import Problem, describe_type
-from bot.format import mrkdwn_escape, truncate
+from bot.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
 from commands.lead_forms import display_text
 from telecrm.client import Remark, WriteResult
 from telecrm.schema import CustomActionDef, WorkspaceSchema
@@ -65,7 +65,7 @@ def help_message(schema: WorkspaceSchema | None, errors: Sequence[str] = ()) -> 
         problems = "\n".join(f"• {mrkdwn_escape(e)}" for e in errors[:10])
         blocks.append(_section(f":warning: I couldn't read that:\n{problems}"))
     ident = schema.identifier if schema is not None else None
-    ident_name = ident.api_name if ident else "phone"
+    ident_name = mrkdwn_escape(ident.api_name) if ident else "phone"
     usage = (
         "*`/lead`* — open the New lead form\n"
         f'*`/lead name="Jane Doe" {ident_name}=… key=value …`* — create a lead directly '
@@ -87,7 +87,8 @@ def help_message(schema: WorkspaceSchema | None, errors: Sequence[str] = ()) -> 
             marks.append("required")
         tag = f" _({', '.join(marks)})_" if marks else ""
         lines.append(
-            f"`{f.api_name}` — {mrkdwn_escape(f.label)}: {mrkdwn_escape(describe_type(f, schema))}{tag}"
+            f"`{mrkdwn_escape(f.api_name)}` — {mrkdwn_escape(f.label)}: "
+            f"{mrkdwn_escape(describe_type(f, schema))}{tag}"
         )
     room = MAX_MESSAGE_BLOCKS - len(blocks) - 2
     chunks = _chunks(lines)
@@ -233,11 +234,11 @@ def duplicate_message(
     )
     where = []
     if link:
-        where.append(f"<{link}|Open in TeleCRM>")
+        where.append(mrkdwn_link(link, "Open in TeleCRM"))
     if permalink:
-        where.append(f"<{permalink}|Open its thread>")
+        where.append(mrkdwn_link(permalink, "Open its thread"))
     if lead_id:
-        where.append(f"lead id `{lead_id}`")
+        where.append(f"lead id `{mrkdwn_escape(lead_id)}`")
     blocks: list[dict[str, Any]] = [_section(text)]
     if where:
         blocks.append(_context(" · ".join(where)))
@@ -330,11 +331,11 @@ def find_message(
             parts.append(f"Status: {mrkdwn_escape(str(status))}")
         links = []
         if lead.link:
-            links.append(f"<{lead.link}|Open in TeleCRM>")
+            links.append(mrkdwn_link(lead.link, "Open in TeleCRM"))
         if lead.permalink:
-            links.append(f"<{lead.permalink}|Open thread>")
+            links.append(mrkdwn_link(lead.permalink, "Open thread"))
         if lead.lead_id:
-            links.append(f"`{lead.lead_id}`")
+            links.append(f"`{mrkdwn_escape(lead.lead_id)}`")
         blocks.append(_section(" · ".join(parts) + ("\n" + " · ".join(links) if links else "")))
     if more_value:
         blocks.append(
@@ -371,9 +372,9 @@ def update_summary(user: str, changes: Sequence[Change], dropped: Sequence[str] 
         f"{mrkdwn_escape(truncate(c.new, 200))}"
         for c in changes
     ]
-    head = f":pencil2: updated by <@{user}>:"
+    head = f":pencil2: updated by {mention(user)}:"
     if len(changes) == 1:
-        head = f":pencil2: updated by <@{user}>: {lines[0][2:]}"
+        head = f":pencil2: updated by {mention(user)}: {lines[0][2:]}"
         lines = []
     for label in dropped:
         lines.append(f"• *{mrkdwn_escape(label)}* was not changed by TeleCRM (value not accepted)")
@@ -385,6 +386,30 @@ def update_summary(user: str, changes: Sequence[Change], dropped: Sequence[str] 
 def nothing_changed_message(lead_name: str | None) -> str:
     who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "The lead"
     return f":ok_hand: {who} already has these values — nothing was sent to TeleCRM."
+
+
+def not_found_message(what: object, identifier_label: str) -> str:
+    return (
+        f":mag: No lead found for {quoted(what)} — give a lead id or its {mrkdwn_escape(identifier_label)} "
+        "(`/lead find` helps). Nothing was changed."
+    )
+
+
+def refused_message(reasons: Sequence[str]) -> str:
+    """Why some of the asked-for changes were not sent (the reasons are sentences with field labels)."""
+    return ":no_entry: " + mrkdwn_escape(" ".join(dict.fromkeys(reasons)))
+
+
+def created_without_card_message(lead_id: str) -> str:
+    return f":white_check_mark: Lead created (id `{mrkdwn_escape(lead_id)}`), but I could not post its card here."
+
+
+def card_in_dm_message(channel: str | None) -> str:
+    where = channel_mention(channel) if channel else "that channel"
+    return (
+        f"I'm not a member of {where}, so the card is here. "
+        "Invite me there (`/invite @TeleCRM`) to keep leads in the channel."
+    )
 
 
 def queued_message(what: str) -> str:

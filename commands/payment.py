@@ -26,6 +26,7 @@ from bot.grammar import parse_payment
 from bot.job_posts import post_once
 from bot.services import Services
 from bot.slack_errors import is_transient_slack_failure
+from bot.view_context import refused_view
 from bot.worker import GiveUp, Job, JobKind
 from commands.payment_access import PaymentAccess
 from commands.payment_render import (
@@ -47,6 +48,7 @@ from commands.payment_render import (
     problems_text,
     read_payment_form,
     read_status_click,
+    recorded_not_shown_text,
     recorded_text,
     refusal_text,
     remarks_text,
@@ -252,14 +254,13 @@ def record_payment(services: Services, job: Job) -> dict[str, Any]:
         if is_transient_slack_failure(exc):
             raise  # the write is not redone: the retry starts at the Slack step
         log.exception("payment %s recorded but not shown in Slack", action_id)
-        problem = type(exc).__name__
+        failure = exc
         job.once(
             "told",
             lambda: _tell(
                 services,
                 p,
-                f":warning: The payment of {money} was recorded in TeleCRM (action id `{action_id}`), "
-                f"but I could not post it in the lead's thread ({problem}).",
+                recorded_not_shown_text(money, action_id, failure),
             ),
         )
     return {"action_id": action_id, "lead_id": lead.id}
@@ -514,7 +515,7 @@ def register(app: App, services: Services) -> None:
             initial_lead=initial_lead,
         )
         try:
-            services.slack.views_open(trigger_id=trigger_id, view=view)
+            services.slack.views_open(trigger_id=trigger_id, view=services.view_seal.seal(view, user=user))
         except SlackApiError as exc:
             log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
             services.ephemeral(
@@ -610,7 +611,10 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_PAYMENT)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin = Origin.from_metadata(view.get("private_metadata"))
+        origin = services.view_seal.open(view, user=body["user"]["id"])
+        if origin is None:  # not a form the bot opened for this person: its lead and thread are made up
+            ack(response_action="update", view=refused_view())
+            return
         request, errors = read_payment_form(
             (view.get("state") or {}).get("values") or {},
             origin,

@@ -23,7 +23,11 @@ _SUBTEAM = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|@?([^>]+))?>")
 
 
 def split_allowed(entries: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(user ids, group references) from the configured entries; ``<!subteam^S…>`` counts as a group."""
+    """(user ids, group references) from the configured entries; ``<!subteam^S…>`` counts as a group.
+
+    User ids are kept exactly as written: Slack ids are case-sensitive, and ``u0priya`` in a request is
+    not ``U0PRIYA`` (only a forged request would carry it). Group handles are matched as Slack does.
+    """
     users: set[str] = set()
     groups: list[str] = []
     for raw in entries:
@@ -36,11 +40,11 @@ def split_allowed(entries: Iterable[str]) -> tuple[frozenset[str], tuple[str, ..
         elif entry.startswith("@"):
             groups.append(entry[1:].lower())
         elif entry.startswith("<@") and entry.endswith(">"):
-            users.add(entry[2:-1].split("|")[0].upper())
+            users.add(entry[2:-1].split("|")[0])
         elif entry[:1].upper() == "S" and entry.upper() == entry:
             groups.append(entry)
         else:
-            users.add(entry.upper())
+            users.add(entry)
     return frozenset(users), tuple(dict.fromkeys(groups))
 
 
@@ -72,7 +76,7 @@ class PaymentAccess:
     def allows(self, user_id: str) -> bool:
         if not self.restricted:
             return True
-        if user_id.upper() in self._users:
+        if user_id in self._users:  # exact: see split_allowed
             return True
         return bool(self._groups) and user_id in self._group_members()
 

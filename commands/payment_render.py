@@ -16,7 +16,8 @@ from typing import Any
 
 from bot import ids
 from bot.fields import FieldError, convert, normalize_amount
-from bot.format import format_money, mrkdwn_escape, truncate
+from bot.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from bot.view_context import ViewContext
 from storage.repositories import LeadThread, Payment
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES, WorkspaceSchema
 
@@ -100,32 +101,9 @@ class PaymentRequest:
     lead_id: str | None = None  # known already (card button, recent lead)
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a modal was opened from, carried in ``private_metadata``.
-
-    ``channel`` is where the user is (answers only they see go there); ``thread_channel`` and
-    ``thread_ts`` are the lead card the modal was opened on, whose thread receives the result.
-    """
-
-    channel: str | None = None
-    lead_id: str | None = None
-    thread_channel: str | None = None
-    thread_ts: str | None = None
-
-    def to_metadata(self) -> str:
-        data = {k: v for k, v in self.__dict__.items() if v}
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def from_metadata(cls, text: str | None) -> Origin:
-        try:
-            data = json.loads(text or "{}")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-        return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v})
+# Where a payment modal was opened from, carried (sealed) in ``private_metadata``: ``channel`` is
+# where the user is, ``thread_channel``/``thread_ts`` the lead card it was opened on.
+Origin = ViewContext
 
 
 def check_lead_reference(ref: str, schema: WorkspaceSchema | None, default_country_code: str) -> str | None:
@@ -444,19 +422,21 @@ def render_payment_message(
     allowed next status; amount and currency cannot change, so "Amount wrong?" explains what to do.
     """
     status = payment.status.upper()
-    money = format_money(payment.amount, payment.currency)
+    money = mrkdwn_escape(format_money(payment.amount, payment.currency))
     emoji = STATUS_EMOJI.get(status, ":moneybag:")
-    who = f"<@{payment.recorded_by}>" if payment.recorded_by else "someone outside Slack"
-    title = f":moneybag: Payment of *{money}* — {emoji} *{status_label(status)}*"
+    who = mention(payment.recorded_by) if payment.recorded_by else "someone outside Slack"
+    shown_status = mrkdwn_escape(status)
+    title = f":moneybag: Payment of *{money}* — {emoji} *{mrkdwn_escape(status_label(status))}*"
+    amount = _with_code(money, mrkdwn_escape(payment.currency))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": truncate(title, 3000)}},
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Amount*\n{_with_code(money, payment.currency)}"},
-                {"type": "mrkdwn", "text": f"*Status*\n{status}"},
+                {"type": "mrkdwn", "text": f"*Amount*\n{amount}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{shown_status}"},
                 {"type": "mrkdwn", "text": f"*Recorded by*\n{who}"},
-                {"type": "mrkdwn", "text": f"*Action id*\n`{payment.action_id}`"},
+                {"type": "mrkdwn", "text": f"*Action id*\n`{mrkdwn_escape(payment.action_id)}`"},
             ],
         },
     ]
@@ -481,7 +461,7 @@ def render_payment_message(
         }
     )
     blocks.append({"type": "actions", "block_id": "payment_actions", "elements": elements})
-    text = f"Payment of {money} — {status}" + (f" ({lead_name})" if lead_name else "")
+    text = f"Payment of {money} — {shown_status}" + (f" ({mrkdwn_escape(lead_name)})" if lead_name else "")
     return text, blocks
 
 
@@ -489,24 +469,26 @@ def status_change_text(
     payment: Payment, new_status: str, *, user: str | None = None, old_status: str | None = None
 ) -> str:
     """The thread notification: "@user marked ₹5,000.00 COMPLETED", or a change made in TeleCRM."""
-    money = format_money(payment.amount, payment.currency)
+    money = mrkdwn_escape(format_money(payment.amount, payment.currency))
     emoji = STATUS_EMOJI.get(new_status.upper(), ":moneybag:")
+    new = mrkdwn_escape(new_status.upper())
     if user:
-        return f"{emoji} <@{user}> marked {money} {new_status.upper()}"
-    was = f" (was {old_status.upper()})" if old_status else ""
-    return f"{emoji} {money} was marked {new_status.upper()} in TeleCRM{was}"
+        return f"{emoji} {mention(user)} marked {money} {new}"
+    was = f" (was {mrkdwn_escape(old_status.upper())})" if old_status else ""
+    return f"{emoji} {money} was marked {new} in TeleCRM{was}"
 
 
 def last_change_note(new_status: str, *, user: str | None = None) -> str:
     if user:
-        return f"<@{user}> marked it {new_status.upper()}"
-    return f"changed to {new_status.upper()} in TeleCRM"
+        return f"{mention(user)} marked it {mrkdwn_escape(new_status.upper())}"
+    return f"changed to {mrkdwn_escape(new_status.upper())} in TeleCRM"
 
 
 # --- sentences -------------------------------------------------------------------------------------
 
 
 def usage_text(default_currency: str, identifier_label: str = "phone") -> str:
+    identifier_label = mrkdwn_escape(identifier_label)
     return (
         "*Record a payment for a TeleCRM lead*\n"
         "• `/payment` — open the form\n"
@@ -519,27 +501,37 @@ def usage_text(default_currency: str, identifier_label: str = "phone") -> str:
 
 
 def problems_text(problems: Sequence[str], default_currency: str, identifier_label: str = "phone") -> str:
-    lines = "\n".join(f"• {p}" for p in problems)
+    lines = "\n".join(f"• {mrkdwn_escape(p)}" for p in problems)  # they quote what was typed
+    label = mrkdwn_escape(identifier_label.lower())
     return (
         f":warning: Nothing was sent to TeleCRM:\n{lines}\n\n"
-        f"Usage: `/payment <lead id or {identifier_label.lower()}> <amount> [currency] [status]`, "
+        f"Usage: `/payment <lead id or {label}> <amount> [currency] [status]`, "
         f"e.g. `/payment 919999999999 5000 {default_currency} PENDING`"
     )
 
 
 def lead_not_found_text(ref: str, identifier_label: str) -> str:
     return (
-        f":mag: No TeleCRM lead has the lead id or {identifier_label.lower()} “{truncate(ref, 60)}”, "
+        f":mag: No TeleCRM lead has the lead id or {mrkdwn_escape(identifier_label.lower())} "
+        f"“{mrkdwn_escape(truncate(ref, 60))}”, "
         "so no payment was recorded. Check it, or create the lead first with `/lead`."
     )
 
 
 def recorded_text(payment: Payment, lead_name: str, permalink: str | None) -> str:
-    money = format_money(payment.amount, payment.currency)
-    where = f"<{permalink}|the lead's thread>" if permalink else "the lead's thread"
+    money = mrkdwn_escape(format_money(payment.amount, payment.currency))
+    where = mrkdwn_link(permalink, "the lead's thread") if permalink else "the lead's thread"
     return (
-        f":white_check_mark: Recorded {money} ({payment.status.upper()}) for "
+        f":white_check_mark: Recorded {money} ({mrkdwn_escape(payment.status.upper())}) for "
         f"{mrkdwn_escape(lead_name)} in TeleCRM — see {where}."
+    )
+
+
+def recorded_not_shown_text(money: str, action_id: str, error: BaseException) -> str:
+    return (
+        f":warning: The payment of {mrkdwn_escape(money)} was recorded in TeleCRM "
+        f"(action id `{mrkdwn_escape(action_id)}`), but I could not post it in the lead's thread "
+        f"({type(error).__name__})."
     )
 
 
@@ -555,6 +547,7 @@ def remarks_text(remarks: Sequence[Any], *, money: str, stored: bool) -> str:
         f"{mrkdwn_escape(str(getattr(r, 'remark', '') or 'not accepted'))}"
         for r in remarks
     )
+    money = mrkdwn_escape(money)
     if stored:
         head = f":information_source: TeleCRM stored the payment of {money} but ignored part of it:"
     else:
@@ -570,13 +563,15 @@ def amount_change_text(payment: Payment | None) -> str:
     )
     if payment is None:
         return head + " To correct one, mark it *Cancelled* and record a new payment with `/payment`."
-    money = format_money(payment.amount, payment.currency)
+    money = mrkdwn_escape(format_money(payment.amount, payment.currency))
     if can_transition(payment.status, "CANCELLED"):
         step = f"press *Cancelled* on the {money} payment, then record the right amount"
     elif payment.status.upper() == "COMPLETED":
         step = f"mark the {money} payment *Refunded* if money went back, then record the right amount"
     else:
-        step = f"the {money} payment is {payment.status.upper()} already; record the right amount"
+        step = (
+            f"the {money} payment is {mrkdwn_escape(payment.status.upper())} already; record the right amount"
+        )
     return (
         f"{head} To correct it: {step} with the *Record payment* button on the lead card or "
         "`/payment <lead> <amount> [currency] [status]`."
@@ -584,7 +579,7 @@ def amount_change_text(payment: Payment | None) -> str:
 
 
 def refusal_text(allowed: Sequence[str]) -> str:
-    shown = ", ".join(f"<@{a}>" if not a.startswith("@") else a for a in allowed[:10])
+    shown = ", ".join(mention(a) if not a.startswith("@") else mrkdwn_escape(a) for a in allowed[:10])
     return (
         ":lock: Sorry — recording and changing payments is limited to certain people in this workspace"
         + (f" ({shown})" if shown else "")

@@ -24,9 +24,10 @@ from bot import ids
 from bot.cards import display_value, lead_name, thread_for, thread_permalink
 from bot.explain import explain_error
 from bot.fields import FieldError, convert, parse_datetime
-from bot.format import format_money, format_when, mrkdwn_escape, truncate, zone
+from bot.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
 from bot.grammar import BUILTIN_ACTION_TYPES, parse_timeline
 from bot.services import Services
+from bot.view_context import ViewContext, refused_view
 from telecrm.client import Page
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
 from telecrm.redact import mask
@@ -266,7 +267,7 @@ def _payment_text(row: Mapping[str, Any]) -> str:
         parts.append("*" + mrkdwn_escape(format_money(amount, currency or "INR")) + "*")
     if status:
         icon = PAYMENT_STATUS_ICONS.get(status, "")
-        parts.append(f"{icon} {status.title()}".strip())
+        parts.append(f"{icon} {mrkdwn_escape(status.title())}".strip())
     if pick("paymentid"):
         parts.append("payment id " + mrkdwn_escape(truncate(pick("paymentid"), 60)))
     return " · ".join(parts)
@@ -282,8 +283,8 @@ def render_action(schema: WorkspaceSchema | None, row: Mapping[str, Any], tz: st
         if money:
             head.append(money)
     when = row.get("created_on", row.get("createdOn"))
-    if when not in (None, ""):
-        head.append(format_when(when, tz))  # type: ignore[arg-type]
+    if when not in (None, ""):  # an unreadable time is shown as it came, so escaped
+        head.append(mrkdwn_escape(format_when(when, tz)))  # type: ignore[arg-type]
     who = _who(schema, row.get("performed_by", row.get("performedBy")))
     if who:
         head.append("by " + mrkdwn_escape(truncate(who, 80)))
@@ -360,7 +361,7 @@ def render_timeline(
     ]
     context = [f"Lead id `{mrkdwn_escape(query.lead_id)}`"]
     if link:
-        context.append(f"<{link}|Open in TeleCRM>")
+        context.append(mrkdwn_link(link, "Open in TeleCRM"))
     if filters:
         context.append(mrkdwn_escape(filters))
     if rows:
@@ -387,18 +388,19 @@ def render_timeline(
         buttons.append(_nav_button("Older", ids.ACT_TIMELINE_OLDER, named.at(query.skip + PAGE_SIZE)))
     if buttons:
         blocks.append({"type": "actions", "block_id": "timeline_paging", "elements": buttons})
-    summary = f"Timeline of {name}" + (f" ({filters})" if filters else "")
+    summary = f"Timeline of {mrkdwn_escape(name)}" + (f" ({mrkdwn_escape(filters)})" if filters else "")
     summary += f": {first}–{last} of {total} activities" if rows else ": no activities"
     lines = [summary]
     for row in rows:
         icon, type_name = type_label(schema, row.get("type"))
         when = row.get("created_on")
-        lines.append(f"{icon} {type_name}" + (f", {format_when(when, tz)}" if when else ""))
+        shown = f"{icon} {type_name}" + (f", {format_when(when, tz)}" if when else "")
+        lines.append(mrkdwn_escape(shown))
     return truncate("\n".join(lines), MAX_FALLBACK_TEXT), blocks
 
 
 def usage_text(schema: WorkspaceSchema | None) -> str:
-    ident = schema.identifier.label.lower() if schema is not None else "identifier"
+    ident = mrkdwn_escape(schema.identifier.label.lower()) if schema is not None else "identifier"
     custom = [a.display_name for a in schema.custom_actions][:5] if schema is not None else []
     lines = [
         "*/timeline* shows a lead's activities, newest first:",
@@ -479,7 +481,7 @@ def timeline_modal(schema: WorkspaceSchema | None, *, channel: str | None, lead:
         "title": {"type": "plain_text", "text": "Lead timeline"},
         "submit": {"type": "plain_text", "text": "Show"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"channel": channel}),
+        "private_metadata": ViewContext(channel=channel).to_metadata(),
         "blocks": [
             {
                 "type": "input",
@@ -569,12 +571,12 @@ def find_lead(services: Services, schema: WorkspaceSchema, ref: LeadRef) -> tupl
             if ident.type is not FieldType.TEXT:
                 raise LeadNotFound(
                     f"TeleCRM has no lead with id `{mrkdwn_escape(ref.typed)}`. Check the id, or use the lead's "
-                    f"{ident.label.lower()}."
+                    f"{mrkdwn_escape(ident.label.lower())}."
                 ) from None
     found = services.telecrm.find_lead_by_identifier(ident.api_name, ref.value)
     if found is None or not found.id:
         raise LeadNotFound(
-            f"TeleCRM has no lead with {ident.label.lower()} {mrkdwn_escape(ref.value)}. "
+            f"TeleCRM has no lead with {mrkdwn_escape(ident.label.lower())} {mrkdwn_escape(ref.value)}. "
             "Check it, or look the lead up with `/lead find`."
         )
     return found.id, dict(found.fields)
@@ -640,7 +642,7 @@ def show_timeline(
             )
             if announce:
                 link = thread_permalink(services, thread)
-                where = f"<{link}|its thread>" if link else "its thread"
+                where = mrkdwn_link(link, "its thread") if link else "its thread"
                 tell(f":white_check_mark: Posted the timeline of {mrkdwn_escape(name)} in {where}.")
             return
         except SlackApiError as exc:
@@ -667,7 +669,7 @@ def run_query_text(services: Services, *, text: str, user: str, tell: Tell) -> N
         lines = "\n".join(f"• {mrkdwn_escape(p)}" for p in problems)
         tell(
             f":warning: Nothing was looked up:\n{lines}\n\nUsage: `/timeline <lead id or "
-            f"{schema.identifier.label.lower()}> [type] [DD/MM/YYYY..DD/MM/YYYY]`"
+            f"{mrkdwn_escape(schema.identifier.label.lower())}> [type] [DD/MM/YYYY..DD/MM/YYYY]`"
         )
         return
     assert not isinstance(ref, str)
@@ -765,9 +767,8 @@ def register(app: App, services: Services) -> None:
                 )
                 services.worker.background(services.schema)
                 return
-            services.slack.views_open(
-                trigger_id=command["trigger_id"], view=timeline_modal(schema, channel=channel)
-            )
+            view = services.view_seal.seal(timeline_modal(schema, channel=channel), user=user)
+            services.slack.views_open(trigger_id=command["trigger_id"], view=view)
             return
         log.info("/timeline by %s: %s", user, mask(truncate(text, 120)))
         services.worker.background(run_query_text, services, text=text, user=user, tell=_responder(respond))
@@ -776,6 +777,11 @@ def register(app: App, services: Services) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         from bot.fields import form_values
 
+        user = (body.get("user") or {}).get("id") or ""
+        context = services.view_seal.open(view, user=user)
+        if context is None:  # not a form the bot opened for this person: its channel is made up
+            ack(response_action="update", view=refused_view())
+            return
         schema = services.cache.cached()
         if schema is None:
             ack(
@@ -783,7 +789,6 @@ def register(app: App, services: Services) -> None:
                 errors={BLOCK_LEAD: "The TeleCRM workspace is still being read; try again."},
             )
             return
-        user = (body.get("user") or {}).get("id") or ""
         values = form_values((view.get("state") or {}).get("values") or {})
         form, errors = read_timeline_form(
             schema, values, default_country_code=services.settings.default_country_code
@@ -794,12 +799,7 @@ def register(app: App, services: Services) -> None:
         ack()
         if not services.deliveries.first_time(f"view:{view.get('id')}"):
             return
-        try:
-            channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-        except ValueError:
-            channel = None
-
-        tell = _ephemeral(services, channel, user)
+        tell = _ephemeral(services, context.channel, user)
 
         def run() -> None:
             query = form.query("", services.user_tz(user))

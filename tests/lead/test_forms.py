@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
+from bot.view_context import ViewContext
 from commands import lead_forms as forms
 from slack_emulator import validate_view
 from telecrm.sandbox.workspace import email_identifier_workspace
@@ -36,7 +37,7 @@ def test_new_lead_modal_has_one_input_per_field_identifier_first_and_required(de
     assert sorted(b["block_id"] for b in lead_inputs) == sorted(f.api_name for f in demo_schema.fields)
     assert all(b["optional"] for b in lead_inputs[1:])
     assert view["callback_id"] == ids.VIEW_LEAD_CREATE
-    assert forms.decode_metadata(view["private_metadata"]) == {"c": "C0SALES"}
+    assert ViewContext.from_metadata(view["private_metadata"]) == ViewContext(channel="C0SALES")
 
 
 def test_elements_follow_the_field_types(demo_schema):
@@ -211,9 +212,10 @@ def test_canonical_compares_values_the_way_people_mean_them():
 
 
 def test_metadata_keeps_only_ids():
-    text = forms.encode_metadata({"c": "C0SALES"})
-    assert forms.decode_metadata(text) == {"c": "C0SALES"}
-    assert forms.decode_metadata("not json") == {}
+    text = ViewContext(channel="C0SALES", lead_id="a" * 24).to_metadata()
+    assert len(text) < 100
+    assert ViewContext.from_metadata(text) == ViewContext(channel="C0SALES", lead_id="a" * 24)
+    assert ViewContext.from_metadata("not json") == ViewContext()
 
 
 def test_assignee_field_is_found_by_name(demo_schema):

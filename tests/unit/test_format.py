@@ -61,3 +61,15 @@ def test_truncate() -> None:
 def test_mrkdwn_escape() -> None:
     assert mrkdwn_escape("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"
     assert mrkdwn_escape("<!channel>") == "&lt;!channel&gt;"
+
+
+def test_mentions_and_links_the_bot_means_are_built_from_escaped_parts() -> None:
+    from bot.format import channel_mention, mention, mrkdwn_link
+
+    assert mention("U0RAHUL") == "<@U0RAHUL>"
+    assert mention("U1> <!channel") == "<@U1&gt; &lt;!channel>"
+    assert channel_mention("C0SALES") == "<#C0SALES>"
+    assert mrkdwn_link("https://x.example/l/1?a=1&b=2", "Open") == "<https://x.example/l/1?a=1&amp;b=2|Open>"
+    assert mrkdwn_link("https://x.example/|<!here>", "<!channel>") == (
+        "<https://x.example/%7C&lt;!here&gt;|&lt;!channel&gt;>"
+    )
