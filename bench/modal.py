@@ -4,7 +4,7 @@ Two views of the same path:
 
 * **in process** — what the /lead listener does between the acknowledgement and ``views.open``:
   plan the empty command, read the field-usage counts from SQLite, build the view with
-  ``commands.lead_forms.new_lead_view`` and serialise it, on a schema loaded from the SQLite cache;
+  ``commands.lead.forms.new_lead_view`` and serialise it, on a schema loaded from the SQLite cache;
 * **over HTTP** — from the moment Slack sends the slash command to the moment the bot's
   ``views.open`` request reaches Slack (the real bot process; includes Bolt, the acknowledgement,
   and the bot's HTTP client).
@@ -116,9 +116,9 @@ def _over_runs(fn: Callable[[], Any], iterations: int, runs: int) -> tuple[float
 
 
 def measure_in_process(n: int, workdir: Path, *, runs: int, iterations: int) -> ModalResult:
-    from commands.lead import plan_command
-    from commands.lead_forms import new_lead_view
-    from commands.lead_store import FieldUsage
+    from commands.lead.forms import new_lead_view
+    from commands.lead.listeners import plan_command
+    from commands.lead.store import FieldUsage
     from slack_emulator import validate_view
     from storage.db import Store
 

@@ -9,10 +9,14 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
-from bot.services import Services
 from bot.store_outage import answer_store_outage
+from commands import activity, home, lead, payment, timeline
+from kit.services import Services
 
 log = logging.getLogger(__name__)
+
+# the composition root is the one place that knows the features
+FEATURES = (lead, payment, timeline, activity, home)
 
 
 def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) -> str | None:
@@ -90,7 +94,6 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         services.tell_user_about_error(body, error)
         return None
 
-    from commands import register_all
-
-    register_all(app, services)
+    for feature in FEATURES:
+        feature.register(app, services)
     return app

@@ -12,8 +12,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from bot.config import SECRET_FIELDS, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from kit.config import SECRET_FIELDS, ConfigError, Settings, load_settings
 from storage.db import StoreError
 from telecrm.errors import TeleCRMError
 

@@ -19,10 +19,10 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.app import build_app
-from bot.config import Settings
 from bot.server import RunningHTTP, make_wsgi_app, serve
-from bot.services import Services
-from bot.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
+from kit.config import Settings
+from kit.services import Services
+from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
@@ -207,7 +207,7 @@ class Runtime:
             slack=slack,
             deliveries=Deliveries(store, clock=self.clock),
             clock=self.clock,
-            runtime=self,
+            schedule=self.every,
         )
         self.app = build_app(self.services)
         return self.services

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 
-from bot.services import Services
+from kit.services import Services
 from storage.health import describe
 
 log = logging.getLogger(__name__)

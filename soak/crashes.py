@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import ids
+from kit import ids
 from soak.processes import BotProcess, World, world
 from telecrm.client import TeleCRMClient
 

@@ -81,8 +81,8 @@ def start_bot(
     emulator_kwargs: dict | None = None,
     **settings_overrides: Any,
 ) -> Bot:
-    from bot.config import Settings
     from bot.runtime import Runtime
+    from kit.config import Settings
     from slack_emulator import SlackEmulator
     from telecrm.sandbox import Sandbox
 

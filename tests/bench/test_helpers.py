@@ -14,7 +14,7 @@ from bench.memory import second_half_trend
 from bench.report import MET, MISSED, Row, markdown_table, missed, ms, verdict
 from bench.throughput import exactly_once
 from bench.workspaces import inline_create_text, next_phone, workspace_with_fields
-from bot.grammar import parse_lead
+from kit.grammar import parse_lead
 from telecrm.sandbox import Sandbox
 
 

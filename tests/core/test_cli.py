@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main, mode_for
-from bot.config import ConfigError, Settings, load_settings
+from kit.config import ConfigError, Settings, load_settings
 from telecrm.sandbox import Sandbox, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from bot.config import Settings
 from bot.runtime import Runtime
+from kit.config import Settings
 from slack_emulator import SlackEmulator
 from telecrm.sandbox import Sandbox
 from tests.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, USER

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import ids
-from bot.cards import post_lead_card
+from kit import ids
+from kit.cards import post_lead_card
 from tests.conftest import ADMIN, CHANNEL, USER
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import ids
+from kit import ids
 from tests.conftest import CHANNEL, USER
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())

@@ -17,8 +17,8 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.cli import cmd_cache, cmd_socket
-from bot.config import Settings, load_settings
 from bot.runtime import Runtime
+from kit.config import Settings, load_settings
 from slack_emulator import SlackEmulator
 from slack_emulator import serve_in_thread as serve_emulator
 from telecrm.sandbox import Sandbox

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.worker import MAX_RETRY_AFTER_SECONDS, Backoff, GiveUp, Job, JobKind, Retry, Worker
+from kit.worker import MAX_RETRY_AFTER_SECONDS, Backoff, GiveUp, Job, JobKind, Retry, Worker
 from storage.db import Store
 from storage.outbox import DONE, FAILED, PENDING, LeaseLost, Outbox
 from telecrm.errors import TeleCRMBadRequest, TeleCRMNotReached, TeleCRMRateLimited, TeleCRMUnavailable

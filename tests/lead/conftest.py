@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.worker import Backoff
+from kit.worker import Backoff
 from telecrm.sandbox.state import State
 from telecrm.sandbox.workspace import compile_workspace, demo_workspace
 from telecrm.schema import (

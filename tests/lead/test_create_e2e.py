@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import ids
-from bot.worker import Backoff
+from kit import ids
+from kit.worker import Backoff
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import RAHUL_EMAIL, api_writes, cards, last_ephemeral, text_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
+from kit import ids
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import api_writes, cards, last_ephemeral, text_of
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
-from bot.view_context import ViewContext
-from commands import lead_forms as forms
+from commands.lead import forms
+from kit import ids
+from kit.view_context import ViewContext
 from slack_emulator import validate_view
 from telecrm.sandbox.workspace import email_identifier_workspace
 from tests.lead.conftest import RAHUL_EMAIL, schema_of, wide_workspace, with_rahul

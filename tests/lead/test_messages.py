@@ -5,11 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import ids
-from bot.fields import Problem
-from commands.lead import plan_command
-from commands.lead_jobs import find_candidates
-from commands.lead_messages import (
+from commands.lead.jobs import find_candidates
+from commands.lead.listeners import plan_command
+from commands.lead.messages import (
     Change,
     FoundLead,
     duplicate_message,
@@ -19,6 +17,8 @@ from commands.lead_messages import (
     remark_lines,
     update_summary,
 )
+from kit import ids
+from kit.fields import Problem
 from slack_emulator import validate_message_blocks
 from telecrm.client import ActionOutcome, Remark, WriteResult
 from telecrm.sandbox.workspace import demo_workspace, email_identifier_workspace

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
-from commands import lead_forms as forms
+from commands.lead import forms
+from kit import ids
 from telecrm.sandbox.workspace import demo_workspace, email_identifier_workspace
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import RAHUL_EMAIL, api_writes, cards, text_of, wide_workspace, with_rahul

@@ -7,7 +7,7 @@ import itertools
 import json
 from typing import Any
 
-from bot import ids
+from kit import ids
 from tests.conftest import CHANNEL, USER, Bot
 
 _phones = itertools.count(1)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot import ids
-from bot.cards import post_lead_card
+from kit import ids
+from kit.cards import post_lead_card
 from tests.conftest import ADMIN, CHANNEL, USER
 from tests.payment.conftest import (
     action_writes,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import ids
-from bot.cards import post_lead_card
-from bot.worker import Backoff
+from kit import ids
+from kit.cards import post_lead_card
+from kit.worker import Backoff
 from telecrm.client import ActionOutcome, Remark, WriteResult
 from tests.conftest import CHANNEL, USER, Bot
 from tests.payment.conftest import (

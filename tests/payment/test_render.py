@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot import ids
-from commands.payment_access import split_allowed
-from commands.payment_render import (
+from commands.payment.access import split_allowed
+from commands.payment.render import (
     BLOCK_AMOUNT,
     BLOCK_CURRENCY,
     BLOCK_LEAD,
@@ -31,6 +30,7 @@ from commands.payment_render import (
     render_payment_modal,
     status_change_text,
 )
+from kit import ids
 from slack_emulator import validate_message_blocks, validate_view
 from storage.repositories import LeadThread, Payment
 from telecrm.client import Remark
@@ -285,7 +285,7 @@ def test_allowed_users_and_groups() -> None:
 
 
 def test_watch_interval_and_allowed_users_come_from_the_environment() -> None:
-    from bot.config import load_settings
+    from kit.config import load_settings
 
     settings = load_settings(
         {"PAYMENT_WATCH_SECONDS": "30", "PAYMENT_ALLOWED_USERS": "U0PRIYA, @sales-managers"}, dotenv_path=None

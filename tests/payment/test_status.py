@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import ids
-from bot.worker import Backoff
-from commands.payment import check_open_payments
+from commands.payment.listeners import check_open_payments
+from kit import ids
+from kit.worker import Backoff
 from tests.conftest import ADMIN, CHANNEL, USER, Bot
 from tests.payment.conftest import (
     action_writes,

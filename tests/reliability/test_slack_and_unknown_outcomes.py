@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from bot.job_posts import post_once
-from bot.worker import Backoff, Job
+from kit.job_posts import post_once
+from kit.worker import Backoff, Job
 from tests.conftest import CHANNEL, Bot, start_bot
 from tests.payment.conftest import action_writes, new_lead, payments_in_sandbox, wait_payment_messages
 from tests.reliability.test_faults import creates, lead_cards, leads_named, told

@@ -29,9 +29,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import ids
-from bot.config import Settings
 from bot.runtime import Runtime
+from kit import ids
+from kit.config import Settings
 from slack_emulator import SlackEmulator
 from storage.db import Store, open_connection
 from storage.health import StoreHealth, outage_state

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import ids
-from bot.config import ConfigError, Settings, load_settings
 from bot.guard import Installation, RequestGuard, is_hook_url
-from bot.view_context import ViewContext, ViewSeal
-from commands.payment_access import PaymentAccess
+from commands.payment.access import PaymentAccess
+from kit import ids
+from kit.config import ConfigError, Settings, load_settings
+from kit.view_context import ViewContext, ViewSeal
 from slack_emulator import sign_request
 from slack_emulator.directory import APP_ID
 from tests.conftest import ADMIN, CHANNEL, SIGNING_SECRET, USER, Bot

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from bot import ids
-from bot.grammar import slack_escape
-from commands.payment import check_open_payments
+from commands.payment.listeners import check_open_payments
+from kit import ids
+from kit.grammar import slack_escape
 from telecrm.client import Remark, WriteResult
 from telecrm.sandbox.workspace import demo_workspace
 from tests.conftest import ADMIN, CHANNEL, USER, Bot

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cards import post_lead_card
+from kit.cards import post_lead_card
 from tests.conftest import CHANNEL, USER, Bot
 
 IST = ZoneInfo("Asia/Kolkata")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
-from bot.worker import Backoff
-from commands.activity import BLOCK_PICK
+from commands.activity.listeners import BLOCK_PICK
+from kit import ids
+from kit.worker import Backoff
 from tests.conftest import CHANNEL, USER, Bot
 
 from .conftest import Lead, make_lead, texts

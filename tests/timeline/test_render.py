@@ -11,9 +11,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import ids
-from commands import activity
-from commands.timeline import (
+from commands.activity import listeners as activity
+from commands.timeline.listeners import (
     BLOCK_FROM,
     BLOCK_LEAD,
     BLOCK_TO,
@@ -30,6 +29,7 @@ from commands.timeline import (
     timeline_modal,
     type_label,
 )
+from kit import ids
 from telecrm.client import Page, Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 from tests.unit.conftest import build_schema, slack_valid
@@ -379,7 +379,7 @@ def test_a_retry_recognises_the_action_an_unanswered_attempt_created() -> None:
 
 
 def test_type_ahead_finds_builtin_and_custom_types(schema: WorkspaceSchema) -> None:
-    from commands.timeline import type_options_for_query
+    from commands.timeline.listeners import type_options_for_query
 
     assert [o["value"] for o in type_options_for_query(schema, "site")] == ["1001"]
     found = [o["value"] for o in type_options_for_query(schema, "outgoing call")]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import ids
-from bot.format import format_when
-from commands.timeline import BLOCK_FROM, BLOCK_LEAD, BLOCK_TO, BLOCK_TYPE, PAGE_SIZE
+from commands.timeline.listeners import BLOCK_FROM, BLOCK_LEAD, BLOCK_TO, BLOCK_TYPE, PAGE_SIZE
+from kit import ids
+from kit.format import format_when
 from tests.conftest import ADMIN, USER, Bot
 
 from .conftest import PHONE, PRIYA_EMAIL, answered, click, ist_ms, make_lead, seed_history, texts, timeline

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.fields import (
+from kit.fields import (
     FieldError,
     Problem,
     convert,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.fields import (
+from kit.fields import (
     convert,
     element_for,
     form_values,
@@ -333,7 +333,7 @@ def test_form_values_flattens_a_real_view_state(schema: WorkspaceSchema) -> None
     }
     raw = form_values(state_values)
     assert raw["phone"] == "98765 43210" and "broken" not in raw
-    from bot.fields import validate_fields
+    from kit.fields import validate_fields
 
     values, problems = validate_fields(schema, raw)
     assert problems == []

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.format import format_money, format_when, mrkdwn_escape, truncate
+from kit.format import format_money, format_when, mrkdwn_escape, truncate
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_mrkdwn_escape() -> None:
 
 
 def test_mentions_and_links_the_bot_means_are_built_from_escaped_parts() -> None:
-    from bot.format import channel_mention, mention, mrkdwn_link
+    from kit.format import channel_mention, mention, mrkdwn_link
 
     assert mention("U0RAHUL") == "<@U0RAHUL>"
     assert mention("U1> <!channel") == "<@U1&gt; &lt;!channel>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.grammar import (
+from kit.grammar import (
     BUILTIN_ACTION_TYPES,
     LeadCommand,
     format_kv,

@@ -11,9 +11,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.fields import FieldError, convert, normalize_amount, validate_fields
-from bot.format import format_money, format_when, truncate
-from bot.grammar import format_kv, parse_lead, parse_payment, parse_timeline, slack_escape, tokenize_kv
+from kit.fields import FieldError, convert, normalize_amount, validate_fields
+from kit.format import format_money, format_when, truncate
+from kit.grammar import format_kv, parse_lead, parse_payment, parse_timeline, slack_escape, tokenize_kv
 from telecrm.schema import FieldType
 
 from .conftest import build_schema
@@ -167,7 +167,7 @@ raw_values = st.one_of(
 @given(st.sampled_from(FIELDS), raw_values, st.sampled_from(["91", "1", "44", "", "x", "999"]))
 def test_convert_raises_only_field_error(field, raw, country_code) -> None:  # type: ignore[no-untyped-def]
     collect = _Collect()
-    logger = logging.getLogger("bot.fields")
+    logger = logging.getLogger("kit.fields")
     logger.addHandler(collect)
     try:
         try:

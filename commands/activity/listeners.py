@@ -2,7 +2,7 @@
 
 The form is built from the cached ``custom_actions`` only: a select of the workspace's activities
 (``dispatch_action``) and, once one is chosen, its ``fieldSchema`` fields through the same type table
-as lead fields (:mod:`bot.fields`). Every block of the form has a block id starting with
+as lead fields (:mod:`kit.fields`). Every block of the form has a block id starting with
 :data:`BLOCK_PREFIX`, so the same section can live in the *New lead* modal: choosing an activity there
 swaps only those blocks (:func:`replace_activity_section`), whatever view they are in.
 
@@ -21,15 +21,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
-from bot.cards import display_value, ensure_thread, post_in_thread, thread_for
-from bot.explain import explain_error, wait_note
-from bot.fields import form_values, input_block, options_for_query, validate_fields
-from bot.format import format_when, mention, mrkdwn_escape, truncate
-from bot.services import Services
-from bot.slack_errors import is_transient_slack_failure
-from bot.view_context import ViewContext, refused_view
-from bot.worker import Job, JobKind
+from kit import ids
+from kit.cards import display_value, ensure_thread, post_in_thread, thread_for
+from kit.explain import explain_error, wait_note
+from kit.fields import form_values, input_block, options_for_query, validate_fields
+from kit.format import format_when, mention, mrkdwn_escape, truncate
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.view_context import ViewContext, refused_view
+from kit.worker import Job, JobKind
 from telecrm.client import Remark, WriteResult
 from telecrm.errors import TeleCRMError
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
@@ -145,7 +145,7 @@ def activity_payload(
     tz: str | None = None,
     default_country_code: str = "91",
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """A submitted form (``bot.fields.form_values``) → (the Sync action to send, errors by block id).
+    """A submitted form (``kit.fields.form_values``) → (the Sync action to send, errors by block id).
 
     ``(None, {})`` means no activity was chosen (the section is optional in the New lead modal).
     The action uses the bare numeric code, as the Sync API requires: ``{"type": "1001", "fields": {…}}``.

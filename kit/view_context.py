@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from bot.config import Settings
+from kit.config import Settings
 
 log = logging.getLogger(__name__)
 

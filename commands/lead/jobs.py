@@ -17,14 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.cards import ensure_thread, lead_name, post_in_thread, post_lead_card, thread_for, thread_permalink
-from bot.explain import explain_error, wait_note
-from bot.fields import FieldError, convert, normalize_phone
-from bot.format import mrkdwn_escape
-from bot.services import Services
-from bot.slack_errors import is_transient_slack_failure
-from bot.worker import GiveUp, Job, JobKind
-from commands.lead_forms import (
+from commands.lead.forms import (
     assignee_field,
     canonical,
     comparable,
@@ -32,7 +25,7 @@ from commands.lead_forms import (
     display_text,
     has_value,
 )
-from commands.lead_messages import (
+from commands.lead.messages import (
     FIND_PAGE,
     Change,
     FoundLead,
@@ -51,7 +44,14 @@ from commands.lead_messages import (
     remarks_message,
     update_summary,
 )
-from commands.lead_store import DUPLICATE, FieldUsage, LeadDrafts, new_token
+from commands.lead.store import DUPLICATE, FieldUsage, LeadDrafts, new_token
+from kit.cards import ensure_thread, lead_name, post_in_thread, post_lead_card, thread_for, thread_permalink
+from kit.explain import explain_error, wait_note
+from kit.fields import FieldError, convert, normalize_phone
+from kit.format import mrkdwn_escape
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.worker import GiveUp, Job, JobKind
 from storage.repositories import LeadThread
 from telecrm.client import Lead
 from telecrm.errors import TeleCRMConflict, TeleCRMError, TeleCRMNotFound

@@ -20,14 +20,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
-from bot.cards import display_value, lead_name, thread_for, thread_permalink
-from bot.explain import explain_error
-from bot.fields import FieldError, convert, parse_datetime
-from bot.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
-from bot.grammar import BUILTIN_ACTION_TYPES, parse_timeline
-from bot.services import Services
-from bot.view_context import ViewContext, refused_view
+from kit import ids
+from kit.cards import display_value, lead_name, thread_for, thread_permalink
+from kit.explain import explain_error
+from kit.fields import FieldError, convert, parse_datetime
+from kit.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
+from kit.grammar import BUILTIN_ACTION_TYPES, parse_timeline
+from kit.services import Services
+from kit.view_context import ViewContext, refused_view
 from telecrm.client import Page
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
 from telecrm.redact import mask
@@ -775,7 +775,7 @@ def register(app: App, services: Services) -> None:
 
     @app.view(ids.VIEW_TIMELINE)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.fields import form_values
+        from kit.fields import form_values
 
         user = (body.get("user") or {}).get("id") or ""
         context = services.view_seal.open(view, user=user)

@@ -2,7 +2,7 @@
 
 Parsers never raise: whatever was typed, they return a command whose ``errors`` say what could not be
 understood, so the handler can always answer.  A command with errors must not be sent to TeleCRM.
-Values stay as typed here; converting them to TeleCRM's types is :mod:`bot.fields`' job.
+Values stay as typed here; converting them to TeleCRM's types is :mod:`kit.fields`' job.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from bot.fields import FieldError, normalize_amount
-from bot.format import mrkdwn_escape, truncate
+from kit.fields import FieldError, normalize_amount
+from kit.format import mrkdwn_escape, truncate
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES, CustomActionDef
 
 __all__ = [

@@ -13,11 +13,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
-from bot.format import format_money, format_when, mention, mrkdwn_escape, mrkdwn_link, truncate
-from bot.job_posts import post_once
-from bot.services import Services
-from bot.worker import Job
+from kit import ids
+from kit.format import format_money, format_when, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.job_posts import post_once
+from kit.services import Services
+from kit.worker import Job
 from storage.repositories import LeadThread
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 

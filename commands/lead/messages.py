@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import ids
-from bot.fields import Problem, describe_type
-from bot.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
-from commands.lead_forms import display_text
+from commands.lead.forms import display_text
+from kit import ids
+from kit.fields import Problem, describe_type
+from kit.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
 from telecrm.client import Remark, WriteResult
 from telecrm.schema import CustomActionDef, WorkspaceSchema
 

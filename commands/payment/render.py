@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot import ids
-from bot.fields import FieldError, convert, normalize_amount
-from bot.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
-from bot.view_context import ViewContext
+from kit import ids
+from kit.fields import FieldError, convert, normalize_amount
+from kit.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.view_context import ViewContext
 from storage.repositories import LeadThread, Payment
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES, WorkspaceSchema
 

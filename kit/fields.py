@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.format import truncate, zone
+from kit.format import truncate, zone
 from telecrm.schema import FieldDef, FieldType, StatusDef, TeamMember, WorkspaceSchema
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@
   ``key=value`` text. An optional *Log an activity* select adds the chosen custom action's fields.
 * **Edit lead**: opened at once as a "reading…" view, then updated with the lead's current values.
 
-Only a :class:`~bot.view_context.ViewContext` travels in ``private_metadata`` (sealed when the view is
-sent); everything bigger lives in SQLite (:mod:`commands.lead_store`).
+Only a :class:`~kit.view_context.ViewContext` travels in ``private_metadata`` (sealed when the view is
+sent); everything bigger lives in SQLite (:mod:`commands.lead.store`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot import ids
-from bot.fields import (
+from kit import ids
+from kit.fields import (
     FieldError,
     convert,
     form_values,
@@ -27,9 +27,9 @@ from bot.fields import (
     normalize_phone,
     order_fields_for_modal,
 )
-from bot.format import DEFAULT_TZ, channel_mention, format_when, mrkdwn_escape, mrkdwn_link, truncate
-from bot.grammar import slack_unescape
-from bot.view_context import ViewContext
+from kit.format import DEFAULT_TZ, channel_mention, format_when, mrkdwn_escape, mrkdwn_link, truncate
+from kit.grammar import slack_unescape
+from kit.view_context import ViewContext
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 
 MAX_VIEW_BLOCKS = 100

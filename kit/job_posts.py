@@ -15,9 +15,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services import Services
-from bot.slack_errors import is_transient_slack_failure
-from bot.worker import Job
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.worker import Job
 
 log = logging.getLogger(__name__)
 

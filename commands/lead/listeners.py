@@ -17,23 +17,23 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
-from bot.cards import thread_for
-from bot.explain import explain_error
-from bot.fields import Problem, options_for_query, resolve_keys, validate_fields
-from bot.grammar import LeadCommand, parse_lead, tokenize_kv
-from bot.services import Services
-from bot.view_context import ViewContext, refused_view
-from commands import lead_forms as forms
-from commands.lead_jobs import CREATE, UPDATE, LeadWork
-from commands.lead_messages import (
+from commands.lead import forms
+from commands.lead.jobs import CREATE, UPDATE, LeadWork
+from commands.lead.messages import (
     activity_payload,
     duplicate_done_message,
     help_message,
     identifier_refusal,
     problems_message,
 )
-from commands.lead_store import DUPLICATE, EDIT, MORE_FIELDS, FieldUsage, LeadDrafts
+from commands.lead.store import DUPLICATE, EDIT, MORE_FIELDS, FieldUsage, LeadDrafts
+from kit import ids
+from kit.cards import thread_for
+from kit.explain import explain_error
+from kit.fields import Problem, options_for_query, resolve_keys, validate_fields
+from kit.grammar import LeadCommand, parse_lead, tokenize_kv
+from kit.services import Services
+from kit.view_context import ViewContext, refused_view
 from telecrm.errors import TeleCRMError
 from telecrm.schema import FieldDef, WorkspaceSchema
 

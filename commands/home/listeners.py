@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import ids
-from bot.cards import thread_permalink
-from bot.format import format_when, mrkdwn_escape, mrkdwn_link, truncate
-from bot.services import Services
+from kit import ids
+from kit.cards import thread_permalink
+from kit.format import format_when, mrkdwn_escape, mrkdwn_link, truncate
+from kit.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
-from bot.cards import ensure_thread, lead_name, post_in_thread
-from bot.explain import explain_error, wait_note
-from bot.format import format_money
-from bot.grammar import parse_payment
-from bot.job_posts import post_once
-from bot.services import Services
-from bot.slack_errors import is_transient_slack_failure
-from bot.view_context import refused_view
-from bot.worker import GiveUp, Job, JobKind
-from commands.payment_access import PaymentAccess
-from commands.payment_render import (
+from commands.payment.access import PaymentAccess
+from commands.payment.render import (
     STATUS_ACTION_PREFIX,
     Origin,
     PaymentRequest,
@@ -57,6 +47,16 @@ from commands.payment_render import (
     status_change_text,
     usage_text,
 )
+from kit import ids
+from kit.cards import ensure_thread, lead_name, post_in_thread
+from kit.explain import explain_error, wait_note
+from kit.format import format_money
+from kit.grammar import parse_payment
+from kit.job_posts import post_once
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.view_context import refused_view
+from kit.worker import GiveUp, Job, JobKind
 from storage.outbox import FAILED
 from storage.repositories import LeadThread, Payment
 from telecrm.client import Lead
@@ -496,8 +496,8 @@ def register(app: App, services: Services) -> None:
         ),
     )
     services.worker.register(KIND_CHANGED, JobKind(lambda job: show_change_from_telecrm(services, job)))
-    if services.runtime is not None and settings.payment_watch_seconds > 0:
-        services.runtime.every(
+    if settings.payment_watch_seconds > 0:
+        services.schedule(
             "payment-watch", settings.payment_watch_seconds, lambda: check_open_payments(services)
         )
 

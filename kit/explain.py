@@ -5,7 +5,7 @@ The sentences are mrkdwn; what TeleCRM said in them is escaped (an error message
 
 from __future__ import annotations
 
-from bot.format import mrkdwn_escape
+from kit.format import mrkdwn_escape
 from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMBadRequest,

@@ -16,10 +16,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
-from bot.slack_errors import is_transient_slack_failure
-from bot.view_context import ViewSeal
-from bot.worker import TrackingExecutor, Worker
+from kit.config import Settings
+from kit.slack_errors import is_transient_slack_failure
+from kit.view_context import ViewSeal
+from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
@@ -40,7 +40,8 @@ class Services:
     slack: WebClient
     deliveries: Deliveries
     clock: Callable[[], float] = time.time
-    runtime: Any = None  # the Runtime that owns these services (periodic tasks register there)
+    # run a background task every N seconds while the bot is up: schedule(name, seconds, fn)
+    schedule: Callable[[str, float, Callable[[], Any]], None] = field(default=lambda name, seconds, fn: None)
     # where Bolt runs listeners: they only acknowledge, validate and queue; TeleCRM work is on `worker`
     listeners: TrackingExecutor = field(
         default_factory=lambda: TrackingExecutor(max_workers=32, thread_name_prefix="listener")
@@ -62,7 +63,7 @@ class Services:
 
     @cached_property
     def view_seal(self) -> ViewSeal:
-        """Signs what modals carry in private_metadata (see :mod:`bot.view_context`)."""
+        """Signs what modals carry in private_metadata (see :mod:`kit.view_context`)."""
         return ViewSeal.from_settings(self.settings)
 
     # -- schema ------------------------------------------------------------------------------------

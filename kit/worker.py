@@ -33,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack_errors import slack_failure
+from kit.slack_errors import slack_failure
 from storage.outbox import LeaseLost, Outbox, OutboxItem
 from telecrm.errors import TeleCRMError, error_class_for
 
