@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
 from commands import activity, home, lead, payment, timeline
+from kit.context import services_middleware
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     )
     installation = Installation.from_auth_test(slack.auth_test(), app_id=settings.slack_app_id)
     app.use(_installation_middleware(RequestGuard(installation, settings.hooks_url)))
+    app.use(services_middleware(services))
     app.use(_dedupe_middleware(services))
 
     @app.error

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from kit import ids
 from kit.cards import thread_permalink
+from kit.context import services_of
 from kit.format import format_when, mrkdwn_escape, mrkdwn_link, truncate
 from kit.services import Services
 
@@ -134,31 +135,35 @@ def publish_home(services: Services, user_id: str, *, notice: str | None = None)
     services.slack.views_publish(user_id=user_id, view=view)
 
 
+def on_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    services = services_of(context)
+    services.worker.background(publish_home, services, event["user"])
+
+
+def on_refresh(ack: Ack, context: BoltContext) -> None:
+    ack()
+    services = services_of(context)
+    services.worker.background(refresh_schema, services, context.user_id)
+
+
+def refresh_schema(services: Services, user: str) -> None:
+    """*Refresh schema now* from App Home: admins only; the Home tab says how it went."""
+    if not is_admin(services, user):
+        publish_home(services, user, notice=":no_entry: Only workspace admins can refresh the schema.")
+        return
+    try:
+        schema = services.cache.refresh()
+        notice = f":white_check_mark: Schema refreshed: {len(schema.fields)} fields."
+    except Exception as exc:
+        log.warning("schema refresh from App Home failed: %s", exc)
+        notice = (
+            f":warning: TeleCRM could not be reached ({exc.__class__.__name__}); the cached copy is kept."
+        )
+    publish_home(services, user, notice=notice)
+
+
 def register(app: App, services: Services) -> None:
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user = event["user"]
-        services.worker.background(publish_home, services, user)
-
-    @app.action(ids.ACT_HOME_REFRESH)
-    def on_refresh(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user = body["user"]["id"]
-
-        def refresh() -> None:
-            if not is_admin(services, user):
-                publish_home(
-                    services, user, notice=":no_entry: Only workspace admins can refresh the schema."
-                )
-                return
-            try:
-                schema = services.cache.refresh()
-                notice = f":white_check_mark: Schema refreshed: {len(schema.fields)} fields."
-            except Exception as exc:
-                log.warning("schema refresh from App Home failed: %s", exc)
-                notice = f":warning: TeleCRM could not be reached ({exc.__class__.__name__}); the cached copy is kept."
-            publish_home(services, user, notice=notice)
-
-        services.worker.background(refresh)
+    app.event("app_home_opened")(on_home_opened)
+    app.action(ids.ACT_HOME_REFRESH)(on_refresh)
