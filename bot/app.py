@@ -65,6 +65,12 @@ def _installation_middleware(guard: RequestGuard):
     return check
 
 
+def _auth_test(slack: WebClient) -> dict[str, Any]:
+    """``auth.test`` of the bot token: which workspace (and app) this installation is."""
+    data = slack.auth_test().data
+    return data if isinstance(data, dict) else {}
+
+
 def build_app(services: Services, *, client: WebClient | None = None) -> App:
     settings = services.settings
     slack = client or services.slack
@@ -79,7 +85,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         # listeners only acknowledge, validate and queue: slow TeleCRM work runs on the Worker
         listener_executor=services.listeners,
     )
-    installation = Installation.from_auth_test(slack.auth_test(), app_id=settings.slack_app_id)
+    installation = Installation.from_auth_test(_auth_test(slack), app_id=settings.slack_app_id)
     app.use(_installation_middleware(RequestGuard(installation, settings.hooks_url)))
     app.use(services_middleware(services))
     app.use(_dedupe_middleware(services))

@@ -280,9 +280,10 @@ class Runtime:
             self._call(self.http.stop)
         for p in self.periodics:
             self._call(p.stop)
-        if self.services is not None:
-            self._call(lambda: self.services.listeners.shutdown(wait=True))
-            self._call(self.services.worker.stop)
+        services = self.services
+        if services is not None:
+            self._call(lambda: services.listeners.shutdown(wait=True))
+            self._call(services.worker.stop)
         while self._stoppers:
             self._call(self._stoppers.pop())
 

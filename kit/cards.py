@@ -236,7 +236,8 @@ def post_in_thread(
         reply_broadcast=broadcast,
         unfurl_links=False,
     )
-    return answer.data if hasattr(answer, "data") else dict(answer)
+    data = answer.data if hasattr(answer, "data") else answer
+    return dict(data) if isinstance(data, dict) else {}
 
 
 def thread_permalink(services: Services, thread: LeadThread) -> str | None:

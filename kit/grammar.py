@@ -384,7 +384,7 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
                 set_currency(code)
         elif re.search(r"\d", word):
             problems.append(
-                f"two amounts given ({truncate(amount_text, 20)} and {truncate(word, 20)}) — give one"
+                f"two amounts given ({truncate(amount_text or '', 20)} and {truncate(word, 20)}) — give one"
             )
         elif re.fullmatch(r"[A-Za-z]{3}", word):
             problems.append(

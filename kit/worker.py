@@ -452,7 +452,7 @@ class Worker:
             when - now,
             reason,
         )
-        if tell and (job.attempt == 1 or long_wait):
+        if kind.on_queued is not None and tell and (job.attempt == 1 or long_wait):
             self._notify(kind.on_queued, job, reason, when)
         self.wake()
 

@@ -197,22 +197,23 @@ def parse_lead(body: Mapping[str, Any], *, lead_id: str | None = None) -> Lead:
 
 
 def parse_page(body: object, item: Callable[[Mapping[str, Any]], T], *, skip: int, limit: int) -> Page[T]:
-    if isinstance(body, list):
-        rows: object = body
-        body = {}
-    else:
-        body = body if isinstance(body, Mapping) else {}
-        rows = next(
-            (body[k] for k in ("data", "items", "results", "leads") if isinstance(body.get(k), list)), []
+    envelope: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    rows: list[Any] = (
+        body
+        if isinstance(body, list)
+        else next(
+            (envelope[k] for k in ("data", "items", "results", "leads") if isinstance(envelope.get(k), list)),
+            [],
         )
-    items = [item(r) for r in rows if isinstance(r, Mapping)]  # type: ignore[union-attr]
-    total = body.get("total_count", body.get("totalCount", body.get("total")))  # type: ignore[union-attr]
-    real_skip = _as_int(body.get("skip"), skip)  # type: ignore[union-attr]
+    )
+    items = [item(r) for r in rows if isinstance(r, Mapping)]
+    total = envelope.get("total_count", envelope.get("totalCount", envelope.get("total")))
+    real_skip = _as_int(envelope.get("skip"), skip)
     return Page(
         items=items,
         total_count=_as_int(total, real_skip + len(items)),
         skip=real_skip,
-        limit=_as_int(body.get("limit"), limit),  # type: ignore[union-attr]
+        limit=_as_int(envelope.get("limit"), limit),
     )
 
 
