@@ -12,23 +12,16 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from commands.activity import listeners as activity
-from commands.timeline.listeners import (
+from commands.timeline.form import (
     BLOCK_FROM,
     BLOCK_LEAD,
     BLOCK_TO,
     BLOCK_TYPE,
-    MAX_ACTION_TEXT,
-    PAGE_SIZE,
-    LeadRef,
-    TimelineQuery,
-    day_bounds_ms,
-    lead_reference,
     read_timeline_form,
-    render_action,
-    render_timeline,
     timeline_modal,
-    type_label,
 )
+from commands.timeline.query import PAGE_SIZE, LeadRef, TimelineQuery, day_bounds_ms, lead_reference
+from commands.timeline.render import MAX_ACTION_TEXT, render_action, render_timeline, type_label
 from kit import ids
 from telecrm.client import Page, Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
@@ -379,7 +372,7 @@ def test_a_retry_recognises_the_action_an_unanswered_attempt_created() -> None:
 
 
 def test_type_ahead_finds_builtin_and_custom_types(schema: WorkspaceSchema) -> None:
-    from commands.timeline.listeners import type_options_for_query
+    from commands.timeline.form import type_options_for_query
 
     assert [o["value"] for o in type_options_for_query(schema, "site")] == ["1001"]
     found = [o["value"] for o in type_options_for_query(schema, "outgoing call")]
