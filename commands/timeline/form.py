@@ -134,6 +134,7 @@ class TimelineForm:
     date_to: str | None
 
     def query(self, lead_id: str, tz: str | None) -> TimelineQuery:
+        """The first page of the lead's history under these filters, days read in ``tz``."""
         start_ms, end_ms = day_bounds_ms(self.date_from, self.date_to, tz)
         return TimelineQuery(lead_id, self.type, start_ms, end_ms)
 

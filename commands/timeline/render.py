@@ -68,6 +68,7 @@ def type_label(schema: WorkspaceSchema | None, action_type: object) -> tuple[str
 
 
 def _who(schema: WorkspaceSchema | None, performed_by: object) -> str:
+    """Who did it, by the team member's name when TeleCRM gives an email the cache knows."""
     if isinstance(performed_by, Mapping):
         performed_by = performed_by.get("name") or performed_by.get("email") or ""
     text = str(performed_by or "").strip()
@@ -78,6 +79,7 @@ def _who(schema: WorkspaceSchema | None, performed_by: object) -> str:
 
 
 def _duration(value: object) -> str | None:
+    """Seconds as ``3m 05s`` (call rows carry a bare number); ``None`` when it is not a duration."""
     try:
         seconds = int(float(str(value)))
     except (TypeError, ValueError):
@@ -92,10 +94,12 @@ def _duration(value: object) -> str | None:
 
 
 def _is_epoch_ms(value: object) -> bool:
+    """A number in the range of epoch milliseconds (years 1973–5138): TeleCRM's way of sending a time."""
     return isinstance(value, int | float) and not isinstance(value, bool) and 1e11 <= abs(value) < 1e14
 
 
 def _value_text(key: str, value: object, ftype: FieldType | None, tz: str | None) -> str:
+    """One detail value as read by a person: times in ``tz``, durations, nested objects flattened."""
     if ftype in (FieldType.DATE, None) and _is_epoch_ms(value):
         return format_when(value, tz)  # type: ignore[arg-type]
     if ftype is None and "duration" in key.lower():
@@ -131,6 +135,7 @@ def _details(
 
 
 def _payment_text(row: Mapping[str, Any]) -> str:
+    """``*₹5,000.00* · ✅ Completed · payment id …``: a payment row's money first, its status by icon."""
     fields = row.get("fields") if isinstance(row.get("fields"), Mapping) else {}
 
     def pick(key: str) -> str:
