@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.activity.listeners import BLOCK_PICK
+from commands.activity.form import BLOCK_PICK
 from kit import ids
 from kit.worker import Backoff
 from tests.conftest import CHANNEL, USER, Bot

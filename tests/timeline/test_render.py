@@ -11,24 +11,17 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from commands.activity import listeners as activity
-from commands.timeline.listeners import (
+from commands.activity import form as activity
+from commands.timeline.form import (
     BLOCK_FROM,
     BLOCK_LEAD,
     BLOCK_TO,
     BLOCK_TYPE,
-    MAX_ACTION_TEXT,
-    PAGE_SIZE,
-    LeadRef,
-    TimelineQuery,
-    day_bounds_ms,
-    lead_reference,
     read_timeline_form,
-    render_action,
-    render_timeline,
     timeline_modal,
-    type_label,
 )
+from commands.timeline.query import PAGE_SIZE, LeadRef, TimelineQuery, day_bounds_ms, lead_reference
+from commands.timeline.render import MAX_ACTION_TEXT, render_action, render_timeline, type_label
 from kit import ids
 from telecrm.client import Page, Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
@@ -332,6 +325,8 @@ def test_the_activity_modal_is_valid_and_says_when_there_is_nothing_to_log(schem
 
 
 def test_a_created_activity_is_reported_with_its_fields_and_id(schema: WorkspaceSchema) -> None:
+    from commands.activity import result as activity
+
     action = {"type": "1002", "fields": {"attendees": ["Asha", "Ravi"], "demo_rating": 4}}
     text, blocks = activity.render_result(schema, action=action, user="U1", action_id="9" * 24)
     _valid_message(blocks)
@@ -342,6 +337,8 @@ def test_a_created_activity_is_reported_with_its_fields_and_id(schema: Workspace
 
 
 def test_ignored_remarks_are_explained_field_by_field(schema: WorkspaceSchema) -> None:
+    from commands.activity import result as activity
+
     action = {"type": "1001", "fields": {"visit_notes": "Roof leaks", "outcome": "Positive"}}
     remarks = [
         Remark(
@@ -361,6 +358,8 @@ def test_ignored_remarks_are_explained_field_by_field(schema: WorkspaceSchema) -
 
 
 def test_a_retry_recognises_the_action_an_unanswered_attempt_created() -> None:
+    from commands.activity import jobs as activity
+
     definition = CustomActionDef(
         "ACTION_1001",
         "Site Visit",
@@ -379,7 +378,7 @@ def test_a_retry_recognises_the_action_an_unanswered_attempt_created() -> None:
 
 
 def test_type_ahead_finds_builtin_and_custom_types(schema: WorkspaceSchema) -> None:
-    from commands.timeline.listeners import type_options_for_query
+    from commands.timeline.form import type_options_for_query
 
     assert [o["value"] for o in type_options_for_query(schema, "site")] == ["1001"]
     found = [o["value"] for o in type_options_for_query(schema, "outgoing call")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from commands.timeline.listeners import BLOCK_FROM, BLOCK_LEAD, BLOCK_TO, BLOCK_TYPE, PAGE_SIZE
+from commands.timeline.form import BLOCK_FROM, BLOCK_LEAD, BLOCK_TO, BLOCK_TYPE
+from commands.timeline.query import PAGE_SIZE
 from kit import ids
 from kit.format import format_when
 from tests.conftest import ADMIN, USER, Bot

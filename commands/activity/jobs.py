@@ -1,0 +1,179 @@
+"""The outbox job that logs one activity in TeleCRM and tells the lead's thread, exactly once.
+
+A submitted form is stored in the outbox (keyed ``view:{view_id}``) before Slack hears "done", so a
+re-submitted or retried form creates one action (kit/worker.py). Each step that talks to TeleCRM or
+posts to Slack goes through ``job.once`` (the thread reply through ``post_in_thread(..., job=job)``,
+kit/cards.py), so a crash or a Slack failure after a step never repeats it. A retry first looks for
+the action an unanswered earlier attempt may have created (:func:`find_created`) before sending
+it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from commands.activity.result import form_was_stale, render_result
+from kit.cards import ensure_thread, post_in_thread, thread_for
+from kit.explain import explain_error, wait_note
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.worker import Job, JobKind
+from telecrm.client import WriteResult
+from telecrm.errors import TeleCRMError
+from telecrm.schema import CustomActionDef, FieldType
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "activity.create"
+#: how far back a retried write looks for the action an earlier, unanswered attempt may have created
+RECONCILE_WINDOW_SECONDS = 600
+
+
+# --- reconciliation: did an earlier attempt already create it? ---------------------------------------------
+
+
+def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``fields`` of an action-search row (empty when TeleCRM sent none)."""
+    fields = row.get("fields")
+    return dict(fields) if isinstance(fields, Mapping) else {}
+
+
+def _same_fields(
+    definition: CustomActionDef | None, stored: Mapping[str, Any], sent: Mapping[str, Any]
+) -> bool:
+    """Whether a stored action carries what was sent (TeleCRM normalises dates, so those only need to exist)."""
+    if set(stored) != set(sent):
+        return False
+    types = {f.api_name: f.type for f in definition.fields} if definition is not None else {}
+    for key, value in sent.items():
+        if types.get(key) is FieldType.DATE:
+            continue
+        a, b = stored[key], value
+        if isinstance(a, list) or isinstance(b, list):
+            if [str(x).casefold() for x in (a or [])] != [str(x).casefold() for x in (b or [])]:
+                return False
+        elif str(a).strip().casefold() != str(b).strip().casefold():
+            return False
+    return True
+
+
+def find_created(services: Services, payload: Mapping[str, Any], since: float) -> str | None:
+    """The action an earlier attempt of this write created, if TeleCRM has it (checked before retrying)."""
+    action = payload["action"]
+    definition = services.schema().custom_action(str(action["type"]))
+    start = int((since - RECONCILE_WINDOW_SECONDS) * 1000)
+    page = services.telecrm.search_actions(
+        payload["lead_id"], type=str(action["type"]), created_on=(start, None), limit=100
+    )
+    for row in page.items:
+        action_id = str(row.get("action_id") or row.get("actionId") or row.get("id") or "")
+        if action_id and _same_fields(definition, _row_fields(row), action.get("fields") or {}):
+            return action_id
+    return None
+
+
+# --- the job's steps ------------------------------------------------------------------------------------------
+
+
+def _reply(services: Services, job: Job, step: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
+    """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way.
+
+    A passing Slack failure is raised, so the job that owes this answer is retried.
+    """
+    payload = job.payload
+    user, channel = payload.get("user"), payload.get("channel")
+    try:
+        if channel:
+            thread = ensure_thread(services, payload["lead_id"], channel=channel, user=user, job=job)
+        else:
+            thread = thread_for(services, payload["lead_id"])
+        if thread is not None:
+            post_in_thread(services, thread, text, blocks, job=job, step=step)
+            return
+    except (SlackApiError, TeleCRMError) as exc:
+        if is_transient_slack_failure(exc):
+            raise
+        log.warning("could not reply in the lead's thread: %s", exc)
+    if user:
+        job.once(f"{step}:told", lambda: services.tell(channel, str(user), text, blocks))
+
+
+def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
+    """The activity, once: the one an unanswered earlier attempt created, or a new one.
+
+    Returns (as JSON) the action id and the message for the lead's thread.
+    """
+    payload = job.payload
+    schema = services.cache.cached()
+    if job.is_retry:
+        existing = find_created(services, payload, job.created_at)
+        if existing is not None:
+            log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
+            text, blocks = render_result(
+                schema, action=payload["action"], user=payload.get("user"), action_id=existing
+            )
+            return {"action_id": existing, "reconciled": True, "text": text, "blocks": blocks}
+    result: WriteResult = services.telecrm.create_actions(payload["lead_id"], [payload["action"]])
+    outcome = result.actions[0] if result.actions else None
+    action_id = outcome.action_id if outcome is not None and outcome.created else None
+    text, blocks = render_result(
+        schema,
+        action=payload["action"],
+        user=payload.get("user"),
+        action_id=action_id,
+        remarks=result.remarks,
+    )
+    return {
+        "action_id": action_id,
+        "status": outcome.status if outcome else "IGNORED",
+        "stale_form": bool(result.remarks and form_was_stale(result.remarks)),
+        "text": text,
+        "blocks": blocks,
+    }
+
+
+# --- the job kind -----------------------------------------------------------------------------------------------
+
+
+def log_activity(services: Services, job: Job) -> dict[str, Any]:
+    """Runs the job: TeleCRM once, then the thread once; a stale form refreshes the schema cache."""
+    done: dict[str, Any] = job.once("telecrm", lambda: _log_in_telecrm(services, job))
+    _reply(services, job, "result", done["text"], done["blocks"])
+    if done.get("stale_form"):
+        services.worker.background(services.cache.refresh)
+    if done.get("reconciled"):
+        return {"action_id": done["action_id"], "reconciled": True}
+    return {"action_id": done["action_id"], "status": done["status"]}
+
+
+def tell_queued(services: Services, job: Job, reason: str, when: float) -> None:
+    """TeleCRM did not answer the first attempt: the user hears that the activity is kept and will be sent."""
+    user = job.payload.get("user")
+    if user:
+        thread = thread_for(services, job.payload["lead_id"])
+        services.ephemeral(
+            job.payload.get("channel"),
+            str(user),
+            ":hourglass: TeleCRM is not answering right now. Your activity is saved here and will be sent "
+            "automatically; the result will appear in the lead's thread." + wait_note(when, services.clock()),
+            thread_ts=thread.ts if thread is not None else None,
+        )
+
+
+def tell_failed(services: Services, job: Job, error: BaseException) -> None:
+    """The write was given up: the lead's thread says why, in words."""
+    _reply(services, job, "failure", explain_error(error, what="the activity"), None)
+
+
+def activity_job_kind(services: Services) -> JobKind:
+    """The handlers of :data:`JOB_KIND`, bound to ``services`` (the worker calls them with the job only)."""
+    return JobKind(
+        partial(log_activity, services),
+        partial(tell_queued, services),
+        partial(tell_failed, services),
+    )

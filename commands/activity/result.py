@@ -1,0 +1,127 @@
+"""What the lead's thread is told about one logged activity: created (with its fields and id), or
+not saved and TeleCRM's remarks in words — field label, the value sent, TeleCRM's reason.
+
+Pure: no I/O. The remarks and every value come from TeleCRM or the user, so all of it is escaped
+(tests/security/test_injection.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kit.cards import display_value
+from kit.format import format_when, mention, mrkdwn_escape, truncate
+from telecrm.client import Remark
+from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
+
+ICON = "📌"
+
+
+def _shown_value(field: FieldDef | None, value: object) -> str:
+    """A sent value as the user typed it: dates read as dates, not epoch ms or a midnight time."""
+    if field is not None and field.type is FieldType.DATE:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return format_when(value)
+        return display_value(value).removesuffix(" 00:00:00")
+    return display_value(value)
+
+
+def describe_fields(action: CustomActionDef | None, fields: Mapping[str, object]) -> str:
+    """``*Visit notes:* hello · *Outcome:* Interested`` in the activity's own field order."""
+    defs = {f.api_name: f for f in action.fields} if action is not None else {}
+    ordered = [k for k in defs if k in fields] + [k for k in fields if k not in defs]
+    parts = []
+    for key in ordered:
+        f = defs.get(key)
+        label = f.label if f is not None else key
+        parts.append(
+            f"*{mrkdwn_escape(truncate(label, 60))}:* {mrkdwn_escape(truncate(_shown_value(f, fields[key]), 300))}"
+        )
+    return " · ".join(parts)
+
+
+_REMARK_FIELD = re.compile(r"(?:^|\.)fields\.(.+)$")
+
+
+def remark_lines(
+    schema: WorkspaceSchema | None, action: Mapping[str, Any], remarks: Sequence[Remark]
+) -> list[str]:
+    """TeleCRM's remarks about one action, in words: field label, the value sent, TeleCRM's reason."""
+    definition = schema.custom_action(str(action.get("type") or "")) if schema is not None else None
+    defs = {f.api_name: f for f in definition.fields} if definition is not None else {}
+    sent = action.get("fields") or {}
+    lines = []
+    for remark in remarks:
+        match = _REMARK_FIELD.search(remark.field)
+        reason = mrkdwn_escape(remark.remark or remark.status or "not accepted")
+        if match:
+            key = match.group(1)
+            f = defs.get(key)
+            label = f.label if f is not None else key
+            value = sent.get(key) if isinstance(sent, Mapping) else None
+            shown = (
+                f" (sent “{mrkdwn_escape(truncate(display_value(value), 80))}”)" if value is not None else ""
+            )
+            lines.append(f"• *{mrkdwn_escape(label)}*{shown}: {reason}")
+        elif remark.field.endswith(".type") or remark.field == "type":
+            lines.append(f"• *Activity type*: {reason}")
+        else:
+            lines.append(
+                f"• {reason}" if not remark.field else f"• `{mrkdwn_escape(remark.field)}`: {reason}"
+            )
+    return lines
+
+
+def form_was_stale(remarks: Sequence[Remark]) -> bool:
+    """True when TeleCRM's remarks say the cached definition no longer matches TeleCRM's."""
+    return any(re.search(r"not defined|unknown|no longer", r.remark, re.IGNORECASE) for r in remarks)
+
+
+def render_result(
+    schema: WorkspaceSchema | None,
+    *,
+    action: Mapping[str, Any],
+    user: str | None,
+    action_id: str | None,
+    remarks: Sequence[Remark] = (),
+) -> tuple[str, list[dict[str, Any]]]:
+    """The thread reply about one logged activity: created (with its id), or not saved and why."""
+    definition = schema.custom_action(str(action.get("type") or "")) if schema is not None else None
+    name = definition.display_name if definition is not None else f"activity {action.get('type')}"
+    who = mention(user) if user else "Someone"
+    fields = action.get("fields") or {}
+    blocks: list[dict[str, Any]] = []
+    if action_id:
+        text = f"{ICON} {who} logged *{mrkdwn_escape(name)}*"
+        details = describe_fields(definition, fields) if isinstance(fields, Mapping) else ""
+        body = text + (f"\n{details}" if details else "")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, 3000)}})
+        context = f"action id `{mrkdwn_escape(action_id)}`"
+        if remarks:
+            body_remarks = "\n".join(remark_lines(schema, action, remarks))
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": truncate(f":warning: TeleCRM left out:\n{body_remarks}", 3000),
+                    },
+                }
+            )
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+        fallback = f"{who} logged {mrkdwn_escape(name)} (action id {mrkdwn_escape(action_id)})"
+        return fallback, blocks
+    lines = remark_lines(schema, action, remarks) or ["• TeleCRM gave no reason."]
+    text = f":warning: TeleCRM did not save the *{mrkdwn_escape(name)}* activity {who} logged:\n" + "\n".join(
+        lines
+    )
+    if form_was_stale(remarks):
+        text += (
+            "\nThe activity form was out of date with TeleCRM's definition; it is being refreshed — "
+            "use *Log activity* again."
+        )
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}})
+    fallback = f"TeleCRM did not save the {mrkdwn_escape(name)} activity: " + " ".join(lines)
+    return truncate(fallback, 3000), blocks
