@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bot_token=os.environ["SLACK_BOT_TOKEN"],
         api_url=os.environ["SLACK_API_URL"],
     )
-    serve(make_wsgi_app(app, lambda: {"app": "bare"}), args.host, args.port)
+    wsgi = make_wsgi_app(app, lambda: {"app": "bare"}, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
+    serve(wsgi, args.host, args.port)
     return 0
 
 

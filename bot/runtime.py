@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.app import build_app
-from bot.server import RunningHTTP, make_wsgi_app, serve
+from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import Settings
 from kit.services import Services
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
@@ -247,13 +247,20 @@ class Runtime:
         store = self.services.store.health.state()
         return {"ready": schema == "loaded" and store == "ok", "schema": schema, "store": store}
 
-    def start_http(self, host: str = "127.0.0.1", port: int = 0) -> RunningHTTP:
+    def start_http(
+        self, host: str = "127.0.0.1", port: int = 0, *, limits: HTTPLimits | None = None
+    ) -> RunningHTTP:
         if self.services is None:
             self.build()
+        limits = limits or HTTPLimits()
         wsgi = make_wsgi_app(
-            self.app, self.health, signing_secret=self.settings.slack_signing_secret or None, ready=self.ready
+            self.app,
+            self.health,
+            signing_secret=self.settings.slack_signing_secret,
+            max_body_bytes=limits.max_body_bytes,
+            ready=self.ready,
         )
-        self.http = serve(wsgi, host, port, background=True)
+        self.http = serve(wsgi, host, port, background=True, limits=limits)
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url
         self.start_background()

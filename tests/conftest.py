@@ -79,6 +79,7 @@ def start_bot(
     *,
     workspace: dict | None = None,
     emulator_kwargs: dict | None = None,
+    http_limits: Any = None,
     **settings_overrides: Any,
 ) -> Bot:
     from bot.runtime import Runtime
@@ -98,7 +99,7 @@ def start_bot(
     runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
     runtime.build()
     runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
-    runtime.start_http()
+    runtime.start_http(limits=http_limits)
     return Bot(runtime)
 
 
