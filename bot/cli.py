@@ -292,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.log_level.upper(), _secrets(settings))
     try:
         return _dispatch(args, settings)
+    except ConfigError as exc:  # found once the command knows what it needs (e.g. HTTP mode's secret)
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:  # one line an operator can act on, not a traceback
         print(f"telecrm-bot: {exc}", file=sys.stderr)
         return 2

@@ -32,6 +32,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.task import ThreadedTaskDispatcher
 
+from bot.config import ConfigError
 from bot.connections import GuardedServer, connection_budget
 from telecrm.redact import excerpt
 
@@ -42,8 +43,9 @@ EVENTS_PATH = "/slack/events"
 # The largest request body accepted: 1 MiB. Slack publishes no maximum for what it sends, but bounds
 # its parts: a view (modal) is at most 250 KB of JSON (views.open refuses bigger ones), a text input
 # at most 3,000 characters, a message 40,000. The biggest requests this app gets, view_submissions
-# of the New lead modal (the view echoed back plus the values typed), are a few KB to tens of KB;
-# 1 MiB is room for a modal filled to Slack's limits, and all a stranger can make us read.
+# of the New lead modal (its view, 18 KB for the demo workspace, echoed back with the values typed),
+# are tens of KB; 1 MiB leaves room for a 250 KB view URL-encoded with its inputs filled, and is all
+# a stranger can make us read.
 MAX_BODY_BYTES = 1024 * 1024
 # Slack's headers are under 2 KB; a load balancer adds a few hundred bytes (waitress allows 256 KB).
 MAX_HEADER_BYTES = 32 * 1024
@@ -138,14 +140,15 @@ class RefusalLog:
                 return
             self._left -= 1
             unlogged, self._unlogged = self._unlogged, 0
+        body = f"; {len(refused.body)} body bytes, starting {excerpt(refused.body)}" if refused.body else ""
+        more = f"; {unlogged} more refused requests not logged" if unlogged else ""
         log.warning(
-            "refused a request from %s: %s (%s); %d body bytes, starting %s%s",
+            "refused a request from %s: %s (%s)%s%s",
             environ.get("REMOTE_ADDR", "?"),
             refused.status,
             refused.reason,
-            len(refused.body),
-            excerpt(refused.body),
-            f"; {unlogged} more refused requests not logged" if unlogged else "",
+            body,
+            more,
         )
 
 
@@ -209,6 +212,10 @@ def make_wsgi_app(
     clock: Clock | None = None,
     ready: Callable[[], dict[str, Any]] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
+    if not signing_secret:
+        raise ConfigError(
+            "HTTP mode needs SLACK_SIGNING_SECRET (the app's Signing Secret) to check that requests come from Slack"
+        )
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = RawBodyVerifier(signing_secret, clock or Clock())
     refusals = RefusalLog()

@@ -139,3 +139,14 @@ def test_a_signed_body_that_is_not_utf8_is_400(shared_bot):
 def test_an_unsigned_body_that_is_not_utf8_is_401(shared_bot):
     body = b"command=%2Flead&text=" + b"\xff\xfe\xc3("
     assert post_events(shared_bot, body, slack_headers(body, secret="not-the-secret")).status == 401
+
+
+def test_http_mode_will_not_start_without_a_signing_secret():
+    """Without one, nothing could tell Slack's requests from anyone else's."""
+    from slack_bolt import App
+
+    from bot.server import make_wsgi_app
+
+    app = App(token="xoxb-test", token_verification_enabled=False, request_verification_enabled=False)
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        make_wsgi_app(app, dict, signing_secret="")
