@@ -20,10 +20,8 @@ from tests.security.conftest import (
 
 MB = 1024 * 1024
 LIMIT = MB  # the documented limit (README, bot/server.py MAX_BODY_BYTES)
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
 EXCERPT = 200  # the most of a refused request's body the log may show
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def more_than_an_excerpt_of(run: str, text: str) -> bool:
