@@ -167,6 +167,8 @@ class GuardedServer(TcpWSGIServer):
 
     def _make_room(self) -> bool:
         """True when one more connection fits, after closing the longest-waiting ones if needed."""
+        if len(self._map) < self.adj.connection_limit:  # the usual case, checked on every loop pass
+            return True
         channels = list(self.active_channels.values())
         closing = sum(1 for c in channels if c.will_close or c.close_when_flushed)
         excess = len(self._map) - closing - self.adj.connection_limit + 1
