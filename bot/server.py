@@ -32,8 +32,8 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.task import ThreadedTaskDispatcher
 
-from bot.config import ConfigError
 from bot.connections import GuardedServer, connection_budget
+from kit.config import ConfigError
 from telecrm.redact import excerpt
 
 log = logging.getLogger(__name__)
