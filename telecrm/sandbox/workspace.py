@@ -1,7 +1,8 @@
 """Workspace definitions: the JSON format, its validation and the shipped demo workspaces.
 
-A workspace JSON file is checked completely when it is loaded (including its seeded leads), so a
-mistake in a `--workspace FILE` is reported at start-up with the exact path of the bad entry.
+A workspace JSON file is checked completely when it is loaded (including its seeded leads, by
+`load_workspace` in telecrm/sandbox/state.py), so a mistake in a `--workspace FILE` is reported at
+start-up with the exact path of the bad entry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from .values import FIELD_TYPES, IDENTIFIER_TYPES, OPTION_TYPES
@@ -266,28 +266,6 @@ def compile_workspace(data: Any) -> Workspace:
         license_type=str(data.get("license_type", "GROWTH")),
         api_actor=api_actor,
     )
-
-
-def load_workspace(path: str | Path) -> dict[str, Any]:
-    """Read and fully validate a workspace JSON file; raises `WorkspaceError` naming the problem."""
-    from .state import State  # late import: State depends on this module
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkspaceError(f"{path}: cannot read workspace file: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkspaceError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from exc
-    try:
-        State(compile_workspace(data), default_country_code="91")
-    except WorkspaceError as exc:
-        raise WorkspaceError(f"{path}: {exc}") from exc
-    return data
 
 
 def _packaged(name: str) -> dict[str, Any]:
