@@ -73,14 +73,17 @@ class ElementCtx:
 
 
 def fail(field: FieldDef, detail: str) -> FieldError:
+    """The error for a bad value of `field`: its label first, so the sentence stands on its own."""
     return FieldError(f"{field.label}: {detail}", detail=detail)
 
 
 def shown(raw: object, n: int = 40) -> str:
+    """The value as the person typed it, quoted and cut short, for quoting back in an error."""
     return "“" + truncate(" ".join(str(raw).split()), n) + "”"
 
 
 def is_empty(raw: object) -> bool:
+    """Nothing given: None, blank text, or a list of only those (an untouched select counts as empty)."""
     if raw is None:
         return True
     if isinstance(raw, str):

@@ -63,6 +63,7 @@ def option_value_to_label(field: FieldDef, schema: WorkspaceSchema, value: str) 
 
 
 def member_text(m: TeamMember) -> str:
+    """A team member as people recognise them: name and email (just the email when that is the name)."""
     return f"{m.name} ({m.email})" if m.name and m.name != m.email else m.email
 
 

@@ -32,10 +32,12 @@ from telecrm.schema import FieldDef, WorkspaceSchema
 
 
 def plain(text: str, n: int) -> dict[str, Any]:
+    """A plain_text object cut to Slack's limit `n`, so a long label never makes Slack refuse the view."""
     return {"type": "plain_text", "text": truncate(text, n), "emoji": True}
 
 
 def option(choice: Choice) -> dict[str, Any]:
+    """A Block Kit option; its value is :func:`~kit.fields.choices.option_value` of the label."""
     return {"text": plain(choice.text, MAX_OPTION_TEXT), "value": option_value(choice.label)}
 
 

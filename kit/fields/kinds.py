@@ -116,6 +116,7 @@ _KINDS: dict[FieldType, FieldKind] = {
 
 
 def kind_of(field: FieldDef) -> FieldKind:
+    """The field's row of the table; a type without one is treated as text, never an error."""
     return _KINDS.get(field.type, _KINDS[FieldType.TEXT])
 
 
