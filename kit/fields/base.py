@@ -19,7 +19,7 @@ TELECRM_DATETIME_FORMAT = "%d/%m/%Y %H:%M:%S"
 PHONE_EXAMPLE = "919876543210"
 
 # Slack Block Kit limits (slack_sdk.models enforces the same numbers, and so does the emulator's
-# checker, slack_emulator/blockkit.py, so a test fails where Slack would refuse the view).
+# checker, slack_emulator/blockkit/, so a test fails where Slack would refuse the view).
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150

@@ -65,7 +65,7 @@ from kit.fields.values import (
 from kit.format import truncate
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
-# The package's one logger keeps the name it had as a single module (kit/fields.py), so log
+# The package's one logger keeps the name it had as a single module ("kit.fields"), so log
 # configuration and tests that listen on "kit.fields" (tests/unit/test_properties.py) still hear it.
 log = logging.getLogger("kit.fields")
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block
 
 from .limits import MESSAGE_BLOCK_TYPES, VIEW_BLOCK_TYPES
 
-# the name the validator's log lines had when it was one module, slack_emulator/blockkit.py
+# one logger for the whole validator, under the package's name, as before it was split
 logger = logging.getLogger("slack_emulator.blockkit")
 
 

@@ -16,7 +16,7 @@ from .checker import Checker
 from .elements import ELEMENT_CHECKS
 from .limits import HOME_FIELDS, MESSAGE_MAX_BLOCKS, MODAL_FIELDS, VIEW_MAX_BLOCKS, VIEW_READ_ONLY_FIELDS
 
-# the name the validator's log lines had when it was one module, slack_emulator/blockkit.py
+# one logger for the whole validator, under the package's name, as before it was split
 logger = logging.getLogger("slack_emulator.blockkit")
 
 
