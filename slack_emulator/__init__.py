@@ -5,10 +5,12 @@ Slack does, or envelopes over a Socket Mode WebSocket; `serve_in_thread` puts it
 """
 
 from .blockkit import validate_message_blocks, validate_view
-from .emulator import ClientValidationError, Delivery, SlackEmulator
+from .delivery import Delivery
+from .emulator import SlackEmulator
 from .server import RunningServer, serve_in_thread, serve_wsgi
 from .signing import sign_request
 from .socket_mode import SocketModeServer
+from .views import ClientValidationError
 
 __all__ = [
     "ClientValidationError",

@@ -16,17 +16,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
-from . import directory
+from . import directory, views
 from .blockkit import iter_elements
-
-if TYPE_CHECKING:
-    from .emulator import Delivery, SlackEmulator
+from .delivery import Delivery
+from .driver import Driver
+from .views import ClientValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +202,13 @@ def visible_channels(channels: list[dict[str, Any]], user: str) -> list[dict[str
 
 
 class WebUI:
-    """Routes of the browser page, mounted on the emulator's WSGI app."""
+    """Routes of the browser page, mounted on the emulator's WSGI app (slack_emulator/routing.py).
 
-    def __init__(self, emulator: SlackEmulator, manifest: Path | None = None) -> None:
+    ``emulator`` is the emulator as a user drives it and reads it (slack_emulator/driver.py); the page
+    does nothing a user could not do in Slack.
+    """
+
+    def __init__(self, emulator: Driver, manifest: Path | None = None) -> None:
         self.emulator = emulator
         self._closed = threading.Event()
         path = manifest or find_manifest()
@@ -380,8 +384,8 @@ class WebUI:
             for block_id, value in inputs.items():
                 element = elements.get(block_id)
                 if element is not None:
-                    record.inputs[(block_id, element["action_id"])] = emu._to_state_value(
-                        element, value, record
+                    record.inputs[(block_id, element["action_id"])] = views.to_state_value(
+                        element, value, record, emu.ws.users
                     )
 
     def action(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -432,8 +436,6 @@ class WebUI:
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """Submit on the top modal; what Slack's client refuses is shown under the field, unsent."""
-        from .emulator import ClientValidationError
-
         user, view_id = self._user(body), str(body.get("view_id") or "")
         values = body.get("values") if isinstance(body.get("values"), dict) else {}
         try:

@@ -13,10 +13,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from storage.db import Store
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +51,21 @@ _OUTAGE_WORDS = {
     "malformed": "",
     "not a database": "",
 }
+
+
+class ProbedStore(Protocol):
+    """What the probe needs of the store (storage/db.py's ``Store`` hands itself in).
+
+    Described here rather than imported, so this module stays below storage/db.py: the store
+    builds its health, the health never reaches up for the store's module.
+    """
+
+    @property
+    def path(self) -> str: ...
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def reset_connections(self) -> None: ...
 
 
 def create_health_table(db: Any) -> None:
@@ -92,7 +105,7 @@ class StoreHealth:
 
     def __init__(
         self,
-        store: Store,
+        store: ProbedStore,
         *,
         interval: float = PROBE_INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,

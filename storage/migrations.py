@@ -10,6 +10,10 @@ To add a table, append one entry to :data:`MIGRATIONS`::
     from storage.outbox import create_outbox_table
     MIGRATIONS.append((2, "outbox of pending TeleCRM writes", create_outbox_table))
 
+The tables of one feature are made by a step next to the code that uses them (storage/outbox.py,
+storage/deliveries.py, storage/health.py); those modules import nothing from storage/db.py, so this
+list can import them and storage/db.py can import this list without a cycle.
+
 Rules: the version is the previous one plus one; never edit, remove or reorder an entry that has
 shipped (databases in the field have already run it) — fix mistakes with a new migration. A step
 receives this thread's ``sqlite_utils.Database`` inside the open transaction and must not commit.
@@ -20,6 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
+
+from storage.deliveries import create_deliveries_table
+from storage.health import create_health_table
+from storage.outbox import add_outbox_leases, create_outbox_table
 
 MigrationStep = Callable[[Database], None]
 Migration = tuple[int, str, MigrationStep]
@@ -75,9 +83,6 @@ def _core_tables(db: Database) -> None:
 
 
 def _outbox_tables(db: Database) -> None:
-    from storage.deliveries import create_deliveries_table
-    from storage.outbox import create_outbox_table
-
     create_outbox_table(db)
     create_deliveries_table(db)
 
@@ -96,25 +101,13 @@ def _lead_thread_message_index(db: Database) -> None:
     db["lead_threads"].create_index(["channel", "ts"], index_name="lead_threads_message", if_not_exists=True)
 
 
-def _outbox_leases(db: Database) -> None:
-    from storage.outbox import add_outbox_leases
-
-    add_outbox_leases(db)
-
-
-def _health_table(db: Database) -> None:
-    from storage.health import create_health_table
-
-    create_health_table(db)
-
-
 MIGRATIONS: list[Migration] = [
     (1, "schema cache, lead threads, payments, user links", _core_tables),
     (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
     (3, "lead form drafts (more fields, edits, duplicates) and field usage", _lead_form_tables),
     (4, "find a lead's thread by its Slack message", _lead_thread_message_index),
-    (5, "outbox rows leased to one process, and the steps each job has done", _outbox_leases),
-    (6, "a row the health check writes to, to know the file can still be written", _health_table),
+    (5, "outbox rows leased to one process, and the steps each job has done", add_outbox_leases),
+    (6, "a row the health check writes to, to know the file can still be written", create_health_table),
 ]
 
 

@@ -1,9 +1,9 @@
 """A strict loopback stand-in for TeleCRM: the 18 Sync routes and the Async route on one WSGI app.
 
 It serves `telecrm-bot sandbox`, the embedded fallback of `telecrm-bot run` and every end-to-end
-test. It follows API.md (the compiled TeleCRM docs) and, where the docs are silent, the project
-conventions of API.md §11, always picking the *strict* reading so that the client is tested
-against the hard case. Routes:
+test. It follows TeleCRM's API documentation and, where the docs are silent, this project's
+conventions, always picking the *strict* reading so that the client is tested against the hard
+case. Routes:
 
 * Sync, under `/autoupdate/v2/enterprise/{id}/…` (Sync token): `lead`, `lead/search`,
   `lead/{leadId}` (GET/POST), `lead/{leadId}/action`, `…/action/search`, `…/action/{actionId}`
@@ -35,22 +35,22 @@ Leads
   * Missing identifier on create → 400 `INVALID_LEAD` "Lead identifier field 'phone' not found in
     request body." (the create page's own example); an invalid identifier value → 400 `INVALID_LEAD`
     naming the reason. Duplicate → 409 `LEAD_ALREADY_EXISTS` "Lead with phone 919999999999 already
-    exists." Identifier matching per API.md §5.4 (phone: digits, 10 digits ⇒ default country code;
+    exists." Identifier matching (phone: digits, 10 digits ⇒ default country code;
     email: trimmed, case-insensitive; text: case-insensitive).
   * Create: unknown API names, read-only system fields and invalid values → `IGNORED` remarks at
     `fields.<api>`; the rest is stored. New leads without a status get the first active OPEN status
     ("Fresh").
   * Update: only supplied fields change; identifier present → 403 `INVALID_LEAD` "Cannot modify
     lead identifier field"; unknown field or invalid value → 400 `BAD_REQUEST` "Invalid value for
-    field 'rating': Rating must be between 1 and 5"; an unknown *status* label is dropped silently
-    ([l-update]); a `lockAfterCreate` field that already has a value → 400. `null` is never a valid
+    field 'rating': Rating must be between 1 and 5"; an unknown *status* label is dropped silently;
+    a `lockAfterCreate` field that already has a value → 400. `null` is never a valid
     value (fields cannot be cleared through the API).
   * Archived statuses and archived lost reasons are accepted and not stored, without a remark.
   * Stored values are normalised: phones as digits with country code and no `+`, dates as epoch ms,
     emails trimmed, the assignee as the member's stored email.
   * Every lead's `fields` also carry read-only `created_on`, `modified_on` (epoch ms) and, once the
     lead has actions, `last_activity_type` / `last_activity_on`.
-  * Search: case-insensitive exact match except `status`, which is case-sensitive ([l-pitfalls] 6);
+  * Search: case-insensitive exact match except `status`, which is case-sensitive;
     phones are normalised before matching; a tags filter matches any tag; a date filter given as a
     day matches the whole day; a `to` bound without a time is the end of that day. Unknown filter
     keys or fields, bad ranges or non-scalar values → 400 "Invalid filter" with `details`. Rows are
@@ -74,7 +74,7 @@ Actions
     custom code, unknown/invalid field, bad payment → `{"action_id": null, "status": "IGNORED"}` with
     remarks at `actions[i].fields.<key>` (payment properties use the same path, as the docs'
     example `actions[1].fields.amount` "Amount must be greater than 0" does) or `actions[i].type`.
-  * PAYMENT: `status` and `currency` from the §7.3 enums, `amount` a numeric string > 0, optional
+  * PAYMENT: `status` and `currency` from TeleCRM's enums (telecrm/sandbox/actions.py), `amount` a numeric string > 0, optional
     `paymentid`. Update: only `status`; `amount`/`currency`/`paymentid` → 400 "Cannot update amount,
     currency, or paymentid fields for existing payment action."; `type` must equal the stored type.
   * `created_on` on a custom action is honoured only when its definition has
@@ -92,7 +92,7 @@ Team members
     characters; unknown keys). Duplicate email → 409 `TEAM_MEMBER_ALREADY_EXISTS`. Seats: every
     non-deleted member (invited and inactive too) holds one; none free → 402 `BUY_LICENSE`.
     Answer `status` is "INVITED" without a password, else "Active" (listed as "Invited"/"Active").
-  * Email lookups are case-insensitive but not trimmed (whitespace → 404, [t-pitfalls] 4); a
+  * Email lookups are case-insensitive but not trimmed (whitespace → 404); a
     malformed email → 400 "Invalid email format". State change of an invited member → 400.
 
 Metadata
@@ -150,7 +150,7 @@ seeded leads may carry archived statuses (historical leads). Everything is valid
 from .app import LoggedRequest, Sandbox, apply_fault_settings
 from .faults import Faults
 from .server import RunningServer, serve_forever, serve_in_thread
-from .state import CURRENCIES, PAYMENT_STATUSES, ApiError
+from .state import CURRENCIES, PAYMENT_STATUSES, ApiError, load_workspace
 from .workspace import (
     DEMO_ASYNC_TOKEN,
     DEMO_ENTERPRISE_ID,
@@ -158,7 +158,6 @@ from .workspace import (
     WorkspaceError,
     demo_workspace,
     email_identifier_workspace,
-    load_workspace,
 )
 
 __all__ = [

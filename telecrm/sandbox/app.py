@@ -146,7 +146,7 @@ class Sandbox:
             return self._state.inspect_lead(lead) if lead else None
 
     def find_lead(self, identifier_value: Any) -> dict[str, Any] | None:
-        """The lead whose identifier matches `identifier_value` (API.md §5.4 matching), if any."""
+        """The lead whose identifier matches `identifier_value` (matched as telecrm/sandbox/__init__.py describes), if any."""
         with self._lock:
             key = self._state._identifier_key(identifier_value)
             lead_id = self._state._by_identifier.get(key or "")
@@ -296,7 +296,7 @@ class Sandbox:
             args.get("lead_id"),
             args.get("action_id"),
         ):
-            return self._not_found(request)  # [l-pitfalls] 3: search is POST only
+            return self._not_found(request)  # search is POST only in TeleCRM
         eid = args.pop("eid")
         is_async = endpoint == "autoupdatelead"
         try:

@@ -1,9 +1,9 @@
 """Per-type value checks shared by the Sync and Async routes and by workspace seeding.
 
-One checker per TeleCRM field type (API.md §5). A checker returns the value as the sandbox stores
+One checker per TeleCRM field type. A checker returns the value as the sandbox stores
 it, raises `InvalidValue` (with the remark text the API reports) when the value does not fit the
 type, or `DroppedValue` when TeleCRM accepts the value but does not store it (archived statuses
-and lost reasons, API.md §8 "Enterprise metadata" pitfall 3).
+and lost reasons).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def check_phone(value: Any, default_country_code: str) -> str:
 
 
 def phone_match_key(value: Any, default_country_code: str) -> str | None:
-    """Lenient read-side normalisation for matching (API.md §5.4): digits only, 10 digits ⇒ + code."""
+    """Lenient read-side normalisation for matching: digits only, 10 digits ⇒ + code."""
     if is_int(value):
         value = str(value)
     if not isinstance(value, str):

@@ -1,7 +1,8 @@
 """Workspace definitions: the JSON format, its validation and the shipped demo workspaces.
 
-A workspace JSON file is checked completely when it is loaded (including its seeded leads), so a
-mistake in a `--workspace FILE` is reported at start-up with the exact path of the bad entry.
+A workspace JSON file is checked completely when it is loaded (including its seeded leads, by
+`load_workspace` in telecrm/sandbox/state.py), so a mistake in a `--workspace FILE` is reported at
+start-up with the exact path of the bad entry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from .values import FIELD_TYPES, IDENTIFIER_TYPES, OPTION_TYPES
@@ -106,145 +106,27 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def compile_workspace(data: Any) -> Workspace:
-    """Validate the shape of a workspace dict and build its schema objects."""
+    """Validate the shape of a workspace dict and build its schema objects.
+
+    Each part is checked by its own function below, in the order of the file, so the first
+    mistake in the file is the one reported.
+    """
     if not isinstance(data, dict):
         raise WorkspaceError("workspace: expected a JSON object at the top level")
     enterprise = data.get("enterprise", {})
     if not isinstance(enterprise, dict):
         raise _err("enterprise", "expected an object")
-
-    fields: dict[str, FieldDef] = {}
-    for i, raw in enumerate(_need(data, "fields", list, "workspace")):
-        where = f"fields[{i}]"
-        if not isinstance(raw, dict):
-            raise _err(where, "expected an object")
-        api = _need(raw, "apiName", str, where)
-        if not _API_NAME_RE.match(api):
-            raise _err(f"{where}.apiName", f"{api!r} is not a valid API name (letters, digits, underscore)")
-        if api in fields:
-            raise _err(f"{where}.apiName", f"duplicate API name {api!r}")
-        if api in SYSTEM_FIELDS:
-            raise _err(f"{where}.apiName", f"{api!r} is reserved for a read-only system field")
-        ftype = _need(raw, "type", str, where)
-        if ftype not in FIELD_TYPES:
-            raise _err(
-                f"{where}.type", f"unknown field type {ftype!r} (expected one of {', '.join(FIELD_TYPES)})"
-            )
-        options: list[dict[str, str]] = []
-        if ftype in OPTION_TYPES:
-            for j, opt in enumerate(raw.get("options", [])):
-                if isinstance(opt, str):
-                    options.append({"id": stable_id("option", api, opt), "label": opt})
-                elif isinstance(opt, dict) and isinstance(opt.get("label"), str):
-                    options.append(
-                        {
-                            "id": str(opt.get("id") or stable_id("option", api, opt["label"])),
-                            "label": opt["label"],
-                        }
-                    )
-                else:
-                    raise _err(f"{where}.options[{j}]", "expected a label string or {id, label}")
-            labels = [o["label"] for o in options]
-            if len(set(labels)) != len(labels):
-                raise _err(f"{where}.options", "duplicate option labels")
-        elif "options" in raw:
-            raise _err(f"{where}.options", f"options are only allowed on {' and '.join(OPTION_TYPES)} fields")
-        max_length = raw.get("maxLength")
-        if max_length is not None and (
-            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
-        ):
-            raise _err(f"{where}.maxLength", "expected a positive integer")
-        fields[api] = FieldDef(
-            api_name=api,
-            type=ftype,
-            id=str(raw.get("id") or stable_id("field", api)),
-            name=str(raw.get("name") or api.replace("_", " ").title()),
-            description=str(raw.get("description", "")),
-            lock_after_create=bool(raw.get("lockAfterCreate", False)),
-            options=options,
-            max_length=max_length,
-        )
+    fields = _compile_fields(_need(data, "fields", list, "workspace"))
     identifier = data.get("lead_identifier", "phone")
     if identifier not in fields:
         raise _err("lead_identifier", f"{identifier!r} is not one of the workspace fields")
     if fields[identifier].type not in IDENTIFIER_TYPES:
         raise _err("lead_identifier", f"the identifier must be a {', '.join(IDENTIFIER_TYPES)} field")
     fields[identifier].is_identifier = True
-
-    actions: dict[str, ActionDef] = {}
-    for i, raw in enumerate(data.get("custom_actions", [])):
-        where = f"custom_actions[{i}]"
-        if not isinstance(raw, dict):
-            raise _err(where, "expected an object")
-        code = _need(raw, "code", str, where)
-        match = _ACTION_CODE_RE.match(code)
-        if not match:
-            raise _err(f"{where}.code", f"{code!r} must look like ACTION_1001")
-        if match.group(1) in actions:
-            raise _err(f"{where}.code", f"duplicate custom action code {code!r}")
-        _need(raw, "displayName", str, where)
-        schema = raw.get("fieldSchema", {})
-        if not isinstance(schema, dict):
-            raise _err(f"{where}.fieldSchema", "expected an object")
-        for key, spec in schema.items():
-            swhere = f"{where}.fieldSchema.{key}"
-            if not _API_NAME_RE.match(key):
-                raise _err(swhere, "invalid field key")
-            if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
-                raise _err(swhere, f'expected {{"type": one of {", ".join(FIELD_TYPES)}}}')
-            if spec["type"] in ("STATUS", "LOST_REASON"):
-                raise _err(swhere, "status and lost-reason fields belong to leads, not to actions")
-            if spec["type"] in OPTION_TYPES and not (
-                isinstance(spec.get("options"), list) and all(isinstance(o, str) for o in spec["options"])
-            ):
-                raise _err(swhere, "dropdown/tags fields need an options array of labels")
-        full = copy.deepcopy(raw)
-        full.setdefault("id", stable_id("action", code))
-        full["fieldSchema"] = copy.deepcopy(schema)
-        actions[match.group(1)] = ActionDef(code=code, number=match.group(1), raw=full)
-
+    actions = _compile_actions(data.get("custom_actions", []))
     pipeline = _need(data, "pipeline", dict, "workspace")
-    stages = _need(pipeline, "leadStages", list, "pipeline")
-    seen_labels: set[str] = set()
-    for i, stage in enumerate(stages):
-        where = f"pipeline.leadStages[{i}]"
-        if not isinstance(stage, dict):
-            raise _err(where, "expected an object")
-        if stage.get("stageType") not in STAGE_TYPES:
-            raise _err(f"{where}.stageType", f"expected one of {', '.join(STAGE_TYPES)}")
-        for key in ("activeStatuses", "archivedStatuses"):
-            for j, status in enumerate(stage.get(key, [])):
-                if not isinstance(status, dict) or not isinstance(status.get("label"), str):
-                    raise _err(f"{where}.{key}[{j}]", "expected {statusid, label, color}")
-                if status["label"] in seen_labels:
-                    raise _err(f"{where}.{key}[{j}]", f"duplicate status label {status['label']!r}")
-                seen_labels.add(status["label"])
-    for key in ("activeLeadLostReasons", "archivedLeadLostReasons"):
-        for j, reason in enumerate(pipeline.get(key, [])):
-            if not isinstance(reason, dict) or not isinstance(reason.get("reasonLabel"), str):
-                raise _err(f"pipeline.{key}[{j}]", "expected {reasonid, reasonLabel, isDefault}")
-
-    members: list[dict[str, Any]] = []
-    emails: set[str] = set()
-    for i, raw in enumerate(data.get("team_members", [])):
-        where = f"team_members[{i}]"
-        if not isinstance(raw, dict):
-            raise _err(where, "expected an object")
-        for key in ("name", "email", "phone_number", "role", "status"):
-            _need(raw, key, str, where)
-        if raw["role"] not in ROLES:
-            raise _err(f"{where}.role", f"expected one of {', '.join(ROLES)}")
-        if raw["status"] not in MEMBER_STATUSES:
-            raise _err(f"{where}.status", f"expected one of {', '.join(MEMBER_STATUSES)}")
-        if raw["email"].lower() in emails:
-            raise _err(f"{where}.email", "duplicate email")
-        emails.add(raw["email"].lower())
-        members.append(copy.deepcopy(raw))
-    for i, member in enumerate(members):
-        manager = member.get("manager_email")
-        if manager is not None and str(manager).lower() not in emails:
-            raise _err(f"team_members[{i}].manager_email", f"{manager!r} is not a team member")
-
+    _check_pipeline(pipeline)
+    members, emails = _compile_members(data.get("team_members", []))
     leads = data.get("leads", [])
     if not isinstance(leads, list) or not all(isinstance(lead, dict) for lead in leads):
         raise _err("leads", "expected an array of objects")
@@ -268,26 +150,150 @@ def compile_workspace(data: Any) -> Workspace:
     )
 
 
-def load_workspace(path: str | Path) -> dict[str, Any]:
-    """Read and fully validate a workspace JSON file; raises `WorkspaceError` naming the problem."""
-    from .state import State  # late import: State depends on this module
+def _compile_fields(specs: list[Any]) -> dict[str, FieldDef]:
+    fields: dict[str, FieldDef] = {}
+    for i, raw in enumerate(specs):
+        where = f"fields[{i}]"
+        if not isinstance(raw, dict):
+            raise _err(where, "expected an object")
+        api = _need(raw, "apiName", str, where)
+        if not _API_NAME_RE.match(api):
+            raise _err(f"{where}.apiName", f"{api!r} is not a valid API name (letters, digits, underscore)")
+        if api in fields:
+            raise _err(f"{where}.apiName", f"duplicate API name {api!r}")
+        if api in SYSTEM_FIELDS:
+            raise _err(f"{where}.apiName", f"{api!r} is reserved for a read-only system field")
+        ftype = _need(raw, "type", str, where)
+        if ftype not in FIELD_TYPES:
+            raise _err(
+                f"{where}.type", f"unknown field type {ftype!r} (expected one of {', '.join(FIELD_TYPES)})"
+            )
+        options = _compile_options(raw, api, ftype, where)
+        max_length = raw.get("maxLength")
+        if max_length is not None and (
+            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
+        ):
+            raise _err(f"{where}.maxLength", "expected a positive integer")
+        fields[api] = FieldDef(
+            api_name=api,
+            type=ftype,
+            id=str(raw.get("id") or stable_id("field", api)),
+            name=str(raw.get("name") or api.replace("_", " ").title()),
+            description=str(raw.get("description", "")),
+            lock_after_create=bool(raw.get("lockAfterCreate", False)),
+            options=options,
+            max_length=max_length,
+        )
+    return fields
 
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkspaceError(f"{path}: cannot read workspace file: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkspaceError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from exc
-    try:
-        State(compile_workspace(data), default_country_code="91")
-    except WorkspaceError as exc:
-        raise WorkspaceError(f"{path}: {exc}") from exc
-    return data
+
+def _compile_options(raw: dict[str, Any], api: str, ftype: str, where: str) -> list[dict[str, str]]:
+    """A dropdown's or tags field's options as ``{id, label}``: a bare label gets a stable id."""
+    options: list[dict[str, str]] = []
+    if ftype in OPTION_TYPES:
+        for j, opt in enumerate(raw.get("options", [])):
+            if isinstance(opt, str):
+                options.append({"id": stable_id("option", api, opt), "label": opt})
+            elif isinstance(opt, dict) and isinstance(opt.get("label"), str):
+                options.append(
+                    {
+                        "id": str(opt.get("id") or stable_id("option", api, opt["label"])),
+                        "label": opt["label"],
+                    }
+                )
+            else:
+                raise _err(f"{where}.options[{j}]", "expected a label string or {id, label}")
+        labels = [o["label"] for o in options]
+        if len(set(labels)) != len(labels):
+            raise _err(f"{where}.options", "duplicate option labels")
+    elif "options" in raw:
+        raise _err(f"{where}.options", f"options are only allowed on {' and '.join(OPTION_TYPES)} fields")
+    return options
+
+
+def _compile_actions(specs: Any) -> dict[str, ActionDef]:
+    actions: dict[str, ActionDef] = {}
+    for i, raw in enumerate(specs):
+        where = f"custom_actions[{i}]"
+        if not isinstance(raw, dict):
+            raise _err(where, "expected an object")
+        code = _need(raw, "code", str, where)
+        match = _ACTION_CODE_RE.match(code)
+        if not match:
+            raise _err(f"{where}.code", f"{code!r} must look like ACTION_1001")
+        if match.group(1) in actions:
+            raise _err(f"{where}.code", f"duplicate custom action code {code!r}")
+        _need(raw, "displayName", str, where)
+        schema = raw.get("fieldSchema", {})
+        if not isinstance(schema, dict):
+            raise _err(f"{where}.fieldSchema", "expected an object")
+        for key, spec in schema.items():
+            _check_action_field(f"{where}.fieldSchema.{key}", key, spec)
+        full = copy.deepcopy(raw)
+        full.setdefault("id", stable_id("action", code))
+        full["fieldSchema"] = copy.deepcopy(schema)
+        actions[match.group(1)] = ActionDef(code=code, number=match.group(1), raw=full)
+    return actions
+
+
+def _check_action_field(swhere: str, key: str, spec: Any) -> None:
+    if not _API_NAME_RE.match(key):
+        raise _err(swhere, "invalid field key")
+    if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
+        raise _err(swhere, f'expected {{"type": one of {", ".join(FIELD_TYPES)}}}')
+    if spec["type"] in ("STATUS", "LOST_REASON"):
+        raise _err(swhere, "status and lost-reason fields belong to leads, not to actions")
+    if spec["type"] in OPTION_TYPES and not (
+        isinstance(spec.get("options"), list) and all(isinstance(o, str) for o in spec["options"])
+    ):
+        raise _err(swhere, "dropdown/tags fields need an options array of labels")
+
+
+def _check_pipeline(pipeline: dict[str, Any]) -> None:
+    stages = _need(pipeline, "leadStages", list, "pipeline")
+    seen_labels: set[str] = set()
+    for i, stage in enumerate(stages):
+        where = f"pipeline.leadStages[{i}]"
+        if not isinstance(stage, dict):
+            raise _err(where, "expected an object")
+        if stage.get("stageType") not in STAGE_TYPES:
+            raise _err(f"{where}.stageType", f"expected one of {', '.join(STAGE_TYPES)}")
+        for key in ("activeStatuses", "archivedStatuses"):
+            for j, status in enumerate(stage.get(key, [])):
+                if not isinstance(status, dict) or not isinstance(status.get("label"), str):
+                    raise _err(f"{where}.{key}[{j}]", "expected {statusid, label, color}")
+                if status["label"] in seen_labels:
+                    raise _err(f"{where}.{key}[{j}]", f"duplicate status label {status['label']!r}")
+                seen_labels.add(status["label"])
+    for key in ("activeLeadLostReasons", "archivedLeadLostReasons"):
+        for j, reason in enumerate(pipeline.get(key, [])):
+            if not isinstance(reason, dict) or not isinstance(reason.get("reasonLabel"), str):
+                raise _err(f"pipeline.{key}[{j}]", "expected {reasonid, reasonLabel, isDefault}")
+
+
+def _compile_members(specs: Any) -> tuple[list[dict[str, Any]], set[str]]:
+    """The team members, and their emails lowercased (managers and the API actor must be among them)."""
+    members: list[dict[str, Any]] = []
+    emails: set[str] = set()
+    for i, raw in enumerate(specs):
+        where = f"team_members[{i}]"
+        if not isinstance(raw, dict):
+            raise _err(where, "expected an object")
+        for key in ("name", "email", "phone_number", "role", "status"):
+            _need(raw, key, str, where)
+        if raw["role"] not in ROLES:
+            raise _err(f"{where}.role", f"expected one of {', '.join(ROLES)}")
+        if raw["status"] not in MEMBER_STATUSES:
+            raise _err(f"{where}.status", f"expected one of {', '.join(MEMBER_STATUSES)}")
+        if raw["email"].lower() in emails:
+            raise _err(f"{where}.email", "duplicate email")
+        emails.add(raw["email"].lower())
+        members.append(copy.deepcopy(raw))
+    for i, member in enumerate(members):
+        manager = member.get("manager_email")
+        if manager is not None and str(manager).lower() not in emails:
+            raise _err(f"team_members[{i}].manager_email", f"{manager!r} is not a team member")
+    return members, emails
 
 
 def _packaged(name: str) -> dict[str, Any]:

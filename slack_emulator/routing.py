@@ -1,0 +1,181 @@
+"""The emulator's HTTP side (WSGI): the Web API at ``/api/<method>``, response_urls at
+``/response/<id>``, the browser page (slack_emulator/web.py), ``/healthz`` and message permalinks.
+
+Every Web API call is checked as Slack checks it (token kind, known method), answered by
+:class:`~slack_emulator.webapi.WebApi` or an injected fault (slack_emulator/faults.py), and recorded
+in ``calls`` under the workspace's lock, so a test waiting for a change never sees it before its
+call is recorded.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .faults import WebApiFault, WebApiFaults
+from .socket_mode import SocketModeServer
+from .state import Workspace
+from .web import WebUI
+from .webapi import ApiError, WebApi
+
+# the name this module's log lines had when they were written from slack_emulator/emulator.py
+logger = logging.getLogger("slack_emulator.emulator")
+
+
+class Routes:
+    """WSGI routing; a mixin of :class:`~slack_emulator.emulator.SlackEmulator`, whose constructor sets
+    the attributes below (tokens are read at each call, so a test may change them)."""
+
+    ws: Workspace
+    api: WebApi
+    web_faults: WebApiFaults
+    socket: SocketModeServer
+    ui: WebUI
+    team_id: str
+    bot_token: str
+    app_token: str
+    clock: Callable[[], float]
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Web API at /api/<method>, response_urls at /response/<id>, the browser page at /."""
+        request = Request(environ)
+        path = request.path
+        if self.ui.handles(path):
+            response = self.ui.handle(request)
+        elif path.startswith("/api/"):
+            response = self._handle_api(request, path[len("/api/") :])
+        elif path.startswith("/response/") and request.method == "POST":
+            response = self._handle_response_url(request, path[len("/response/") :])
+        elif path == "/healthz":
+            response = _json({"ok": True, "emulator": "slack", "team_id": self.team_id})
+        elif path.startswith("/archives/"):
+            response = Response(f"permalink {path}", mimetype="text/plain")
+        else:
+            response = _json({"ok": False, "error": "not_found"}, status=404)
+        return response(environ, start_response)
+
+    def _fault(self, method: str, args: dict[str, Any], fault: WebApiFault, started: float) -> Response:
+        """An injected failure: nothing happens in the workspace, the answer is Slack's error shape."""
+        result = {"ok": False, "error": fault.error}
+        self._record(method, args, result, started)
+        response = _json(result, status=fault.status)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+    def _request_args(self, request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.args.items())
+        if request.method == "POST":
+            if request.mimetype == "application/json":
+                body = request.get_json(silent=True) if request.get_data() else {}
+                if not isinstance(body, dict):
+                    raise ApiError("invalid_json")
+                args.update(body)
+            else:
+                args.update(request.form.items())
+        return args
+
+    def _token(self, request: Request, args: dict[str, Any]) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        token = args.get("token")
+        return str(token) if token else None
+
+    def _handle_api(self, request: Request, method: str) -> Response:
+        """Runs under the state lock so a waiter never sees a change before its call is recorded."""
+        with self.ws.cond:
+            return self._handle_api_locked(request, method)
+
+    def _handle_api_locked(self, request: Request, method: str) -> Response:
+        started = self.clock()
+        args: dict[str, Any] = {}
+        try:
+            args = self._request_args(request)
+            token = self._token(request, args)
+            args.pop("token", None)
+            if method == "apps.connections.open":
+                result = self._connections_open(request)
+            else:
+                if method not in self.api.methods:
+                    raise ApiError("unknown_method", req_method=method)
+                if not token:
+                    raise ApiError("not_authed")
+                if token.startswith("xapp-"):
+                    raise ApiError("not_allowed_token_type")
+                if token != self.bot_token:
+                    raise ApiError("invalid_auth")
+                fault = self.web_faults.take(method)
+                if fault is not None:
+                    return self._fault(method, args, fault, started)
+                result = self.api.call(method, args)
+        except ApiError as exc:
+            result = {"ok": False, "error": exc.error, **exc.extra}
+            if exc.messages:
+                result["response_metadata"] = {"messages": exc.messages}
+        except Exception:
+            logger.exception("emulated %s crashed", method)
+            result = {"ok": False, "error": "fatal_error"}
+        self._record(method, args, result, started)
+        if not result["ok"]:
+            logger.info("%s refused: %s %s", method, result["error"], result.get("response_metadata", ""))
+        return _json(result)
+
+    def _connections_open(self, request: Request) -> dict[str, Any]:
+        """Only an app-level token, and only in the Authorization header (Slack refuses it as a parameter)."""
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not token:
+            raise ApiError("not_authed")
+        if not token.startswith("xapp-"):
+            raise ApiError("not_allowed_token_type")
+        if token != self.app_token:
+            raise ApiError("invalid_auth")
+        return {"ok": True, "url": self.socket.open_url()}
+
+    def _handle_response_url(self, request: Request, rid: str) -> Response:
+        with self.ws.cond:
+            return self._handle_response_url_locked(request, rid)
+
+    def _handle_response_url_locked(self, request: Request, rid: str) -> Response:
+        started = self.clock()
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            body = dict(request.form.items()) if request.form else {}
+        try:
+            args = dict(body)
+            self.api.decode_json_args(args)
+            result = {"ok": True, **self.api.response_url(rid, args)}
+            status = 200
+        except ApiError as exc:
+            result = {"ok": False, "error": exc.error}
+            if exc.messages:
+                result["response_metadata"] = {"messages": exc.messages}
+            status = 404 if exc.error in ("expired_url", "used_url") else 400
+        self._record("response_url", body, result, started)
+        return _json(result, status=status)
+
+    def _record(self, method: str, args: dict[str, Any], result: dict[str, Any], started: float) -> None:
+        with self.ws.cond:
+            self.ws.calls.append(
+                {
+                    "method": method,
+                    "args": copy.deepcopy(args),
+                    "ok": result["ok"],
+                    "error": result.get("error"),
+                    "messages": list(result.get("response_metadata", {}).get("messages", [])),
+                    "warnings": list(result.get("response_metadata", {}).get("warnings", [])),
+                    "response": copy.deepcopy(result),
+                    "at": started,
+                }
+            )
+            self.ws.changed()
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json")
