@@ -19,32 +19,32 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from commands.payment.access import PaymentAccess
-from commands.payment.render import (
-    STATUS_ACTION_PREFIX,
-    Origin,
-    PaymentRequest,
-    amount_change_text,
-    can_transition,
+from commands.payment.actions import find_matching_payment, payment_action
+from commands.payment.leads import (
     check_lead_reference,
-    find_matching_payment,
     identifier_query,
-    last_change_note,
     lead_choice_label,
     lead_in_message,
-    lead_not_found_text,
     looks_like_lead_id,
-    payment_action,
+)
+from commands.payment.modal import Origin, PaymentRequest, read_payment_form, render_payment_modal
+from commands.payment.render import (
+    STATUS_ACTION_PREFIX,
+    last_change_note,
     payment_in_value,
-    problems_text,
-    read_payment_form,
     read_status_click,
+    render_payment_message,
+    status_change_text,
+)
+from commands.payment.statuses import can_transition
+from commands.payment.texts import (
+    amount_change_text,
+    lead_not_found_text,
+    problems_text,
     recorded_not_shown_text,
     recorded_text,
     refusal_text,
     remarks_text,
-    render_payment_message,
-    render_payment_modal,
-    status_change_text,
     usage_text,
 )
 from kit import ids
