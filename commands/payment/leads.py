@@ -77,3 +77,8 @@ def lead_choice_label(thread: LeadThread) -> str:
     if name and ident and name != ident:
         return f"{name} · {ident}"
     return name or ident or thread.lead_id
+
+
+def identifier_label_of(schema: WorkspaceSchema | None) -> str:
+    """The workspace's identifier as people call it ("Phone"); "identifier" before a schema is cached."""
+    return schema.identifier.label if schema is not None else "identifier"
