@@ -3,18 +3,20 @@ submission, and the buttons on a payment message.
 
 Listeners only acknowledge, check (against the cached schema, never TeleCRM) and queue; the lead
 lookup, the write and everything posted afterwards run on the worker (``commands/payment/jobs.py``).
+``register`` binds them, the jobs and the watcher (``commands/payment/watcher.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
-from commands.payment.access import PaymentAccess
+from commands.payment.access import PaymentAccess, access_middleware, access_of
 from commands.payment.jobs import (
     KIND_CHANGED,
     KIND_RECORD,
@@ -43,6 +45,7 @@ from commands.payment.statuses import can_transition
 from commands.payment.texts import amount_change_text, problems_text, refusal_text, usage_text
 from commands.payment.watcher import check_open_payments
 from kit import ids
+from kit.context import services_of
 from kit.format import format_money
 from kit.grammar import parse_payment
 from kit.services import Services
@@ -56,7 +59,30 @@ RECENT_LEADS = 25
 _STATUS_ACTION = re.compile(rf"^{re.escape(ids.ACT_PAYMENT_STATUS)}(?::[A-Z_]+)?$")
 
 
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _acting_user(context: BoltContext) -> str:
+    """Who acted; Bolt reads it from every command, action, shortcut and view (``kit/context.py``)."""
+    if not context.user_id:
+        raise RuntimeError("no user in this Slack request")
+    return context.user_id
+
+
+def _message_channel(body: dict[str, Any], context: BoltContext) -> str | None:
+    """The channel of the clicked message: its container's, else the one Bolt read from the body."""
+    return (body.get("container") or {}).get("channel_id") or context.channel_id
+
+
+def _refuse(
+    services: Services, access: PaymentAccess, channel: str | None, user: str, thread_ts: str | None
+) -> None:
+    """Tell someone not in ``PAYMENT_ALLOWED_USERS`` who may; nothing is sent to TeleCRM."""
+    services.ephemeral(channel, user, refusal_text(access.entries), thread_ts=thread_ts)
+
+
 def _lead_label(services: Services, lead_id: str) -> str:
+    """A lead as the modal names it: from its thread when the bot knows it, else its id."""
     thread = services.threads.get(lead_id)
     return lead_choice_label(thread) if thread else lead_id
 
@@ -69,218 +95,237 @@ def _thread_of_message(services: Services, channel: str, ts: str | None) -> str 
     return thread.lead_id if thread is not None else None
 
 
-# --- Slack listeners ------------------------------------------------------------------------------
+def open_payment_modal(
+    services: Services, trigger_id: str, origin: Origin, user: str, *, initial_lead: str | None = None
+) -> None:
+    """Open the Record payment modal, sealed for ``user``; if Slack refuses, say how to type it instead."""
+    schema = services.cache.cached()
+    view = render_payment_modal(
+        origin,
+        default_currency=services.settings.default_currency,
+        recent=() if origin.lead_id else services.threads.recent(limit=RECENT_LEADS),
+        identifier_label=identifier_label_of(schema),
+        lead_label=_lead_label(services, origin.lead_id) if origin.lead_id else None,
+        initial_lead=initial_lead,
+    )
+    try:
+        services.slack.views_open(trigger_id=trigger_id, view=services.view_seal.seal(view, user=user))
+    except SlackApiError as exc:
+        log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
+        services.ephemeral(
+            origin.channel,
+            user,
+            ":warning: The payment form could not open in time — please try again, or type "
+            "`/payment <lead> <amount> [currency] [status]`.",
+            thread_ts=origin.thread_ts,
+        )
 
 
-def register(app: App, services: Services) -> None:
+# --- recording ------------------------------------------------------------------------------------
+
+
+def on_payment_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    """``/payment``: usage, the modal, or a typed payment checked against the cached schema and queued."""
+    ack()
+    services, access = services_of(context), access_of(context)
     settings = services.settings
-    access = PaymentAccess(settings.payment_allowed_users, services.slack)
-
-    services.worker.register(
-        KIND_RECORD,
-        JobKind(
-            lambda job: record_payment(services, job),
-            on_queued=lambda job, reason, when: record_queued(services, job, reason, when),
-            on_failed=lambda job, error: record_failed(services, job, error),
-        ),
+    user, channel = _acting_user(context), context.channel_id
+    schema = services.cache.cached()
+    label = identifier_label_of(schema)
+    parsed = parse_payment(command.get("text") or "", default_currency=settings.default_currency)
+    if parsed.action == "help" and not parsed.errors:
+        respond(response_type="ephemeral", text=usage_text(settings.default_currency, label))
+        return
+    if not access.allows(user):
+        respond(response_type="ephemeral", text=refusal_text(access.entries))
+        return
+    known = services.payments.get(parsed.lead) if parsed.lead and looks_like_lead_id(parsed.lead) else None
+    if known is not None:  # a payment's action id: its amount cannot change
+        respond(response_type="ephemeral", text=amount_change_text(known))
+        return
+    if parsed.action == "help":
+        respond(
+            response_type="ephemeral", text=problems_text(parsed.errors, settings.default_currency, label)
+        )
+        return
+    if parsed.action == "modal":
+        open_payment_modal(
+            services, command["trigger_id"], Origin(channel=channel), user, initial_lead=parsed.lead or None
+        )
+        return
+    problems = list(parsed.errors)
+    lead_problem = check_lead_reference(parsed.lead, schema, settings.default_country_code)
+    if lead_problem:
+        problems.insert(0, lead_problem)
+    if problems or parsed.amount is None or parsed.currency is None or parsed.status is None:
+        respond(response_type="ephemeral", text=problems_text(problems, settings.default_currency, label))
+        return
+    request = PaymentRequest(parsed.amount, parsed.currency, parsed.status, lead_ref=parsed.lead)
+    log.info("payment of %s %s queued for lead %s", request.amount, request.currency, mask(parsed.lead))
+    services.worker.submit(
+        f"cmd:{command['trigger_id']}", KIND_RECORD, record_payload(request, Origin(channel=channel), user)
     )
-    services.worker.register(
-        KIND_STATUS,
-        JobKind(
-            lambda job: change_status(services, job),
-            on_queued=lambda job, reason, when: status_queued(services, job, reason, when),
-            on_failed=lambda job, error: status_failed(services, job, error),
-        ),
+
+
+def on_card_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """*Record payment* on a lead card: the modal, with the lead filled in and the card as its thread."""
+    ack()
+    services, access = services_of(context), access_of(context)
+    user, channel = _acting_user(context), _message_channel(body, context)
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or (body.get("container") or {}).get("message_ts")
+    if not access.allows(user):
+        _refuse(services, access, channel, user, thread_ts)
+        return
+    lead_id = str(action.get("value") or "").strip()
+    origin = Origin(channel=channel, lead_id=lead_id or None, thread_channel=channel, thread_ts=thread_ts)
+    open_payment_modal(services, body["trigger_id"], origin, user)
+
+
+def on_payment_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """The *Record payment* message shortcut: on a lead card, a payment message, or in a lead's thread."""
+    ack()
+    services, access = services_of(context), access_of(context)
+    user, channel = _acting_user(context), context.channel_id
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
+    if not access.allows(user):
+        _refuse(services, access, channel, user, message.get("thread_ts"))
+        return
+    lead_id = lead_in_message(message) or (
+        _thread_of_message(services, channel, thread_ts) if channel else None
     )
-    services.worker.register(KIND_CHANGED, JobKind(lambda job: show_change_from_telecrm(services, job)))
-    if settings.payment_watch_seconds > 0:
-        services.schedule(
-            "payment-watch", settings.payment_watch_seconds, lambda: check_open_payments(services)
-        )
-
-    def refuse(channel: str | None, user: str, thread_ts: str | None = None) -> None:
-        services.ephemeral(channel, user, refusal_text(access.entries), thread_ts=thread_ts)
-
-    def open_modal(trigger_id: str, origin: Origin, user: str, *, initial_lead: str | None = None) -> None:
-        schema = services.cache.cached()
-        view = render_payment_modal(
-            origin,
-            default_currency=settings.default_currency,
-            recent=() if origin.lead_id else services.threads.recent(limit=RECENT_LEADS),
-            identifier_label=identifier_label_of(schema),
-            lead_label=_lead_label(services, origin.lead_id) if origin.lead_id else None,
-            initial_lead=initial_lead,
-        )
-        try:
-            services.slack.views_open(trigger_id=trigger_id, view=services.view_seal.seal(view, user=user))
-        except SlackApiError as exc:
-            log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
-            services.ephemeral(
-                origin.channel,
-                user,
-                ":warning: The payment form could not open in time — please try again, or type "
-                "`/payment <lead> <amount> [currency] [status]`.",
-                thread_ts=origin.thread_ts,
-            )
-
-    @app.command(ids.CMD_PAYMENT)
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user, channel = command["user_id"], command.get("channel_id")
-        schema = services.cache.cached()
-        label = identifier_label_of(schema)
-        parsed = parse_payment(command.get("text") or "", default_currency=settings.default_currency)
-        if parsed.action == "help" and not parsed.errors:
-            respond(response_type="ephemeral", text=usage_text(settings.default_currency, label))
-            return
-        if not access.allows(user):
-            respond(response_type="ephemeral", text=refusal_text(access.entries))
-            return
-        known = (
-            services.payments.get(parsed.lead) if parsed.lead and looks_like_lead_id(parsed.lead) else None
-        )
-        if known is not None:
-            respond(response_type="ephemeral", text=amount_change_text(known))
-            return
-        if parsed.action == "help":
-            respond(
-                response_type="ephemeral", text=problems_text(parsed.errors, settings.default_currency, label)
-            )
-            return
-        if parsed.action == "modal":
-            open_modal(command["trigger_id"], Origin(channel=channel), user, initial_lead=parsed.lead or None)
-            return
-        problems = list(parsed.errors)
-        lead_problem = check_lead_reference(parsed.lead, schema, settings.default_country_code)
-        if lead_problem:
-            problems.insert(0, lead_problem)
-        if problems or parsed.amount is None or parsed.currency is None or parsed.status is None:
-            respond(response_type="ephemeral", text=problems_text(problems, settings.default_currency, label))
-            return
-        request = PaymentRequest(parsed.amount, parsed.currency, parsed.status, lead_ref=parsed.lead)
-        log.info("payment of %s %s queued for lead %s", request.amount, request.currency, mask(parsed.lead))
-        services.worker.submit(
-            f"cmd:{command['trigger_id']}",
-            KIND_RECORD,
-            record_payload(request, Origin(channel=channel), user),
-        )
-
-    @app.action(ids.ACT_CARD_PAYMENT)
-    def on_card_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user = body["user"]["id"]
-        container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        message = body.get("message") or {}
-        thread_ts = message.get("thread_ts") or container.get("message_ts")
-        if not access.allows(user):
-            refuse(channel, user, thread_ts)
-            return
-        lead_id = str(action.get("value") or "").strip()
-        origin = Origin(channel=channel, lead_id=lead_id or None, thread_channel=channel, thread_ts=thread_ts)
-        open_modal(body["trigger_id"], origin, user)
-
-    @app.shortcut(ids.SHORTCUT_PAYMENT_ON_CARD)
-    def on_shortcut(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        message = body.get("message") or {}
-        thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
-        if not access.allows(user):
-            refuse(channel, user, message.get("thread_ts"))
-            return
-        lead_id = lead_in_message(message) or (
-            _thread_of_message(services, channel, thread_ts) if channel else None
-        )
-        if not lead_id:
-            services.ephemeral(
-                channel,
-                user,
-                ":information_source: That message is not a lead card, so I can't tell which lead the payment "
-                "is for. Use the shortcut on a lead card (or in its thread), or type "
-                "`/payment <lead> <amount> [currency] [status]`.",
-                thread_ts=message.get("thread_ts"),
-            )
-            return
-        origin = Origin(channel=channel, lead_id=lead_id, thread_channel=channel, thread_ts=thread_ts)
-        open_modal(body["trigger_id"], origin, user)
-
-    @app.view(ids.VIEW_PAYMENT)
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin = services.view_seal.open(view, user=body["user"]["id"])
-        if origin is None:  # not a form the bot opened for this person: its lead and thread are made up
-            ack(response_action="update", view=refused_view())
-            return
-        request, errors = read_payment_form(
-            (view.get("state") or {}).get("values") or {},
-            origin,
-            schema=services.cache.cached(),
-            default_currency=settings.default_currency,
-            default_country_code=settings.default_country_code,
-        )
-        if errors or request is None:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        user = body["user"]["id"]
-        if not access.allows(user):
-            refuse(origin.channel, user, origin.thread_ts)
-            return
-        services.worker.submit(f"view:{view['id']}", KIND_RECORD, record_payload(request, origin, user))
-
-    @app.action(_STATUS_ACTION)
-    def on_status(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user = body["user"]["id"]
-        container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        reply_ts = container.get("thread_ts") or container.get("message_ts")
-        if not access.allows(user):
-            refuse(channel, user, reply_ts)
-            return
-        click = read_status_click(action)
-        payment = services.payments.get(click.action_id) if click else None
-        if click is None or payment is None:
-            services.ephemeral(
-                channel,
-                user,
-                ":warning: I no longer have this payment on record, so I can't change it from here. "
-                "Change it in TeleCRM; record new payments with `/payment`.",
-                thread_ts=reply_ts,
-            )
-            return
-        current = payment.status.upper()
-        money = format_money(payment.amount, payment.currency)
-        if current == click.status:
-            services.ephemeral(channel, user, f"{money} is already {current}.", thread_ts=reply_ts)
-            return
-        if not can_transition(current, click.status):
-            services.ephemeral(
-                channel,
-                user,
-                f":information_source: {money} is {current} now, so it can't be marked {click.status}; "
-                "the message shows what it can become.",
-                thread_ts=reply_ts,
-            )
-            refresh_payment_message(services, payment)
-            return
-        if not queue_status_change(
-            services, payment, click.status, user=user, channel=channel, reply_ts=reply_ts
-        ):
-            log.info("ignoring a repeated click on %s", STATUS_ACTION_PREFIX + click.status)
-
-    @app.action(ids.ACT_PAYMENT_AMOUNT_HELP)
-    def on_amount_help(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user = body["user"]["id"]
-        container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        action_id = payment_in_value(action.get("value"))
-        payment = services.payments.get(action_id) if action_id else None
+    if not lead_id:
         services.ephemeral(
             channel,
             user,
-            amount_change_text(payment),
-            thread_ts=container.get("thread_ts") or container.get("message_ts"),
+            ":information_source: That message is not a lead card, so I can't tell which lead the payment "
+            "is for. Use the shortcut on a lead card (or in its thread), or type "
+            "`/payment <lead> <amount> [currency] [status]`.",
+            thread_ts=message.get("thread_ts"),
         )
+        return
+    origin = Origin(channel=channel, lead_id=lead_id, thread_channel=channel, thread_ts=thread_ts)
+    open_payment_modal(services, body["trigger_id"], origin, user)
+
+
+def on_modal_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    """The modal: a form the bot did not open for this person is refused; errors stay in the modal."""
+    services, access = services_of(context), access_of(context)
+    settings = services.settings
+    user = _acting_user(context)
+    origin = services.view_seal.open(view, user=user)
+    if origin is None:  # not a form the bot opened for this person: its lead and thread are made up
+        ack(response_action="update", view=refused_view())
+        return
+    request, errors = read_payment_form(
+        (view.get("state") or {}).get("values") or {},
+        origin,
+        schema=services.cache.cached(),
+        default_currency=settings.default_currency,
+        default_country_code=settings.default_country_code,
+    )
+    if errors or request is None:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    if not access.allows(user):
+        _refuse(services, access, origin.channel, user, origin.thread_ts)
+        return
+    services.worker.submit(f"view:{view['id']}", KIND_RECORD, record_payload(request, origin, user))
+
+
+# --- the payment message's buttons ----------------------------------------------------------------
+
+
+def on_status_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """A next-status button: checked against the status on record, then queued once per gesture."""
+    ack()
+    services, access = services_of(context), access_of(context)
+    user, channel = _acting_user(context), _message_channel(body, context)
+    container = body.get("container") or {}
+    reply_ts = container.get("thread_ts") or container.get("message_ts")
+    if not access.allows(user):
+        _refuse(services, access, channel, user, reply_ts)
+        return
+    click = read_status_click(action)
+    payment = services.payments.get(click.action_id) if click else None
+    if click is None or payment is None:
+        services.ephemeral(
+            channel,
+            user,
+            ":warning: I no longer have this payment on record, so I can't change it from here. "
+            "Change it in TeleCRM; record new payments with `/payment`.",
+            thread_ts=reply_ts,
+        )
+        return
+    current = payment.status.upper()
+    money = format_money(payment.amount, payment.currency)
+    if current == click.status:
+        services.ephemeral(channel, user, f"{money} is already {current}.", thread_ts=reply_ts)
+        return
+    if not can_transition(current, click.status):
+        services.ephemeral(
+            channel,
+            user,
+            f":information_source: {money} is {current} now, so it can't be marked {click.status}; "
+            "the message shows what it can become.",
+            thread_ts=reply_ts,
+        )
+        refresh_payment_message(services, payment)
+        return
+    if not queue_status_change(
+        services, payment, click.status, user=user, channel=channel, reply_ts=reply_ts
+    ):
+        log.info("ignoring a repeated click on %s", STATUS_ACTION_PREFIX + click.status)
+
+
+def on_amount_help(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """*Amount wrong?*: TeleCRM cannot change an amount, so say how to correct this payment."""
+    ack()
+    services = services_of(context)
+    container = body.get("container") or {}
+    action_id = payment_in_value(action.get("value"))
+    payment = services.payments.get(action_id) if action_id else None
+    services.ephemeral(
+        _message_channel(body, context),
+        _acting_user(context),
+        amount_change_text(payment),
+        thread_ts=container.get("thread_ts") or container.get("message_ts"),
+    )
+
+
+# --- binding --------------------------------------------------------------------------------------
+
+
+def register(app: App, services: Services) -> None:
+    """Bind the listeners, the ``payment.*`` jobs and the watcher; one :class:`PaymentAccess` per bot."""
+    worker = services.worker
+    worker.register(
+        KIND_RECORD,
+        JobKind(
+            partial(record_payment, services),
+            on_queued=partial(record_queued, services),
+            on_failed=partial(record_failed, services),
+        ),
+    )
+    worker.register(
+        KIND_STATUS,
+        JobKind(
+            partial(change_status, services),
+            on_queued=partial(status_queued, services),
+            on_failed=partial(status_failed, services),
+        ),
+    )
+    worker.register(KIND_CHANGED, JobKind(partial(show_change_from_telecrm, services)))
+    if services.settings.payment_watch_seconds > 0:
+        services.schedule(
+            "payment-watch", services.settings.payment_watch_seconds, partial(check_open_payments, services)
+        )
+    app.use(access_middleware(PaymentAccess(services.settings.payment_allowed_users, services.slack)))
+    app.command(ids.CMD_PAYMENT)(on_payment_command)
+    app.action(ids.ACT_CARD_PAYMENT)(on_card_button)
+    app.shortcut(ids.SHORTCUT_PAYMENT_ON_CARD)(on_payment_shortcut)
+    app.view(ids.VIEW_PAYMENT)(on_modal_submit)
+    app.action(_STATUS_ACTION)(on_status_button)
+    app.action(ids.ACT_PAYMENT_AMOUNT_HELP)(on_amount_help)
