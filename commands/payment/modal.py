@@ -48,6 +48,7 @@ Origin = ViewContext
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
+    """A select option showing ``text`` (cut to Slack's 75 characters) for ``value``."""
     return {"text": plain_text(text), "value": value}
 
 
