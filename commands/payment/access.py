@@ -3,6 +3,10 @@
 Entries are Slack user ids (``U0PRIYA``) or user groups, by handle (``@sales-managers``) or id
 (``S0SALESMGR``). Group members are read from Slack (``usergroups.list`` + ``usergroups.users.list``)
 and kept for a short while, so a click answers fast and a change in the group shows up soon.
+
+One :class:`PaymentAccess` per bot keeps that cache: ``register`` in ``commands/payment/listeners.py``
+makes it and installs :func:`access_middleware`, and the listeners find it with :func:`access_of`,
+the way they find the services (``kit/context.py``).
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger(__name__)
 
 GROUP_TTL_SECONDS = 60.0
+_ACCESS = "telecrm_payment_access"
 _SUBTEAM = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|@?([^>]+))?>")
 
 
@@ -71,9 +78,11 @@ class PaymentAccess:
 
     @property
     def restricted(self) -> bool:
+        """Whether ``PAYMENT_ALLOWED_USERS`` is set at all; unset, everyone may."""
         return bool(self.entries)
 
     def allows(self, user_id: str) -> bool:
+        """Whether ``user_id`` may record or change payments; Slack is asked only about group members."""
         if not self.restricted:
             return True
         if user_id in self._users:  # exact: see split_allowed
@@ -81,12 +90,14 @@ class PaymentAccess:
         return bool(self._groups) and user_id in self._group_members()
 
     def _fresh(self) -> frozenset[str] | None:
+        """The group members read less than ``ttl`` ago, or None."""
         with self._lock:
             if self._members is not None and self._clock() - self._fetched_at < self._ttl:
                 return self._members
         return None
 
     def _group_members(self) -> frozenset[str]:
+        """Everyone in the allowed groups, read again from Slack when the last reading is stale."""
         fresh = self._fresh()
         if fresh is not None:
             return fresh
@@ -97,6 +108,7 @@ class PaymentAccess:
             return self._refresh()
 
     def _refresh(self) -> frozenset[str]:
+        """Read the members now; when Slack fails, what was known before (or nobody) still stands."""
         try:
             members = self._fetch_members()
         except SlackApiError as exc:
@@ -112,6 +124,7 @@ class PaymentAccess:
             return members
 
     def _fetch_members(self) -> frozenset[str]:
+        """The members of every allowed group, found by id or by handle."""
         groups = self._slack.usergroups_list().get("usergroups") or []
         by_handle = {str(g.get("handle") or "").lower(): str(g.get("id")) for g in groups}
         ids = {str(g.get("id")) for g in groups}
@@ -124,3 +137,21 @@ class PaymentAccess:
             users = self._slack.usergroups_users_list(usergroup=group_id).get("users") or []
             members.update(str(u) for u in users)
         return frozenset(members)
+
+
+def access_middleware(access: PaymentAccess) -> Callable[..., Any]:
+    """A Bolt global middleware that puts ``access`` into every request's context."""
+
+    def put_access(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002
+        context[_ACCESS] = access
+        return next()
+
+    return put_access
+
+
+def access_of(context: BoltContext) -> PaymentAccess:
+    """The bot's :class:`PaymentAccess`, put in the context by :func:`access_middleware`."""
+    access = context.get(_ACCESS)
+    if not isinstance(access, PaymentAccess):
+        raise RuntimeError("no payment access in the Bolt context: was access_middleware installed?")
+    return access

@@ -8,28 +8,21 @@ from typing import Any
 import pytest
 
 from commands.payment.access import split_allowed
-from commands.payment.render import (
+from commands.payment.actions import find_matching_payment
+from commands.payment.leads import lead_in_message
+from commands.payment.modal import (
     BLOCK_AMOUNT,
     BLOCK_CURRENCY,
     BLOCK_LEAD,
     BLOCK_RECENT,
     BLOCK_STATUS,
-    TRANSITIONS,
     Origin,
-    amount_change_text,
-    can_transition,
-    find_matching_payment,
-    is_final,
-    lead_in_message,
-    next_statuses,
     read_payment_form,
-    read_status_click,
-    refusal_text,
-    remarks_text,
-    render_payment_message,
     render_payment_modal,
-    status_change_text,
 )
+from commands.payment.render import read_status_click, render_payment_message, status_change_text
+from commands.payment.statuses import TRANSITIONS, can_transition, is_final, next_statuses
+from commands.payment.texts import amount_change_text, refusal_text, remarks_text
 from kit import ids
 from slack_emulator import validate_message_blocks, validate_view
 from storage.repositories import LeadThread, Payment

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from commands.payment.listeners import check_open_payments
+from commands.payment.watcher import check_open_payments
 from kit import ids
 from kit.worker import Backoff
 from tests.conftest import ADMIN, CHANNEL, USER, Bot

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from commands.payment.listeners import check_open_payments
+from commands.payment.watcher import check_open_payments
 from kit import ids
 from kit.grammar import slack_escape
 from telecrm.client import Remark, WriteResult

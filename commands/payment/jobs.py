@@ -1,0 +1,353 @@
+"""The ``payment.*`` outbox jobs: recording a payment, changing its status, and showing a change the
+watcher (``commands/payment/watcher.py``) found in TeleCRM.
+
+A payment lives in three places kept in step: TeleCRM (the truth), the ``payments`` table (what the
+bot last saw, changed only by compare-and-set) and the payment message in the lead's thread. Each
+job may run more than once (``kit/worker.py``), so every TeleCRM write and every Slack post is a
+``job.once`` step or a ``post_once`` (``kit/job_posts.py``), a retry after a lost answer first looks
+for what the earlier attempt did, and a passing Slack failure is raised so only the Slack step is
+retried. Listeners queue these jobs through :func:`record_payload` and :func:`queue_status_change`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from commands.payment.actions import find_matching_payment, payment_action
+from commands.payment.leads import identifier_label_of, identifier_query, looks_like_lead_id
+from commands.payment.lock import payment_lock
+from commands.payment.modal import Origin, PaymentRequest
+from commands.payment.posts import notify_thread, refresh_payment_message, tell
+from commands.payment.render import last_change_note, render_payment_message, status_change_text
+from commands.payment.texts import (
+    lead_not_found_text,
+    recorded_not_shown_text,
+    recorded_text,
+    remarks_text,
+)
+from kit.cards import ensure_thread, lead_name, post_in_thread
+from kit.explain import explain_error, wait_note
+from kit.format import format_money
+from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
+from kit.worker import GiveUp, Job
+from storage.outbox import FAILED
+from storage.repositories import LeadThread, Payment
+from telecrm.client import Lead
+from telecrm.errors import TeleCRMBadRequest, TeleCRMNotFound
+from telecrm.schema import WorkspaceSchema
+
+log = logging.getLogger(__name__)
+
+KIND_RECORD = "payment.record"
+KIND_STATUS = "payment.status"
+KIND_CHANGED = "payment.changed_in_telecrm"
+
+# an earlier attempt's payment is looked for from a little before the job began (clocks differ)
+RECONCILE_SLACK_SECONDS = 120
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def record_payload(request: PaymentRequest, origin: Origin, user: str) -> dict[str, Any]:
+    """The ``payment.record`` job's payload: the checked request, who asked and where."""
+    return {
+        "user": user,
+        "channel": origin.channel,
+        "reply_ts": origin.thread_ts,
+        "lead_ref": request.lead_ref,
+        "lead_id": request.lead_id,
+        "amount": request.amount,
+        "currency": request.currency,
+        "status": request.status,
+        "origin_lead_id": origin.lead_id,
+        "thread_channel": origin.thread_channel,
+        "thread_ts": origin.thread_ts,
+    }
+
+
+def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id: str | None) -> Lead | None:
+    """The lead by id (GET) or by identifier value (search, normalised like the identifier type)."""
+    for candidate in (lead_id, ref.strip() if looks_like_lead_id(ref) else None):
+        if not candidate:
+            continue
+        try:
+            lead = services.telecrm.get_lead(candidate)
+        except (TeleCRMNotFound, TeleCRMBadRequest):
+            if candidate == lead_id:
+                return None
+            continue
+        return Lead(lead.id or candidate, lead.fields)
+    value = identifier_query(ref, schema, services.settings.default_country_code)
+    if value is None:
+        return None
+    found = services.telecrm.find_lead_by_identifier(schema.identifier.api_name, value)
+    return found if found is not None and found.id else None
+
+
+def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: Job) -> str | None:
+    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it.
+
+    Every payment the bot has on record belongs to another job: a job records its payment only after
+    its own TeleCRM step is stored, and this job's step is not (that is why it reconciles).
+    """
+    page = services.telecrm.search_actions(lead_id, type="PAYMENT", limit=25)
+    since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
+    known = [p.action_id for p in services.payments.for_lead(lead_id)]
+    return find_matching_payment(
+        page.items, amount=payload["amount"], currency=payload["currency"], since_ms=since_ms, skip_ids=known
+    )
+
+
+def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
+    """The lead's thread; the card the form was opened on becomes it when the bot had none yet."""
+    assert lead.id is not None
+    payload = job.payload
+    known = services.threads.get(lead.id)
+    if known is not None:
+        return known
+    if (
+        payload.get("origin_lead_id") == lead.id
+        and payload.get("thread_channel")
+        and payload.get("thread_ts")
+    ):
+        schema = services.schema()
+        return services.threads.remember(
+            lead.id,
+            payload["thread_channel"],
+            payload["thread_ts"],
+            identifier=str(lead.fields.get(schema.identifier_api_name) or "") or None,
+            name=lead_name(schema, lead.fields),
+            created_by=payload.get("user"),
+        )
+    channel = payload.get("channel") or payload.get("thread_channel") or payload.get("user")
+    return ensure_thread(
+        services, lead.id, channel=channel, user=payload.get("user"), fields=lead.fields, job=job
+    )
+
+
+def record_payment(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: find the lead, create the PAYMENT (once), show it in the lead's thread."""
+    p = job.payload
+    money = format_money(p["amount"], p["currency"])
+    outcome: dict[str, Any] = job.once("telecrm", lambda: _record_in_telecrm(services, job, money))
+    if "lead_missing" in outcome:
+        tell(
+            services, p, lead_not_found_text(outcome["lead_missing"], identifier_label_of(services.schema()))
+        )
+        raise GiveUp("lead not found")
+    lead = Lead(outcome["lead_id"], outcome["lead_fields"])
+    if outcome.get("ignored"):
+        thread = _thread_for_payment(services, lead, job)
+        post_in_thread(services, thread, outcome["remarks"], job=job, step="remarks")
+        tell(
+            services,
+            p,
+            f":warning: TeleCRM did not store the payment of {money}; the reason is in the lead's thread.",
+        )
+        raise GiveUp("payment ignored by TeleCRM")
+    action_id = outcome["action_id"]
+    # on record before anything is posted: its buttons work and the watcher follows it even if
+    # Slack is down for a while
+    services.payments.save(
+        action_id, lead.id or "", p["amount"], p["currency"], p["status"], recorded_by=p.get("user")
+    )
+    try:
+        _show_new_payment(services, job, lead, action_id, outcome.get("remarks"), money)
+    except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
+        if is_transient_slack_failure(exc):
+            raise  # the write is not redone: the retry starts at the Slack step
+        log.exception("payment %s recorded but not shown in Slack", action_id)
+        failure = exc
+        job.once(
+            "told",
+            lambda: tell(
+                services,
+                p,
+                recorded_not_shown_text(money, action_id, failure),
+            ),
+        )
+    return {"action_id": action_id, "lead_id": lead.id}
+
+
+def _record_in_telecrm(services: Services, job: Job, money: str) -> dict[str, Any]:
+    """The lead, then the payment: the one an unanswered earlier attempt created, or a new one.
+
+    Returns (as JSON) what the Slack side needs: the lead, the payment's action id, TeleCRM's
+    remarks in words, or that the lead is missing or the payment was ignored.
+    """
+    p = job.payload
+    lead = resolve_lead(services, services.schema(), p.get("lead_ref") or "", p.get("lead_id"))
+    if lead is None or lead.id is None:
+        return {"lead_missing": p.get("lead_ref") or p.get("lead_id") or ""}
+    found = {"lead_id": lead.id, "lead_fields": dict(lead.fields)}
+    action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
+    if action_id is not None:
+        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
+        return {**found, "action_id": action_id, "remarks": None}
+    result = services.telecrm.create_actions(
+        lead.id, [payment_action(p["amount"], p["currency"], p["status"])]
+    )
+    outcome = result.actions[0] if result.actions else None
+    if outcome is None or not outcome.created:
+        return {**found, "ignored": True, "remarks": remarks_text(result.remarks, money=money, stored=False)}
+    remarks = remarks_text(result.remarks, money=money, stored=True) if result.remarks else None
+    return {**found, "action_id": outcome.action_id, "remarks": remarks}
+
+
+def _show_new_payment(
+    services: Services, job: Job, lead: Lead, action_id: str, remarks: str | None, money: str
+) -> None:
+    """The payment message (with its status buttons) in the lead's thread, the remarks, and the user told."""
+    assert lead.id is not None
+    p = job.payload
+    thread = _thread_for_payment(services, lead, job)
+    payment = services.payments.save(
+        action_id,
+        lead.id,
+        p["amount"],
+        p["currency"],
+        p["status"],
+        recorded_by=p.get("user"),
+        channel=thread.channel,
+        thread_ts=thread.ts,
+    )
+    name = thread.name or lead_name(services.schema(), lead.fields)
+    if not payment.message_ts:
+        text, blocks = render_payment_message(payment, lead_name=name)
+        answer = post_in_thread(services, thread, text, blocks, job=job, step="payment_message")
+        services.payments.set_message(
+            action_id, channel=thread.channel, message_ts=answer["ts"], thread_ts=thread.ts
+        )
+        payment = services.payments.get(action_id) or payment
+    if remarks:
+        post_in_thread(services, thread, remarks, job=job, step="remarks")
+    permalink = None
+    with suppress(SlackApiError):
+        permalink = services.slack.chat_getPermalink(
+            channel=thread.channel, message_ts=payment.message_ts
+        ).get("permalink")
+    job.once("told", lambda: tell(services, p, recorded_text(payment, name, permalink)))
+
+
+def record_queued(services: Services, job: Job, reason: str, when: float) -> None:
+    """The recorder hears once that TeleCRM is down and the payment waits in the outbox."""
+    money = format_money(job.payload["amount"], job.payload["currency"])
+    tell(
+        services,
+        job.payload,
+        f":hourglass: TeleCRM is not answering right now, so the payment of {money} is queued. "
+        "It will be retried automatically and posted in the lead's thread when it lands."
+        + wait_note(when, services.clock()),
+    )
+
+
+def record_failed(services: Services, job: Job, error: BaseException) -> None:
+    """The recorder hears why the payment was given up on."""
+    tell(services, job.payload, explain_error(error, what="the payment"))
+
+
+# --- status changes -------------------------------------------------------------------------------
+
+
+def queue_status_change(
+    services: Services, payment: Payment, new: str, *, user: str, channel: str | None, reply_ts: str | None
+) -> bool:
+    """Queue marking ``payment`` ``new`` once per gesture; True when this call queued it.
+
+    Clicks on the same message showing the same status share a key, so a double click sends one
+    change. Only after that change failed for good does the same click queue a fresh attempt.
+    """
+    current = payment.status.upper()
+    key = f"paystatus:{payment.action_id}:{current}->{new}@{payment.updated_at:.6f}"
+    payload = {
+        "action_id": payment.action_id,
+        "lead_id": payment.lead_id,
+        "from": current,
+        "to": new,
+        "user": user,
+        "channel": channel,
+        "reply_ts": reply_ts,
+    }
+    attempt_key = key
+    for n in range(2, 100):
+        item, created = services.worker.submit(attempt_key, KIND_STATUS, payload)
+        if created or item.state != FAILED:
+            return created
+        attempt_key = f"{key}#{n}"
+    return False
+
+
+def change_status(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: send only the new status to TeleCRM (once), then update the message and tell the thread."""
+    p = job.payload
+    action_id, new = p["action_id"], p["to"]
+    changed = job.once("telecrm", lambda: _change_status_in_telecrm(services, job))
+    payment = services.payments.get(action_id)
+    if payment is None:
+        return {"status": new}
+    if changed:
+        job.once(
+            "message",
+            lambda: refresh_payment_message(
+                services, payment, last_change=last_change_note(new, user=p.get("user"))
+            ),
+        )
+        notify_thread(services, payment, status_change_text(payment, new, user=p.get("user")), job)
+    else:
+        log.info("payment %s was no longer %s when the change to %s landed", action_id, p["from"], new)
+        refresh_payment_message(services, payment)
+    return {"status": new}
+
+
+def _change_status_in_telecrm(services: Services, job: Job) -> bool:
+    """The status change, unless an unanswered earlier attempt made it; True if the bot's record moved."""
+    p = job.payload
+    action_id, lead_id, old, new = p["action_id"], p["lead_id"], p["from"], p["to"]
+    with payment_lock(services, action_id):
+        already = False
+        if job.is_retry:
+            current = services.telecrm.get_action(lead_id, action_id)
+            already = str(current.get("status") or "").upper() == new
+        if not already:
+            services.telecrm.update_action(lead_id, action_id, {"type": "PAYMENT", "status": new})
+        return services.payments.set_status(action_id, new, expected_old=old)
+
+
+def status_queued(services: Services, job: Job, reason: str, when: float) -> None:
+    """The clicker hears once that TeleCRM is down and the change waits in the outbox."""
+    tell(
+        services,
+        job.payload,
+        f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload['to']} is "
+        "queued and will be retried automatically." + wait_note(when, services.clock()),
+    )
+
+
+def status_failed(services: Services, job: Job, error: BaseException) -> None:
+    """The clicker hears why; the message is redrawn so its buttons match the status the bot has."""
+    tell(services, job.payload, explain_error(error, what=f"the change to {job.payload['to']}"))
+    payment = services.payments.get(job.payload["action_id"])
+    if payment is not None:
+        refresh_payment_message(services, payment)
+
+
+# --- a change made in TeleCRM ---------------------------------------------------------------------
+
+
+def show_change_from_telecrm(services: Services, job: Job) -> dict[str, Any]:
+    """Worker job: a status changed in TeleCRM, shown on the payment message and told in the thread."""
+    p = job.payload
+    payment = services.payments.get(p["action_id"])
+    if payment is None:
+        return {}
+    job.once(
+        "message", lambda: refresh_payment_message(services, payment, last_change=last_change_note(p["to"]))
+    )
+    notify_thread(services, payment, status_change_text(payment, p["to"], old_status=p["from"]), job)
+    return {"status": p["to"]}
