@@ -17,14 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from commands.lead.forms import (
-    assignee_field,
-    canonical,
-    comparable,
-    display_fields,
-    display_text,
-    has_value,
-)
+from commands.lead.forms import assignee_field
 from commands.lead.messages import (
     FIND_PAGE,
     Change,
@@ -45,6 +38,7 @@ from commands.lead.messages import (
     update_summary,
 )
 from commands.lead.store import DUPLICATE, FieldUsage, LeadDrafts, new_token
+from commands.lead.values import canonical, comparable, display_fields, display_text, has_value
 from kit.cards import ensure_thread, lead_name, post_in_thread, post_lead_card, thread_for, thread_permalink
 from kit.explain import explain_error, wait_note
 from kit.fields import FieldError, convert, normalize_phone

@@ -17,7 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from commands.lead import forms
+from commands.lead import edit_form, forms
 from commands.lead.jobs import CREATE, UPDATE, LeadWork
 from commands.lead.messages import (
     activity_payload,
@@ -26,7 +26,9 @@ from commands.lead.messages import (
     identifier_refusal,
     problems_message,
 )
+from commands.lead.prefill import prefill_from_text
 from commands.lead.store import DUPLICATE, EDIT, MORE_FIELDS, FieldUsage, LeadDrafts
+from commands.lead.values import WORKSPACE_TZ, canonical, has_value
 from kit import ids
 from kit.cards import thread_for
 from kit.explain import explain_error
@@ -75,7 +77,7 @@ def _other_values(
         resolved,
         require_identifier=False,
         default_country_code=default_country_code,
-        tz=forms.WORKSPACE_TZ,
+        tz=WORKSPACE_TZ,
     )
     messages = errors + [p.message for p in key_problems + problems]
     if schema.identifier.api_name in values:
@@ -111,7 +113,7 @@ def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
             problems.append(identifier_refusal(schema))
             resolved.pop(schema.identifier.api_name)
         values, value_problems = validate_fields(
-            schema, resolved, require_identifier=False, default_country_code=cc, tz=forms.WORKSPACE_TZ
+            schema, resolved, require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
         )
         problems.extend(value_problems)
         if not problems and not values:
@@ -121,7 +123,7 @@ def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
             return Plan("reply", message, blocks)
         return Plan("update", fields=values, target=cmd.target)
     values, value_problems = validate_fields(
-        schema, resolved, require_identifier=True, default_country_code=cc, tz=forms.WORKSPACE_TZ
+        schema, resolved, require_identifier=True, default_country_code=cc, tz=WORKSPACE_TZ
     )
     problems = list(cmd.errors) + list(key_problems) + list(value_problems)
     if problems:
@@ -251,7 +253,7 @@ def register(app: App, services: Services) -> None:
             channel=channel,
             usage=usage.counts(),
             member_email=member_email(user),
-            initial=forms.prefill_from_text(schema, text, default_country_code=cc),
+            initial=prefill_from_text(schema, text, default_country_code=cc),
         )
         try:
             client.views_open(trigger_id=body["trigger_id"], view=seal(view, user))
@@ -302,13 +304,13 @@ def register(app: App, services: Services) -> None:
         parts = forms.split_submission(view.get("state", {}).get("values", {}))
         on_page = set(forms.input_block_ids(view.get("blocks") or []))
         saved = dict(draft.get("values") or {})
-        given = {k: v for k, v in parts["lead"].items() if forms.has_value(v)}
+        given = {k: v for k, v in parts["lead"].items() if has_value(v)}
         values, problems = validate_fields(
             schema,
             {**saved, **given},
             require_identifier=True,
             default_country_code=cc,
-            tz=forms.WORKSPACE_TZ,
+            tz=WORKSPACE_TZ,
         )
         errors: dict[str, str] = {}
         fallback = (
@@ -332,7 +334,7 @@ def register(app: App, services: Services) -> None:
                     parts["activity"],
                     fields=action.fields,
                     default_country_code=cc,
-                    tz=forms.WORKSPACE_TZ,
+                    tz=WORKSPACE_TZ,
                 )
                 for p in act_problems:
                     block = forms.ACTIVITY_FIELD_PREFIX + p.api_name
@@ -390,7 +392,7 @@ def register(app: App, services: Services) -> None:
             return
         parts = forms.split_submission(view.get("state", {}).get("values", {}))
         values, problems = validate_fields(
-            schema, parts["lead"], require_identifier=False, default_country_code=cc, tz=forms.WORKSPACE_TZ
+            schema, parts["lead"], require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
         )
         errors = {p.api_name: p.message[:2000] for p in problems}
         _, other_problems = _other_values(schema, parts["other"], default_country_code=cc)
@@ -507,7 +509,7 @@ def register(app: App, services: Services) -> None:
         lead_id = str(action.get("value") or "")
         user, channel = _user_id(body), _channel_id(body)
         thread = thread_for(services, lead_id) if lead_id else None
-        loading = forms.edit_loading_view(lead_id, name=thread.name if thread else None, channel=channel)
+        loading = edit_form.edit_loading_view(lead_id, name=thread.name if thread else None, channel=channel)
         try:
             shown = client.views_open(trigger_id=body["trigger_id"], view=seal(loading, user))
         except SlackApiError as exc:
@@ -526,10 +528,11 @@ def register(app: App, services: Services) -> None:
         except TeleCRMError as exc:
             message = explain_error(exc, what="reading the lead")
             client.views_update(
-                view_id=view_id, view=seal(forms.edit_message_view(lead_id, message, channel=channel), user)
+                view_id=view_id,
+                view=seal(edit_form.edit_message_view(lead_id, message, channel=channel), user),
             )
             return
-        spec = forms.edit_view(
+        spec = edit_form.edit_view(
             schema,
             lead_id,
             lead.fields,
@@ -537,7 +540,7 @@ def register(app: App, services: Services) -> None:
             usage=usage.counts(),
             lead_link=services.settings.lead_url(lead_id),
         )
-        baseline = forms.edit_baseline(schema, spec, default_country_code=cc)
+        baseline = edit_form.edit_baseline(schema, spec, default_country_code=cc)
         drafts.put(view_id, EDIT, {"lead_id": lead_id, "baseline": baseline})
         try:
             client.views_update(view_id=view_id, view=seal(spec, user))
@@ -559,13 +562,13 @@ def register(app: App, services: Services) -> None:
             )
             ack(
                 response_action="update",
-                view=forms.edit_message_view(context.lead_id or "", text, channel=None),
+                view=edit_form.edit_message_view(context.lead_id or "", text, channel=None),
             )
             return
         parts = forms.split_submission(view.get("state", {}).get("values", {}))
         lead_raw = {k: v for k, v in parts["lead"].items() if k != schema.identifier.api_name}
         values, problems = validate_fields(
-            schema, lead_raw, require_identifier=False, default_country_code=cc, tz=forms.WORKSPACE_TZ
+            schema, lead_raw, require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
         )
         errors = {p.api_name: p.message[:2000] for p in problems}
         other, other_problems = _other_values(schema, parts["other"], default_country_code=cc)
@@ -575,16 +578,12 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         baseline = draft.get("baseline") or {}
-        changed = {
-            k: v
-            for k, v in {**values, **other}.items()
-            if forms.canonical(v) != forms.canonical(baseline.get(k))
-        }
+        changed = {k: v for k, v in {**values, **other}.items() if canonical(v) != canonical(baseline.get(k))}
         if not changed:
             drafts.delete(view["id"])
             ack(
                 response_action="update",
-                view=forms.edit_message_view(
+                view=edit_form.edit_message_view(
                     draft["lead_id"],
                     ":ok_hand: You changed nothing, so nothing was sent to TeleCRM.",
                     channel=context.channel,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from commands.lead.forms import display_text
+from commands.lead.values import display_text
 from kit import ids
 from kit.fields import Problem, describe_type
 from kit.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
