@@ -18,7 +18,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.lead import edit_form, forms
-from commands.lead.jobs import CREATE, UPDATE, LeadWork
+from commands.lead.create_job import create_lead
+from commands.lead.find import find_and_answer
+from commands.lead.jobs import CREATE, UPDATE, job_kind
 from commands.lead.messages import (
     activity_payload,
     duplicate_done_message,
@@ -28,6 +30,7 @@ from commands.lead.messages import (
 )
 from commands.lead.prefill import prefill_from_text
 from commands.lead.store import DUPLICATE, EDIT, MORE_FIELDS, FieldUsage, LeadDrafts
+from commands.lead.update_job import update_lead
 from commands.lead.values import WORKSPACE_TZ, canonical, has_value
 from kit import ids
 from kit.cards import thread_for
@@ -162,8 +165,8 @@ def _schema_or_refresh(services: Services) -> WorkspaceSchema | None:
 
 
 def register(app: App, services: Services) -> None:
-    work = LeadWork(services)
-    work.register()
+    services.worker.register(CREATE, job_kind(services, create_lead))
+    services.worker.register(UPDATE, job_kind(services, update_lead))
     drafts = LeadDrafts(services.store, clock=services.clock)
     usage = FieldUsage(services.store, clock=services.clock)
     cc = services.settings.default_country_code
@@ -197,7 +200,9 @@ def register(app: App, services: Services) -> None:
             ack()
             open_new_lead(client, body.get("trigger_id", ""), user, channel, respond)
         elif plan.kind == "find":
-            services.worker.background(work.find, user=user, channel=channel, query=plan.query)
+            services.worker.background(
+                find_and_answer, services, user=user, channel=channel, query=plan.query
+            )
             ack()
         elif plan.kind in ("create", "update"):
             payload: dict[str, Any] = {
@@ -490,7 +495,8 @@ def register(app: App, services: Services) -> None:
             )
             return
         services.worker.background(
-            work.find,
+            find_and_answer,
+            services,
             user=_user_id(body),
             channel=_channel_id(body),
             query=str(data.get("q") or ""),
