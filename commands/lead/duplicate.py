@@ -1,7 +1,8 @@
 """A new lead whose identifier already exists: say which lead it is, and offer to update it instead.
 
 The ``lead.create`` job (:mod:`commands.lead.create_job`) makes the offer: the other values are
-kept in a draft keyed by a token in the button (its listener is in :mod:`commands.lead.listeners`).
+kept in a draft keyed by a token in the button, and *Update existing lead* queues one ``lead.update``
+keyed on that token, so a double click (or two people) updates the lead once.
 """
 
 from __future__ import annotations
@@ -9,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from commands.lead.jobs import tell
-from commands.lead.messages import duplicate_message, quoted
+from slack_bolt import Ack, BoltContext, Respond
+
+from commands.lead.jobs import UPDATE, tell
+from commands.lead.listener_kit import channel_of, user_of
+from commands.lead.messages import duplicate_done_message, duplicate_message, quoted
 from commands.lead.store import DUPLICATE, drafts_of, new_token
 from commands.lead.values import display_text, has_value
 from kit.cards import lead_name, thread_for, thread_permalink
+from kit.context import services_of
 from kit.format import mrkdwn_escape
 from kit.services import Services
 from telecrm.client import Lead
@@ -64,3 +69,35 @@ def offer_update(
         dropped_activity=bool(payload.get("actions")),
     )
     tell(services, payload, text, blocks)
+
+
+def on_update_existing(
+    ack: Ack, body: dict[str, Any], action: Mapping[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Keyed on the offer, so a double click (or two people) updates the lead once."""
+    services = services_of(context)
+    user = user_of(context)
+    token = str(action.get("value") or "")
+    draft = drafts_of(services).get(token, DUPLICATE)
+    if draft is None:
+        ack()
+        respond(
+            text=":hourglass: This offer has expired. Use `/lead update <lead id> key=value …` instead.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    _, created = services.worker.submit(
+        f"dup:{token}",
+        UPDATE,
+        {
+            "lead_id": draft["lead_id"],
+            "fields": draft.get("fields") or {},
+            "user": user,
+            "channel": draft.get("channel") or channel_of(context, body),
+            "source": "duplicate",
+        },
+    )
+    ack()
+    text, blocks = duplicate_done_message(draft.get("name"), user, again=not created)
+    respond(text=text, blocks=blocks, replace_original=False, response_type="ephemeral")

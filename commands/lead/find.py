@@ -1,19 +1,24 @@
 """``/lead find`` and finding a lead by what was typed (a lead id, phone, email or name).
 
 A search is a read: it runs in the background (never as an outbox job) and is answered to the
-person alone.
+person alone; the *More* button pages through the same search (:func:`on_find_more`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from slack_bolt import Ack, BoltContext, Respond
+
+from commands.lead.listener_kit import channel_of, user_of
 from commands.lead.messages import FIND_PAGE, FoundLead, Message, find_message, find_more_value
 from commands.lead.values import display_fields
 from kit.cards import thread_for, thread_permalink
+from kit.context import services_of
 from kit.explain import explain_error
 from kit.fields import FieldError, convert, normalize_phone
 from kit.services import Services
@@ -150,3 +155,29 @@ def _found_lead(services: Services, schema: WorkspaceSchema, lead: Lead) -> Foun
         link=services.settings.lead_url(lead.id) if lead.id else None,
         permalink=thread_permalink(services, thread) if thread else None,
     )
+
+
+def on_find_more(
+    ack: Ack, body: dict[str, Any], action: Mapping[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*More*: the next page of the same search, replacing the one shown."""
+    try:
+        data = json.loads(action.get("value") or "{}")
+        skip = max(0, int(data.get("s", 0)))
+    except (ValueError, TypeError):
+        ack()
+        respond(text="That list is out of date; search again with `/lead find …`.", response_type="ephemeral")
+        return
+    services = services_of(context)
+    services.worker.background(
+        find_and_answer,
+        services,
+        user=user_of(context),
+        channel=channel_of(context, body),
+        query=str(data.get("q") or ""),
+        field=str(data.get("f") or ""),
+        value=str(data.get("v") or ""),
+        skip=skip,
+        respond=respond,
+    )
+    ack()
