@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from commands.lead.forms import display_text
+from commands.lead.values import display_text
 from kit import ids
 from kit.fields import Problem, describe_type
 from kit.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
@@ -20,8 +20,15 @@ FIND_PAGE = 10
 
 Message = tuple[str, list[dict[str, Any]]]
 
+NOT_LOADED = (
+    ":hourglass_flowing_sand: The TeleCRM workspace (its fields and statuses) is not loaded yet, so I can't "
+    "check values. I've asked TeleCRM for it — try again in a minute. If this keeps happening, an admin "
+    "should run `telecrm-bot cache refresh`."
+)
+
 
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    """A mrkdwn section, cut to Slack's 3,000 characters."""
     block: dict[str, Any] = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)},
@@ -32,6 +39,7 @@ def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
 
 
 def _context(text: str) -> dict[str, Any]:
+    """A small grey line under a message's main text."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
 
 
@@ -52,6 +60,7 @@ def _chunks(lines: Iterable[str], limit: int = SECTION_TEXT - 100) -> list[str]:
 
 
 def quoted(value: object, n: int = 80) -> str:
+    """A value people typed, shown in quotes on one line (escaped, shortened)."""
     return "“" + mrkdwn_escape(truncate(" ".join(str(value).split()), n)) + "”"
 
 
@@ -122,6 +131,7 @@ def problems_message(problems: Sequence[Problem | str], *, action: str = "create
 
 
 def identifier_refusal(schema: WorkspaceSchema) -> str:
+    """Why the identifier cannot be changed (TeleCRM refuses it on update)."""
     label = schema.identifier.label
     return (
         f"{label} is the lead's identifier and cannot be changed (TeleCRM refuses it). "
@@ -133,15 +143,18 @@ def identifier_refusal(schema: WorkspaceSchema) -> str:
 
 
 def _label_for(schema: WorkspaceSchema, api: str) -> str:
+    """A field's label, or its API name when the schema no longer has it."""
     f = schema.field(api)
     return f.label if f else api
 
 
 def _action_for(actions: Sequence[Mapping[str, Any]], index: int) -> Mapping[str, Any] | None:
+    """The sent action TeleCRM's ``actions[i]`` refers to, if ``i`` is in range."""
     return actions[index] if 0 <= index < len(actions) else None
 
 
 def _action_name(schema: WorkspaceSchema, action: Mapping[str, Any] | None) -> str:
+    """An activity's name for people (its display name when the schema still knows it)."""
     if action is None:
         return "the activity"
     found = schema.custom_action(str(action.get("type", "")))
@@ -173,6 +186,7 @@ def _remark_line(
     sent_actions: Sequence[Mapping[str, Any]],
     explained_actions: set[int],
 ) -> str:
+    """One TeleCRM remark in words; notes in ``explained_actions`` which activities it explained."""
     path = remark.field or ""
     reason = mrkdwn_escape(remark.remark or "no reason given")
     if path.startswith("fields."):
@@ -204,6 +218,7 @@ def _remark_line(
 
 
 def remarks_message(lines: Sequence[str]) -> Message:
+    """What TeleCRM ignored on create, posted in the new lead's thread."""
     head = ":information_source: TeleCRM created the lead but did not keep everything:"
     text = head + "\n" + "\n".join(lines)
     blocks = [_section(c) for c in _chunks([head, *lines])][:MAX_MESSAGE_BLOCKS]
@@ -269,6 +284,7 @@ def duplicate_message(
 
 
 def duplicate_done_message(lead_name: str | None, user: str, *, again: bool = False) -> Message:
+    """The answer to *Update existing lead* (``again``: the offer was already taken)."""
     who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "the existing lead"
     if again:
         text = f":ok_hand: Already done — {who} is updated once with these values; see its thread."
@@ -284,6 +300,8 @@ def duplicate_done_message(lead_name: str | None, user: str, *, again: bool = Fa
 
 @dataclass(frozen=True)
 class FoundLead:
+    """One search match as shown: its fields, TeleCRM link and, when known, its thread."""
+
     lead_id: str | None
     fields: Mapping[str, object]
     link: str | None
@@ -360,6 +378,8 @@ def find_message(
 
 @dataclass(frozen=True)
 class Change:
+    """One changed field in an update summary: label, old and new value as people read them."""
+
     label: str
     old: str
     new: str
@@ -384,11 +404,13 @@ def update_summary(user: str, changes: Sequence[Change], dropped: Sequence[str] 
 
 
 def nothing_changed_message(lead_name: str | None) -> str:
+    """An update whose values the lead already has (nothing was sent)."""
     who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "The lead"
     return f":ok_hand: {who} already has these values — nothing was sent to TeleCRM."
 
 
 def not_found_message(what: object, identifier_label: str) -> str:
+    """``/lead update`` named no lead TeleCRM knows."""
     return (
         f":mag: No lead found for {quoted(what)} — give a lead id or its {mrkdwn_escape(identifier_label)} "
         "(`/lead find` helps). Nothing was changed."
@@ -401,10 +423,12 @@ def refused_message(reasons: Sequence[str]) -> str:
 
 
 def created_without_card_message(lead_id: str) -> str:
+    """The lead exists but Slack took no card: at least say its id."""
     return f":white_check_mark: Lead created (id `{mrkdwn_escape(lead_id)}`), but I could not post its card here."
 
 
 def card_in_dm_message(channel: str | None) -> str:
+    """Posted under a card that went to a DM: why, and how to keep leads in the channel."""
     where = channel_mention(channel) if channel else "that channel"
     return (
         f"I'm not a member of {where}, so the card is here. "
@@ -413,6 +437,7 @@ def card_in_dm_message(channel: str | None) -> str:
 
 
 def queued_message(what: str) -> str:
+    """TeleCRM is down: the write is kept and will be sent (see :mod:`kit.worker`)."""
     return (
         f":hourglass_flowing_sand: TeleCRM is not answering right now. {what} is saved and will be sent "
         "automatically; you'll see the result here when it lands."

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kit.services import Services
 from storage.db import Store
 
 DRAFT_RETENTION_SECONDS = 14 * 24 * 3600
@@ -31,7 +32,10 @@ def new_token() -> str:
 
 
 class LeadDrafts:
+    """Keyed JSON drafts of one ``kind``, pruned after :data:`DRAFT_RETENTION_SECONDS`."""
+
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        """Drafts in ``store``; ``clock`` dates them for pruning."""
         self._store = store
         self._clock = clock
 
@@ -46,6 +50,7 @@ class LeadDrafts:
             db.execute("DELETE FROM lead_drafts WHERE created_at < ?", [now - DRAFT_RETENTION_SECONDS])
 
     def get(self, key: str, kind: str) -> dict[str, Any] | None:
+        """The draft stored under ``key`` for ``kind``; ``None`` when absent, of another kind or unreadable."""
         rows = list(
             self._store.db.query("SELECT data FROM lead_drafts WHERE key = ? AND kind = ?", [key, kind])
         )
@@ -58,20 +63,26 @@ class LeadDrafts:
         return data if isinstance(data, dict) else None
 
     def owner(self, key: str) -> str | None:
+        """Who stored the draft (``None`` when nobody did or it is gone)."""
         rows = list(self._store.db.query("SELECT user_id FROM lead_drafts WHERE key = ?", [key]))
         return rows[0]["user_id"] if rows else None
 
     def delete(self, key: str) -> None:
+        """Forget a draft once its form is submitted or its job has used it."""
         with self._store.transaction() as db:
             db.execute("DELETE FROM lead_drafts WHERE key = ?", [key])
 
 
 class FieldUsage:
+    """How often each lead field was filled in on created leads (ranks the New lead form's fields)."""
+
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        """Usage counts in ``store``; ``clock`` stamps each update."""
         self._store = store
         self._clock = clock
 
     def record(self, api_names: Iterable[str]) -> None:
+        """Count one more use of each field filled in on a created lead."""
         names = sorted(set(api_names))
         if not names:
             return
@@ -85,4 +96,15 @@ class FieldUsage:
                 )
 
     def counts(self) -> dict[str, int]:
+        """Uses by field API name (fields never used are absent)."""
         return {r["api_name"]: int(r["uses"]) for r in self._store.db.query("SELECT * FROM field_usage")}
+
+
+def drafts_of(services: Services) -> LeadDrafts:
+    """The drafts table of the bot's store, on the bot's clock (cheap: it holds two references)."""
+    return LeadDrafts(services.store, clock=services.clock)
+
+
+def usage_of(services: Services) -> FieldUsage:
+    """The field usage table of the bot's store, on the bot's clock."""
+    return FieldUsage(services.store, clock=services.clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.lead import forms
+from commands.lead import edit_form, forms, prefill, values
 from kit import ids
 from kit.view_context import ViewContext
 from slack_emulator import validate_view
@@ -179,16 +179,16 @@ def test_edit_view_is_prefilled_and_its_untouched_baseline_matches_the_lead(demo
         "follow_up_date": 1795411349100,
         "city": "Surat",
     }
-    view = forms.edit_view(demo_schema, "a" * 24, current, channel="C0SALES")
+    view = edit_form.edit_view(demo_schema, "a" * 24, current, channel="C0SALES")
     assert_valid(view)
     ids_ = forms.input_block_ids(view["blocks"])
     assert "phone" not in ids_  # the identifier cannot change
     assert "919812345670" in str(by_id(view, "lead:fixed"))
     assert by_id(view, "name")["element"]["initial_value"] == "Rajesh Gupta"
     assert by_id(view, "city")["element"]["initial_option"]["value"] == "Surat"
-    baseline = forms.edit_baseline(demo_schema, view)
+    baseline = edit_form.edit_baseline(demo_schema, view)
     for key in ("name", "status", "rating", "budget", "interests", "city"):
-        assert forms.comparable(demo_schema, demo_schema.field(key), current[key]) == forms.canonical(
+        assert values.comparable(demo_schema, demo_schema.field(key), current[key]) == values.canonical(
             baseline[key]
         ), key
     assert baseline["follow_up_date"] == "23/11/2026 00:00:00"  # a date picker keeps the day
@@ -197,7 +197,7 @@ def test_edit_view_is_prefilled_and_its_untouched_baseline_matches_the_lead(demo
 def test_edit_view_of_a_300_field_lead_fits(demo_schema):
     schema = schema_of(wide_workspace(300))
     current = {"phone": "919812345670", "last_field": "x", "name": "A"}
-    view = forms.edit_view(schema, "a" * 24, current, channel="C0SALES")
+    view = edit_form.edit_view(schema, "a" * 24, current, channel="C0SALES")
     assert_valid(view)
     ids_ = forms.input_block_ids(view["blocks"])
     assert "last_field" in ids_ and "name" in ids_  # filled fields come first
@@ -205,10 +205,10 @@ def test_edit_view_of_a_300_field_lead_fits(demo_schema):
 
 
 def test_canonical_compares_values_the_way_people_mean_them():
-    assert forms.canonical(5000) == forms.canonical("5000.00")
-    assert forms.canonical(["b", "a"]) == forms.canonical(["a", "b"])
-    assert forms.canonical("  ") is None and forms.canonical([]) is None
-    assert forms.canonical("Jane") != forms.canonical("jane")
+    assert values.canonical(5000) == values.canonical("5000.00")
+    assert values.canonical(["b", "a"]) == values.canonical(["a", "b"])
+    assert values.canonical("  ") is None and values.canonical([]) is None
+    assert values.canonical("Jane") != values.canonical("jane")
 
 
 def test_metadata_keeps_only_ids():
@@ -225,9 +225,9 @@ def test_assignee_field_is_found_by_name(demo_schema):
 
 
 def test_prefill_finds_phone_email_and_name_in_a_message(demo_schema):
-    found = forms.prefill_from_text(demo_schema, "Call Meena on +91 98450 12345, <mailto:m@x.in|m@x.in>")
+    found = prefill.prefill_from_text(demo_schema, "Call Meena on +91 98450 12345, <mailto:m@x.in|m@x.in>")
     assert found == {"phone": "919845012345", "email": "m@x.in", "name": "Meena"}
-    assert forms.prefill_from_text(demo_schema, "name: Jane Doe, 98765 43210")["name"] == "Jane Doe"
-    assert forms.prefill_from_text(demo_schema, "nothing useful here") == {}
+    assert prefill.prefill_from_text(demo_schema, "name: Jane Doe, 98765 43210")["name"] == "Jane Doe"
+    assert prefill.prefill_from_text(demo_schema, "nothing useful here") == {}
     email_schema = schema_of(email_identifier_workspace())
-    assert forms.prefill_from_text(email_schema, "write to a@b.co")["email"] == "a@b.co"
+    assert prefill.prefill_from_text(email_schema, "write to a@b.co")["email"] == "a@b.co"

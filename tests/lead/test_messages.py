@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.lead.jobs import find_candidates
-from commands.lead.listeners import plan_command
+from commands.lead.command import plan_command
+from commands.lead.find import find_candidates
 from commands.lead.messages import (
     Change,
     FoundLead,

@@ -1,0 +1,145 @@
+"""``/lead …``: the typed command planned (pure), then answered, opened or queued.
+
+Listeners acknowledge first, validate against the cached schema (pure and fast), and hand every
+TeleCRM call to the worker: writes through the durable outbox, keyed by the Slack gesture so a retry,
+a double click or a re-submission writes once; reads in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from commands.lead.find import find_and_answer
+from commands.lead.forms import assignee_field
+from commands.lead.jobs import CREATE, UPDATE
+from commands.lead.listener_kit import schema_or_refresh, user_of
+from commands.lead.messages import NOT_LOADED, help_message, identifier_refusal, problems_message
+from commands.lead.new_lead import open_new_lead
+from commands.lead.values import WORKSPACE_TZ
+from kit.context import services_of
+from kit.fields import Problem, resolve_keys, validate_fields
+from kit.grammar import LeadCommand, parse_lead
+from telecrm.schema import WorkspaceSchema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """What to do with ``/lead …`` text: reply, open the modal, or queue a write / a search."""
+
+    kind: str  # "reply" | "modal" | "create" | "update" | "find"
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
+    query: str = ""
+    explicit: set[str] = field(default_factory=set)
+
+
+def plan_command(schema: WorkspaceSchema | None, text: str, *, default_country_code: str = "91") -> Plan:
+    """``/lead`` text → a :class:`Plan`. Pure; never raises; invalid input always yields a reply."""
+    try:
+        cmd = parse_lead(text or "")
+        return _plan(schema, cmd, default_country_code)
+    except Exception:  # a bug here must still leave the user with an answer
+        log.exception("could not plan a /lead command")
+        message, blocks = help_message(schema, ["I could not read that command"])
+        return Plan("reply", message, blocks)
+
+
+def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
+    """The plan of a parsed command; writes only when every value is valid for this workspace."""
+    if cmd.action == "modal":
+        return Plan("modal")
+    if cmd.action == "help":
+        message, blocks = help_message(schema, cmd.errors)
+        return Plan("reply", message, blocks)
+    if cmd.action == "find":
+        return Plan("find", query=cmd.query)
+    if schema is None:
+        return Plan("reply", NOT_LOADED, [])
+    if cmd.action == "update":
+        return _plan_update(schema, cmd, cc)
+    resolved, key_problems = resolve_keys(schema, cmd.pairs)
+    values, value_problems = validate_fields(
+        schema, resolved, require_identifier=True, default_country_code=cc, tz=WORKSPACE_TZ
+    )
+    problems = list(cmd.errors) + list(key_problems) + list(value_problems)
+    if problems:
+        message, blocks = problems_message(problems)
+        return Plan("reply", message, blocks)
+    return Plan("create", fields=values, explicit=set(resolved))
+
+
+def _plan_update(schema: WorkspaceSchema, cmd: LeadCommand, cc: str) -> Plan:
+    """``/lead update <lead> key=value …``: the identifier is refused, nothing-to-change is a reply."""
+    resolved, key_problems = resolve_keys(schema, cmd.pairs)
+    problems: list[Problem | str] = list(cmd.errors) + list(key_problems)
+    if schema.identifier.api_name in resolved:
+        problems.append(identifier_refusal(schema))
+        resolved.pop(schema.identifier.api_name)
+    values, value_problems = validate_fields(
+        schema, resolved, require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
+    )
+    problems.extend(value_problems)
+    if not problems and not values:
+        problems.append("say what to change: /lead update <lead id or identifier> key=value …")
+    if problems:
+        message, blocks = problems_message(problems, action="update the lead")
+        return Plan("reply", message, blocks)
+    return Plan("update", fields=values, target=cmd.target)
+
+
+def _assignee_names(schema: WorkspaceSchema | None) -> set[str]:
+    """The assignee field's API name, if the workspace has one (typing it turns the default off)."""
+    found = assignee_field(schema) if schema is not None else None
+    return {found.api_name} if found is not None else set()
+
+
+def _write_payload(
+    plan: Plan, schema: WorkspaceSchema | None, user: str, channel: str | None
+) -> dict[str, Any]:
+    """The outbox payload of a typed create or update."""
+    payload: dict[str, Any] = {"fields": plan.fields, "user": user, "channel": channel, "source": "command"}
+    if plan.kind == "create":
+        payload["actions"] = []
+        payload["default_assignee"] = not (plan.explicit & _assignee_names(schema))
+    else:
+        payload["target"] = plan.target
+    return payload
+
+
+def on_lead_command(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    """Replies and queued writes are settled before the acknowledgement, so Slack's "ok" means
+    the write is stored; only the modal and searches follow it."""
+    services = services_of(context)
+    user, channel = user_of(context), context.channel_id
+    schema = services.cache.cached()
+    if schema is None:
+        schema_or_refresh(services)
+    plan = plan_command(
+        schema, body.get("text") or "", default_country_code=services.settings.default_country_code
+    )
+    if plan.kind == "modal":
+        ack()
+        open_new_lead(services, client, body.get("trigger_id", ""), user, channel, respond)
+    elif plan.kind == "find":
+        services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
+        ack()
+    elif plan.kind in ("create", "update"):
+        services.worker.submit(
+            f"cmd:{body.get('trigger_id')}",
+            CREATE if plan.kind == "create" else UPDATE,
+            _write_payload(plan, schema, user, channel),
+        )
+        ack()
+    else:
+        ack(text=plan.text, blocks=plan.blocks or None)

@@ -1,0 +1,183 @@
+"""``/lead find`` and finding a lead by what was typed (a lead id, phone, email or name).
+
+A search is a read: it runs in the background (never as an outbox job) and is answered to the
+person alone; the *More* button pages through the same search (:func:`on_find_more`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from commands.lead.listener_kit import channel_of, user_of
+from commands.lead.messages import FIND_PAGE, FoundLead, Message, find_message, find_more_value
+from commands.lead.values import display_fields
+from kit.cards import thread_for, thread_permalink
+from kit.context import services_of
+from kit.explain import explain_error
+from kit.fields import FieldError, convert, normalize_phone
+from kit.services import Services
+from telecrm.client import Lead
+from telecrm.errors import TeleCRMError, TeleCRMNotFound
+from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
+
+log = logging.getLogger(__name__)
+
+LEAD_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
+def _fields_of_type(schema: WorkspaceSchema, ftype: FieldType) -> list[FieldDef]:
+    """The workspace's fields of one type, the identifier first (it is the likeliest match)."""
+    fields = [f for f in schema.fields if f.type is ftype]
+    return sorted(fields, key=lambda f: f.api_name != schema.identifier.api_name)
+
+
+def find_candidates(
+    schema: WorkspaceSchema, query: str, *, default_country_code: str = "91"
+) -> list[tuple[str, str]]:
+    """Where to look for what was typed, best guess first: ``("id", …)`` or ``(field API name, value)``."""
+    text = " ".join(query.split())
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    out: list[tuple[str, str]] = []
+    if LEAD_ID.fullmatch(text):
+        out.append(("id", text.lower()))
+    ident = schema.identifier
+    digits = re.sub(r"\D", "", text)
+    if "@" in text:
+        out.extend((f.api_name, text.lower()) for f in _fields_of_type(schema, FieldType.EMAIL))
+    elif re.fullmatch(r"\+?[\d\s().\-]+", text) and len(digits) >= 6:
+        try:
+            phone = normalize_phone(text, default_country_code)
+        except ValueError:
+            phone = digits
+        out.extend((f.api_name, phone) for f in _fields_of_type(schema, FieldType.PHONE))
+        if ident.type is FieldType.TEXT:
+            out.append((ident.api_name, text))
+    if text and not any(k != "id" for k, _ in out):
+        name = schema.field("name")
+        if name is not None:
+            out.append((name.api_name, text))
+        if ident.type is FieldType.TEXT and ident.api_name != "name":
+            out.append((ident.api_name, text))
+    return list(dict.fromkeys(out))
+
+
+def identifier_value(schema: WorkspaceSchema, text: str, default_country_code: str) -> object:
+    """A typed identifier, normalised the way it was stored (phones to country code + number)."""
+    try:
+        return convert(schema.identifier, text, schema, default_country_code=default_country_code)
+    except FieldError:
+        return text.strip()
+
+
+def resolve_lead(services: Services, schema: WorkspaceSchema, target: str) -> Lead | None:
+    """A lead by id, or by its identifier value (normalised like the stored one)."""
+    target = target.strip()
+    if LEAD_ID.fullmatch(target):
+        try:
+            return services.telecrm.get_lead(target.lower())
+        except TeleCRMNotFound:
+            pass
+    value = identifier_value(schema, target, services.settings.default_country_code)
+    return services.telecrm.find_lead_by_identifier(schema.identifier.api_name, value)
+
+
+def find_and_answer(
+    services: Services,
+    *,
+    user: str,
+    channel: str | None,
+    query: str,
+    field: str | None = None,
+    value: str | None = None,
+    skip: int = 0,
+    respond: Callable[..., Any] | None = None,
+) -> None:
+    """Search, then answer the user alone (replacing the previous page when paging)."""
+    schema = services.schema()
+    try:
+        text, blocks = search(services, schema, query, field, value, skip)
+    except TeleCRMError as exc:
+        text, blocks = explain_error(exc, what="the search"), None
+    if respond is not None:
+        try:
+            respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+            return
+        except Exception:
+            log.warning("could not answer through response_url; sending an ephemeral message")
+    services.ephemeral(channel, user, text, blocks)
+
+
+def search(
+    services: Services, schema: WorkspaceSchema, query: str, field: str | None, value: str | None, skip: int
+) -> Message:
+    """One page of matches, from the first candidate field that has any, as a message."""
+    cc = services.settings.default_country_code
+    candidates = [(field, value or "")] if field else find_candidates(schema, query, default_country_code=cc)
+    found, total, used = _first_match(services, candidates, skip)
+    leads = [_found_lead(services, schema, lead) for lead in found]
+    more = None
+    if used is not None and skip + len(found) < total:
+        more = find_more_value(used[0], used[1], skip + len(found), query)
+    return find_message(schema, query, leads, total=total, skip=skip, more_value=more)
+
+
+def _first_match(
+    services: Services, candidates: list[tuple[str, str]], skip: int
+) -> tuple[list[Lead], int, tuple[str, str] | None]:
+    """(leads on this page, how many match, the search that matched — ``None`` for a lead id)."""
+    client = services.telecrm
+    for api, wanted in candidates:
+        if api == "id":
+            try:
+                lead = client.get_lead(wanted)
+            except TeleCRMNotFound:
+                continue
+            return [Lead(lead.id or wanted, lead.fields)], 1, None
+        page = client.search_leads({api: wanted}, skip=skip, limit=FIND_PAGE)
+        if page.items:
+            return page.items, max(page.total_count, skip + len(page.items)), (api, wanted)
+    return [], 0, None
+
+
+def _found_lead(services: Services, schema: WorkspaceSchema, lead: Lead) -> FoundLead:
+    """A match with its TeleCRM link and, when the bot has posted its card, its thread."""
+    thread = thread_for(services, lead.id) if lead.id else None
+    return FoundLead(
+        lead_id=lead.id,
+        fields=display_fields(schema, lead.fields),
+        link=services.settings.lead_url(lead.id) if lead.id else None,
+        permalink=thread_permalink(services, thread) if thread else None,
+    )
+
+
+def on_find_more(
+    ack: Ack, body: dict[str, Any], action: Mapping[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*More*: the next page of the same search, replacing the one shown."""
+    try:
+        data = json.loads(action.get("value") or "{}")
+        skip = max(0, int(data.get("s", 0)))
+    except (ValueError, TypeError):
+        ack()
+        respond(text="That list is out of date; search again with `/lead find …`.", response_type="ephemeral")
+        return
+    services = services_of(context)
+    services.worker.background(
+        find_and_answer,
+        services,
+        user=user_of(context),
+        channel=channel_of(context, body),
+        query=str(data.get("q") or ""),
+        field=str(data.get("f") or ""),
+        value=str(data.get("v") or ""),
+        skip=skip,
+        respond=respond,
+    )
+    ack()

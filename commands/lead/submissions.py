@@ -1,0 +1,150 @@
+"""Submitted /lead forms read into TeleCRM values, or into errors by block id (pure).
+
+The listeners (:mod:`commands.lead.new_lead`, :mod:`commands.lead.edit`) answer a submission with
+these errors before anything is queued, so a bad value never reaches TeleCRM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from commands.lead import forms
+from commands.lead.messages import activity_payload, identifier_refusal
+from commands.lead.values import WORKSPACE_TZ, canonical, has_value
+from kit.fields import resolve_keys, validate_fields
+from kit.grammar import tokenize_kv
+from telecrm.schema import FieldDef, WorkspaceSchema
+
+Errors = dict[str, str]
+
+
+def other_values(
+    schema: WorkspaceSchema, text: object, *, default_country_code: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The "Other fields" box: ``key=value`` text, converted; problems as sentences."""
+    if not isinstance(text, str) or not text.strip():
+        return {}, []
+    pairs, errors = tokenize_kv(text)
+    resolved, key_problems = resolve_keys(schema, pairs)
+    values, problems = validate_fields(
+        schema,
+        resolved,
+        require_identifier=False,
+        default_country_code=default_country_code,
+        tz=WORKSPACE_TZ,
+    )
+    messages = errors + [p.message for p in key_problems + problems]
+    if schema.identifier.api_name in values:
+        messages.append(identifier_refusal(schema))
+    return values, messages
+
+
+def check_new_lead(
+    schema: WorkspaceSchema, view: Mapping[str, Any], draft: Mapping[str, Any], *, default_country_code: str
+) -> tuple[Errors, dict[str, Any], list[dict[str, Any]]]:
+    """(errors by block id, converted lead fields, actions) of a New lead submission.
+
+    ``draft`` holds what the *More fields* page saved; its problems are shown on the first page.
+    """
+    cc = default_country_code
+    parts = forms.split_submission(view.get("state", {}).get("values", {}))
+    on_page = set(forms.input_block_ids(view.get("blocks") or []))
+    saved = dict(draft.get("values") or {})
+    given = {k: v for k, v in parts["lead"].items() if has_value(v)}
+    values, problems = validate_fields(
+        schema, {**saved, **given}, require_identifier=True, default_country_code=cc, tz=WORKSPACE_TZ
+    )
+    errors: Errors = {}
+    fallback = (
+        schema.identifier.api_name if schema.identifier.api_name in on_page else next(iter(on_page), "")
+    )
+    for p in problems:
+        block = p.api_name if p.api_name in on_page else fallback
+        message = p.message if block == p.api_name else f"More fields → {p.message}"
+        errors.setdefault(block, message)
+    actions = _check_activity(schema, parts, on_page, errors, cc)
+    other, other_problems = other_values(schema, draft.get("other"), default_country_code=cc)
+    if other_problems:
+        errors.setdefault(fallback, "More fields → " + "; ".join(other_problems))
+    return {k: v[:2000] for k, v in errors.items() if k}, {**other, **values}, actions
+
+
+def _check_activity(
+    schema: WorkspaceSchema, parts: Mapping[str, Any], on_page: set[str], errors: Errors, cc: str
+) -> list[dict[str, Any]]:
+    """The chosen activity as a create-call action (adding its problems to ``errors``)."""
+    actions: list[dict[str, Any]] = []
+    code = parts["activity_type"]
+    if isinstance(code, str) and code:
+        action = schema.custom_action(code)
+        if action is None:
+            errors[forms.ACTIVITY_TYPE_BLOCK] = "This activity no longer exists in TeleCRM; choose another."
+        else:
+            act_values, act_problems = validate_fields(
+                schema, parts["activity"], fields=action.fields, default_country_code=cc, tz=WORKSPACE_TZ
+            )
+            for p in act_problems:
+                block = forms.ACTIVITY_FIELD_PREFIX + p.api_name
+                errors.setdefault(block if block in on_page else forms.ACTIVITY_TYPE_BLOCK, p.message)
+            actions.append(activity_payload(action, act_values))
+    return actions
+
+
+def check_more_fields(
+    schema: WorkspaceSchema, view: Mapping[str, Any], *, default_country_code: str
+) -> tuple[Errors, dict[str, Any], str | None]:
+    """(errors by block id, converted values, the "Other fields" text) of the *More fields* page."""
+    cc = default_country_code
+    parts = forms.split_submission(view.get("state", {}).get("values", {}))
+    values, problems = validate_fields(
+        schema, parts["lead"], require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
+    )
+    errors = {p.api_name: p.message[:2000] for p in problems}
+    _, other_problems = other_values(schema, parts["other"], default_country_code=cc)
+    if other_problems:
+        errors[forms.OTHER_BLOCK] = "; ".join(other_problems)[:2000]
+    return errors, values, parts["other"] if isinstance(parts["other"], str) else None
+
+
+def check_edit(
+    schema: WorkspaceSchema,
+    view: Mapping[str, Any],
+    baseline: Mapping[str, Any],
+    *,
+    default_country_code: str,
+) -> tuple[Errors, dict[str, Any]]:
+    """(errors by block id, the fields that differ from ``baseline``) of an Edit submission.
+
+    The identifier is left out (it cannot change); ``baseline`` is what the untouched form submits
+    (:func:`commands.lead.edit_form.edit_baseline`), so an unchanged field is never sent.
+    """
+    cc = default_country_code
+    parts = forms.split_submission(view.get("state", {}).get("values", {}))
+    lead_raw = {k: v for k, v in parts["lead"].items() if k != schema.identifier.api_name}
+    values, problems = validate_fields(
+        schema, lead_raw, require_identifier=False, default_country_code=cc, tz=WORKSPACE_TZ
+    )
+    errors = {p.api_name: p.message[:2000] for p in problems}
+    other, other_problems = other_values(schema, parts["other"], default_country_code=cc)
+    if other_problems:
+        errors[forms.OTHER_BLOCK] = "; ".join(other_problems)[:2000]
+    if errors:
+        return errors, {}
+    changed = {k: v for k, v in {**values, **other}.items() if canonical(v) != canonical(baseline.get(k))}
+    return {}, changed
+
+
+def field_for_block(schema: WorkspaceSchema, block_id: str, view: Mapping[str, Any]) -> FieldDef | None:
+    """The field behind a typed-ahead select: a lead field, or a field of the chosen activity."""
+    if not block_id.startswith(forms.ACTIVITY_FIELD_PREFIX):
+        return schema.field(block_id)
+    key = block_id[len(forms.ACTIVITY_FIELD_PREFIX) :]
+    values = view.get("state", {}).get("values", {})
+    chosen = forms.split_submission(values).get("activity_type")
+    actions = [schema.custom_action(chosen)] if isinstance(chosen, str) else list(schema.custom_actions)
+    for action in actions:
+        for f in action.fields if action else ():
+            if f.api_name == key:
+                return f
+    return None
