@@ -116,8 +116,8 @@ def _over_runs(fn: Callable[[], Any], iterations: int, runs: int) -> tuple[float
 
 
 def measure_in_process(n: int, workdir: Path, *, runs: int, iterations: int) -> ModalResult:
+    from commands.lead.command import plan_command
     from commands.lead.forms import new_lead_view
-    from commands.lead.listeners import plan_command
     from commands.lead.store import FieldUsage
     from slack_emulator import validate_view
     from storage.db import Store

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-# plan_command is also imported from here by bench/modal.py (outside this package)
-from commands.lead.command import on_lead_command, plan_command
+from commands.lead.command import on_lead_command
 from commands.lead.create_job import create_lead
 from commands.lead.duplicate import on_update_existing
 from commands.lead.edit import on_edit, on_edit_submit
@@ -30,7 +29,7 @@ from commands.lead.update_job import update_lead
 from kit import ids
 from kit.services import Services
 
-__all__ = ["plan_command", "register"]
+__all__ = ["register"]
 
 
 def register(app: App, services: Services) -> None:
