@@ -34,98 +34,84 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def render_home(
-    services: Services, user_id: str, *, admin: bool, tz: str | None = None, notice: str | None = None
-) -> dict[str, Any]:
-    """The Home tab view (kept well under Slack's 100-block limit)."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "TeleCRM in Slack"}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "Type `/lead` to capture a lead, `/payment` to record a payment and `/timeline` to read a "
-                "lead's history. Everything about a lead lands in its thread.",
-            },
-        },
+def _mrkdwn_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _intro_blocks(notice: str | None) -> list[dict[str, Any]]:
+    blocks = [
+        _header("TeleCRM in Slack"),
+        _mrkdwn_section(
+            "Type `/lead` to capture a lead, `/payment` to record a payment and `/timeline` to read a "
+            "lead's history. Everything about a lead lands in its thread."
+        ),
     ]
     if notice:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
-    blocks += [
-        {"type": "divider"},
-        {"type": "header", "text": {"type": "plain_text", "text": "Your recent leads"}},
-    ]
+    return blocks
+
+
+def _recent_lead_blocks(services: Services, user_id: str, tz: str | None) -> list[dict[str, Any]]:
+    """The user's ten most recent leads: name, identifier, links to TeleCRM and the thread, when."""
+    blocks = [{"type": "divider"}, _header("Your recent leads")]
     recent = services.threads.recent(10, created_by=user_id)
     if not recent:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": "_No leads yet — try `/lead`._"}}
-        )
+        blocks.append(_mrkdwn_section("_No leads yet — try `/lead`._"))
     for thread in recent:
-        link = services.settings.lead_url(thread.lead_id)
         permalink = thread_permalink(services, thread)
         parts = [f"*{mrkdwn_escape(thread.name or thread.lead_id)}*"]
         if thread.identifier:
             parts.append(mrkdwn_escape(thread.identifier))
-        parts.append(mrkdwn_link(link, "TeleCRM"))
+        parts.append(mrkdwn_link(services.settings.lead_url(thread.lead_id), "TeleCRM"))
         if permalink:
             parts.append(mrkdwn_link(permalink, "thread"))
         parts.append(format_when(thread.created_at * 1000, tz))
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(" · ".join(parts), 3000)}}
-        )
+        blocks.append(_mrkdwn_section(truncate(" · ".join(parts), 3000)))
+    return blocks
 
+
+def _status_blocks(services: Services) -> list[dict[str, Any]]:
+    """The schema cache's state and the writes still waiting for TeleCRM (the first five shown)."""
     status = services.cache.status()
     pending = services.worker.outbox.pending()
+    freshness = (
+        " (fresh)" if status.fresh else " (stale, refreshing in the background)" if status.fetched_at else ""
+    )
     lines = [
         f"*Workspace schema:* {status.field_count} fields, {status.custom_action_count} custom actions, "
-        f"{status.team_member_count} team members — refreshed {_age(status.age_seconds)}"
-        + (
-            " (fresh)"
-            if status.fresh
-            else " (stale, refreshing in the background)"
-            if status.fetched_at
-            else ""
-        ),
+        f"{status.team_member_count} team members — refreshed {_age(status.age_seconds)}" + freshness,
         f"*Writes waiting for TeleCRM:* {len(pending)}",
     ]
     if status.last_error:
         lines.append(f":warning: Last refresh failed: {mrkdwn_escape(truncate(status.last_error, 300))}")
-    blocks += [
-        {"type": "divider"},
-        {"type": "header", "text": {"type": "plain_text", "text": "Status"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
-    ]
+    blocks = [{"type": "divider"}, _header("Status"), _mrkdwn_section("\n".join(lines))]
     for item in pending[:5]:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": truncate(
-                            f"`{mrkdwn_escape(item.kind)}` · attempt {item.attempts} · "
-                            f"{mrkdwn_escape(item.last_error or 'waiting')}",
-                            300,
-                        ),
-                    }
-                ],
-            }
-        )
+        text = f"`{mrkdwn_escape(item.kind)}` · attempt {item.attempts} · {mrkdwn_escape(item.last_error or 'waiting')}"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 300)}]})
+    return blocks
+
+
+def _admin_blocks() -> list[dict[str, Any]]:
+    refresh = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Refresh schema now"},
+        "action_id": ids.ACT_HOME_REFRESH,
+        "value": "refresh",
+    }
+    return [{"type": "actions", "block_id": "home_admin", "elements": [refresh]}]
+
+
+def render_home(
+    services: Services, user_id: str, *, admin: bool, tz: str | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    """The Home tab view (kept well under Slack's 100-block limit)."""
+    blocks = _intro_blocks(notice) + _recent_lead_blocks(services, user_id, tz) + _status_blocks(services)
     if admin:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "home_admin",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Refresh schema now"},
-                        "action_id": ids.ACT_HOME_REFRESH,
-                        "value": "refresh",
-                    }
-                ],
-            }
-        )
+        blocks += _admin_blocks()
     return {"type": "home", "blocks": blocks}
 
 
