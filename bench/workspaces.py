@@ -73,5 +73,5 @@ def next_phone() -> str:
 
 
 def inline_create_text(phone: str) -> str:
-    """What a rep types to create a lead without the modal (PRODUCT.md §4)."""
+    """What a rep types to create a lead without the modal (README.md, *Using it*)."""
     return f'name="Bench Lead {phone[-6:]}" phone={phone} email=lead{phone[-8:]}@example.com status=Fresh'

@@ -1,4 +1,4 @@
-"""``telecrm-bot``: run the bot, the TeleCRM sandbox, and admin commands (PRODUCT.md §3)."""
+"""``telecrm-bot``: run the bot, the TeleCRM sandbox, and admin commands (README.md, *Command line*)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def cmd_socket(settings: Settings) -> int:
 
 
 def mode_for(settings: Settings) -> str:
-    """PRODUCT.md §3: Socket Mode when ``SLACK_APP_TOKEN`` is set (with a bot token), else HTTP."""
+    """Socket Mode when ``SLACK_APP_TOKEN`` is set (with a bot token), else HTTP (README.md, *Socket Mode or HTTP?*)."""
     return "socket" if settings.socket_mode and settings.slack_bot_token else "http"
 
 

@@ -1,6 +1,6 @@
 """Configuration from the environment, optionally from ``.env`` (the real environment wins).
 
-Every name here is listed in PRODUCT.md §3 and in ``.env.example``.
+Every name here is listed in README.md (*Configuration*) and in ``.env.example``.
 """
 
 from __future__ import annotations

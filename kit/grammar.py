@@ -1,4 +1,4 @@
-"""The text grammars of ``/lead``, ``/payment`` and ``/timeline`` (PRODUCT.md §4, §5, §6).
+"""The text grammars of ``/lead``, ``/payment`` and ``/timeline`` (README.md, *Using it*).
 
 Parsers never raise: whatever was typed, they return a command whose ``errors`` say what could not be
 understood, so the handler can always answer.  A command with errors must not be sent to TeleCRM.

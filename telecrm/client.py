@@ -1,6 +1,6 @@
 """The TeleCRM API client: every Sync route and the Async upsert, behind one pooled HTTP client.
 
-Answers are read tolerantly (API.md §11): real workspaces differ from the documentation in key names
+Answers are read tolerantly (docs/TELECRM.md): real workspaces differ from the documentation in key names
 and shapes, so ids, statuses and pages are looked for in every place TeleCRM is known to put them.
 Failures become typed :mod:`telecrm.errors`; the client never retries by itself, because a write that
 is retried blindly may be applied twice — the caller decides, using ``TeleCRMError.transient``.
@@ -413,7 +413,7 @@ class TeleCRMClient:
         raise cls(message or default, status=status, code=code, details=details, retry_after=retry_after)
 
     def _error_parts(self, body: object) -> tuple[str | None, str, list[Any]]:
-        """The §2.1 envelope, or any of the looser shapes an error body might take."""
+        """The ``{"error": {"code", "message"}}`` envelope, or any looser shape an error body might take."""
         if not isinstance(body, Mapping):
             return None, self._scrub(str(body)) if body else "", []
         error = body.get("error", body)

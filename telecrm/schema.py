@@ -15,7 +15,7 @@ from typing import Any
 
 
 class FieldType(StrEnum):
-    """Lead and custom-action field types (API.md §5.2, §11)."""
+    """Lead and custom-action field types (docs/TELECRM.md, *Workspace schema*)."""
 
     TEXT = "text"
     NUMBER = "number"
@@ -149,7 +149,7 @@ class WorkspaceSchema:
         )
 
     def field(self, name: str) -> FieldDef | None:
-        """Case-insensitive lookup by API name (PRODUCT.md §4: keys match the schema case-insensitively)."""
+        """Case-insensitive lookup by API name (README.md: ``/lead`` keys match case-insensitively)."""
         return self._by_lower.get(name.strip().lower())
 
     @property
@@ -192,7 +192,7 @@ class WorkspaceSchema:
         return replace(self, fetched_at=fetched_at, _by_lower={})
 
 
-# --- parsing TeleCRM metadata responses (tolerant, API.md §11) -------------------------------------
+# --- parsing TeleCRM metadata responses (tolerant, docs/TELECRM.md) ---------------------------------
 
 
 def _options(raw: object) -> tuple[str, ...]:
