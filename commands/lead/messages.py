@@ -10,7 +10,7 @@ from typing import Any
 from commands.lead.values import display_text
 from kit import ids
 from kit.fields import Problem, describe_type
-from kit.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from telecrm.client import Remark, WriteResult
 from telecrm.schema import CustomActionDef, WorkspaceSchema
 
@@ -425,15 +425,6 @@ def refused_message(reasons: Sequence[str]) -> str:
 def created_without_card_message(lead_id: str) -> str:
     """The lead exists but Slack took no card: at least say its id."""
     return f":white_check_mark: Lead created (id `{mrkdwn_escape(lead_id)}`), but I could not post its card here."
-
-
-def card_in_dm_message(channel: str | None) -> str:
-    """Posted under a card that went to a DM: why, and how to keep leads in the channel."""
-    where = channel_mention(channel) if channel else "that channel"
-    return (
-        f"I'm not a member of {where}, so the card is here. "
-        "Invite me there (`/invite @TeleCRM`) to keep leads in the channel."
-    )
 
 
 def queued_message(what: str) -> str:
