@@ -40,19 +40,26 @@ def card_in_dm_message(channel: str | None) -> str:
 
 
 def post_card(
-    services: Services, job: Job, lead_id: str, fields: Mapping[str, object], *, title: str = "New lead"
+    services: Services,
+    job: Job,
+    lead_id: str,
+    fields: Mapping[str, object],
+    *,
+    title: str = "New lead",
+    channel: str | None = None,
 ) -> LeadThread | None:
     """The lead's thread, posting its card where the user asked (or, if the bot is not in that
     channel, in a DM with a note saying why); ``None`` when Slack took no card at all.
 
-    ``fields`` are shown as given (callers turn TeleCRM values into display values first).
+    ``fields`` are shown as given (callers turn TeleCRM values into display values first);
+    ``channel`` is where the card goes (default: where the job's user asked, else their DM).
     """
     existing = thread_for(services, lead_id)
     if existing is not None:
         return existing
     payload = job.payload
     user = payload.get("user")
-    channel = payload.get("channel") or user
+    channel = channel or payload.get("channel") or user
     try:
         return post_lead_card(
             services, channel=channel, lead_id=lead_id, fields=fields, created_by=user, title=title, job=job
@@ -79,18 +86,25 @@ def post_card(
 
 
 def lead_thread(
-    services: Services, job: Job, lead_id: str, fields: Mapping[str, object] | None = None
+    services: Services,
+    job: Job,
+    lead_id: str,
+    fields: Mapping[str, object] | None = None,
+    *,
+    channel: str | None = None,
 ) -> LeadThread | None:
     """The lead's thread, started with a card when the bot has none for this lead yet.
 
     Without ``fields`` the lead is read from TeleCRM for the card (a TeleCRM error is raised).
+    ``channel`` is where a new card goes (default: where the job's user asked, else their DM).
     """
     payload = job.payload
+    channel = channel or payload.get("channel") or payload.get("user")
     try:
         return ensure_thread(
             services,
             lead_id,
-            channel=payload.get("channel") or payload.get("user"),
+            channel=channel,
             user=payload.get("user"),
             fields=fields,
             job=job,
@@ -100,7 +114,7 @@ def lead_thread(
             raise
         if fields is None:
             fields = services.telecrm.get_lead(lead_id).fields
-        return post_card(services, job, lead_id, fields, title="Lead")
+        return post_card(services, job, lead_id, fields, title="Lead", channel=channel)
 
 
 def say_in_thread(
