@@ -13,6 +13,7 @@ from typing import Any
 
 from kit.cards import display_value
 from kit.format import format_when, mention, mrkdwn_escape, truncate
+from kit.remarks import bold, reason_text, remark_line
 from telecrm.client import Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 
@@ -55,22 +56,20 @@ def remark_lines(
     lines = []
     for remark in remarks:
         match = _REMARK_FIELD.search(remark.field)
-        reason = mrkdwn_escape(remark.remark or remark.status or "not accepted")
+        reason = remark.remark or remark.status
         if match:
             key = match.group(1)
             f = defs.get(key)
             label = f.label if f is not None else key
             value = sent.get(key) if isinstance(sent, Mapping) else None
-            shown = (
-                f" (sent “{mrkdwn_escape(truncate(display_value(value), 80))}”)" if value is not None else ""
-            )
-            lines.append(f"• *{mrkdwn_escape(label)}*{shown}: {reason}")
+            shown = display_value(value) if value is not None else None
+            lines.append(remark_line(bold(label), reason, sent=shown))
         elif remark.field.endswith(".type") or remark.field == "type":
-            lines.append(f"• *Activity type*: {reason}")
+            lines.append(remark_line("*Activity type*", reason))
+        elif remark.field:
+            lines.append(remark_line(f"`{mrkdwn_escape(remark.field)}`", reason))
         else:
-            lines.append(
-                f"• {reason}" if not remark.field else f"• `{mrkdwn_escape(remark.field)}`: {reason}"
-            )
+            lines.append(f"• {reason_text(reason)}")
     return lines
 
 
