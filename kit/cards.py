@@ -14,7 +14,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from kit import ids
-from kit.format import format_money, format_when, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.display import card_text, display_value
+from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.job_posts import post_once
 from kit.services import Services
 from kit.worker import Job
@@ -38,22 +39,9 @@ _KEY_TYPES = (
 )
 
 
-def display_value(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    if value is None:
-        return ""
-    return str(value)
-
-
 def field_text(services: Services, f: FieldDef, value: object) -> str:
-    """A value as a person reads it: money with its currency sign, TeleCRM's epoch-ms dates as dates."""
-    text = display_value(value)
-    if f.type is FieldType.MONEY and text:
-        return format_money(text, services.settings.default_currency)
-    if f.type is FieldType.DATE and text.isdigit():
-        return format_when(int(text), None)
-    return text
+    """A value on a card in the workspace's currency (:func:`kit.display.card_text`)."""
+    return card_text(f, value, services.settings.default_currency)
 
 
 def lead_name(schema: WorkspaceSchema, fields: Mapping[str, object]) -> str:

@@ -2,8 +2,8 @@
 
 A submitted form is stored in the outbox (keyed ``view:{view_id}``) before Slack hears "done", so a
 re-submitted or retried form creates one action (kit/worker.py). Each step that talks to TeleCRM or
-posts to Slack goes through ``job.once`` (the thread reply through ``post_in_thread(..., job=job)``,
-kit/cards.py), so a crash or a Slack failure after a step never repeats it. A retry first looks for
+posts to Slack goes through ``job.once`` (the thread reply through
+:func:`kit.lead_thread.say_in_thread`), so a crash or a Slack failure after a step never repeats it. A retry first looks for
 the action an unanswered earlier attempt may have created (:func:`find_created`) before sending
 it again.
 """
@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from commands.activity.result import form_was_stale, render_result
-from kit.cards import ensure_thread, post_in_thread, thread_for
+from kit.cards import thread_for
 from kit.explain import explain_error, wait_note
+from kit.lead_thread import lead_thread, say_in_thread
 from kit.services import Services
-from kit.slack_errors import is_transient_slack_failure
 from kit.worker import Job, JobKind
+from storage.repositories import LeadThread
 from telecrm.client import WriteResult
 from telecrm.errors import TeleCRMError
 from telecrm.schema import CustomActionDef, FieldType
@@ -83,24 +82,20 @@ def find_created(services: Services, payload: Mapping[str, Any], since: float) -
 def _reply(services: Services, job: Job, step: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
     """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way.
 
-    A passing Slack failure is raised, so the job that owes this answer is retried.
+    One mechanism with the lead and payment jobs (:mod:`kit.lead_thread`). A passing Slack failure
+    is raised, so the job that owes this answer is retried.
     """
     payload = job.payload
-    user, channel = payload.get("user"), payload.get("channel")
+    thread: LeadThread | None
     try:
-        if channel:
-            thread = ensure_thread(services, payload["lead_id"], channel=channel, user=user, job=job)
+        if payload.get("channel"):
+            thread = lead_thread(services, job, payload["lead_id"])
         else:
             thread = thread_for(services, payload["lead_id"])
-        if thread is not None:
-            post_in_thread(services, thread, text, blocks, job=job, step=step)
-            return
-    except (SlackApiError, TeleCRMError) as exc:
-        if is_transient_slack_failure(exc):
-            raise
-        log.warning("could not reply in the lead's thread: %s", exc)
-    if user:
-        job.once(f"{step}:told", lambda: services.tell(channel, str(user), text, blocks))
+    except TeleCRMError as exc:
+        log.warning("could not read the lead for its card: %s", exc)
+        thread = None
+    say_in_thread(services, job, step, thread, text, blocks)
 
 
 def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:

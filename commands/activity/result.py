@@ -11,21 +11,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kit.cards import display_value
-from kit.format import format_when, mention, mrkdwn_escape, truncate
+from kit.display import display_value, typed_text
+from kit.format import mention, mrkdwn_escape, truncate
+from kit.remarks import bold, reason_text, remark_line
 from telecrm.client import Remark
-from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
+from telecrm.schema import CustomActionDef, WorkspaceSchema
 
 ICON = "📌"
-
-
-def _shown_value(field: FieldDef | None, value: object) -> str:
-    """A sent value as the user typed it: dates read as dates, not epoch ms or a midnight time."""
-    if field is not None and field.type is FieldType.DATE:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return format_when(value)
-        return display_value(value).removesuffix(" 00:00:00")
-    return display_value(value)
 
 
 def describe_fields(action: CustomActionDef | None, fields: Mapping[str, object]) -> str:
@@ -37,7 +29,7 @@ def describe_fields(action: CustomActionDef | None, fields: Mapping[str, object]
         f = defs.get(key)
         label = f.label if f is not None else key
         parts.append(
-            f"*{mrkdwn_escape(truncate(label, 60))}:* {mrkdwn_escape(truncate(_shown_value(f, fields[key]), 300))}"
+            f"*{mrkdwn_escape(truncate(label, 60))}:* {mrkdwn_escape(truncate(typed_text(f, fields[key]), 300))}"
         )
     return " · ".join(parts)
 
@@ -55,22 +47,20 @@ def remark_lines(
     lines = []
     for remark in remarks:
         match = _REMARK_FIELD.search(remark.field)
-        reason = mrkdwn_escape(remark.remark or remark.status or "not accepted")
+        reason = remark.remark or remark.status
         if match:
             key = match.group(1)
             f = defs.get(key)
             label = f.label if f is not None else key
             value = sent.get(key) if isinstance(sent, Mapping) else None
-            shown = (
-                f" (sent “{mrkdwn_escape(truncate(display_value(value), 80))}”)" if value is not None else ""
-            )
-            lines.append(f"• *{mrkdwn_escape(label)}*{shown}: {reason}")
+            shown = display_value(value) if value is not None else None
+            lines.append(remark_line(bold(label), reason, sent=shown))
         elif remark.field.endswith(".type") or remark.field == "type":
-            lines.append(f"• *Activity type*: {reason}")
+            lines.append(remark_line("*Activity type*", reason))
+        elif remark.field:
+            lines.append(remark_line(f"`{mrkdwn_escape(remark.field)}`", reason))
         else:
-            lines.append(
-                f"• {reason}" if not remark.field else f"• `{mrkdwn_escape(remark.field)}`: {reason}"
-            )
+            lines.append(f"• {reason_text(reason)}")
     return lines
 
 

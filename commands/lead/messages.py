@@ -10,7 +10,8 @@ from typing import Any
 from commands.lead.values import display_text
 from kit import ids
 from kit.fields import Problem, describe_type
-from kit.format import channel_mention, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.remarks import bold, quoted, remark_line
 from telecrm.client import Remark, WriteResult
 from telecrm.schema import CustomActionDef, WorkspaceSchema
 
@@ -57,11 +58,6 @@ def _chunks(lines: Iterable[str], limit: int = SECTION_TEXT - 100) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
-
-
-def quoted(value: object, n: int = 80) -> str:
-    """A value people typed, shown in quotes on one line (escaped, shortened)."""
-    return "“" + mrkdwn_escape(truncate(" ".join(str(value).split()), n)) + "”"
 
 
 # --- help -------------------------------------------------------------------------------------------
@@ -188,12 +184,11 @@ def _remark_line(
 ) -> str:
     """One TeleCRM remark in words; notes in ``explained_actions`` which activities it explained."""
     path = remark.field or ""
-    reason = mrkdwn_escape(remark.remark or "no reason given")
     if path.startswith("fields."):
         api = path[len("fields.") :]
         sent = sent_fields.get(api)
-        shown = f" (sent {quoted(display_text(schema.field(api), sent))})" if sent is not None else ""
-        return f"• *{mrkdwn_escape(_label_for(schema, api))}*{shown} was not saved: {reason}"
+        shown = display_text(schema.field(api), sent) if sent is not None else None
+        return remark_line(bold(_label_for(schema, api)), remark.remark, sent=shown, not_saved=True)
     if path.startswith("actions["):
         head, _, rest = path.partition("]")
         try:
@@ -202,7 +197,7 @@ def _remark_line(
             index = -1
         explained_actions.add(index)
         action = _action_for(sent_actions, index)
-        name = mrkdwn_escape(_action_name(schema, action))
+        name = _action_name(schema, action)
         if rest.startswith(".fields."):
             key = rest[len(".fields.") :]
             definition = schema.custom_action(str(action.get("type", ""))) if action else None
@@ -211,10 +206,9 @@ def _remark_line(
                 label = next((f.label for f in definition.fields if f.api_name == key), key)
             fields = action.get("fields") if isinstance(action, Mapping) else None
             sent = fields.get(key) if isinstance(fields, Mapping) else None
-            shown = f" (sent {quoted(sent)})" if sent is not None else ""
-            return f"• Activity *{name}*, *{mrkdwn_escape(label)}*{shown}: {reason}"
-        return f"• The activity *{name}* was not saved: {reason}"
-    return f"• {mrkdwn_escape(path or 'Something')} was not saved: {reason}"
+            return remark_line(f"Activity {bold(name)}, {bold(label)}", remark.remark, sent=sent)
+        return remark_line(f"The activity {bold(name)}", remark.remark, not_saved=True)
+    return remark_line(mrkdwn_escape(path or "Something"), remark.remark, not_saved=True)
 
 
 def remarks_message(lines: Sequence[str]) -> Message:
@@ -425,15 +419,6 @@ def refused_message(reasons: Sequence[str]) -> str:
 def created_without_card_message(lead_id: str) -> str:
     """The lead exists but Slack took no card: at least say its id."""
     return f":white_check_mark: Lead created (id `{mrkdwn_escape(lead_id)}`), but I could not post its card here."
-
-
-def card_in_dm_message(channel: str | None) -> str:
-    """Posted under a card that went to a DM: why, and how to keep leads in the channel."""
-    where = channel_mention(channel) if channel else "that channel"
-    return (
-        f"I'm not a member of {where}, so the card is here. "
-        "Invite me there (`/invite @TeleCRM`) to keep leads in the channel."
-    )
 
 
 def queued_message(what: str) -> str:

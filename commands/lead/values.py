@@ -11,22 +11,12 @@ import contextlib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from kit.display import display_text, has_value
 from kit.fields import FieldError, convert
-from kit.format import DEFAULT_TZ, format_when
+from kit.format import DEFAULT_TZ
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
 WORKSPACE_TZ = DEFAULT_TZ  # TeleCRM reads zone-less date strings in the workspace's (India's) time
-
-
-def has_value(value: object) -> bool:
-    """Whether a person filled this in: blank text and lists of blanks count as empty."""
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, list | tuple):
-        return any(has_value(v) for v in value)
-    return True
 
 
 def canonical(value: object) -> object:
@@ -61,17 +51,6 @@ def comparable(
     with contextlib.suppress(FieldError):
         value = convert(f, value, schema, default_country_code=default_country_code, tz=WORKSPACE_TZ)
     return canonical(value)
-
-
-def display_text(f: FieldDef | None, value: object) -> str:
-    """A field value for people: dates as dates, lists comma-separated, nothing as "—"."""
-    if not has_value(value):
-        return "—"
-    if f is not None and f.type is FieldType.DATE and not isinstance(value, list | tuple):
-        return format_when(value, WORKSPACE_TZ)  # type: ignore[arg-type]
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 def display_fields(schema: WorkspaceSchema, fields: Mapping[str, object]) -> dict[str, object]:

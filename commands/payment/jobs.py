@@ -29,9 +29,10 @@ from commands.payment.texts import (
     recorded_text,
     remarks_text,
 )
-from kit.cards import ensure_thread, lead_name, post_in_thread
+from kit.cards import lead_name, post_in_thread
 from kit.explain import explain_error, wait_note
 from kit.format import format_money
+from kit.lead_thread import lead_thread
 from kit.services import Services
 from kit.slack_errors import is_transient_slack_failure
 from kit.worker import GiveUp, Job
@@ -104,8 +105,16 @@ def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: J
     )
 
 
+class NoLeadThread(Exception):
+    """Slack took the lead's card nowhere, so the payment has no thread to be shown in."""
+
+
 def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
-    """The lead's thread; the card the form was opened on becomes it when the bot had none yet."""
+    """The lead's thread; the card the form was opened on becomes it when the bot had none yet.
+
+    Otherwise :func:`kit.lead_thread.lead_thread` (a card first, in a DM when the bot is not in the
+    channel), the one way every job gets back to a lead's thread.
+    """
     assert lead.id is not None
     payload = job.payload
     known = services.threads.get(lead.id)
@@ -126,9 +135,10 @@ def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
             created_by=payload.get("user"),
         )
     channel = payload.get("channel") or payload.get("thread_channel") or payload.get("user")
-    return ensure_thread(
-        services, lead.id, channel=channel, user=payload.get("user"), fields=lead.fields, job=job
-    )
+    thread = lead_thread(services, job, lead.id, lead.fields, channel=channel)
+    if thread is None:  # neither the channel nor the user's DM took a card (logged)
+        raise NoLeadThread(lead.id)
+    return thread
 
 
 def record_payment(services: Services, job: Job) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.payment.statuses import can_transition
 from kit.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.remarks import remark_line
 from storage.repositories import Payment
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES
 
@@ -78,8 +79,9 @@ def _remark_field(path: str) -> str:
 def remarks_text(remarks: Sequence[Any], *, money: str, stored: bool) -> str:
     """TeleCRM's IGNORED remarks about a payment, in words."""
     details = "\n".join(
-        f"• {mrkdwn_escape(_remark_field(str(getattr(r, 'field', ''))))}: "
-        f"{mrkdwn_escape(str(getattr(r, 'remark', '') or 'not accepted'))}"
+        remark_line(
+            mrkdwn_escape(_remark_field(str(getattr(r, "field", "")))), str(getattr(r, "remark", "") or "")
+        )
         for r in remarks
     )
     money = mrkdwn_escape(money)

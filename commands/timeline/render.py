@@ -14,7 +14,7 @@ from typing import Any
 
 from commands.timeline.query import PAGE_SIZE, TimelineQuery
 from kit import ids
-from kit.cards import display_value
+from kit.display import display_value
 from kit.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
 from kit.grammar import BUILTIN_ACTION_TYPES
 from telecrm.client import Page
