@@ -137,7 +137,8 @@ def _details(
 
 def _payment_text(row: Mapping[str, Any]) -> str:
     """``*₹5,000.00* · ✅ Completed · payment id …``: a payment row's money first, its status by icon."""
-    fields = row.get("fields") if isinstance(row.get("fields"), Mapping) else {}
+    raw_fields = row.get("fields")
+    fields = raw_fields if isinstance(raw_fields, Mapping) else {}
 
     def pick(key: str) -> str:
         return str(row.get(key) if row.get(key) is not None else fields.get(key, "") or "").strip()
