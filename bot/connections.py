@@ -143,6 +143,7 @@ class GuardedServer(TcpWSGIServer):
     """waitress's TCP server with a per-request deadline and eviction at the connection limit."""
 
     channel_class = DeadlineChannel
+    next_channel_cleanup: float  # set by waitress (untyped) in its __init__
 
     def __init__(self, *args: Any, request_deadline: float, **kw: Any) -> None:
         self.request_deadline = request_deadline

@@ -15,7 +15,7 @@ import json
 import secrets
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from . import directory, views
 from .blockkit import iter_elements, validate_options_answer
@@ -205,7 +205,8 @@ class Driver(Transport, Readers):
                 }
             )
             return payload
-        channel = surface.get("channel") if kind == "ephemeral" else self._channel_of(surface)
+        # a message surface always has a channel; the emulator built it
+        channel = cast(str, surface.get("channel") if kind == "ephemeral" else self._channel_of(surface))
         container: dict[str, Any] = {
             "type": "message",
             "message_ts": surface["ts"],

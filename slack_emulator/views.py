@@ -174,7 +174,8 @@ def client_side_checks(record: ViewRecord, inputs: dict[str, tuple[dict[str, Any
             if not block.get("optional"):
                 errors[block_id] = "Please fill out this field."
             continue
-        kind, value = element["type"], state.get("value")
+        value: Any = state.get("value")  # the input types checked below always carry a string
+        kind = element["type"]
         if kind == "plain_text_input":
             lo, hi = element.get("min_length", 0), element.get("max_length", 3000)
             if not lo <= len(value) <= hi:

@@ -212,7 +212,7 @@ class WebUI:
         self.emulator = emulator
         self._closed = threading.Event()
         path = manifest or find_manifest()
-        self.app = {"name": "", "commands": [], "shortcuts": []}
+        self.app: dict[str, Any] = {"name": "", "commands": [], "shortcuts": []}
         if path is not None:
             try:
                 self.app = read_app_features(path.read_text(encoding="utf-8"))

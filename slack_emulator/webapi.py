@@ -458,8 +458,8 @@ class WebApi:
                 raise ApiError("thread_not_found")
             parent_ts = message.get("thread_ts") or message["ts"]
             parent = self.ws.find_message(channel["id"], parent_ts)
-            thread = [parent] + self.ws.replies_by_thread.get((channel["id"], parent_ts), [])
-            thread = self._in_range([m for m in thread if m is not None], args)
+            candidates = [parent] + self.ws.replies_by_thread.get((channel["id"], parent_ts), [])
+            thread = self._in_range([m for m in candidates if m is not None], args)
             page, cursor = _page(thread, args, default_limit=1000)
             return {
                 "messages": _with_metadata(page, args),
@@ -559,9 +559,9 @@ class WebApi:
 
     def _replace_original(self, info: ResponseUrl, body: dict[str, Any]) -> None:
         if info.is_ephemeral:
-            target = self.ws.find_ephemeral(info.message_ts)
+            target = self.ws.find_ephemeral(info.message_ts or "")
         else:
-            target = self.ws.find_message(info.channel, info.message_ts)
+            target = self.ws.find_message(info.channel or "", info.message_ts or "")
         if target is None:
             raise ApiError("message_not_found")
         target["text"] = body.get("text") or ""

@@ -34,12 +34,12 @@ Migration = tuple[int, str, MigrationStep]
 
 
 def _core_tables(db: Database) -> None:
-    db["schema_cache"].create(
+    db.table("schema_cache").create(
         {"enterprise_id": str, "schema_json": str, "fetched_at": float},
         pk="enterprise_id",
         not_null={"schema_json", "fetched_at"},
     )
-    db["lead_threads"].create(
+    db.table("lead_threads").create(
         {
             "lead_id": str,
             "channel": str,
@@ -52,9 +52,9 @@ def _core_tables(db: Database) -> None:
         pk="lead_id",
         not_null={"channel", "ts", "created_at"},
     )
-    db["lead_threads"].create_index(["created_at"], index_name="lead_threads_created_at")
-    db["lead_threads"].create_index(["created_by", "created_at"], index_name="lead_threads_created_by")
-    db["payments"].create(
+    db.table("lead_threads").create_index(["created_at"], index_name="lead_threads_created_at")
+    db.table("lead_threads").create_index(["created_by", "created_at"], index_name="lead_threads_created_by")
+    db.table("payments").create(
         {
             "action_id": str,
             "lead_id": str,
@@ -72,14 +72,14 @@ def _core_tables(db: Database) -> None:
         pk="action_id",
         not_null={"lead_id", "amount", "currency", "status", "created_at", "updated_at"},
     )
-    db["payments"].create_index(["status", "last_checked_at"], index_name="payments_open")
-    db["payments"].create_index(["lead_id"], index_name="payments_lead")
-    db["user_links"].create(
+    db.table("payments").create_index(["status", "last_checked_at"], index_name="payments_open")
+    db.table("payments").create_index(["lead_id"], index_name="payments_lead")
+    db.table("user_links").create(
         {"slack_user_id": str, "email": str, "member_email": str, "updated_at": float},
         pk="slack_user_id",
         not_null={"updated_at"},
     )
-    db["user_links"].create_index(["member_email"], index_name="user_links_member")
+    db.table("user_links").create_index(["member_email"], index_name="user_links_member")
 
 
 def _outbox_tables(db: Database) -> None:
@@ -88,17 +88,19 @@ def _outbox_tables(db: Database) -> None:
 
 
 def _lead_form_tables(db: Database) -> None:
-    db["lead_drafts"].create(
+    db.table("lead_drafts").create(
         {"key": str, "kind": str, "user_id": str, "data": str, "created_at": float},
         pk="key",
         not_null={"kind", "data", "created_at"},
     )
-    db["lead_drafts"].create_index(["created_at"], index_name="lead_drafts_created_at")
-    db["field_usage"].create({"api_name": str, "uses": int, "updated_at": float}, pk="api_name")
+    db.table("lead_drafts").create_index(["created_at"], index_name="lead_drafts_created_at")
+    db.table("field_usage").create({"api_name": str, "uses": int, "updated_at": float}, pk="api_name")
 
 
 def _lead_thread_message_index(db: Database) -> None:
-    db["lead_threads"].create_index(["channel", "ts"], index_name="lead_threads_message", if_not_exists=True)
+    db.table("lead_threads").create_index(
+        ["channel", "ts"], index_name="lead_threads_message", if_not_exists=True
+    )
 
 
 MIGRATIONS: list[Migration] = [

@@ -201,7 +201,7 @@ def _note_saved_fields(
     first = draft.get("first_view")
     if not first:
         return
-    labels = [schema.field(k).label for k in draft["values"] if schema.field(k)]
+    labels = [f.label for k in draft["values"] if (f := schema.field(k))]
     if draft["other"]:
         labels.append("other fields")
     channel = ViewContext.from_metadata(first.get("private_metadata")).channel  # stored by the bot

@@ -134,7 +134,7 @@ def _lead_blocks(
 def _recent_leads_block(recent: Sequence[LeadThread]) -> dict[str, Any]:
     """The "…or pick a recent lead" select: each lead once, at most Slack's 100 options."""
     seen: set[str] = set()
-    options = []
+    options: list[dict[str, Any]] = []
     for thread in recent:
         if thread.lead_id in seen or len(options) >= 100:
             continue

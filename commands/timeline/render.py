@@ -116,7 +116,8 @@ def _details(
 ) -> list[tuple[str, str]]:
     """(label, value) pairs worth showing, in the custom action's own field order when it is known."""
     custom = schema.custom_action(action_type) if schema is not None and action_type else None
-    fields = row.get("fields") if isinstance(row.get("fields"), Mapping) else {}
+    raw_fields = row.get("fields")
+    fields = raw_fields if isinstance(raw_fields, Mapping) else {}
     values: dict[str, object] = {str(k): v for k, v in fields.items()}
     for key, value in row.items():
         if key not in _ROW_KEYS and key not in values and action_type.upper() != "PAYMENT":
@@ -136,7 +137,8 @@ def _details(
 
 def _payment_text(row: Mapping[str, Any]) -> str:
     """``*₹5,000.00* · ✅ Completed · payment id …``: a payment row's money first, its status by icon."""
-    fields = row.get("fields") if isinstance(row.get("fields"), Mapping) else {}
+    raw_fields = row.get("fields")
+    fields = raw_fields if isinstance(raw_fields, Mapping) else {}
 
     def pick(key: str) -> str:
         return str(row.get(key) if row.get(key) is not None else fields.get(key, "") or "").strip()
@@ -164,7 +166,7 @@ def render_action(schema: WorkspaceSchema | None, row: Mapping[str, Any], tz: st
             head.append(money)
     when = row.get("created_on", row.get("createdOn"))
     if when not in (None, ""):  # an unreadable time is shown as it came, so escaped
-        head.append(mrkdwn_escape(format_when(when, tz)))  # type: ignore[arg-type]
+        head.append(mrkdwn_escape(format_when(when, tz)))
     who = _who(schema, row.get("performed_by", row.get("performedBy")))
     if who:
         head.append("by " + mrkdwn_escape(truncate(who, 80)))

@@ -142,11 +142,11 @@ def run_query_text(services: Services, *, text: str, user: str, tell: Tell) -> N
         tell((f":warning: {problems}\n\n" if problems else "") + usage_text(schema))
         return
     ref = lead_reference(schema, command.lead, default_country_code=services.settings.default_country_code)
-    problems = list(command.errors)
+    problem_list = list(command.errors)
     if isinstance(ref, str):
-        problems.insert(0, ref)
-    if problems:
-        lines = "\n".join(f"• {mrkdwn_escape(p)}" for p in problems)
+        problem_list.insert(0, ref)
+    if problem_list:
+        lines = "\n".join(f"• {mrkdwn_escape(p)}" for p in problem_list)
         tell(
             f":warning: Nothing was looked up:\n{lines}\n\nUsage: `/timeline <lead id or "
             f"{mrkdwn_escape(schema.identifier.label.lower())}> [type] [DD/MM/YYYY..DD/MM/YYYY]`"

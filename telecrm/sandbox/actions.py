@@ -234,15 +234,15 @@ class ActionOps(StateBase):
                         "type", 'expected one action type string, e.g. "1001" or "OUTGOING_CALL"'
                     )
                 wanted_type = value.casefold()
-                checks.append(lambda a, t=wanted_type: a["type"].casefold() == t)
+                checks.append(lambda a, t=wanted_type: a["type"].casefold() == t)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             elif key == "created_on":
                 lo, hi = self._range(value, "created_on")
-                checks.append(lambda a, lo=lo, hi=hi: lo <= a["created_on"] <= hi)
+                checks.append(lambda a, lo=lo, hi=hi: lo <= a["created_on"] <= hi)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             elif key == "performed_by":
                 wanted = {v.strip().casefold() for v in self._str_list(value, "performed_by")}
                 ids = {m["email"].casefold() for m in self.members.values() if m["id"] in wanted}
                 wanted |= ids
-                checks.append(lambda a, w=wanted: (a["performed_by"] or "").casefold() in w)
+                checks.append(lambda a, w=wanted: (a["performed_by"] or "").casefold() in w)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             else:
                 raise invalid_filter(key, "unknown filter key; use type, created_on, performed_by")
         rows = [a for a in self._sorted_actions(lead) if all(c(a) for c in checks)]

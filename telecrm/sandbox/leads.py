@@ -137,7 +137,7 @@ class LeadOps(ActionOps):
             where = f"fields.{api}"
             if api == "created_on":
                 lo, hi = self._range(cond, where)
-                predicates.append(lambda lead, lo=lo, hi=hi: lo <= lead["created_on"] <= hi)
+                predicates.append(lambda lead, lo=lo, hi=hi: lo <= lead["created_on"] <= hi)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
                 continue
             fdef = self.fields.get(api)
             if fdef is None:
@@ -151,7 +151,7 @@ class LeadOps(ActionOps):
                         where, "filter values must be strings or numbers (or an array of them)"
                     )
             predicates.append(
-                lambda lead, f=fdef, vs=values: any(
+                lambda lead, f=fdef, vs=values: any(  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
                     self._value_matches(f, lead["fields"].get(f.api_name), v) for v in vs
                 )
             )
@@ -176,13 +176,13 @@ class LeadOps(ActionOps):
             where = f"actions.{key}"
             if key == "type":
                 types = {t.casefold() for t in self._str_list(value, where)}
-                checks.append(lambda a, ts=types: a["type"].casefold() in ts)
+                checks.append(lambda a, ts=types: a["type"].casefold() in ts)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             elif key == "performed_by":
                 emails = {e.strip().casefold() for e in self._str_list(value, where)}
-                checks.append(lambda a, es=emails: (a["performed_by"] or "").casefold() in es)
+                checks.append(lambda a, es=emails: (a["performed_by"] or "").casefold() in es)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             elif key == "performed_at":
                 lo, hi = self._range(value, where)
-                checks.append(lambda a, lo=lo, hi=hi: lo <= a["created_on"] <= hi)
+                checks.append(lambda a, lo=lo, hi=hi: lo <= a["created_on"] <= hi)  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
             else:
                 raise invalid_filter(where, "unknown filter key; use type, performed_by, performed_at")
 
