@@ -27,6 +27,7 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install-dev lint browser
 	$(BIN)/pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
@@ -92,14 +92,18 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
 
     @app.error
     def on_error(
-        error: Exception, body: dict[str, Any], logger: logging.Logger, response: BoltResponse | None
+        error: Exception,
+        body: dict[str, Any],
+        context: BoltContext,
+        logger: logging.Logger,
+        response: BoltResponse | None,
     ) -> BoltResponse | None:
         # a full disk or read-only file: Slack still gets its 200, the user a "not saved, try again"
         outage = services.store.health.record(error)
         if outage is not None:
-            return answer_store_outage(services, body, outage, acknowledged=response is None)
+            return answer_store_outage(services, body, context, outage, acknowledged=response is None)
         logger.exception("unhandled error in a Slack listener: %s", error.__class__.__name__)
-        services.tell_user_about_error(body, error)
+        services.tell_user_about_error(context.user_id, context.channel_id)
         return None
 
     for feature in FEATURES:

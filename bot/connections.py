@@ -31,7 +31,7 @@ from waitress.server import TcpWSGIServer
 try:
     import resource
 except ImportError:  # not on Windows: there is no open-files limit to raise there
-    resource = None  # type: ignore[assignment]
+    resource = None  # type: ignore[assignment]  # the module is absent there, so the name is None
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 
 from kit.services import Services
 from storage.health import describe
@@ -28,7 +28,7 @@ def not_saved_text(state: str) -> str:
 
 
 def answer_store_outage(
-    services: Services, body: dict[str, Any], state: str, *, acknowledged: bool
+    services: Services, body: dict[str, Any], context: BoltContext, state: str, *, acknowledged: bool
 ) -> BoltResponse | None:
     """The acknowledgement for a request that hit a store outage (None when it was already sent),
     and, where the acknowledgement itself cannot carry the message, an ephemeral on the side."""
@@ -38,7 +38,7 @@ def answer_store_outage(
         direct = _answer_in_ack(body, text)
         if direct is not None:
             return direct
-    _tell_later(services, body, text)
+    _tell_later(services, body, context, text)
     return None if acknowledged else BoltResponse(status=200, body="")
 
 
@@ -64,15 +64,11 @@ def _answer_in_ack(body: dict[str, Any], text: str) -> BoltResponse | None:
     return None
 
 
-def _tell_later(services: Services, body: dict[str, Any], text: str) -> None:
+def _tell_later(services: Services, body: dict[str, Any], context: BoltContext, text: str) -> None:
     """An ephemeral (or DM) to the person who clicked, posted off the request thread so the
     acknowledgement is not held up by a Slack API call."""
     if body.get("type") in {"event_callback", "view_closed", "block_suggestion"}:
         return  # nobody waits on an answer to these
-    person, place = body.get("user"), body.get("channel")
-    user = body.get("user_id") or (person.get("id") if isinstance(person, dict) else None)
-    if not user:
+    if not context.user_id:
         return
-    channel = body.get("channel_id") or (place.get("id") if isinstance(place, dict) else None)
-    channel = channel or (body.get("container") or {}).get("channel_id")
-    services.listeners.submit(services.ephemeral, channel, user, text)
+    services.listeners.submit(services.ephemeral, context.channel_id, context.user_id, text)

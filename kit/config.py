@@ -80,7 +80,7 @@ class Settings:
         return self.telecrm_lead_url.format(enterprise_id=self.telecrm_enterprise_id, lead_id=lead_id)
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]  # names are checked by replace() at run time
 
     def __repr__(self) -> str:  # never print secrets, even by accident
         shown = []
@@ -184,4 +184,4 @@ def load_settings(
         if raw is None or raw.strip() == "":
             continue
         kwargs[attr] = _parse(name, attr, raw)
-    return Settings(**kwargs, extra=dict(values))  # type: ignore[arg-type]
+    return Settings(**kwargs, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type

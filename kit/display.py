@@ -40,7 +40,7 @@ def display_text(f: FieldDef | None, value: object) -> str:
     if not has_value(value):
         return EMPTY
     if f is not None and f.type is FieldType.DATE and not isinstance(value, list | tuple):
-        return format_when(value, DEFAULT_TZ)  # type: ignore[arg-type]
+        return format_when(value, DEFAULT_TZ)  # type: ignore[arg-type]  # TeleCRM dates: epoch ms or a date string
     return display_value(value)
 
 

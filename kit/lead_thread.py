@@ -39,6 +39,15 @@ def card_in_dm_message(channel: str | None) -> str:
     )
 
 
+def _where(job: Job, channel: str | None) -> str | None:
+    """Where a new card goes: ``channel``, else where the job's user asked, else their DM."""
+    place = channel or job.payload.get("channel") or job.payload.get("user")
+    if not place:
+        log.warning("a %s job names no channel and no user: no card can be posted", job.kind)
+        return None
+    return str(place)
+
+
 def post_card(
     services: Services,
     job: Job,
@@ -59,7 +68,9 @@ def post_card(
         return existing
     payload = job.payload
     user = payload.get("user")
-    channel = channel or payload.get("channel") or user
+    channel = _where(job, channel)
+    if channel is None:
+        return None
     try:
         return post_lead_card(
             services, channel=channel, lead_id=lead_id, fields=fields, created_by=user, title=title, job=job
@@ -99,7 +110,9 @@ def lead_thread(
     ``channel`` is where a new card goes (default: where the job's user asked, else their DM).
     """
     payload = job.payload
-    channel = channel or payload.get("channel") or payload.get("user")
+    channel = _where(job, channel)
+    if channel is None:
+        return None
     try:
         return ensure_thread(
             services,

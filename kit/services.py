@@ -161,13 +161,8 @@ class Services:
         except Exception:
             log.exception("could not reach the user at all")
 
-    def tell_user_about_error(self, body: dict[str, Any], error: Exception) -> None:
+    def tell_user_about_error(self, user: str | None, channel: str | None) -> None:
         """Last resort of the global error handler: the user always hears something."""
-        user = (
-            (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
-        )
-        ch = body.get("channel")
-        channel = body.get("channel_id") or (ch.get("id") if isinstance(ch, dict) else None)
         if not user:
             return
         self.ephemeral(

@@ -22,7 +22,7 @@ OPEN_PAYMENT_STATUSES = ("PENDING", "PROCESSING")
 
 
 def _row(cls: type[Row], raw: dict[str, Any]) -> Row:
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # every Row is a dataclass
     return cls(**{k: v for k, v in raw.items() if k in names})
 
 

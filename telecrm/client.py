@@ -132,7 +132,7 @@ class Page(Generic[T]):
 
 def _as_int(value: object, default: int) -> int:
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)  # type: ignore[call-overload]  # TeleCRM's answer is untyped; bad values fall to except
     except (TypeError, ValueError):
         return default
 

@@ -73,7 +73,7 @@ def _create_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) ->
     """
     payload = job.payload
     fields: dict[str, Any] = dict(payload.get("fields") or {})
-    actions: list[dict[str, Any]] = list(payload.get("actions") or [])
+    actions: list[Mapping[str, Any]] = list(payload.get("actions") or [])
     ident = schema.identifier.api_name
     if payload.get("default_assignee"):
         fields.update(_assignee_default(services, schema, payload.get("user")))

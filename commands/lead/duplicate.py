@@ -40,7 +40,7 @@ def offer_update(
     others = {k: v for k, v in fields.items() if k != ident and has_value(v)}
     token = None
     lead_id = existing.id if existing else None
-    if lead_id and others:
+    if existing is not None and lead_id and others:
         token = new_token()
         drafts_of(services).put(
             token,

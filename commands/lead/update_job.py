@@ -66,14 +66,7 @@ def _update_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) ->
     before = _before(services, job, lead.fields)
     wanted = dict(payload.get("fields") or {})
     changes, refused = _changes(schema, lead, wanted, cc)
-    applied = [  # sent by an earlier attempt whose answer was lost: already in the lead
-        api
-        for api, new in wanted.items()
-        if job.is_retry
-        and api not in changes
-        and schema.field(api) is not None
-        and comparable(schema, schema.field(api), before.get(api), default_country_code=cc) != canonical(new)
-    ]
+    applied = _applied_earlier(schema, wanted, changes, before, cc) if job.is_retry else []
     summary: dict[str, Any] = {
         "lead_id": lead.id,
         "name": lead_name(schema, lead.fields),
@@ -90,6 +83,25 @@ def _update_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) ->
     sent = {**{a: wanted[a] for a in applied}, **changes}
     lines, dropped = _change_lines(schema, sent, before, after_fields, cc)
     return {**summary, "sent": sorted(sent), "after": dict(after_fields), "lines": lines, "dropped": dropped}
+
+
+def _applied_earlier(
+    schema: WorkspaceSchema,
+    wanted: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    before: Mapping[str, Any],
+    cc: str,
+) -> list[str]:
+    """Fields an earlier attempt sent whose answer was lost: the lead already holds the new value
+    (so it is no change now) although it held another before the first attempt."""
+    applied = []
+    for api, new in wanted.items():
+        field = schema.field(api)
+        if field is None or api in changes:
+            continue
+        if comparable(schema, field, before.get(api), default_country_code=cc) != canonical(new):
+            applied.append(api)
+    return applied
 
 
 def _lead_to_update(services: Services, schema: WorkspaceSchema, payload: Mapping[str, Any]) -> Lead | None:

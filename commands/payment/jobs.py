@@ -238,10 +238,11 @@ def _show_new_payment(
     if remarks:
         post_in_thread(services, thread, remarks, job=job, step="remarks")
     permalink = None
-    with suppress(SlackApiError):
-        permalink = services.slack.chat_getPermalink(
-            channel=thread.channel, message_ts=payment.message_ts
-        ).get("permalink")
+    if payment.message_ts:
+        with suppress(SlackApiError):
+            permalink = services.slack.chat_getPermalink(
+                channel=thread.channel, message_ts=payment.message_ts
+            ).get("permalink")
     job.once("told", lambda: tell(services, p, recorded_text(payment, name, permalink)))
 
 

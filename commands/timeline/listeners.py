@@ -136,7 +136,15 @@ def on_page(
             ":warning: That button is out of date; run `/timeline` again.",
         )
         return
-    services.worker.background(turn_page, services, query=query, body=body, respond=respond)
+    services.worker.background(
+        turn_page,
+        services,
+        query=query,
+        user=context.user_id or "",
+        channel=context.channel_id,
+        container=body.get("container") or {},
+        respond=respond,
+    )
 
 
 def register(app: App, services: Services) -> None:

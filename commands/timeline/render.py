@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from commands.timeline.query import PAGE_SIZE, TimelineQuery
 from kit import ids
@@ -93,7 +93,7 @@ def _duration(value: object) -> str | None:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def _is_epoch_ms(value: object) -> bool:
+def _is_epoch_ms(value: object) -> TypeGuard[int | float]:
     """A number in the range of epoch milliseconds (years 1973–5138): TeleCRM's way of sending a time."""
     return isinstance(value, int | float) and not isinstance(value, bool) and 1e11 <= abs(value) < 1e14
 
@@ -101,7 +101,7 @@ def _is_epoch_ms(value: object) -> bool:
 def _value_text(key: str, value: object, ftype: FieldType | None, tz: str | None) -> str:
     """One detail value as read by a person: times in ``tz``, durations, nested objects flattened."""
     if ftype in (FieldType.DATE, None) and _is_epoch_ms(value):
-        return format_when(value, tz)  # type: ignore[arg-type]
+        return format_when(value, tz)
     if ftype is None and "duration" in key.lower():
         shown = _duration(value)
         if shown:
@@ -207,8 +207,8 @@ def describe_filters(
             parts.append(f"{day(start_ms)} – {day(end_ms)}")
         elif start_ms is not None:
             parts.append(f"since {day(start_ms)}")
-        else:
-            parts.append(f"until {day(end_ms)}")  # type: ignore[arg-type]
+        elif end_ms is not None:
+            parts.append(f"until {day(end_ms)}")
     return " · ".join(parts)
 
 

@@ -195,11 +195,16 @@ def run_form(
     lookup(services, schema, form.lead, query, user=user, tell=tell)
 
 
-def turn_page(services: Services, *, query: TimelineQuery, body: Mapping[str, Any], respond: Respond) -> None:
+def turn_page(
+    services: Services,
+    *,
+    query: TimelineQuery,
+    user: str,
+    channel: str | None,
+    container: Mapping[str, Any],
+    respond: Respond,
+) -> None:
     """*Older* / *Newer*: the clicked message is replaced by the requested page (in the clicker's time zone)."""
-    user = (body.get("user") or {}).get("id") or ""
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     schema = _schema(services)
     try:
         page = fetch_page(services, query)
@@ -211,11 +216,12 @@ def turn_page(services: Services, *, query: TimelineQuery, body: Mapping[str, An
     text, blocks = render_timeline(
         schema, query=query, page=page, name=name, tz=tz, link=services.settings.lead_url(query.lead_id)
     )
-    if container.get("is_ephemeral"):
+    message_ts = container.get("message_ts")
+    if container.get("is_ephemeral") or not channel or not message_ts:
         respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
         return
     try:
-        services.slack.chat_update(channel=channel, ts=container.get("message_ts"), text=text, blocks=blocks)
+        services.slack.chat_update(channel=channel, ts=message_ts, text=text, blocks=blocks)
     except SlackApiError as exc:
         log.warning("could not replace a timeline page (%s)", exc.response.get("error"))
         services.ephemeral(channel, user, text, blocks)

@@ -150,16 +150,16 @@ class ActionOps(StateBase):
             remarks.append(
                 remark(f"{base}.fields.amount", 'amount is required as a numeric string, e.g. "5000"')
             )
-        elif not isinstance(amount, str) or parse_decimal(amount) is None:
+        elif not isinstance(amount, str) or (number := parse_decimal(amount)) is None:
             remarks.append(remark(f"{base}.fields.amount", 'Amount must be a numeric string, e.g. "5000"'))
-        elif parse_decimal(amount) <= 0:  # type: ignore[operator]
+        elif number <= 0:
             remarks.append(remark(f"{base}.fields.amount", "Amount must be greater than 0"))
         paymentid = raw.get("paymentid")
         if paymentid is not None and not (isinstance(paymentid, str) and paymentid.strip()):
             remarks.append(remark(f"{base}.fields.paymentid", "paymentid must be a non-empty string"))
         if remarks:
             raise ActionRejected(remarks)
-        payload = {"status": status, "currency": currency, "amount": amount.strip()}
+        payload = {"status": status, "currency": currency, "amount": str(amount).strip()}
         if paymentid is not None:
             payload["paymentid"] = paymentid
         return payload

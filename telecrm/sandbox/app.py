@@ -297,6 +297,7 @@ class Sandbox:
             args.get("action_id"),
         ):
             return self._not_found(request)  # search is POST only in TeleCRM
+        args = dict(args)
         eid = args.pop("eid")
         is_async = endpoint == "autoupdatelead"
         try:
