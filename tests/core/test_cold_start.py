@@ -1,5 +1,5 @@
 """First start with an empty cache while TeleCRM cannot be reached: the bot still runs, answers every
-command in words, and picks the workspace up once TeleCRM is back (PRODUCT.md §7)."""
+command in words, and picks the workspace up once TeleCRM is back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whatever is typed after /lead, the real app answers and never fails (PRODUCT.md §8)."""
+"""Whatever is typed after /lead, the real app answers and never fails (README: /lead grammar)."""
 
 from __future__ import annotations
 

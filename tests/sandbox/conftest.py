@@ -88,7 +88,7 @@ def make_harness() -> Iterator[Callable[..., Harness]]:
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
-    """The §2.1 envelope's inner object, asserting the envelope shape on the way."""
+    """TeleCRM's success envelope's inner object, asserting the envelope shape on the way."""
     body = response.json()
     assert set(body) == {"error"}, body
     assert {"code", "message"} <= set(body["error"]), body

@@ -1,4 +1,4 @@
-"""Every example request of API.md and of the stored doc pages, replayed against the sandbox."""
+"""Every example request of TeleCRM's API documentation, replayed against the sandbox (docs/TELECRM.md)."""
 
 from __future__ import annotations
 

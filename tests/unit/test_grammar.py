@@ -1,4 +1,4 @@
-"""The slash-command grammars, with the examples of PRODUCT.md §4–§6."""
+"""The slash-command grammars, with the examples the README gives for /lead, /payment and /timeline."""
 
 from __future__ import annotations
 
