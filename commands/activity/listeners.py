@@ -14,16 +14,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from commands.activity.form import (
+from commands.activity.form import activity_modal
+from commands.activity.jobs import JOB_KIND, activity_job_kind
+from kit import ids
+from kit.activity_section import (
     BLOCK_PICK,
     action_options_for_query,
-    activity_modal,
     activity_payload,
     field_of_block,
     updated_view,
 )
-from commands.activity.jobs import JOB_KIND, activity_job_kind
-from kit import ids
 from kit.cards import thread_for
 from kit.context import services_of
 from kit.fields import form_values, options_for_query

@@ -18,10 +18,11 @@ from typing import Any
 
 from commands.lead.values import WORKSPACE_TZ
 from kit import ids
+from kit.activity_section import BLOCK_PICK, Picker, activity_blocks, is_section_block, updated_view
 from kit.fields import form_values, input_block, order_fields_for_modal
 from kit.format import channel_mention, mrkdwn_escape, truncate
 from kit.view_context import ViewContext
-from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
+from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
 MAX_VIEW_BLOCKS = 100
 MAX_ACTIVITY_FIELDS = 15  # fields of one custom action shown in the New lead modal
@@ -30,8 +31,14 @@ MAX_ACTIVITY_FIELDS = 15  # fields of one custom action shown in the New lead mo
 INTRO_BLOCK = "lead:intro"
 MORE_BLOCK = "lead:more"
 OTHER_BLOCK = "lead:other"
-ACTIVITY_TYPE_BLOCK = "activity:type"
-ACTIVITY_FIELD_PREFIX = "activity:f:"
+
+#: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
+NEW_LEAD_ACTIVITY = Picker(
+    action_id=ids.ACT_LEAD_ACTIVITY_PICK,
+    label="Log an activity (optional)",
+    hint="Saved on the lead's timeline together with the new lead.",
+    most_used_first=True,
+)
 
 _ASSIGNEE_NAMES = {"assignee", "assignedto", "owner", "leadowner"}
 
@@ -65,15 +72,6 @@ def assignee_field(schema: WorkspaceSchema) -> FieldDef | None:
         if _norm(f.api_name) in _ASSIGNEE_NAMES or _norm(f.label) in _ASSIGNEE_NAMES:
             return f
     return members[0] if len(members) == 1 else None
-
-
-def view_spec(view: Mapping[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """A view as received from Slack → the spec ``views.update`` takes, with new blocks."""
-    spec: dict[str, Any] = {"type": "modal", "blocks": blocks}
-    for key in ("callback_id", "title", "submit", "close", "private_metadata", "notify_on_close"):
-        if view.get(key) not in (None, ""):
-            spec[key] = view[key]
-    return spec
 
 
 def input_block_ids(blocks: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -151,25 +149,6 @@ def field_input(
     )
 
 
-def _activity_select(schema: WorkspaceSchema) -> dict[str, Any]:
-    """The optional *Log an activity* select, most used activities first."""
-    actions = sorted(schema.custom_actions, key=lambda a: -a.score)[:100]
-    return {
-        "type": "input",
-        "block_id": ACTIVITY_TYPE_BLOCK,
-        "optional": True,
-        "dispatch_action": True,
-        "label": plain_text("Log an activity (optional)", 2000),
-        "hint": plain_text("Saved on the lead's timeline together with the new lead.", 2000),
-        "element": {
-            "type": "static_select",
-            "action_id": ids.ACT_LEAD_ACTIVITY_PICK,
-            "placeholder": plain_text("Choose an activity"),
-            "options": [{"text": plain_text(a.display_name or a.code, 75), "value": a.code} for a in actions],
-        },
-    }
-
-
 def intro_text(channel: str | None, *, more_saved: Sequence[str] = ()) -> str:
     """The form's first line: where the card will be posted, and what More fields saved."""
     where = channel_mention(channel) if channel and channel[:1] in "CG" else "this conversation"
@@ -211,7 +190,7 @@ def new_lead_view(
             }
         )
     if schema.custom_actions:
-        blocks.append(_activity_select(schema))
+        blocks.extend(activity_blocks(schema, None, required=False, picker=NEW_LEAD_ACTIVITY))
     return {
         "type": "modal",
         "callback_id": ids.VIEW_LEAD_CREATE,
@@ -224,19 +203,17 @@ def new_lead_view(
 
 
 def with_activity(
-    blocks: list[dict[str, Any]], schema: WorkspaceSchema, action: CustomActionDef | None
-) -> list[dict[str, Any]]:
+    view: Mapping[str, Any], schema: WorkspaceSchema, action_code: str | None
+) -> dict[str, Any]:
     """The same form with the chosen custom action's fields right after the activity select."""
-    kept = [b for b in blocks if not str(b.get("block_id", "")).startswith(ACTIVITY_FIELD_PREFIX)]
-    if action is None:
-        return kept
-    room = MAX_VIEW_BLOCKS - len(kept)
-    extra = [
-        field_input(schema, f, required=f.required, block_id=ACTIVITY_FIELD_PREFIX + f.api_name)
-        for f in action.fields[: max(0, min(room, MAX_ACTIVITY_FIELDS))]
-    ]
-    at = next((i + 1 for i, b in enumerate(kept) if b.get("block_id") == ACTIVITY_TYPE_BLOCK), len(kept))
-    return kept[:at] + extra + kept[at:]
+    return updated_view(
+        view,
+        schema,
+        action_code,
+        picker=NEW_LEAD_ACTIVITY,
+        max_fields=MAX_ACTIVITY_FIELDS,
+        tz=WORKSPACE_TZ,
+    )
 
 
 def with_more_saved(
@@ -317,13 +294,13 @@ def split_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
     lead: dict[str, object] = {}
     activity: dict[str, object] = {}
     for block_id, value in raw.items():
-        if block_id.startswith(ACTIVITY_FIELD_PREFIX):
-            activity[block_id[len(ACTIVITY_FIELD_PREFIX) :]] = value
-        elif block_id not in (ACTIVITY_TYPE_BLOCK, OTHER_BLOCK) and ":" not in block_id:
+        if is_section_block(block_id):
+            activity[block_id] = value
+        elif block_id != OTHER_BLOCK and ":" not in block_id:
             lead[block_id] = value
     return {
         "lead": lead,
-        "activity_type": raw.get(ACTIVITY_TYPE_BLOCK),
+        "activity_type": raw.get(BLOCK_PICK),
         "activity": activity,
         "other": raw.get(OTHER_BLOCK),
     }

@@ -18,6 +18,7 @@ from commands.lead.edit import on_edit, on_edit_submit
 from commands.lead.find import on_find_more
 from commands.lead.jobs import CREATE, UPDATE, job_kind
 from commands.lead.new_lead import (
+    on_activity_options,
     on_activity_pick,
     on_create_submit,
     on_field_options,
@@ -40,6 +41,7 @@ def register(app: App, services: Services) -> None:
     app.shortcut(ids.SHORTCUT_LEAD_FROM_MESSAGE)(on_lead_from_message)
     app.view(ids.VIEW_LEAD_CREATE)(on_create_submit)
     app.action(ids.ACT_LEAD_ACTIVITY_PICK)(on_activity_pick)
+    app.options(ids.ACT_LEAD_ACTIVITY_PICK)(on_activity_options)
     app.action(ids.ACT_OPEN_MORE_FIELDS)(on_more_fields)
     app.view(ids.VIEW_LEAD_MORE_FIELDS)(on_more_fields_submit)
     app.options(ids.ACT_FIELD_VALUE)(on_field_options)

@@ -13,7 +13,7 @@ from kit.fields import Problem, describe_type
 from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
 from telecrm.client import Remark, WriteResult
-from telecrm.schema import CustomActionDef, WorkspaceSchema
+from telecrm.schema import WorkspaceSchema
 
 MAX_MESSAGE_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -427,8 +427,3 @@ def queued_message(what: str) -> str:
         f":hourglass_flowing_sand: TeleCRM is not answering right now. {what} is saved and will be sent "
         "automatically; you'll see the result here when it lands."
     )
-
-
-def activity_payload(action: CustomActionDef, values: Mapping[str, object]) -> dict[str, Any]:
-    """A custom action for the create call: Sync wants the bare numeric code."""
-    return {"type": action.numeric_code, "fields": dict(values)}

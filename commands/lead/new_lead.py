@@ -29,9 +29,10 @@ from commands.lead.listener_kit import (
 from commands.lead.messages import NOT_LOADED
 from commands.lead.prefill import prefill_from_text
 from commands.lead.store import MORE_FIELDS, drafts_of, usage_of
-from commands.lead.submissions import check_more_fields, check_new_lead, field_for_block
+from commands.lead.submissions import check_more_fields, check_new_lead
+from kit.activity_section import action_options_for_query
 from kit.context import services_of
-from kit.fields import options_for_query
+from kit.fields import options_for_query, view_spec
 from kit.services import Services
 from kit.view_context import ViewContext
 from telecrm.schema import WorkspaceSchema
@@ -134,11 +135,11 @@ def on_activity_pick(
     view = body.get("view") or {}
     if schema is None or not view:
         return
-    chosen = (action.get("selected_option") or {}).get("value")
-    definition = schema.custom_action(chosen) if chosen else None
-    blocks = forms.with_activity(view.get("blocks") or [], schema, definition)
+    chosen = (action.get("selected_option") or {}).get("value") or None
     try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=forms.view_spec(view, blocks))
+        client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view=forms.with_activity(view, schema, chosen)
+        )
     except SlackApiError as exc:
         log.info("could not show the activity's fields: %s", exc.response.get("error"))
 
@@ -156,7 +157,7 @@ def on_more_fields(ack: Ack, body: dict[str, Any], client: WebClient, context: B
     initial = {**(draft.get("values") or {}), forms.OTHER_BLOCK: draft.get("other")}
     spec = forms.more_fields_view(schema, forms.input_block_ids(view.get("blocks") or []), initial=initial)
     # saved before the push: the second page can be submitted the moment it appears
-    draft["first_view"] = forms.view_spec(view, view.get("blocks") or [])
+    draft["first_view"] = view_spec(view, view.get("blocks") or [])
     drafts.put(view["id"], MORE_FIELDS, draft, user=user_of(context))
     try:
         client.views_push(trigger_id=body["trigger_id"], view=seal(services, spec, user_of(context)))
@@ -212,11 +213,17 @@ def _note_saved_fields(
         log.info("could not note the saved fields on the first page: %s", exc.response.get("error"))
 
 
-def on_field_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Typed-ahead options of a long select (a lead field, or a field of the chosen activity)."""
+def on_activity_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Type-ahead of the *Log an activity* select (a workspace with more than 100 activities)."""
     schema = services_of(context).cache.cached()
-    block_id = str(body.get("block_id") or "")
-    found = field_for_block(schema, block_id, body.get("view") or {}) if schema else None
+    ack(options=action_options_for_query(schema, str(body.get("value") or "")))
+
+
+def on_field_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Typed-ahead options of a lead field's long select (an activity's fields have their own,
+    in :mod:`commands.activity.listeners`)."""
+    schema = services_of(context).cache.cached()
+    found = schema.field(str(body.get("block_id") or "")) if schema else None
     if schema is None or found is None:
         ack(options=[])
         return

@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands.lead import forms
-from commands.lead.messages import activity_payload, identifier_refusal
+from commands.lead.messages import identifier_refusal
 from commands.lead.values import WORKSPACE_TZ, canonical, has_value
+from kit.activity_section import BLOCK_PICK, activity_payload
 from kit.fields import resolve_keys, validate_fields
 from kit.grammar import tokenize_kv
-from telecrm.schema import FieldDef, WorkspaceSchema
+from telecrm.schema import WorkspaceSchema
 
 Errors = dict[str, str]
 
@@ -73,22 +74,12 @@ def check_new_lead(
 def _check_activity(
     schema: WorkspaceSchema, parts: Mapping[str, Any], on_page: set[str], errors: Errors, cc: str
 ) -> list[dict[str, Any]]:
-    """The chosen activity as a create-call action (adding its problems to ``errors``)."""
-    actions: list[dict[str, Any]] = []
-    code = parts["activity_type"]
-    if isinstance(code, str) and code:
-        action = schema.custom_action(code)
-        if action is None:
-            errors[forms.ACTIVITY_TYPE_BLOCK] = "This activity no longer exists in TeleCRM; choose another."
-        else:
-            act_values, act_problems = validate_fields(
-                schema, parts["activity"], fields=action.fields, default_country_code=cc, tz=WORKSPACE_TZ
-            )
-            for p in act_problems:
-                block = forms.ACTIVITY_FIELD_PREFIX + p.api_name
-                errors.setdefault(block if block in on_page else forms.ACTIVITY_TYPE_BLOCK, p.message)
-            actions.append(activity_payload(action, act_values))
-    return actions
+    """The chosen activity as a create-call action (adding its problems to ``errors``; a problem with
+    a field the form could not show is put on the activity select)."""
+    action, problems = activity_payload(schema, parts["activity"], tz=WORKSPACE_TZ, default_country_code=cc)
+    for block, message in problems.items():
+        errors.setdefault(block if block in on_page else BLOCK_PICK, message)
+    return [action] if action is not None else []
 
 
 def check_more_fields(
@@ -133,18 +124,3 @@ def check_edit(
         return errors, {}
     changed = {k: v for k, v in {**values, **other}.items() if canonical(v) != canonical(baseline.get(k))}
     return {}, changed
-
-
-def field_for_block(schema: WorkspaceSchema, block_id: str, view: Mapping[str, Any]) -> FieldDef | None:
-    """The field behind a typed-ahead select: a lead field, or a field of the chosen activity."""
-    if not block_id.startswith(forms.ACTIVITY_FIELD_PREFIX):
-        return schema.field(block_id)
-    key = block_id[len(forms.ACTIVITY_FIELD_PREFIX) :]
-    values = view.get("state", {}).get("values", {})
-    chosen = forms.split_submission(values).get("activity_type")
-    actions = [schema.custom_action(chosen)] if isinstance(chosen, str) else list(schema.custom_actions)
-    for action in actions:
-        for f in action.fields if action else ():
-            if f.api_name == key:
-                return f
-    return None

@@ -47,7 +47,7 @@ from kit.fields.base import (
 from kit.fields.choices import option_value, option_value_to_label
 from kit.fields.dates import parse_datetime
 from kit.fields.elements import options_for_query
-from kit.fields.forms import form_values, order_fields_for_modal, value_from_state
+from kit.fields.forms import form_values, order_fields_for_modal, value_from_state, view_spec
 from kit.fields.kinds import (
     FieldKind,
     convert,
@@ -89,4 +89,5 @@ __all__ = [
     "resolve_keys",
     "validate_fields",
     "value_from_state",
+    "view_spec",
 ]

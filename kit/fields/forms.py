@@ -98,3 +98,23 @@ def order_fields_for_modal(
     shown_names = {f.api_name for f in shown}
     rest = [f for f in others if f.api_name not in shown_names]
     return shown, rest
+
+
+#: what a received view keeps when its blocks are rebuilt for ``views.update``
+_VIEW_KEYS = (
+    "callback_id",
+    "title",
+    "submit",
+    "close",
+    "private_metadata",
+    "notify_on_close",
+    "clear_on_close",
+    "external_id",
+)
+
+
+def view_spec(view: Mapping[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A view as received from Slack → the spec ``views.update`` takes, with new blocks."""
+    spec: dict[str, Any] = {"type": view.get("type") or "modal", "blocks": blocks}
+    spec.update({key: view[key] for key in _VIEW_KEYS if view.get(key) not in (None, "")})
+    return spec

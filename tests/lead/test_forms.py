@@ -6,6 +6,7 @@ from typing import Any
 
 from commands.lead import edit_form, forms, prefill, values
 from kit import ids
+from kit.activity_section import BLOCK_PICK, field_block_id
 from kit.view_context import ViewContext
 from slack_emulator import validate_view
 from telecrm.sandbox.workspace import email_identifier_workspace
@@ -31,7 +32,7 @@ def test_new_lead_modal_has_one_input_per_field_identifier_first_and_required(de
     view = forms.new_lead_view(demo_schema, channel="C0SALES")
     assert_valid(view)
     fields = inputs(view)
-    lead_inputs = [b for b in fields if b["block_id"] != forms.ACTIVITY_TYPE_BLOCK]
+    lead_inputs = [b for b in fields if b["block_id"] != BLOCK_PICK]
     assert [b["block_id"] for b in lead_inputs][0] == "phone"
     assert lead_inputs[0]["optional"] is False
     assert sorted(b["block_id"] for b in lead_inputs) == sorted(f.api_name for f in demo_schema.fields)
@@ -100,7 +101,7 @@ def test_a_150_field_workspace_fits_with_the_most_used_first_and_a_more_button()
     assert f"({rest})" in more["text"]["text"]
     # the activity with the most fields still fits once chosen
     widest = max(schema.custom_actions, key=lambda a: len(a.fields))
-    assert len(forms.with_activity(view["blocks"], schema, widest)) <= 100
+    assert len(forms.with_activity(view, schema, widest.code)["blocks"]) <= 100
 
     second = forms.more_fields_view(schema, forms.input_block_ids(view["blocks"]))
     assert_valid(second)
@@ -139,32 +140,30 @@ def test_more_fields_page_is_prefilled_from_what_was_saved(demo_schema):
 def test_choosing_an_activity_adds_its_fields_after_the_select(demo_schema):
     view = forms.new_lead_view(demo_schema, channel="C0SALES")
     visit = demo_schema.custom_action("Site Visit")
-    blocks = forms.with_activity(view["blocks"], demo_schema, visit)
-    block_ids = [b.get("block_id") for b in blocks]
-    at = block_ids.index(forms.ACTIVITY_TYPE_BLOCK)
-    assert block_ids[at + 1 : at + 1 + len(visit.fields)] == [
-        forms.ACTIVITY_FIELD_PREFIX + f.api_name for f in visit.fields
-    ]
+    chosen = forms.with_activity(view, demo_schema, visit.code)
+    block_ids = [b.get("block_id") for b in chosen["blocks"]]
+    at = block_ids.index(BLOCK_PICK)
+    assert block_ids[at + 1 : at + 1 + len(visit.fields)] == [field_block_id(visit, f) for f in visit.fields]
     demo = demo_schema.custom_action("Demo Booked")
-    switched = forms.with_activity(blocks, demo_schema, demo)
-    assert not any(str(b.get("block_id")).endswith(":note") for b in switched)
-    assert_valid(forms.view_spec({**view, "id": "V1"}, switched))
+    switched = forms.with_activity(chosen, demo_schema, demo.code)
+    assert not any(str(b.get("block_id")).endswith(":note") for b in switched["blocks"])
+    assert_valid(switched)
 
 
 def test_split_submission_separates_lead_activity_and_other_fields():
     state = {
         "phone": {"value": {"type": "plain_text_input", "value": "9876543210"}},
         "status": {"value": {"type": "static_select", "selected_option": {"value": "Fresh"}}},
-        forms.ACTIVITY_TYPE_BLOCK: {
-            ids.ACT_LEAD_ACTIVITY_PICK: {"type": "static_select", "selected_option": {"value": "ACTION_1001"}}
+        BLOCK_PICK: {
+            ids.ACT_LEAD_ACTIVITY_PICK: {"type": "static_select", "selected_option": {"value": "1001"}}
         },
-        forms.ACTIVITY_FIELD_PREFIX + "note": {"value": {"type": "plain_text_input", "value": "hi"}},
+        "activity:1001:note": {"value": {"type": "plain_text_input", "value": "hi"}},
         forms.OTHER_BLOCK: {"value": {"type": "plain_text_input", "value": "city=Pune"}},
     }
     parts = forms.split_submission(state)
     assert parts["lead"] == {"phone": "9876543210", "status": "Fresh"}
-    assert parts["activity_type"] == "ACTION_1001"
-    assert parts["activity"] == {"note": "hi"}
+    assert parts["activity_type"] == "1001"
+    assert parts["activity"] == {BLOCK_PICK: "1001", "activity:1001:note": "hi"}
     assert parts["other"] == "city=Pune"
 
 

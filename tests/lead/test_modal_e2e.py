@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from commands.lead import forms
 from kit import ids
+from kit.activity_section import BLOCK_PICK
 from telecrm.sandbox.workspace import demo_workspace, email_identifier_workspace
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import RAHUL_EMAIL, api_writes, cards, text_of, wide_workspace, with_rahul
@@ -88,11 +90,11 @@ def test_a_long_dropdown_is_typed_ahead(lead_bot: Bot) -> None:
 def test_an_activity_is_logged_with_the_new_lead(lead_bot: Bot) -> None:
     bot = lead_bot
     open_modal(bot)
-    bot.emulator.select_option(user=USER, action_id=ids.ACT_LEAD_ACTIVITY_PICK, value="ACTION_1001")
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_LEAD_ACTIVITY_PICK, value="1001")
     view = bot.wait(
-        lambda e: next((v for v in e.open_views(USER) if "activity:f:note" in str(v["blocks"])), None)
+        lambda e: next((v for v in e.open_views(USER) if "activity:1001:note" in str(v["blocks"])), None)
     )
-    outcome = block(view, forms.ACTIVITY_FIELD_PREFIX + "outcome")
+    outcome = block(view, "activity:1001:outcome")
     assert [o["value"] for o in outcome["element"]["options"]] == [
         "Interested",
         "Not Interested",
@@ -102,8 +104,8 @@ def test_an_activity_is_logged_with_the_new_lead(lead_bot: Bot) -> None:
         user=USER,
         values={
             "phone": "9876500013",
-            forms.ACTIVITY_FIELD_PREFIX + "note": "Roof is 2,000 sq ft",
-            forms.ACTIVITY_FIELD_PREFIX + "outcome": "Interested",
+            "activity:1001:note": "Roof is 2,000 sq ft",
+            "activity:1001:outcome": "Interested",
         },
     )
     bot.settle()
@@ -199,3 +201,36 @@ def test_create_lead_from_a_message_prefills_what_it_finds(lead_bot: Bot) -> Non
     bot.settle()
     assert bot.sandbox.find_lead("919845012345")["fields"]["name"] == "Meena"
     assert len(cards(bot)) == 1
+
+
+def test_past_100_activities_the_activity_is_found_by_typing_and_logged_with_the_lead(
+    make_bot: Callable[..., Bot],
+) -> None:
+    workspace = with_rahul(demo_workspace())
+    for n in range(2001, 2121):  # 120 more activities: more than one static select holds
+        workspace["custom_actions"].append(
+            {
+                "code": f"ACTION_{n}",
+                "displayName": f"Visit round {n}",
+                "score": 0,
+                "fieldSchema": {"summary": {"type": "TEXT", "label": "Summary"}},
+            }
+        )
+    bot = make_bot(workspace=workspace)
+    view = open_modal(bot)
+    assert block(view, BLOCK_PICK)["element"]["type"] == "external_select"
+    found = bot.emulator.block_suggestion(
+        user=USER, view_id=view["id"], action_id=ids.ACT_LEAD_ACTIVITY_PICK, block_id=BLOCK_PICK, value="2117"
+    )
+    assert [o["value"] for o in found.options] == ["2117"]
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_LEAD_ACTIVITY_PICK, value="2117")
+    bot.wait(
+        lambda e: next((v for v in e.open_views(USER) if "activity:2117:summary" in str(v["blocks"])), None)
+    )
+    bot.emulator.submit_view(
+        user=USER, values={"phone": "9876500014", "activity:2117:summary": "Second visit"}
+    )
+    bot.settle()
+    lead = bot.sandbox.find_lead("919876500014")
+    (action,) = bot.sandbox.actions(lead["id"])
+    assert action["type"] == "2117" and action["fields"] == {"summary": "Second visit"}

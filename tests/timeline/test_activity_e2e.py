@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.activity.form import BLOCK_PICK
 from kit import ids
+from kit.activity_section import BLOCK_PICK
 from kit.worker import Backoff
 from tests.conftest import CHANNEL, USER, Bot
 

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from commands.activity import form as activity
+from commands.activity import form as activity_form
 from commands.timeline.form import (
     BLOCK_FROM,
     BLOCK_LEAD,
@@ -22,6 +22,7 @@ from commands.timeline.form import (
 )
 from commands.timeline.query import PAGE_SIZE, LeadRef, TimelineQuery, day_bounds_ms, lead_reference
 from commands.timeline.render import MAX_ACTION_TEXT, render_action, render_timeline, type_label
+from kit import activity_section as activity
 from kit import ids
 from telecrm.client import Page, Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
@@ -310,11 +311,11 @@ def test_choosing_an_activity_swaps_only_the_activity_section(schema: WorkspaceS
 
 
 def test_the_activity_modal_is_valid_and_says_when_there_is_nothing_to_log(schema: WorkspaceSchema) -> None:
-    view = activity.activity_modal(
+    view = activity_form.activity_modal(
         schema, lead_id="f" * 24, lead_name="Jane", channel="C1", action_code="1002"
     )
     View(**view).validate_json()
-    empty = activity.activity_modal(
+    empty = activity_form.activity_modal(
         WorkspaceSchema(fields=schema.fields), lead_id="f" * 24, lead_name="Jane", channel="C1"
     )
     View(**empty).validate_json()
