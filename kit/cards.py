@@ -14,7 +14,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from kit import ids
-from kit.display import card_text, display_value
+from kit.display import display_value
+from kit.display import field_text as shown_value
 from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.job_posts import post_once
 from kit.services import Services
@@ -40,8 +41,8 @@ _KEY_TYPES = (
 
 
 def field_text(services: Services, f: FieldDef, value: object) -> str:
-    """A value on a card in the workspace's currency (:func:`kit.display.card_text`)."""
-    return card_text(f, value, services.settings.default_currency)
+    """A value on a card, money in the workspace's currency (:func:`kit.display.field_text`)."""
+    return shown_value(f, value, currency=services.settings.default_currency)
 
 
 def lead_name(schema: WorkspaceSchema, fields: Mapping[str, object]) -> str:

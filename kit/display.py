@@ -2,13 +2,14 @@
 
 Cards (:mod:`kit.cards`), lead replies and the Edit modal (:mod:`commands.lead`), activity results
 (:mod:`commands.activity.result`) and the timeline (:mod:`commands.timeline.render`) all show values
-through these functions, so a list, an empty value, money or an epoch-ms date reads the same way
-wherever it appears. Pure: no I/O; the text is not escaped (callers escape for mrkdwn).
+through :func:`field_text` (raw values without a field through :func:`display_value`; what a person
+typed, echoed back, through :func:`typed_text`), so a list, an empty value, money or a TeleCRM date
+reads the same way wherever it appears. Pure: no I/O; the text is not escaped (callers escape for mrkdwn).
 """
 
 from __future__ import annotations
 
-from kit.format import DEFAULT_TZ, format_money, format_when
+from kit.format import format_money, format_when
 from telecrm.schema import FieldDef, FieldType
 
 #: what an empty field shows in a before/after or a field list
@@ -35,23 +36,20 @@ def display_value(value: object) -> str:
     return str(value)
 
 
-def display_text(f: FieldDef | None, value: object) -> str:
-    """A field value for people: dates as dates (workspace time), lists comma-separated, nothing as "—"."""
+def field_text(
+    f: FieldDef | None, value: object, *, currency: str | None = None, tz: str | None = None
+) -> str:
+    """A field's value for people, wherever it is shown: nothing as "—", lists comma-separated,
+    TeleCRM's dates (epoch ms or ``DD/MM/YYYY HH:mm:ss``) as dates in ``tz`` (default: the
+    workspace's), money with the currency's sign when ``currency`` is known."""
     if not has_value(value):
         return EMPTY
-    if f is not None and f.type is FieldType.DATE and not isinstance(value, list | tuple):
-        return format_when(value, DEFAULT_TZ)  # type: ignore[arg-type]  # TeleCRM dates: epoch ms or a date string
+    if f is not None and not isinstance(value, list | tuple):
+        if f.type is FieldType.DATE and isinstance(value, int | float | str) and not isinstance(value, bool):
+            return format_when(value, tz)
+        if f.type is FieldType.MONEY and currency:
+            return format_money(display_value(value), currency)
     return display_value(value)
-
-
-def card_text(f: FieldDef, value: object, currency: str) -> str:
-    """A value on a lead card: money with its currency sign, TeleCRM's epoch-ms dates as dates."""
-    text = display_value(value)
-    if f.type is FieldType.MONEY and text:
-        return format_money(text, currency)
-    if f.type is FieldType.DATE and text.isdigit():
-        return format_when(int(text), None)
-    return text
 
 
 def typed_text(f: FieldDef | None, value: object) -> str:

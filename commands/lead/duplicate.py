@@ -16,9 +16,10 @@ from commands.lead.jobs import UPDATE, tell
 from commands.lead.listener_kit import channel_of, user_of
 from commands.lead.messages import duplicate_done_message, duplicate_message, quoted
 from commands.lead.store import DUPLICATE, drafts_of, new_token
-from commands.lead.values import display_text, has_value
+from commands.lead.values import has_value
 from kit.cards import lead_name, thread_for, thread_permalink
 from kit.context import services_of
+from kit.display import field_text
 from kit.format import mrkdwn_escape
 from kit.services import Services
 from telecrm.client import Lead
@@ -63,7 +64,7 @@ def offer_update(
         permalink=thread_permalink(services, thread) if thread else None,
         token=token,
         changes=[
-            f"*{mrkdwn_escape(_label(schema, k))}*: {quoted(display_text(schema.field(k), v))}"
+            f"*{mrkdwn_escape(_label(schema, k))}*: {quoted(field_text(schema.field(k), v))}"
             for k, v in others.items()
         ],
         dropped_activity=bool(payload.get("actions")),

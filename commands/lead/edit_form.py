@@ -18,8 +18,9 @@ from commands.lead.forms import (
     other_fields_block,
     plain_text,
 )
-from commands.lead.values import WORKSPACE_TZ, display_text, has_value
+from commands.lead.values import WORKSPACE_TZ, has_value
 from kit import ids
+from kit.display import field_text
 from kit.fields import FieldError, convert
 from kit.format import mrkdwn_escape, mrkdwn_link, truncate
 from kit.view_context import ViewContext
@@ -114,7 +115,7 @@ def edit_view(
         intro += " " + mrkdwn_link(lead_link, "Open in TeleCRM")
     blocks: list[dict[str, Any]] = [context_block(INTRO_BLOCK, intro)]
     fixed = [
-        f"*{mrkdwn_escape(f.label)}*: {mrkdwn_escape(display_text(f, current.get(f.api_name)))}"
+        f"*{mrkdwn_escape(f.label)}*: {mrkdwn_escape(field_text(f, current.get(f.api_name)))}"
         for f in read_only
         if has_value(current.get(f.api_name))
     ]

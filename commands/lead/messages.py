@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from commands.lead.values import display_text
 from kit import ids
+from kit.display import field_text
 from kit.fields import Problem, describe_type
 from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
@@ -187,7 +187,7 @@ def _remark_line(
     if path.startswith("fields."):
         api = path[len("fields.") :]
         sent = sent_fields.get(api)
-        shown = display_text(schema.field(api), sent) if sent is not None else None
+        shown = field_text(schema.field(api), sent) if sent is not None else None
         return remark_line(bold(_label_for(schema, api)), remark.remark, sent=shown, not_saved=True)
     if path.startswith("actions["):
         head, _, rest = path.partition("]")
@@ -331,13 +331,13 @@ def find_message(
     blocks: list[dict[str, Any]] = [_section(head)]
     ident = schema.identifier
     for lead in leads[:FIND_PAGE]:
-        name = display_text(schema.field("name"), lead.fields.get("name"))
+        name = field_text(schema.field("name"), lead.fields.get("name"))
         if name == "—":
             name = "Unnamed lead"
         parts = [f"*{mrkdwn_escape(name)}*"]
         ident_value = lead.fields.get(ident.api_name)
         if ident_value:
-            parts.append(mrkdwn_escape(display_text(ident, ident_value)))
+            parts.append(mrkdwn_escape(field_text(ident, ident_value)))
         status = lead.fields.get("status")
         if status:
             parts.append(f"Status: {mrkdwn_escape(str(status))}")

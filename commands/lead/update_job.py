@@ -22,8 +22,9 @@ from commands.lead.messages import (
     update_summary,
 )
 from commands.lead.store import drafts_of
-from commands.lead.values import canonical, comparable, display_text, has_value
+from commands.lead.values import canonical, comparable, has_value
 from kit.cards import lead_name
+from kit.display import field_text
 from kit.services import Services
 from kit.worker import GiveUp, Job
 from telecrm.client import Lead
@@ -81,7 +82,8 @@ def _update_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) ->
         after_fields = services.telecrm.update_lead(lead.id, changes).fields or {**lead.fields, **changes}
     drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
     sent = {**{a: wanted[a] for a in applied}, **changes}
-    lines, dropped = _change_lines(schema, sent, before, after_fields, cc)
+    currency = services.settings.default_currency
+    lines, dropped = _change_lines(schema, sent, before, after_fields, cc, currency)
     return {**summary, "sent": sorted(sent), "after": dict(after_fields), "lines": lines, "dropped": dropped}
 
 
@@ -141,6 +143,7 @@ def _change_lines(
     before: Mapping[str, object],
     after: Mapping[str, object],
     cc: str,
+    currency: str,
 ) -> tuple[list[list[str]], list[str]]:
     """``[label, old, new]`` for each field TeleCRM kept, and the labels of those it dropped."""
     lines: list[list[str]] = []
@@ -151,7 +154,9 @@ def _change_lines(
         if f is not None and comparable(schema, f, after.get(api), default_country_code=cc) != canonical(new):
             dropped.append(label)
             continue
-        lines.append([label, display_text(f, before.get(api)), display_text(f, new)])
+        lines.append(
+            [label, field_text(f, before.get(api), currency=currency), field_text(f, new, currency=currency)]
+        )
     return lines, dropped
 
 

@@ -2,7 +2,7 @@
 
 The Edit modal (:mod:`commands.lead.edit_form`) and the ``lead.update`` job
 (:mod:`commands.lead.update_job`) compare values with :func:`canonical` / :func:`comparable`, so a
-field is sent only when it really changed; cards and replies show them with :func:`display_text`.
+field is sent only when it really changed; cards and replies show them with :func:`field_text`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from kit.display import display_text, has_value
+from kit.display import field_text, has_value
 from kit.fields import FieldError, convert
 from kit.format import DEFAULT_TZ
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
@@ -60,5 +60,5 @@ def display_fields(schema: WorkspaceSchema, fields: Mapping[str, object]) -> dic
         f = schema.field(key)
         if f is None:
             continue
-        out[f.api_name] = display_text(f, value) if f.type is FieldType.DATE else value
+        out[f.api_name] = field_text(f, value) if f.type is FieldType.DATE else value
     return out
