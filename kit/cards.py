@@ -65,7 +65,6 @@ def render_lead_card(
     *,
     created_by: str | None = None,
     title: str = "New lead",
-    member_name: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) of a lead card: who, how to reach them, status, key fields, buttons."""
     name = lead_name(schema, fields)
@@ -96,8 +95,7 @@ def render_lead_card(
         mrkdwn_link(lead_link(services, lead_id), "Open in TeleCRM"),
     ]
     if created_by:
-        who = mention(created_by) + (f" ({mrkdwn_escape(member_name)})" if member_name else "")
-        context.insert(1, f"created by {who}")
+        context.insert(1, f"created by {mention(created_by)}")  # Slack shows the person's name
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -155,13 +153,7 @@ def post_lead_card(
     Posted by a ``job``, the card is posted once however often the job is retried.
     """
     schema = services.schema()
-    member_name = None
-    if created_by:
-        member, _ = services.member_for(created_by)
-        member_name = member.name if member else None
-    text, blocks = render_lead_card(
-        services, schema, lead_id, fields, created_by=created_by, title=title, member_name=member_name
-    )
+    text, blocks = render_lead_card(services, schema, lead_id, fields, created_by=created_by, title=title)
     if job is not None:
         answer: Any = post_once(services, job, f"card:{lead_id}", channel=channel, text=text, blocks=blocks)
     else:

@@ -35,7 +35,7 @@ OTHER_BLOCK = "lead:other"
 #: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
 NEW_LEAD_ACTIVITY = Picker(
     action_id=ids.ACT_LEAD_ACTIVITY_PICK,
-    label="Log an activity (optional)",
+    label="Log an activity",  # Slack adds "(optional)" to an optional input itself
     hint="Saved on the lead's timeline together with the new lead.",
     most_used_first=True,
 )

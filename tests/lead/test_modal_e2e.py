@@ -66,7 +66,17 @@ def test_the_card_goes_to_the_channel_where_lead_was_typed(lead_bot: Bot) -> Non
     open_modal(bot, channel="C0PAYMENTS")
     bot.emulator.submit_view(user=USER, values={"phone": "9876500011"})
     bot.settle()
-    assert len(cards(bot, "C0PAYMENTS")) == 1 and not cards(bot)
+    (card,) = cards(bot, "C0PAYMENTS")
+    assert not cards(bot)
+    # the mention already shows the person's name: it is not repeated after it
+    assert f"created by <@{USER}> ·" in text_of(card) and f"<@{USER}> (" not in text_of(card)
+
+
+def test_the_optional_activity_select_is_labelled_once_as_optional(lead_bot: Bot) -> None:
+    view = open_modal(lead_bot)
+    picker = block(view, BLOCK_PICK)
+    assert picker["optional"] is True  # Slack adds "(optional)" after the label of such an input
+    assert "optional" not in picker["label"]["text"].lower()
 
 
 def test_a_long_dropdown_is_typed_ahead(lead_bot: Bot) -> None:
