@@ -347,6 +347,18 @@ def parse_payment(text: str, *, default_currency: str = "INR") -> PaymentCommand
         return PaymentCommand("help", errors=[f"could not read that command ({type(exc).__name__})"])
 
 
+def _lead_and_rest(words: list[str]) -> tuple[str, list[str]]:
+    """The lead, and the words after it. An unquoted name of several words (``Jane Doe 5000``) runs
+    up to the first word with a digit in it, less any currency or status words just before it
+    (``Jane Doe INR 5000``); a lead that starts with a digit (a phone, an id) is one word."""
+    if re.search(r"\d", words[0]):
+        return words[0].strip(), words[1:]
+    end = next((i for i, word in enumerate(words) if re.search(r"\d", word)), len(words))
+    while end > 1 and (_currency_word(words[end - 1]) or _status_word(words[end - 1])):
+        end -= 1
+    return " ".join(word.strip() for word in words[:end]), words[end:]
+
+
 def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
     words, errors = split_words(slack_unescape(text))
     if errors:
@@ -355,7 +367,7 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
         return PaymentCommand("modal")
     if words[0].lower() in _HELP_WORDS:
         return PaymentCommand("help")
-    lead, rest = words[0].strip(), words[1:]
+    lead, rest = _lead_and_rest(words)
     if not rest:
         return PaymentCommand("modal", lead=lead)
     amount_text: str | None = None

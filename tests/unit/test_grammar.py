@@ -364,3 +364,26 @@ def test_builtin_action_types_cover_the_documented_ones() -> None:
         assert emoji and human
     assert BUILTIN_ACTION_TYPES["PAYMENT"] == ("💰", "Payment")
     assert BUILTIN_ACTION_TYPES["INCOMING_CALL"] == ("📞", "Incoming call")
+
+
+@pytest.mark.parametrize(
+    ("text", "lead", "amount", "currency", "status"),
+    [
+        ("Jane Doe 5000", "Jane Doe", "5000", "INR", "PENDING"),
+        ("Jane Doe INR 5000 completed", "Jane Doe", "5000", "INR", "COMPLETED"),
+        ("Anita Rao Kulkarni $50", "Anita Rao Kulkarni", "50", "USD", "PENDING"),
+        ('"Jane Doe" 5000 USD', "Jane Doe", "5000", "USD", "PENDING"),
+        ("919999999999 5000", "919999999999", "5000", "INR", "PENDING"),
+    ],
+)
+def test_a_lead_name_of_several_words_needs_no_quotes(
+    text: str, lead: str, amount: str, currency: str, status: str
+) -> None:
+    cmd = parse_payment(text)
+    assert not cmd.errors, cmd.errors
+    assert (cmd.lead, cmd.amount, cmd.currency, cmd.status) == (lead, amount, currency, status)
+
+
+def test_a_name_alone_opens_the_form_for_that_lead() -> None:
+    cmd = parse_payment("Jane Doe")
+    assert (cmd.action, cmd.lead) == ("modal", "Jane Doe")
