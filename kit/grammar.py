@@ -8,7 +8,7 @@ Values stay as typed here; converting them to TeleCRM's types is :mod:`kit.field
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -563,11 +563,27 @@ def _match_type(
         }
         if wanted in names:
             return action.numeric_code, None
-    for code, (_, human) in BUILTIN_ACTION_TYPES.items():
-        if code in known.values() and human.casefold() == wanted:
+    labels = {code: human for code, (_, human) in BUILTIN_ACTION_TYPES.items() if code in known.values()}
+    labels.update({a.numeric_code: a.display_name for a in custom_actions})
+    for code, human in labels.items():
+        if human.casefold() == wanted:
             return code, None
-    examples = ["OUTGOING_CALL", "INCOMING_CALL", "PAYMENT"]
-    examples = [e for e in examples if e in known.values()] or list(known.values())[:3]
+    stem = wanted.removesuffix("s")  # "payments", "site visits"
+    close = {code: human for code, human in labels.items() if stem and stem in human.casefold()}
+    if len(close) == 1:
+        return next(iter(close)), None
+    if close:
+        return (
+            None,
+            f"“{truncate(text, 30)}” could mean several types — give one: {', '.join(list(close.values())[:6])}",
+        )
+    return None, _unknown_type(text, labels, custom_actions)
+
+
+def _unknown_type(text: str, labels: Mapping[str, str], custom_actions: tuple[CustomActionDef, ...]) -> str:
+    """Why a type was not understood, naming types the way the form does (labels, not codes)."""
+    common = [labels[c] for c in ("OUTGOING_CALL", "INCOMING_CALL", "PAYMENT") if c in labels]
     custom = [a.display_name for a in custom_actions][:5]
-    hint = ", ".join(examples) + (", or a custom action: " + ", ".join(custom) if custom else "")
-    return None, f"“{truncate(text, 30)}” is not an activity type — try {hint}"
+    hint = ", ".join(common or list(labels.values())[:3])
+    hint += ", or a custom action: " + ", ".join(custom) if custom else ""
+    return f"“{truncate(text, 30)}” is not an activity type — try {hint}"

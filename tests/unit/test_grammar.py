@@ -312,6 +312,18 @@ def test_timeline_custom_actions(schema: WorkspaceSchema) -> None:
     assert "not an activity type" in unknown.errors[0] and "Site Visit, Demo Call" in unknown.errors[0]
 
 
+def test_timeline_types_are_understood_and_suggested_by_the_labels_the_form_shows(
+    schema: WorkspaceSchema,
+) -> None:
+    actions = schema.custom_actions
+    assert parse_timeline("919 payments").type == "PAYMENT"
+    assert parse_timeline("919 site visits", custom_actions=actions).type == "1001"
+    calls = parse_timeline("919 calls").errors[0]
+    assert "could mean several types" in calls and "Incoming call, Outgoing call" in calls
+    unknown = parse_timeline("919 Dance").errors[0]
+    assert "Outgoing call, Incoming call, Payment" in unknown and "OUTGOING_CALL" not in unknown
+
+
 def test_timeline_known_types_can_be_narrowed() -> None:
     cmd = parse_timeline("919 SMS_THING", known_types=["SMS_THING"])
     assert cmd.type == "SMS_THING" and cmd.errors == []
