@@ -397,6 +397,13 @@ def update_summary(user: str, changes: Sequence[Change], dropped: Sequence[str] 
     return truncate(text, 3000), blocks
 
 
+def updated_there_message(lead_name: str | None, count: int, permalink: str | None) -> str:
+    """To the author of an update whose lead's thread is in another conversation: where to look."""
+    who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "The lead"
+    where = mrkdwn_link(permalink, "the lead's thread") if permalink else "the lead's thread"
+    return f":white_check_mark: {who} updated ({count} field(s)) — the change is posted in {where}."
+
+
 def nothing_changed_message(lead_name: str | None) -> str:
     """An update whose values the lead already has (nothing was sent)."""
     who = f"*{mrkdwn_escape(lead_name)}*" if lead_name else "The lead"

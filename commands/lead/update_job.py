@@ -20,10 +20,11 @@ from commands.lead.messages import (
     nothing_changed_message,
     refused_message,
     update_summary,
+    updated_there_message,
 )
 from commands.lead.store import drafts_of
 from commands.lead.values import canonical, comparable, has_value
-from kit.cards import lead_name
+from kit.cards import lead_name, thread_permalink
 from kit.display import field_text
 from kit.services import Services
 from kit.worker import GiveUp, Job
@@ -53,6 +54,10 @@ def update_lead(services: Services, job: Job) -> dict[str, Any]:
     if lines or outcome["dropped"]:
         text, blocks = update_summary(str(payload.get("user") or "someone"), lines, outcome["dropped"])
         say_in_thread(services, job, "changes", thread, text, blocks)
+    if thread is not None and lines and thread.channel != payload.get("channel"):
+        link = thread_permalink(services, thread)
+        message = updated_there_message(outcome["name"], len(lines), link)
+        job.once("told_where", lambda: tell(services, payload, message))
     return {"lead_id": outcome["lead_id"], "changed": outcome["sent"]}
 
 

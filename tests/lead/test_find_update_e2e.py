@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kit import ids
+from kit.cards import thread_for
 from tests.conftest import CHANNEL, USER, Bot
 from tests.lead.conftest import api_writes, cards, last_ephemeral, text_of
 
@@ -85,6 +86,20 @@ def test_update_sends_only_changed_fields_and_says_so_in_the_thread(lead_bot: Bo
     assert f"updated by <@{USER}>" in said
     assert "Contacted → Qualified" in said and "Plant Head → CEO" in said
     assert "Rating" not in said  # unchanged, so neither sent nor reported
+
+
+def test_an_update_typed_elsewhere_tells_its_author_where_the_change_went(lead_bot: Bot) -> None:
+    bot = lead_bot
+    bot.command("/lead", f"update {FARHAN} designation=Director")  # card and thread in the sales channel
+    bot.settle()
+    bot.command("/lead", f"update {FARHAN} designation=Founder", channel="C0PAYMENTS")
+    bot.settle()
+    told = last_ephemeral(bot)
+    assert "updated (1 field(s))" in told and "the lead's thread" in told
+    assert "http" in told  # a link to the thread
+    thread = thread_for(bot.services, bot.sandbox.find_lead(FARHAN)["id"])
+    assert thread is not None and thread.channel == CHANNEL
+    assert "Director → Founder" in text_of(bot.replies(thread.ts)[-1])
 
 
 def test_an_update_that_changes_nothing_sends_nothing(lead_bot: Bot) -> None:
