@@ -118,13 +118,17 @@ def _lead_blocks(
                 },
             }
         )
+    either = not origin.lead_id and has_recent  # this box or the recent-lead select: one is needed
+    hint = f"The TeleCRM lead id, or the lead's {identifier_label.lower()}."
+    if either:
+        hint += " Or pick a recent lead below — one of the two is needed."
     blocks.append(
         {
             "type": "input",
             "block_id": BLOCK_LEAD,
-            "optional": not origin.lead_id and has_recent,
+            "optional": either,
             "label": plain_text("Lead", 2000),
-            "hint": plain_text(f"The TeleCRM lead id, or the lead's {identifier_label.lower()}.", 2000),
+            "hint": plain_text(hint, 2000),
             "element": lead_input,
         }
     )
@@ -145,6 +149,7 @@ def _recent_leads_block(recent: Sequence[LeadThread]) -> dict[str, Any]:
         "block_id": BLOCK_RECENT,
         "optional": True,
         "label": plain_text("…or pick a recent lead", 2000),
+        "hint": plain_text("Needed when no lead is typed above.", 2000),
         "element": {
             "type": "static_select",
             "action_id": ids.ACT_FIELD_VALUE,

@@ -186,6 +186,10 @@ def test_modal_defaults_and_recent_leads() -> None:
         {"text": {"type": "plain_text", "text": "Jane Doe · 919999999999", "emoji": True}, "value": LEAD}
     ]
     assert Origin.from_metadata(view["private_metadata"]) == Origin(channel="C1")
+    # both optional to Slack, so both say that one of them is needed
+    assert blocks[BLOCK_LEAD]["optional"] and blocks[BLOCK_RECENT]["optional"]
+    assert "one of the two is needed" in blocks[BLOCK_LEAD]["hint"]["text"]
+    assert "Needed when no lead is typed" in blocks[BLOCK_RECENT]["hint"]["text"]
 
 
 def test_modal_on_a_card_is_prefilled_with_the_lead() -> None:
