@@ -146,7 +146,7 @@ def post_lead_card(
     fields: Mapping[str, object],
     created_by: str | None = None,
     title: str = "New lead",
-    job: Job | None = None,
+    job: Job[object] | None = None,
 ) -> LeadThread:
     """Post a card and make its message the lead's thread (the first card of a lead wins).
 
@@ -177,7 +177,7 @@ def ensure_thread(
     channel: str,
     user: str | None = None,
     fields: Mapping[str, object] | None = None,
-    job: Job | None = None,
+    job: Job[object] | None = None,
 ) -> LeadThread:
     """The lead's thread; when the bot has none yet, read the lead from TeleCRM and post a card first."""
     existing = thread_for(services, lead_id)
@@ -197,7 +197,7 @@ def post_in_thread(
     blocks: list[dict[str, Any]] | None = None,
     *,
     broadcast: bool = False,
-    job: Job | None = None,
+    job: Job[object] | None = None,
     step: str = "reply",
 ) -> dict[str, Any]:
     """Reply in the lead's thread; returns Slack's answer (``ts`` of the reply).

@@ -29,7 +29,7 @@ _PAGE = 200
 
 def post_once(
     services: Services,
-    job: Job,
+    job: Job[object],
     step: str,
     *,
     channel: str,
@@ -61,7 +61,7 @@ def post_once(
 
 
 def _find_posted(
-    services: Services, job: Job, step: str, channel: str, thread_ts: str | None
+    services: Services, job: Job[object], step: str, channel: str, thread_ts: str | None
 ) -> dict[str, str] | None:
     """The message an earlier attempt posted for ``step``, if Slack has it."""
     oldest = f"{job.created_at - _LOOKBACK_SECONDS:.6f}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 
@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 _NO_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
 
+class Asked(Protocol):
+    """A job payload that names who asked (a Slack user id) and where (a channel id, if any)."""
+
+    @property
+    def user(self) -> str | None: ...
+
+    @property
+    def channel(self) -> str | None: ...
+
+
 def card_in_dm_message(channel: str | None) -> str:
     """Posted under a card that went to a DM: why, and how to keep leads in the channel."""
     where = channel_mention(channel) if channel else "that channel"
@@ -39,9 +49,9 @@ def card_in_dm_message(channel: str | None) -> str:
     )
 
 
-def _where(job: Job, channel: str | None) -> str | None:
+def _where(job: Job[Asked], channel: str | None) -> str | None:
     """Where a new card goes: ``channel``, else where the job's user asked, else their DM."""
-    place = channel or job.payload.get("channel") or job.payload.get("user")
+    place = channel or job.payload.channel or job.payload.user
     if not place:
         log.warning("a %s job names no channel and no user: no card can be posted", job.kind)
         return None
@@ -50,7 +60,7 @@ def _where(job: Job, channel: str | None) -> str | None:
 
 def post_card(
     services: Services,
-    job: Job,
+    job: Job[Asked],
     lead_id: str,
     fields: Mapping[str, object],
     *,
@@ -67,7 +77,7 @@ def post_card(
     if existing is not None:
         return existing
     payload = job.payload
-    user = payload.get("user")
+    user = payload.user
     channel = _where(job, channel)
     if channel is None:
         return None
@@ -90,15 +100,13 @@ def post_card(
             raise
         log.warning("could not post a lead card in a DM either: %s", exc.response.get("error"))
         return None
-    post_in_thread(
-        services, thread, card_in_dm_message(payload.get("channel")), job=job, step="card_in_dm_note"
-    )
+    post_in_thread(services, thread, card_in_dm_message(payload.channel), job=job, step="card_in_dm_note")
     return thread
 
 
 def lead_thread(
     services: Services,
-    job: Job,
+    job: Job[Asked],
     lead_id: str,
     fields: Mapping[str, object] | None = None,
     *,
@@ -118,7 +126,7 @@ def lead_thread(
             services,
             lead_id,
             channel=channel,
-            user=payload.get("user"),
+            user=payload.user,
             fields=fields,
             job=job,
         )
@@ -132,7 +140,7 @@ def lead_thread(
 
 def say_in_thread(
     services: Services,
-    job: Job,
+    job: Job[Asked],
     step: str,
     thread: LeadThread | None,
     text: str,
@@ -150,10 +158,8 @@ def say_in_thread(
     job.once(f"{step}:told", lambda: _tell(services, job.payload, text, blocks))
 
 
-def _tell(
-    services: Services, payload: Mapping[str, Any], text: str, blocks: list[dict[str, Any]] | None
-) -> None:
+def _tell(services: Services, payload: Asked, text: str, blocks: list[dict[str, Any]] | None) -> None:
     """An answer only the person who asked sees (a passing Slack failure is raised)."""
-    user = payload.get("user")
+    user = payload.user
     if user:
-        services.tell(payload.get("channel") or None, str(user), text, blocks)
+        services.tell(payload.channel or None, str(user), text, blocks)

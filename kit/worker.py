@@ -20,6 +20,10 @@ Exactly once, with several processes and crashes:
 * a job records each finished step (``Job.once``): the TeleCRM write, then each Slack message, so a
   Slack failure (``ratelimited``, 5xx) retries only what is left, and the row is done only when the
   user has been told.
+
+Each job kind is one payload class (:class:`JobPayload`: a frozen dataclass naming its kind once in
+``KIND``, stored as the row's JSON) registered with its handlers as a :class:`JobKind`; a handler gets
+the payload back typed, as ``job.payload``.
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from kit.slack_errors import slack_failure
 from storage.outbox import LeaseLost, Outbox, OutboxItem
@@ -53,13 +57,32 @@ def _no_checkpoint(step: str, value: Any) -> None:
     return None
 
 
+class JobPayload(Protocol):
+    """What one job kind's outbox row holds: a frozen dataclass that names its kind once.
+
+    ``to_json`` is what is stored; ``from_json`` reads it back, and must keep reading every shape an
+    earlier release stored (rows queued before a deploy run after it).
+    """
+
+    KIND: ClassVar[str]
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self: ...
+
+
+P = TypeVar("P", covariant=True)
+K = TypeVar("K", bound=JobPayload)
+
+
 @dataclass(frozen=True)
-class Job:
-    """One attempt at one outbox row, as handed to a handler."""
+class Job(Generic[P]):
+    """One attempt at one outbox row, as handed to a handler, with the row's payload read back."""
 
     key: str
     kind: str
-    payload: dict[str, Any]
+    payload: P
     attempt: int
     created_at: float
     last_error: str | None = None
@@ -99,12 +122,15 @@ class GiveUp(Exception):
 
 
 @dataclass(frozen=True)
-class JobKind:
-    handle: Callable[[Job], dict[str, Any] | None]
+class JobKind(Generic[K]):
+    """A job kind: its payload class (whose ``KIND`` names it) and the handlers of its jobs."""
+
+    payload: type[K]
+    handle: Callable[[Job[K]], dict[str, Any] | None]
     # called once when the first attempt fails transiently, so the user hears it is queued
-    on_queued: Callable[[Job, str, float], None] | None = None
+    on_queued: Callable[[Job[K], str, float], None] | None = None
     # called when the job is abandoned (permanent error or too many attempts)
-    on_failed: Callable[[Job, BaseException], None] | None = None
+    on_failed: Callable[[Job[K], BaseException], None] | None = None
     max_attempts: int = 12
 
 
@@ -225,7 +251,7 @@ class Worker:
         self._lease = lease_seconds
         # an unanswered write is retried no sooner than this after it was sent (see module doc)
         self._settle = settle_seconds
-        self._kinds: dict[str, JobKind] = {}
+        self._kinds: dict[str, JobKind[Any]] = {}
         self._threads = threads
         self._writes = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox")
         self._reads = ThreadPoolExecutor(max_workers=threads * 2, thread_name_prefix="reads")
@@ -240,14 +266,21 @@ class Worker:
         self._outbox_trouble = False
 
     # -- registration and submission ------------------------------------------------------------
-    def register(self, kind: str, job_kind: JobKind) -> None:
+    def register(self, job_kind: JobKind[K]) -> None:
+        """Handle the jobs whose payload is ``job_kind.payload`` (the kind is its ``KIND``)."""
+        kind = job_kind.payload.KIND
+        known = self._kinds.get(kind)
+        if known is not None and known.payload is not job_kind.payload:
+            raise ValueError(f"job kind {kind!r} is {known.payload.__qualname__} already")
         self._kinds[kind] = job_kind
 
-    def submit(self, key: str, kind: str, payload: dict[str, Any]) -> tuple[OutboxItem, bool]:
+    def submit(self, key: str, payload: JobPayload) -> tuple[OutboxItem, bool]:
         """Persist a write (idempotent on ``key``) and wake the scheduler. Returns (row, created)."""
-        if kind not in self._kinds:
+        kind = payload.KIND
+        known = self._kinds.get(kind)
+        if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
-        item, created = self.outbox.add(key, kind, payload)
+        item, created = self.outbox.add(key, kind, payload.to_json())
         if created:
             self.wake()
         return item, created
@@ -382,11 +415,11 @@ class Worker:
                 self._running -= 1
                 self._cond.notify_all()
 
-    def _job(self, item: OutboxItem) -> Job:
+    def _job(self, item: OutboxItem, kind: JobKind[K]) -> Job[K]:
         return Job(
             item.key,
             item.kind,
-            item.payload,
+            kind.payload.from_json(item.payload),
             item.attempts,
             item.created_at,
             item.last_error,
@@ -397,10 +430,15 @@ class Worker:
     def _attempt(self, item: OutboxItem) -> None:
         started = self._clock()
         kind = self._kinds.get(item.kind)
-        job = self._job(item)
         if kind is None:
             self.outbox.give_up(item.key, f"no handler for {item.kind!r}")
             log.error("dropping write %s: no handler for kind %s", item.key, item.kind)
+            return
+        try:
+            job = self._job(item, kind)
+        except Exception as exc:  # a row no release of this code could have written
+            self.outbox.give_up(item.key, f"unreadable {item.kind!r} payload: {exc!r}")
+            log.error("dropping write %s: its %s payload cannot be read: %r", item.key, item.kind, exc)
             return
         if _FAILURE in job.progress:  # refused earlier; telling the user is what is left
             self._fail(kind, job, _failure_from(job.progress[_FAILURE]))
@@ -418,7 +456,7 @@ class Worker:
         if not self.outbox.succeed(item.key, result if isinstance(result, dict) else None):
             raise LeaseLost(item.key)
 
-    def _after_failure(self, kind: JobKind, job: Job, exc: Exception, started: float) -> None:
+    def _after_failure(self, kind: JobKind[K], job: Job[K], exc: Exception, started: float) -> None:
         failure = classify(exc)
         reason = str(exc) or exc.__class__.__name__
         if failure.transient and job.attempt < kind.max_attempts:
@@ -433,7 +471,9 @@ class Worker:
             job.save_step(_FAILURE, record)  # so telling the user can be retried if Slack fails
         self._fail(kind, job, exc)
 
-    def _retry_later(self, kind: JobKind, job: Job, failure: Failure, reason: str, started: float) -> None:
+    def _retry_later(
+        self, kind: JobKind[K], job: Job[K], failure: Failure, reason: str, started: float
+    ) -> None:
         now = self._clock()
         when = now + self.backoff.delay(job.attempt, failure.retry_after)
         if failure.may_still_run:
@@ -456,7 +496,7 @@ class Worker:
             self._notify(kind.on_queued, job, reason, when)
         self.wake()
 
-    def _fail(self, kind: JobKind, job: Job, error: BaseException) -> None:
+    def _fail(self, kind: JobKind[K], job: Job[K], error: BaseException) -> None:
         """Tell the user the write failed, then mark it failed; if Slack is down, try again later."""
         if kind.on_failed is not None:
             try:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
+from commands.activity.payloads import LogActivity
 from commands.activity.result import form_was_stale, render_result
 from kit.cards import thread_for
 from kit.explain import explain_error, wait_note
@@ -28,7 +28,6 @@ from telecrm.schema import CustomActionDef, FieldType
 
 log = logging.getLogger(__name__)
 
-JOB_KIND = "activity.create"
 #: how far back a retried write looks for the action an earlier, unanswered attempt may have created
 RECONCILE_WINDOW_SECONDS = 600
 
@@ -61,13 +60,13 @@ def _same_fields(
     return True
 
 
-def find_created(services: Services, payload: Mapping[str, Any], since: float) -> str | None:
+def find_created(services: Services, payload: LogActivity, since: float) -> str | None:
     """The action an earlier attempt of this write created, if TeleCRM has it (checked before retrying)."""
-    action = payload["action"]
+    action = payload.action
     definition = services.schema().custom_action(str(action["type"]))
     start = int((since - RECONCILE_WINDOW_SECONDS) * 1000)
     page = services.telecrm.search_actions(
-        payload["lead_id"], type=str(action["type"]), created_on=(start, None), limit=100
+        payload.lead_id, type=str(action["type"]), created_on=(start, None), limit=100
     )
     for row in page.items:
         action_id = str(row.get("action_id") or row.get("actionId") or row.get("id") or "")
@@ -79,7 +78,9 @@ def find_created(services: Services, payload: Mapping[str, Any], since: float) -
 # --- the job's steps ------------------------------------------------------------------------------------------
 
 
-def _reply(services: Services, job: Job, step: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
+def _reply(
+    services: Services, job: Job[LogActivity], step: str, text: str, blocks: list[dict[str, Any]] | None
+) -> None:
     """Into the lead's thread (a card is posted first if the bot has none); the user hears it either way.
 
     One mechanism with the lead and payment jobs (:mod:`kit.lead_thread`). A passing Slack failure
@@ -88,17 +89,17 @@ def _reply(services: Services, job: Job, step: str, text: str, blocks: list[dict
     payload = job.payload
     thread: LeadThread | None
     try:
-        if payload.get("channel"):
-            thread = lead_thread(services, job, payload["lead_id"])
+        if payload.channel:
+            thread = lead_thread(services, job, payload.lead_id)
         else:
-            thread = thread_for(services, payload["lead_id"])
+            thread = thread_for(services, payload.lead_id)
     except TeleCRMError as exc:
         log.warning("could not read the lead for its card: %s", exc)
         thread = None
     say_in_thread(services, job, step, thread, text, blocks)
 
 
-def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
+def _log_in_telecrm(services: Services, job: Job[LogActivity]) -> dict[str, Any]:
     """The activity, once: the one an unanswered earlier attempt created, or a new one.
 
     Returns (as JSON) the action id and the message for the lead's thread.
@@ -109,17 +110,15 @@ def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
         existing = find_created(services, payload, job.created_at)
         if existing is not None:
             log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
-            text, blocks = render_result(
-                schema, action=payload["action"], user=payload.get("user"), action_id=existing
-            )
+            text, blocks = render_result(schema, action=payload.action, user=payload.user, action_id=existing)
             return {"action_id": existing, "reconciled": True, "text": text, "blocks": blocks}
-    result: WriteResult = services.telecrm.create_actions(payload["lead_id"], [payload["action"]])
+    result: WriteResult = services.telecrm.create_actions(payload.lead_id, [payload.action])
     outcome = result.actions[0] if result.actions else None
     action_id = outcome.action_id if outcome is not None and outcome.created else None
     text, blocks = render_result(
         schema,
-        action=payload["action"],
-        user=payload.get("user"),
+        action=payload.action,
+        user=payload.user,
         action_id=action_id,
         remarks=result.remarks,
     )
@@ -135,7 +134,7 @@ def _log_in_telecrm(services: Services, job: Job) -> dict[str, Any]:
 # --- the job kind -----------------------------------------------------------------------------------------------
 
 
-def log_activity(services: Services, job: Job) -> dict[str, Any]:
+def log_activity(services: Services, job: Job[LogActivity]) -> dict[str, Any]:
     """Runs the job: TeleCRM once, then the thread once; a stale form refreshes the schema cache."""
     done: dict[str, Any] = job.once("telecrm", lambda: _log_in_telecrm(services, job))
     _reply(services, job, "result", done["text"], done["blocks"])
@@ -146,13 +145,13 @@ def log_activity(services: Services, job: Job) -> dict[str, Any]:
     return {"action_id": done["action_id"], "status": done["status"]}
 
 
-def tell_queued(services: Services, job: Job, reason: str, when: float) -> None:
+def tell_queued(services: Services, job: Job[LogActivity], reason: str, when: float) -> None:
     """TeleCRM did not answer the first attempt: the user hears that the activity is kept and will be sent."""
-    user = job.payload.get("user")
+    user = job.payload.user
     if user:
-        thread = thread_for(services, job.payload["lead_id"])
+        thread = thread_for(services, job.payload.lead_id)
         services.ephemeral(
-            job.payload.get("channel"),
+            job.payload.channel,
             str(user),
             ":hourglass: TeleCRM is not answering right now. Your activity is saved here and will be sent "
             "automatically; the result will appear in the lead's thread." + wait_note(when, services.clock()),
@@ -160,15 +159,17 @@ def tell_queued(services: Services, job: Job, reason: str, when: float) -> None:
         )
 
 
-def tell_failed(services: Services, job: Job, error: BaseException) -> None:
+def tell_failed(services: Services, job: Job[LogActivity], error: BaseException) -> None:
     """The write was given up: the lead's thread says why, in words."""
     _reply(services, job, "failure", explain_error(error, what="the activity"), None)
 
 
-def activity_job_kind(services: Services) -> JobKind:
-    """The handlers of :data:`JOB_KIND`, bound to ``services`` (the worker calls them with the job only)."""
+def activity_job_kind(services: Services) -> JobKind[LogActivity]:
+    """The :class:`LogActivity` job kind, its handlers bound to ``services`` (the worker calls them
+    with the job only)."""
     return JobKind(
-        partial(log_activity, services),
-        partial(tell_queued, services),
-        partial(tell_failed, services),
+        LogActivity,
+        lambda job: log_activity(services, job),
+        lambda job, reason, when: tell_queued(services, job, reason, when),
+        lambda job, error: tell_failed(services, job, error),
     )

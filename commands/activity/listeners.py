@@ -15,7 +15,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from commands.activity.form import activity_modal
-from commands.activity.jobs import JOB_KIND, activity_job_kind
+from commands.activity.jobs import activity_job_kind
+from commands.activity.payloads import LogActivity
 from kit import ids
 from kit.activity_section import (
     BLOCK_PICK,
@@ -118,21 +119,20 @@ def on_activity_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> 
     )
     if action is None and not errors:
         errors = {BLOCK_PICK: "Choose the activity to log."}
-    if errors:
+    if errors or action is None:  # no action means errors says why
         ack(response_action="errors", errors=errors)
         return
     # stored in SQLite before Slack hears "done": a crash right after the ack loses nothing
     services.worker.submit(
         f"view:{view.get('id')}",
-        JOB_KIND,
-        {"lead_id": lead_id, "action": action, "user": user, "channel": sealed.channel},
+        LogActivity(lead_id=lead_id, action=action, user=user, channel=sealed.channel),
     )
     ack()
 
 
 def register(app: App, services: Services) -> None:
     """Binds the job kind and the listeners; the listeners find ``services`` in Bolt's context (kit/context.py)."""
-    services.worker.register(JOB_KIND, activity_job_kind(services))
+    services.worker.register(activity_job_kind(services))
     app.action(ids.ACT_CARD_ACTIVITY)(on_card_activity)
     app.action(ids.ACT_ACTIVITY_PICK)(on_pick)
     app.options(ids.ACT_ACTIVITY_PICK)(on_pick_options)

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 
 from commands.lead.find import find_and_answer
 from commands.lead.forms import assignee_field
-from commands.lead.jobs import CREATE, UPDATE
 from commands.lead.listener_kit import schema_or_refresh, user_of
 from commands.lead.messages import NOT_LOADED, help_message, identifier_refusal, problems_message
 from commands.lead.new_lead import open_new_lead
+from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.values import WORKSPACE_TZ
 from kit.context import services_of
 from kit.fields import Problem, resolve_keys, validate_fields
@@ -104,15 +104,17 @@ def _assignee_names(schema: WorkspaceSchema | None) -> set[str]:
 
 def _write_payload(
     plan: Plan, schema: WorkspaceSchema | None, user: str, channel: str | None
-) -> dict[str, Any]:
+) -> CreateLead | UpdateLead:
     """The outbox payload of a typed create or update."""
-    payload: dict[str, Any] = {"fields": plan.fields, "user": user, "channel": channel, "source": "command"}
     if plan.kind == "create":
-        payload["actions"] = []
-        payload["default_assignee"] = not (plan.explicit & _assignee_names(schema))
-    else:
-        payload["target"] = plan.target
-    return payload
+        return CreateLead(
+            fields=plan.fields,
+            user=user,
+            channel=channel,
+            source="command",
+            default_assignee=not (plan.explicit & _assignee_names(schema)),
+        )
+    return UpdateLead(fields=plan.fields, user=user, channel=channel, source="command", target=plan.target)
 
 
 def on_lead_command(
@@ -135,11 +137,7 @@ def on_lead_command(
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()
     elif plan.kind in ("create", "update"):
-        services.worker.submit(
-            f"cmd:{body.get('trigger_id')}",
-            CREATE if plan.kind == "create" else UPDATE,
-            _write_payload(plan, schema, user, channel),
-        )
+        services.worker.submit(f"cmd:{body.get('trigger_id')}", _write_payload(plan, schema, user, channel))
         ack()
     else:
         ack(text=plan.text, blocks=plan.blocks or None)

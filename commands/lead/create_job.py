@@ -17,6 +17,7 @@ from commands.lead.forms import assignee_field
 from commands.lead.jobs import tell
 from commands.lead.lead_thread import post_card, say_in_thread
 from commands.lead.messages import created_without_card_message, remark_lines, remarks_message
+from commands.lead.payloads import CreateLead
 from commands.lead.store import usage_of
 from kit.services import Services
 from kit.worker import Job
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 OWN_LEAD_SLACK_SECONDS = 600
 
 
-def create_lead(services: Services, job: Job) -> dict[str, Any]:
+def create_lead(services: Services, job: Job[CreateLead]) -> dict[str, Any]:
     """Create the lead once (the outcome is recorded before Slack hears of it), then show it."""
     payload = job.payload
     schema = services.schema()
@@ -65,18 +66,18 @@ def create_lead(services: Services, job: Job) -> dict[str, Any]:
     return {**result, "reconciled": True} if outcome.get("reconciled") else result
 
 
-def _create_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) -> dict[str, Any]:
+def _create_in_telecrm(services: Services, job: Job[CreateLead], schema: WorkspaceSchema) -> dict[str, Any]:
     """``POST /lead``, or, after an attempt whose answer was lost, the lead that attempt created.
 
     Returns what the Slack side needs (JSON): the lead id, the fields to show, TeleCRM's remarks
     as a message, or the duplicate lead that already existed.
     """
     payload = job.payload
-    fields: dict[str, Any] = dict(payload.get("fields") or {})
-    actions: list[Mapping[str, Any]] = list(payload.get("actions") or [])
+    fields: dict[str, Any] = dict(payload.fields)
+    actions: list[Mapping[str, Any]] = list(payload.actions)
     ident = schema.identifier.api_name
-    if payload.get("default_assignee"):
-        fields.update(_assignee_default(services, schema, payload.get("user")))
+    if payload.default_assignee:
+        fields.update(_assignee_default(services, schema, payload.user))
     if job.is_retry:  # an earlier attempt may have created it: look before sending it again
         own = _created_earlier(job, services.telecrm.find_lead_by_identifier(ident, fields.get(ident)))
         if own is not None:
@@ -122,7 +123,7 @@ def _assignee_default(services: Services, schema: WorkspaceSchema, user: str | N
     return {target.api_name: member.email}
 
 
-def _created_earlier(job: Job, existing: Lead | None) -> dict[str, Any] | None:
+def _created_earlier(job: Job[object], existing: Lead | None) -> dict[str, Any] | None:
     """The create step's outcome when ``existing`` is the lead an earlier attempt of ``job`` created."""
     if not job.is_retry or existing is None or not existing.id or not _created_by(existing, job):
         return None
@@ -130,7 +131,7 @@ def _created_earlier(job: Job, existing: Lead | None) -> dict[str, Any] | None:
     return {"lead_id": existing.id, "shown": dict(existing.fields), "reconciled": True}
 
 
-def _created_by(lead: Lead, job: Job) -> bool:
+def _created_by(lead: Lead, job: Job[object]) -> bool:
     """Whether ``lead`` is young enough to be ``job``'s own (no creation time: assume it is)."""
     created = lead.fields.get("created_on")
     if isinstance(created, bool) or not isinstance(created, int | float):

@@ -12,9 +12,10 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from commands.lead.jobs import UPDATE, tell
+from commands.lead.jobs import tell
 from commands.lead.listener_kit import channel_of, user_of
 from commands.lead.messages import duplicate_done_message, duplicate_message, quoted
+from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.store import DUPLICATE, drafts_of, new_token
 from commands.lead.values import has_value
 from kit.cards import lead_name, thread_for, thread_permalink
@@ -33,11 +34,11 @@ def _label(schema: WorkspaceSchema, api_name: str) -> str:
 
 
 def offer_update(
-    services: Services, payload: Mapping[str, Any], schema: WorkspaceSchema, existing: Lead | None
+    services: Services, payload: CreateLead, schema: WorkspaceSchema, existing: Lead | None
 ) -> None:
     """Tell the person the lead exists; with other values given, store them behind an *Update* button."""
     ident = schema.identifier.api_name
-    fields = dict(payload.get("fields") or {})
+    fields = dict(payload.fields)
     others = {k: v for k, v in fields.items() if k != ident and has_value(v)}
     token = None
     lead_id = existing.id if existing else None
@@ -49,10 +50,10 @@ def offer_update(
             {
                 "lead_id": lead_id,
                 "fields": others,
-                "channel": payload.get("channel"),
+                "channel": payload.channel,
                 "name": lead_name(schema, existing.fields),
             },
-            user=payload.get("user"),
+            user=payload.user,
         )
     thread = thread_for(services, lead_id) if lead_id else None
     text, blocks = duplicate_message(
@@ -67,7 +68,7 @@ def offer_update(
             f"*{mrkdwn_escape(_label(schema, k))}*: {quoted(field_text(schema.field(k), v))}"
             for k, v in others.items()
         ],
-        dropped_activity=bool(payload.get("actions")),
+        dropped_activity=bool(payload.actions),
     )
     tell(services, payload, text, blocks)
 
@@ -90,14 +91,13 @@ def on_update_existing(
         return
     _, created = services.worker.submit(
         f"dup:{token}",
-        UPDATE,
-        {
-            "lead_id": draft["lead_id"],
-            "fields": draft.get("fields") or {},
-            "user": user,
-            "channel": draft.get("channel") or channel_of(context, body),
-            "source": "duplicate",
-        },
+        UpdateLead(
+            lead_id=draft["lead_id"],
+            fields=draft.get("fields") or {},
+            user=user,
+            channel=draft.get("channel") or channel_of(context, body),
+            source="duplicate",
+        ),
     )
     ack()
     text, blocks = duplicate_done_message(draft.get("name"), user, again=not created)

@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.lead import edit_form
-from commands.lead.jobs import UPDATE
 from commands.lead.listener_kit import channel_of, open_sealed, seal, user_of
 from commands.lead.messages import NOT_LOADED
+from commands.lead.payloads import UpdateLead
 from commands.lead.store import EDIT, drafts_of, usage_of
 from commands.lead.submissions import check_edit
 from kit.cards import thread_for
@@ -121,14 +121,9 @@ def on_edit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         return
     services.worker.submit(
         f"view:{view['id']}",
-        UPDATE,
-        {
-            "lead_id": draft["lead_id"],
-            "fields": changed,
-            "user": user,
-            "channel": sealed.channel,
-            "source": "edit",
-        },
+        UpdateLead(
+            lead_id=draft["lead_id"], fields=changed, user=user, channel=sealed.channel, source="edit"
+        ),
     )
     ack()
     drafts.delete(view["id"])

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from commands.lead.values import display_fields
 from kit import lead_thread as thread_kit
-from kit.lead_thread import say_in_thread
+from kit.lead_thread import Asked, say_in_thread
 from kit.services import Services
 from kit.worker import Job
 from storage.repositories import LeadThread
@@ -17,7 +17,12 @@ __all__ = ["lead_thread", "post_card", "say_in_thread"]
 
 
 def post_card(
-    services: Services, job: Job, lead_id: str, fields: Mapping[str, object], *, title: str = "New lead"
+    services: Services,
+    job: Job[Asked],
+    lead_id: str,
+    fields: Mapping[str, object],
+    *,
+    title: str = "New lead",
 ) -> LeadThread | None:
     """Post the lead card where the user asked (or, if the bot is not in that channel, in a DM)."""
     existing = services.threads.get(lead_id)
@@ -29,7 +34,7 @@ def post_card(
 
 
 def lead_thread(
-    services: Services, job: Job, lead_id: str, fields: Mapping[str, object]
+    services: Services, job: Job[Asked], lead_id: str, fields: Mapping[str, object]
 ) -> LeadThread | None:
     """The lead's thread, started with a card when the bot has none for this lead yet."""
     return thread_kit.lead_thread(services, job, lead_id, display_fields(services.schema(), fields))

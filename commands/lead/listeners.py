@@ -16,7 +16,7 @@ from commands.lead.create_job import create_lead
 from commands.lead.duplicate import on_update_existing
 from commands.lead.edit import on_edit, on_edit_submit
 from commands.lead.find import on_find_more
-from commands.lead.jobs import CREATE, UPDATE, job_kind
+from commands.lead.jobs import job_kind
 from commands.lead.new_lead import (
     on_activity_options,
     on_activity_pick,
@@ -26,6 +26,7 @@ from commands.lead.new_lead import (
     on_more_fields,
     on_more_fields_submit,
 )
+from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.update_job import update_lead
 from kit import ids
 from kit.services import Services
@@ -35,8 +36,8 @@ __all__ = ["register"]
 
 def register(app: App, services: Services) -> None:
     """Bind the lead listeners and job kinds; the listeners find ``services`` in Bolt's context."""
-    services.worker.register(CREATE, job_kind(services, create_lead))
-    services.worker.register(UPDATE, job_kind(services, update_lead))
+    services.worker.register(job_kind(services, CreateLead, create_lead))
+    services.worker.register(job_kind(services, UpdateLead, update_lead))
     app.command(ids.CMD_LEAD)(on_lead_command)
     app.shortcut(ids.SHORTCUT_LEAD_FROM_MESSAGE)(on_lead_from_message)
     app.view(ids.VIEW_LEAD_CREATE)(on_create_submit)

@@ -17,7 +17,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.lead import forms
-from commands.lead.jobs import CREATE
 from commands.lead.listener_kit import (
     channel_of,
     member_email,
@@ -27,6 +26,7 @@ from commands.lead.listener_kit import (
     user_of,
 )
 from commands.lead.messages import NOT_LOADED
+from commands.lead.payloads import CreateLead
 from commands.lead.prefill import prefill_from_text
 from commands.lead.store import MORE_FIELDS, drafts_of, usage_of
 from commands.lead.submissions import check_more_fields, check_new_lead
@@ -110,15 +110,14 @@ def on_create_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         return
     services.worker.submit(
         f"view:{view['id']}",
-        CREATE,
-        {
-            "fields": fields,
-            "actions": actions,
-            "user": user,
+        CreateLead(
+            fields=fields,
+            actions=tuple(actions),
+            user=user,
             # sealed for this user when the form opened: a channel they were in
-            "channel": sealed.channel or user,
-            "source": "modal",
-        },
+            channel=sealed.channel or user,
+            source="modal",
+        ),
     )
     ack()
     if draft:

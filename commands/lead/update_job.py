@@ -22,6 +22,7 @@ from commands.lead.messages import (
     update_summary,
     updated_there_message,
 )
+from commands.lead.payloads import UpdateLead
 from commands.lead.store import drafts_of
 from commands.lead.values import canonical, comparable, has_value
 from kit.cards import lead_name, thread_permalink
@@ -35,7 +36,7 @@ from telecrm.schema import WorkspaceSchema
 UPDATE_BEFORE = "update_before"
 
 
-def update_lead(services: Services, job: Job) -> dict[str, Any]:
+def update_lead(services: Services, job: Job[UpdateLead]) -> dict[str, Any]:
     """Send only what differs (once; the outcome is recorded), then tell the thread what changed."""
     payload = job.payload
     schema = services.schema()
@@ -52,25 +53,25 @@ def update_lead(services: Services, job: Job) -> dict[str, Any]:
     thread = lead_thread(services, job, outcome["lead_id"], outcome["after"])
     lines = [Change(*line) for line in outcome["lines"]]
     if lines or outcome["dropped"]:
-        text, blocks = update_summary(str(payload.get("user") or "someone"), lines, outcome["dropped"])
+        text, blocks = update_summary(str(payload.user or "someone"), lines, outcome["dropped"])
         say_in_thread(services, job, "changes", thread, text, blocks)
-    if thread is not None and lines and thread.channel != payload.get("channel"):
+    if thread is not None and lines and thread.channel != payload.channel:
         link = thread_permalink(services, thread)
         message = updated_there_message(outcome["name"], len(lines), link)
         job.once("told_where", lambda: tell(services, payload, message))
     return {"lead_id": outcome["lead_id"], "changed": outcome["sent"]}
 
 
-def _update_in_telecrm(services: Services, job: Job, schema: WorkspaceSchema) -> dict[str, Any]:
+def _update_in_telecrm(services: Services, job: Job[UpdateLead], schema: WorkspaceSchema) -> dict[str, Any]:
     """Read the lead, send what differs, and say (as JSON) what changed, what was refused or dropped."""
     payload = job.payload
     cc = services.settings.default_country_code
     drafts = drafts_of(services)
     lead = _lead_to_update(services, schema, payload)
     if lead is None or not lead.id:
-        return {"not_found": str(payload.get("lead_id") or payload.get("target") or "?")}
+        return {"not_found": str(payload.lead_id or payload.target or "?")}
     before = _before(services, job, lead.fields)
-    wanted = dict(payload.get("fields") or {})
+    wanted = dict(payload.fields)
     changes, refused = _changes(schema, lead, wanted, cc)
     applied = _applied_earlier(schema, wanted, changes, before, cc) if job.is_retry else []
     summary: dict[str, Any] = {
@@ -111,14 +112,14 @@ def _applied_earlier(
     return applied
 
 
-def _lead_to_update(services: Services, schema: WorkspaceSchema, payload: Mapping[str, Any]) -> Lead | None:
+def _lead_to_update(services: Services, schema: WorkspaceSchema, payload: UpdateLead) -> Lead | None:
     """The lead named by the job: by id (Edit, duplicate offer) or by what was typed (``/lead update``)."""
-    if payload.get("lead_id"):
+    if payload.lead_id:
         try:
-            return services.telecrm.get_lead(payload["lead_id"])
+            return services.telecrm.get_lead(payload.lead_id)
         except TeleCRMNotFound:
             return None
-    return resolve_lead(services, schema, str(payload.get("target") or ""))
+    return resolve_lead(services, schema, str(payload.target or ""))
 
 
 def _changes(
@@ -165,7 +166,7 @@ def _change_lines(
     return lines, dropped
 
 
-def _before(services: Services, job: Job, current: Mapping[str, object]) -> dict[str, object]:
+def _before(services: Services, job: Job[UpdateLead], current: Mapping[str, object]) -> dict[str, object]:
     """The lead as it was before this job's first attempt (a retry may follow an applied update)."""
     drafts = drafts_of(services)
     key = f"{UPDATE_BEFORE}:{job.key}"
@@ -173,6 +174,6 @@ def _before(services: Services, job: Job, current: Mapping[str, object]) -> dict
         stored = drafts.get(key, UPDATE_BEFORE)
         if stored is not None:
             return dict(stored)
-    values = {k: v for k, v in current.items() if k in (job.payload.get("fields") or {})}
+    values = {k: v for k, v in current.items() if k in job.payload.fields}
     drafts.put(key, UPDATE_BEFORE, values)
     return dict(values)

@@ -6,7 +6,9 @@ bot last saw, changed only by compare-and-set) and the payment message in the le
 job may run more than once (``kit/worker.py``), so every TeleCRM write and every Slack post is a
 ``job.once`` step or a ``post_once`` (``kit/job_posts.py``), a retry after a lost answer first looks
 for what the earlier attempt did, and a passing Slack failure is raised so only the Slack step is
-retried. Listeners queue these jobs through :func:`record_payload` and :func:`queue_status_change`.
+retried. Each job kind's payload is a class of ``commands/payment/payloads.py``; listeners queue
+:class:`~commands.payment.payloads.RecordPayment` and, through :func:`queue_status_change`,
+:class:`~commands.payment.payloads.ChangePaymentStatus`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from commands.payment.actions import find_matching_payment, payment_action
 from commands.payment.leads import identifier_label_of, identifier_query, looks_like_lead_id
 from commands.payment.lock import payment_lock
-from commands.payment.modal import Origin, PaymentRequest
+from commands.payment.payloads import ChangePaymentStatus, PaymentChangedInTeleCRM, RecordPayment
 from commands.payment.posts import notify_thread, refresh_payment_message, tell
 from commands.payment.render import last_change_note, render_payment_message, status_change_text
 from commands.payment.texts import (
@@ -44,32 +46,11 @@ from telecrm.schema import WorkspaceSchema
 
 log = logging.getLogger(__name__)
 
-KIND_RECORD = "payment.record"
-KIND_STATUS = "payment.status"
-KIND_CHANGED = "payment.changed_in_telecrm"
-
 # an earlier attempt's payment is looked for from a little before the job began (clocks differ)
 RECONCILE_SLACK_SECONDS = 120
 
 
 # --- recording ------------------------------------------------------------------------------------
-
-
-def record_payload(request: PaymentRequest, origin: Origin, user: str) -> dict[str, Any]:
-    """The ``payment.record`` job's payload: the checked request, who asked and where."""
-    return {
-        "user": user,
-        "channel": origin.channel,
-        "reply_ts": origin.thread_ts,
-        "lead_ref": request.lead_ref,
-        "lead_id": request.lead_id,
-        "amount": request.amount,
-        "currency": request.currency,
-        "status": request.status,
-        "origin_lead_id": origin.lead_id,
-        "thread_channel": origin.thread_channel,
-        "thread_ts": origin.thread_ts,
-    }
 
 
 def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id: str | None) -> Lead | None:
@@ -91,7 +72,7 @@ def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id:
     return found if found is not None and found.id else None
 
 
-def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: Job) -> str | None:
+def _reconcile(services: Services, lead_id: str, payload: RecordPayment, job: Job[object]) -> str | None:
     """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it.
 
     Every payment the bot has on record belongs to another job: a job records its payment only after
@@ -101,7 +82,7 @@ def _reconcile(services: Services, lead_id: str, payload: dict[str, Any], job: J
     since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
     known = [p.action_id for p in services.payments.for_lead(lead_id)]
     return find_matching_payment(
-        page.items, amount=payload["amount"], currency=payload["currency"], since_ms=since_ms, skip_ids=known
+        page.items, amount=payload.amount, currency=payload.currency, since_ms=since_ms, skip_ids=known
     )
 
 
@@ -109,7 +90,7 @@ class NoLeadThread(Exception):
     """Slack took the lead's card nowhere, so the payment has no thread to be shown in."""
 
 
-def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
+def _thread_for_payment(services: Services, lead: Lead, job: Job[RecordPayment]) -> LeadThread:
     """The lead's thread; the card the form was opened on becomes it when the bot had none yet.
 
     Otherwise :func:`kit.lead_thread.lead_thread` (a card first, in a DM when the bot is not in the
@@ -120,31 +101,27 @@ def _thread_for_payment(services: Services, lead: Lead, job: Job) -> LeadThread:
     known = services.threads.get(lead.id)
     if known is not None:
         return known
-    if (
-        payload.get("origin_lead_id") == lead.id
-        and payload.get("thread_channel")
-        and payload.get("thread_ts")
-    ):
+    if payload.origin_lead_id == lead.id and payload.thread_channel and payload.thread_ts:
         schema = services.schema()
         return services.threads.remember(
             lead.id,
-            payload["thread_channel"],
-            payload["thread_ts"],
+            payload.thread_channel,
+            payload.thread_ts,
             identifier=str(lead.fields.get(schema.identifier_api_name) or "") or None,
             name=lead_name(schema, lead.fields),
-            created_by=payload.get("user"),
+            created_by=payload.user,
         )
-    channel = payload.get("channel") or payload.get("thread_channel") or payload.get("user")
+    channel = payload.channel or payload.thread_channel or payload.user
     thread = lead_thread(services, job, lead.id, lead.fields, channel=channel)
     if thread is None:  # neither the channel nor the user's DM took a card (logged)
         raise NoLeadThread(lead.id)
     return thread
 
 
-def record_payment(services: Services, job: Job) -> dict[str, Any]:
+def record_payment(services: Services, job: Job[RecordPayment]) -> dict[str, Any]:
     """Worker job: find the lead, create the PAYMENT (once), show it in the lead's thread."""
     p = job.payload
-    money = format_money(p["amount"], p["currency"])
+    money = format_money(p.amount, p.currency)
     outcome: dict[str, Any] = job.once("telecrm", lambda: _record_in_telecrm(services, job, money))
     if "lead_missing" in outcome:
         tell(
@@ -164,9 +141,7 @@ def record_payment(services: Services, job: Job) -> dict[str, Any]:
     action_id = outcome["action_id"]
     # on record before anything is posted: its buttons work and the watcher follows it even if
     # Slack is down for a while
-    services.payments.save(
-        action_id, lead.id or "", p["amount"], p["currency"], p["status"], recorded_by=p.get("user")
-    )
+    services.payments.save(action_id, lead.id or "", p.amount, p.currency, p.status, recorded_by=p.user)
     try:
         _show_new_payment(services, job, lead, action_id, outcome.get("remarks"), money)
     except Exception as exc:  # stored in TeleCRM already: say so rather than retrying the write
@@ -185,24 +160,22 @@ def record_payment(services: Services, job: Job) -> dict[str, Any]:
     return {"action_id": action_id, "lead_id": lead.id}
 
 
-def _record_in_telecrm(services: Services, job: Job, money: str) -> dict[str, Any]:
+def _record_in_telecrm(services: Services, job: Job[RecordPayment], money: str) -> dict[str, Any]:
     """The lead, then the payment: the one an unanswered earlier attempt created, or a new one.
 
     Returns (as JSON) what the Slack side needs: the lead, the payment's action id, TeleCRM's
     remarks in words, or that the lead is missing or the payment was ignored.
     """
     p = job.payload
-    lead = resolve_lead(services, services.schema(), p.get("lead_ref") or "", p.get("lead_id"))
+    lead = resolve_lead(services, services.schema(), p.lead_ref or "", p.lead_id)
     if lead is None or lead.id is None:
-        return {"lead_missing": p.get("lead_ref") or p.get("lead_id") or ""}
+        return {"lead_missing": p.lead_ref or p.lead_id or ""}
     found = {"lead_id": lead.id, "lead_fields": dict(lead.fields)}
     action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
     if action_id is not None:
         log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
         return {**found, "action_id": action_id, "remarks": None}
-    result = services.telecrm.create_actions(
-        lead.id, [payment_action(p["amount"], p["currency"], p["status"])]
-    )
+    result = services.telecrm.create_actions(lead.id, [payment_action(p.amount, p.currency, p.status)])
     outcome = result.actions[0] if result.actions else None
     if outcome is None or not outcome.created:
         return {**found, "ignored": True, "remarks": remarks_text(result.remarks, money=money, stored=False)}
@@ -211,7 +184,7 @@ def _record_in_telecrm(services: Services, job: Job, money: str) -> dict[str, An
 
 
 def _show_new_payment(
-    services: Services, job: Job, lead: Lead, action_id: str, remarks: str | None, money: str
+    services: Services, job: Job[RecordPayment], lead: Lead, action_id: str, remarks: str | None, money: str
 ) -> None:
     """The payment message (with its status buttons) in the lead's thread, the remarks, and the user told."""
     assert lead.id is not None
@@ -220,10 +193,10 @@ def _show_new_payment(
     payment = services.payments.save(
         action_id,
         lead.id,
-        p["amount"],
-        p["currency"],
-        p["status"],
-        recorded_by=p.get("user"),
+        p.amount,
+        p.currency,
+        p.status,
+        recorded_by=p.user,
         channel=thread.channel,
         thread_ts=thread.ts,
     )
@@ -246,9 +219,9 @@ def _show_new_payment(
     job.once("told", lambda: tell(services, p, recorded_text(payment, name, permalink)))
 
 
-def record_queued(services: Services, job: Job, reason: str, when: float) -> None:
+def record_queued(services: Services, job: Job[RecordPayment], reason: str, when: float) -> None:
     """The recorder hears once that TeleCRM is down and the payment waits in the outbox."""
-    money = format_money(job.payload["amount"], job.payload["currency"])
+    money = format_money(job.payload.amount, job.payload.currency)
     tell(
         services,
         job.payload,
@@ -258,7 +231,7 @@ def record_queued(services: Services, job: Job, reason: str, when: float) -> Non
     )
 
 
-def record_failed(services: Services, job: Job, error: BaseException) -> None:
+def record_failed(services: Services, job: Job[RecordPayment], error: BaseException) -> None:
     """The recorder hears why the payment was given up on."""
     tell(services, job.payload, explain_error(error, what="the payment"))
 
@@ -276,28 +249,28 @@ def queue_status_change(
     """
     current = payment.status.upper()
     key = f"paystatus:{payment.action_id}:{current}->{new}@{payment.updated_at:.6f}"
-    payload = {
-        "action_id": payment.action_id,
-        "lead_id": payment.lead_id,
-        "from": current,
-        "to": new,
-        "user": user,
-        "channel": channel,
-        "reply_ts": reply_ts,
-    }
+    payload = ChangePaymentStatus(
+        action_id=payment.action_id,
+        lead_id=payment.lead_id,
+        from_status=current,
+        to_status=new,
+        user=user,
+        channel=channel,
+        reply_ts=reply_ts,
+    )
     attempt_key = key
     for n in range(2, 100):
-        item, created = services.worker.submit(attempt_key, KIND_STATUS, payload)
+        item, created = services.worker.submit(attempt_key, payload)
         if created or item.state != FAILED:
             return created
         attempt_key = f"{key}#{n}"
     return False
 
 
-def change_status(services: Services, job: Job) -> dict[str, Any]:
+def change_status(services: Services, job: Job[ChangePaymentStatus]) -> dict[str, Any]:
     """Worker job: send only the new status to TeleCRM (once), then update the message and tell the thread."""
     p = job.payload
-    action_id, new = p["action_id"], p["to"]
+    action_id, new = p.action_id, p.to_status
     changed = job.once("telecrm", lambda: _change_status_in_telecrm(services, job))
     payment = services.payments.get(action_id)
     if payment is None:
@@ -306,20 +279,20 @@ def change_status(services: Services, job: Job) -> dict[str, Any]:
         job.once(
             "message",
             lambda: refresh_payment_message(
-                services, payment, last_change=last_change_note(new, user=p.get("user"))
+                services, payment, last_change=last_change_note(new, user=p.user)
             ),
         )
-        notify_thread(services, payment, status_change_text(payment, new, user=p.get("user")), job)
+        notify_thread(services, payment, status_change_text(payment, new, user=p.user), job)
     else:
-        log.info("payment %s was no longer %s when the change to %s landed", action_id, p["from"], new)
+        log.info("payment %s was no longer %s when the change to %s landed", action_id, p.from_status, new)
         refresh_payment_message(services, payment)
     return {"status": new}
 
 
-def _change_status_in_telecrm(services: Services, job: Job) -> bool:
+def _change_status_in_telecrm(services: Services, job: Job[ChangePaymentStatus]) -> bool:
     """The status change, unless an unanswered earlier attempt made it; True if the bot's record moved."""
     p = job.payload
-    action_id, lead_id, old, new = p["action_id"], p["lead_id"], p["from"], p["to"]
+    action_id, lead_id, old, new = p.action_id, p.lead_id, p.from_status, p.to_status
     with payment_lock(services, action_id):
         already = False
         if job.is_retry:
@@ -330,20 +303,20 @@ def _change_status_in_telecrm(services: Services, job: Job) -> bool:
         return services.payments.set_status(action_id, new, expected_old=old)
 
 
-def status_queued(services: Services, job: Job, reason: str, when: float) -> None:
+def status_queued(services: Services, job: Job[ChangePaymentStatus], reason: str, when: float) -> None:
     """The clicker hears once that TeleCRM is down and the change waits in the outbox."""
     tell(
         services,
         job.payload,
-        f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload['to']} is "
+        f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload.to_status} is "
         "queued and will be retried automatically." + wait_note(when, services.clock()),
     )
 
 
-def status_failed(services: Services, job: Job, error: BaseException) -> None:
+def status_failed(services: Services, job: Job[ChangePaymentStatus], error: BaseException) -> None:
     """The clicker hears why; the message is redrawn so its buttons match the status the bot has."""
-    tell(services, job.payload, explain_error(error, what=f"the change to {job.payload['to']}"))
-    payment = services.payments.get(job.payload["action_id"])
+    tell(services, job.payload, explain_error(error, what=f"the change to {job.payload.to_status}"))
+    payment = services.payments.get(job.payload.action_id)
     if payment is not None:
         refresh_payment_message(services, payment)
 
@@ -351,14 +324,15 @@ def status_failed(services: Services, job: Job, error: BaseException) -> None:
 # --- a change made in TeleCRM ---------------------------------------------------------------------
 
 
-def show_change_from_telecrm(services: Services, job: Job) -> dict[str, Any]:
+def show_change_from_telecrm(services: Services, job: Job[PaymentChangedInTeleCRM]) -> dict[str, Any]:
     """Worker job: a status changed in TeleCRM, shown on the payment message and told in the thread."""
     p = job.payload
-    payment = services.payments.get(p["action_id"])
+    payment = services.payments.get(p.action_id)
     if payment is None:
         return {}
     job.once(
-        "message", lambda: refresh_payment_message(services, payment, last_change=last_change_note(p["to"]))
+        "message",
+        lambda: refresh_payment_message(services, payment, last_change=last_change_note(p.to_status)),
     )
-    notify_thread(services, payment, status_change_text(payment, p["to"], old_status=p["from"]), job)
-    return {"status": p["to"]}
+    notify_thread(services, payment, status_change_text(payment, p.to_status, old_status=p.from_status), job)
+    return {"status": p.to_status}

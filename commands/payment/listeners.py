@@ -18,13 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from commands.payment.access import PaymentAccess, access_middleware, access_of
 from commands.payment.jobs import (
-    KIND_CHANGED,
-    KIND_RECORD,
-    KIND_STATUS,
     change_status,
     queue_status_change,
     record_failed,
-    record_payload,
     record_payment,
     record_queued,
     show_change_from_telecrm,
@@ -39,6 +35,7 @@ from commands.payment.leads import (
     looks_like_lead_id,
 )
 from commands.payment.modal import Origin, PaymentRequest, read_payment_form, render_payment_modal
+from commands.payment.payloads import ChangePaymentStatus, PaymentChangedInTeleCRM, RecordPayment
 from commands.payment.posts import refresh_payment_message
 from commands.payment.render import STATUS_ACTION_PREFIX, payment_in_value, read_status_click
 from commands.payment.statuses import can_transition
@@ -163,7 +160,7 @@ def on_payment_command(ack: Ack, command: dict[str, Any], respond: Respond, cont
     request = PaymentRequest(parsed.amount, parsed.currency, parsed.status, lead_ref=parsed.lead)
     log.info("payment of %s %s queued for lead %s", request.amount, request.currency, mask(parsed.lead))
     services.worker.submit(
-        f"cmd:{command['trigger_id']}", KIND_RECORD, record_payload(request, Origin(channel=channel), user)
+        f"cmd:{command['trigger_id']}", RecordPayment.asked(request, Origin(channel=channel), user)
     )
 
 
@@ -232,7 +229,7 @@ def on_modal_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> Non
     if not access.allows(user):
         _refuse(services, access, origin.channel, user, origin.thread_ts)
         return
-    services.worker.submit(f"view:{view['id']}", KIND_RECORD, record_payload(request, origin, user))
+    services.worker.submit(f"view:{view['id']}", RecordPayment.asked(request, origin, user))
 
 
 # --- the payment message's buttons ----------------------------------------------------------------
@@ -302,22 +299,22 @@ def register(app: App, services: Services) -> None:
     """Bind the listeners, the ``payment.*`` jobs and the watcher; one :class:`PaymentAccess` per bot."""
     worker = services.worker
     worker.register(
-        KIND_RECORD,
         JobKind(
-            partial(record_payment, services),
-            on_queued=partial(record_queued, services),
-            on_failed=partial(record_failed, services),
-        ),
+            RecordPayment,
+            lambda job: record_payment(services, job),
+            on_queued=lambda job, reason, when: record_queued(services, job, reason, when),
+            on_failed=lambda job, error: record_failed(services, job, error),
+        )
     )
     worker.register(
-        KIND_STATUS,
         JobKind(
-            partial(change_status, services),
-            on_queued=partial(status_queued, services),
-            on_failed=partial(status_failed, services),
-        ),
+            ChangePaymentStatus,
+            lambda job: change_status(services, job),
+            on_queued=lambda job, reason, when: status_queued(services, job, reason, when),
+            on_failed=lambda job, error: status_failed(services, job, error),
+        )
     )
-    worker.register(KIND_CHANGED, JobKind(partial(show_change_from_telecrm, services)))
+    worker.register(JobKind(PaymentChangedInTeleCRM, lambda job: show_change_from_telecrm(services, job)))
     if services.settings.payment_watch_seconds > 0:
         services.schedule(
             "payment-watch", services.settings.payment_watch_seconds, partial(check_open_payments, services)

@@ -8,10 +8,10 @@ retried from its Slack step; any other Slack refusal is logged, as the payment i
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from commands.payment.payloads import ChangePaymentStatus, RecordPayment
 from commands.payment.render import render_payment_message
 from kit.job_posts import post_once
 from kit.services import Services
@@ -22,12 +22,12 @@ from storage.repositories import Payment
 log = logging.getLogger(__name__)
 
 
-def tell(services: Services, payload: dict[str, Any], text: str) -> None:
+def tell(services: Services, payload: RecordPayment | ChangePaymentStatus, text: str) -> None:
     """An answer only the person who asked sees, where they asked (a passing Slack failure is raised,
     so the job that owes the answer is retried)."""
-    user = payload.get("user")
+    user = payload.user
     if user:
-        services.tell(payload.get("channel"), user, text, thread_ts=payload.get("reply_ts"))
+        services.tell(payload.channel, user, text, thread_ts=payload.reply_ts)
 
 
 def lead_name_for(services: Services, lead_id: str) -> str | None:
@@ -51,7 +51,7 @@ def refresh_payment_message(services: Services, payment: Payment, *, last_change
         log.warning("could not update payment message %s: %s", payment.action_id, exc.response.get("error"))
 
 
-def notify_thread(services: Services, payment: Payment, text: str, job: Job) -> None:
+def notify_thread(services: Services, payment: Payment, text: str, job: Job[object]) -> None:
     """A note in the payment's thread, posted once by ``job``."""
     if not payment.channel:
         return

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from commands.payment.jobs import KIND_CHANGED
 from commands.payment.lock import payment_lock
+from commands.payment.payloads import PaymentChangedInTeleCRM
 from kit.services import Services
 from storage.repositories import Payment
 from telecrm.errors import TeleCRMError
@@ -61,7 +61,8 @@ def _note_change_from_telecrm(services: Services, payment: Payment, status: str)
             return False
         services.worker.submit(
             f"paychanged:{payment.action_id}:{payment.status}->{status}",
-            KIND_CHANGED,
-            {"action_id": payment.action_id, "from": payment.status, "to": status},
+            PaymentChangedInTeleCRM(
+                action_id=payment.action_id, from_status=payment.status, to_status=status
+            ),
         )
     return True

@@ -4,6 +4,10 @@ and a job continues after its last finished step."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -29,6 +33,21 @@ def store(tmp_path):
     s.close()
 
 
+@dataclass(frozen=True)
+class Demo:
+    """The payload of the ``demo`` job kind these tests register."""
+
+    KIND: ClassVar[str] = "demo"
+    n: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {} if self.n is None else {"n": self.n}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Demo:
+        return cls(data.get("n"))
+
+
 def make_worker(store: Store, clock=None, **kw) -> Worker:
     clock = clock or Clock()
     return Worker(Outbox(store, clock=clock), threads=2, clock=clock, backoff=Backoff(base=2, jitter=0), **kw)
@@ -37,18 +56,68 @@ def make_worker(store: Store, clock=None, **kw) -> Worker:
 def test_same_key_runs_once(store):
     calls: list[Job] = []
     worker = make_worker(store)
-    worker.register("demo", JobKind(handle=lambda job: calls.append(job) or {"ok": 1}))
+    worker.register(JobKind(Demo, handle=lambda job: calls.append(job) or {"ok": 1}))
     worker.start()
     try:
-        _, first = worker.submit("k1", "demo", {"n": 1})
-        _, second = worker.submit("k1", "demo", {"n": 2})
+        _, first = worker.submit("k1", Demo(n=1))
+        _, second = worker.submit("k1", Demo(n=2))
         assert worker.wait_idle(5)
     finally:
         worker.stop()
     assert (first, second) == (True, False)
-    assert [c.payload for c in calls] == [{"n": 1}]
+    assert [c.payload for c in calls] == [Demo(n=1)]
     assert worker.outbox.get("k1").state == DONE
     assert worker.outbox.get("k1").result == {"ok": 1}
+
+
+@dataclass(frozen=True)
+class Strict:
+    """A payload that needs its ``n``: a row without one cannot be read."""
+
+    KIND: ClassVar[str] = "strict"
+    n: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Strict:
+        return cls(int(data["n"]))
+
+
+@dataclass(frozen=True)
+class NotDemo(Strict):
+    KIND: ClassVar[str] = "demo"
+
+
+def test_a_kind_is_named_by_its_payload_class_and_only_its_payloads_are_queued(store):
+    worker = make_worker(store)
+    with pytest.raises(KeyError):
+        worker.submit("k", Demo())
+    worker.register(JobKind(Demo, handle=lambda job: None))
+    worker.register(JobKind(Demo, handle=lambda job: {"again": True}))  # the same class again
+    with pytest.raises(ValueError, match="demo"):
+        worker.register(JobKind(NotDemo, handle=lambda job: None))
+    with pytest.raises(KeyError):
+        worker.submit("k", NotDemo(1))
+    assert worker.outbox.get("k") is None
+    _, created = worker.submit("k", Demo(n=3))
+    assert created and (worker.outbox.get("k").kind, worker.outbox.get("k").payload) == ("demo", {"n": 3})
+
+
+def test_a_row_whose_payload_cannot_be_read_is_given_up_without_running(store):
+    ran: list[Job] = []
+    worker = make_worker(store)
+    worker.register(JobKind(Strict, handle=lambda job: ran.append(job) or {}))
+    worker.outbox.add("k", "strict", {"m": 1})
+    worker.start()
+    try:
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert ran == []
+    assert worker.outbox.get("k").state == FAILED
+    assert "unreadable 'strict' payload" in worker.outbox.get("k").last_error
 
 
 def test_transient_failure_is_retried_with_retry_after_and_user_told_once(store):
@@ -63,10 +132,10 @@ def test_transient_failure_is_retried_with_retry_after_and_user_told_once(store)
         return {"done": True}
 
     worker = make_worker(store, clock)
-    worker.register("demo", JobKind(handle=handle, on_queued=lambda job, reason, when: queued.append(reason)))
+    worker.register(JobKind(Demo, handle=handle, on_queued=lambda job, reason, when: queued.append(reason)))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
         item = worker.outbox.get("k")
         assert item.state == PENDING and item.next_attempt_at >= clock.now + 30
@@ -92,10 +161,10 @@ def test_permanent_failure_is_not_retried(store):
         raise TeleCRMBadRequest("Invalid filter", status=400, code="BAD_REQUEST")
 
     worker = make_worker(store)
-    worker.register("demo", JobKind(handle=handle, on_failed=lambda job, exc: failed.append(exc)))
+    worker.register(JobKind(Demo, handle=handle, on_failed=lambda job, exc: failed.append(exc)))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
     finally:
         worker.stop()
@@ -116,10 +185,10 @@ def test_give_up_and_retry_exceptions(store):
         raise GiveUp("explained to the user")
 
     worker = make_worker(store, clock)
-    worker.register("demo", JobKind(handle=handle))
+    worker.register(JobKind(Demo, handle=handle))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
         clock.now += 6
         worker.wake()
@@ -143,7 +212,7 @@ def test_interrupted_write_resumes_once_the_dead_owners_lease_runs_out(tmp_path)
     store2 = Store(path)
     jobs: list[Job] = []
     worker = make_worker(store2, clock)
-    worker.register("demo", JobKind(handle=lambda job: jobs.append(job)))
+    worker.register(JobKind(Demo, handle=lambda job: jobs.append(job)))
     worker.start()
     try:
         assert worker.wait_idle(5)
@@ -205,10 +274,10 @@ def test_a_finished_step_is_not_redone_when_a_later_step_fails(store):
 
     queued: list[str] = []
     worker = make_worker(store, clock)
-    worker.register("demo", JobKind(handle=handle, on_queued=lambda job, reason, when: queued.append(reason)))
+    worker.register(JobKind(Demo, handle=handle, on_queued=lambda job, reason, when: queued.append(reason)))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
         item = worker.outbox.get("k")
         assert item.state == PENDING and item.next_attempt_at >= clock.now + 7
@@ -250,11 +319,11 @@ def test_an_unanswered_write_is_not_reconciled_before_telecrm_could_have_finishe
     def handle(job: Job) -> None:
         raise TeleCRMUnavailable("TeleCRM did not answer in time (ReadTimeout).")
 
-    worker.register("demo", JobKind(handle=handle))
+    worker.register(JobKind(Demo, handle=handle))
     worker.start()
     try:
         started = clock.now
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
     finally:
         worker.stop()
@@ -270,10 +339,10 @@ def test_a_refused_connection_is_retried_without_waiting_to_settle(store):
         backoff=Backoff(base=1, jitter=0),
         settle_seconds=12,
     )
-    worker.register("demo", JobKind(handle=lambda job: (_ for _ in ()).throw(TeleCRMNotReached("refused"))))
+    worker.register(JobKind(Demo, handle=lambda job: (_ for _ in ()).throw(TeleCRMNotReached("refused"))))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
     finally:
         worker.stop()
@@ -288,10 +357,10 @@ def test_an_absurd_retry_after_is_capped_and_the_user_hears_how_long(store):
         raise TeleCRMRateLimited("slow down", status=429, retry_after=100_000)
 
     worker = make_worker(store, clock)
-    worker.register("demo", JobKind(handle=handle, on_queued=lambda job, reason, when: told.append(when)))
+    worker.register(JobKind(Demo, handle=handle, on_queued=lambda job, reason, when: told.append(when)))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
         item = worker.outbox.get("k")
         assert item.next_attempt_at == clock.now + MAX_RETRY_AFTER_SECONDS
@@ -319,10 +388,10 @@ def test_telling_the_user_about_a_refusal_is_retried_while_slack_is_down(store):
         told.append(error)
 
     worker = make_worker(store, clock)
-    worker.register("demo", JobKind(handle=handle, on_failed=on_failed))
+    worker.register(JobKind(Demo, handle=handle, on_failed=on_failed))
     worker.start()
     try:
-        worker.submit("k", "demo", {})
+        worker.submit("k", Demo())
         assert worker.wait_idle(5)
         assert worker.outbox.get("k").state == PENDING
         clock.now += 10

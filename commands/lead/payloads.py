@@ -1,0 +1,86 @@
+"""What a ``lead.create`` or ``lead.update`` outbox row holds (:class:`kit.worker.JobPayload`).
+
+``to_json`` is the row's stored JSON; ``from_json`` also reads every shape an earlier release stored,
+so writes queued before a deploy still run after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+
+@dataclass(frozen=True)
+class CreateLead:
+    """A new lead: typed (``/lead name=…``, ``source="command"``) or from the New lead modal
+    (``source="modal"``), with the activity chosen in the modal as create-call ``actions``."""
+
+    KIND: ClassVar[str] = "lead.create"
+
+    fields: Mapping[str, Any]
+    user: str | None
+    channel: str | None
+    source: str
+    actions: tuple[Mapping[str, Any], ...] = ()
+    # a typed lead with no assignee given is assigned to the rep who typed it
+    default_assignee: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fields": dict(self.fields),
+            "user": self.user,
+            "channel": self.channel,
+            "source": self.source,
+            "actions": [dict(a) for a in self.actions],
+            "default_assignee": self.default_assignee,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        # rows stored by the modal before this class existed have no "default_assignee"
+        return cls(
+            fields=dict(data.get("fields") or {}),
+            user=data.get("user"),
+            channel=data.get("channel"),
+            source=str(data.get("source") or ""),
+            actions=tuple(dict(a) for a in data.get("actions") or ()),
+            default_assignee=bool(data.get("default_assignee")),
+        )
+
+
+@dataclass(frozen=True)
+class UpdateLead:
+    """Changed fields of one lead, named by id (*Edit* on a card, the duplicate offer) or by what was
+    typed after ``/lead update`` (``target``)."""
+
+    KIND: ClassVar[str] = "lead.update"
+
+    fields: Mapping[str, Any]
+    user: str | None
+    channel: str | None
+    source: str  # "command" | "edit" | "duplicate"
+    lead_id: str | None = None
+    target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fields": dict(self.fields),
+            "user": self.user,
+            "channel": self.channel,
+            "source": self.source,
+            "lead_id": self.lead_id,
+            "target": self.target,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        # rows stored before this class existed have either "lead_id" or "target", not both
+        return cls(
+            fields=dict(data.get("fields") or {}),
+            user=data.get("user"),
+            channel=data.get("channel"),
+            source=str(data.get("source") or ""),
+            lead_id=data.get("lead_id"),
+            target=data.get("target"),
+        )
