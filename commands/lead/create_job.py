@@ -20,8 +20,8 @@ from commands.lead.messages import created_without_card_message, remark_lines, r
 from commands.lead.store import usage_of
 from kit.services import Services
 from kit.worker import Job
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMConflict, TeleCRMError
+from telecrm.models import Lead
 from telecrm.redact import mask
 from telecrm.schema import WorkspaceSchema
 

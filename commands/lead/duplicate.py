@@ -21,7 +21,7 @@ from kit.cards import lead_name, thread_for, thread_permalink
 from kit.context import services_of
 from kit.format import mrkdwn_escape
 from kit.services import Services
-from telecrm.client import Lead
+from telecrm.models import Lead
 from telecrm.schema import WorkspaceSchema
 
 

@@ -26,8 +26,8 @@ from commands.lead.values import canonical, comparable, display_text, has_value
 from kit.cards import lead_name
 from kit.services import Services
 from kit.worker import GiveUp, Job
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMNotFound
+from telecrm.models import Lead
 from telecrm.schema import WorkspaceSchema
 
 UPDATE_BEFORE = "update_before"

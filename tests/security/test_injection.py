@@ -22,7 +22,7 @@ import pytest
 from commands.payment.watcher import check_open_payments
 from kit import ids
 from kit.grammar import slack_escape
-from telecrm.client import Remark, WriteResult
+from telecrm.models import Remark, WriteResult
 from telecrm.sandbox.workspace import demo_workspace
 from tests.conftest import ADMIN, CHANNEL, USER, Bot
 from tests.lead.conftest import with_rahul
