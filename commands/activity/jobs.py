@@ -22,8 +22,8 @@ from kit.lead_thread import lead_thread, say_in_thread
 from kit.services import Services
 from kit.worker import Job, JobKind
 from storage.repositories import LeadThread
-from telecrm.client import WriteResult
 from telecrm.errors import TeleCRMError
+from telecrm.models import WriteResult
 from telecrm.schema import CustomActionDef, FieldType
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 from kit.display import display_value, typed_text
 from kit.format import mention, mrkdwn_escape, truncate
 from kit.remarks import bold, reason_text, remark_line
-from telecrm.client import Remark
+from telecrm.models import Remark
 from telecrm.schema import CustomActionDef, WorkspaceSchema
 
 ICON = "📌"

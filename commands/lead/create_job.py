@@ -21,8 +21,8 @@ from commands.lead.payloads import CreateLead
 from commands.lead.store import usage_of
 from kit.services import Services
 from kit.worker import Job
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMConflict, TeleCRMError
+from telecrm.models import Lead
 from telecrm.redact import mask
 from telecrm.schema import WorkspaceSchema
 

@@ -23,7 +23,7 @@ from kit.context import services_of
 from kit.display import field_text
 from kit.format import mrkdwn_escape
 from kit.services import Services
-from telecrm.client import Lead
+from telecrm.models import Lead
 from telecrm.schema import WorkspaceSchema
 
 

@@ -22,8 +22,8 @@ from kit.context import services_of
 from kit.explain import explain_error
 from kit.fields import FieldError, convert, normalize_phone
 from kit.services import Services
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
+from telecrm.models import Lead
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from kit.display import field_text
 from kit.fields import Problem, describe_type
 from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
-from telecrm.client import Remark, WriteResult
+from telecrm.models import Remark, WriteResult
 from telecrm.schema import WorkspaceSchema
 
 MAX_MESSAGE_BLOCKS = 50

@@ -29,8 +29,8 @@ from kit.cards import lead_name, thread_permalink
 from kit.display import field_text
 from kit.services import Services
 from kit.worker import GiveUp, Job
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMNotFound
+from telecrm.models import Lead
 from telecrm.schema import WorkspaceSchema
 
 UPDATE_BEFORE = "update_before"

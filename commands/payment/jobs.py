@@ -40,8 +40,8 @@ from kit.slack_errors import is_transient_slack_failure
 from kit.worker import GiveUp, Job
 from storage.outbox import FAILED
 from storage.repositories import LeadThread, Payment
-from telecrm.client import Lead
 from telecrm.errors import TeleCRMBadRequest, TeleCRMNotFound
+from telecrm.models import Lead
 from telecrm.schema import WorkspaceSchema
 
 log = logging.getLogger(__name__)

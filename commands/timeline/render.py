@@ -17,7 +17,7 @@ from kit import ids
 from kit.display import display_value
 from kit.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
 from kit.grammar import BUILTIN_ACTION_TYPES
-from telecrm.client import Page
+from telecrm.models import Page
 from telecrm.schema import FieldType, WorkspaceSchema, humanize
 
 #: each row's section is capped well below Slack's 3000 characters

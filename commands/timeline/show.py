@@ -24,8 +24,8 @@ from kit.explain import explain_error
 from kit.format import mrkdwn_escape, mrkdwn_link
 from kit.grammar import parse_timeline
 from kit.services import Services
-from telecrm.client import Page
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
+from telecrm.models import Page
 from telecrm.schema import FieldType, WorkspaceSchema
 
 log = logging.getLogger(__name__)

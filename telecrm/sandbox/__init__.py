@@ -147,7 +147,9 @@ seeded leads may carry archived statuses (historical leads). Everything is valid
 `WorkspaceError` names the bad entry.
 """
 
-from .app import LoggedRequest, Sandbox, apply_fault_settings
+from .app import Sandbox
+from .base import LoggedRequest
+from .fault_injection import apply_fault_settings
 from .faults import Faults
 from .server import RunningServer, serve_forever, serve_in_thread
 from .state import CURRENCIES, PAYMENT_STATUSES, ApiError, load_workspace

@@ -1,7 +1,8 @@
 """How the sandbox refuses: TeleCRM's error answers, and the remarks of an action it ignores.
 
 A leaf module, so every part of the state (telecrm/sandbox/core.py and the modules built on it) and
-the HTTP app (telecrm/sandbox/app.py) can raise these without importing one another.
+the HTTP app (telecrm/sandbox/app.py and its route modules) can raise these without importing one
+another.
 """
 
 from __future__ import annotations

@@ -237,6 +237,131 @@ def parse_decimal(value: Any) -> Decimal | None:
 # -- the per-type checker ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What a field's definition adds to its type: its option labels and its maximum length."""
+
+    options: Sequence[str] | None
+    fixed_options: bool
+    max_length: int | None
+
+
+def _text(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not isinstance(value, str):
+        raise InvalidValue("Text must be a string")
+    if limits.max_length is not None and len(value) > limits.max_length:
+        raise InvalidValue(f"Text is longer than the {limits.max_length} characters this field allows")
+    return value
+
+
+def _number(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not is_number(value):
+        raise InvalidValue("Number must be a JSON number, e.g. 156 or 12.5 (not a string)")
+    return value
+
+
+def _email(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not isinstance(value, str) or not is_valid_email(value.strip()):
+        raise InvalidValue(EMAIL_REMARK)
+    return value.strip()
+
+
+def _phone(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    return check_phone(value, ctx.default_country_code)
+
+
+def _date(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    return parse_date(value)
+
+
+def _dropdown(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue("Dropdown value must be a non-empty string (an option label)")
+    if limits.fixed_options and limits.options is not None and value not in limits.options:
+        raise InvalidValue(f"Value must be one of: {', '.join(limits.options)}")
+    return value
+
+
+def _tags(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+        raise InvalidValue('Tags must be a JSON array of strings, e.g. ["VIP", "Returning"]')
+    if limits.fixed_options and limits.options is not None:
+        unknown = [t for t in value if t not in limits.options]
+        if unknown:
+            raise InvalidValue(f"Tags must be among: {', '.join(limits.options)}")
+    return list(dict.fromkeys(value))
+
+
+def _money(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not isinstance(value, str) or not _MONEY_RE.match(value.strip()):
+        raise InvalidValue('Money must be a numeric string, e.g. "1000"')
+    return value.strip()
+
+
+def _website(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    return check_url(value, "Website must be an http(s) URL, e.g. https://example.com")
+
+
+def _medialink(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    return check_url(
+        value,
+        "Media link must be a publicly accessible http(s) URL, e.g. https://cdn.example.com/file.pdf",
+    )
+
+
+def _active_user(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    email = ctx.member_email(value) if isinstance(value, str) else None
+    if email is None:
+        raise InvalidValue("Must be the email of a team member of this workspace (deleted members excluded)")
+    return email
+
+
+def _rating(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    if not is_int(value):
+        raise InvalidValue('Rating must be an integer between 1 and 5, e.g. 3 (not "3")')
+    if not 1 <= value <= 5:
+        raise InvalidValue(RATING_REMARK)
+    return value
+
+
+def _status(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    state = ctx.status_state(value) if isinstance(value, str) else None
+    if state == "archived":
+        raise DroppedValue()
+    if state != "active":
+        raise InvalidValue(
+            f"Status {value!r} is not an active status label of the lead stage pipeline (labels are case-sensitive)"
+        )
+    return value
+
+
+def _lost_reason(value: Any, ctx: ValueContext, limits: _Limits) -> Any:
+    state = ctx.lost_reason_state(value) if isinstance(value, str) else None
+    if state == "archived":
+        raise DroppedValue()
+    if state != "active":
+        raise InvalidValue(f"Lost reason {value!r} is not an active lost reason of the lead stage pipeline")
+    return value
+
+
+_CHECKERS: dict[str, Callable[[Any, ValueContext, _Limits], Any]] = {
+    "TEXT": _text,
+    "NUMBER": _number,
+    "EMAIL": _email,
+    "PHONE": _phone,
+    "DATE": _date,
+    "DROPDOWN": _dropdown,
+    "TAGS": _tags,
+    "MONEY": _money,
+    "WEBSITE": _website,
+    "MEDIALINK": _medialink,
+    "ACTIVE_USERS": _active_user,
+    "RATING": _rating,
+    "STATUS": _status,
+    "LOST_REASON": _lost_reason,
+}
+
+
 def check_value(
     ftype: str,
     value: Any,
@@ -253,81 +378,10 @@ def check_value(
     """
     if value is None:
         raise InvalidValue(f"Value must not be null (expected {_EXPECTED[ftype]})")
-    if ftype == "TEXT":
-        if not isinstance(value, str):
-            raise InvalidValue("Text must be a string")
-        if max_length is not None and len(value) > max_length:
-            raise InvalidValue(f"Text is longer than the {max_length} characters this field allows")
-        return value
-    if ftype == "NUMBER":
-        if not is_number(value):
-            raise InvalidValue("Number must be a JSON number, e.g. 156 or 12.5 (not a string)")
-        return value
-    if ftype == "EMAIL":
-        if not isinstance(value, str) or not is_valid_email(value.strip()):
-            raise InvalidValue(EMAIL_REMARK)
-        return value.strip()
-    if ftype == "PHONE":
-        return check_phone(value, ctx.default_country_code)
-    if ftype == "DATE":
-        return parse_date(value)
-    if ftype == "DROPDOWN":
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidValue("Dropdown value must be a non-empty string (an option label)")
-        if fixed_options and options is not None and value not in options:
-            raise InvalidValue(f"Value must be one of: {', '.join(options)}")
-        return value
-    if ftype == "TAGS":
-        if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
-            raise InvalidValue('Tags must be a JSON array of strings, e.g. ["VIP", "Returning"]')
-        if fixed_options and options is not None:
-            unknown = [t for t in value if t not in options]
-            if unknown:
-                raise InvalidValue(f"Tags must be among: {', '.join(options)}")
-        return list(dict.fromkeys(value))
-    if ftype == "MONEY":
-        if not isinstance(value, str) or not _MONEY_RE.match(value.strip()):
-            raise InvalidValue('Money must be a numeric string, e.g. "1000"')
-        return value.strip()
-    if ftype == "WEBSITE":
-        return check_url(value, "Website must be an http(s) URL, e.g. https://example.com")
-    if ftype == "MEDIALINK":
-        return check_url(
-            value,
-            "Media link must be a publicly accessible http(s) URL, e.g. https://cdn.example.com/file.pdf",
-        )
-    if ftype == "ACTIVE_USERS":
-        email = ctx.member_email(value) if isinstance(value, str) else None
-        if email is None:
-            raise InvalidValue(
-                "Must be the email of a team member of this workspace (deleted members excluded)"
-            )
-        return email
-    if ftype == "RATING":
-        if not is_int(value):
-            raise InvalidValue('Rating must be an integer between 1 and 5, e.g. 3 (not "3")')
-        if not 1 <= value <= 5:
-            raise InvalidValue(RATING_REMARK)
-        return value
-    if ftype == "STATUS":
-        state = ctx.status_state(value) if isinstance(value, str) else None
-        if state == "archived":
-            raise DroppedValue()
-        if state != "active":
-            raise InvalidValue(
-                f"Status {value!r} is not an active status label of the lead stage pipeline (labels are case-sensitive)"
-            )
-        return value
-    if ftype == "LOST_REASON":
-        state = ctx.lost_reason_state(value) if isinstance(value, str) else None
-        if state == "archived":
-            raise DroppedValue()
-        if state != "active":
-            raise InvalidValue(
-                f"Lost reason {value!r} is not an active lost reason of the lead stage pipeline"
-            )
-        return value
-    raise InvalidValue(f"Unsupported field type {ftype}")
+    checker = _CHECKERS.get(ftype)
+    if checker is None:
+        raise InvalidValue(f"Unsupported field type {ftype}")
+    return checker(value, ctx, _Limits(options, fixed_options, max_length))
 
 
 _EXPECTED: dict[str, str] = {

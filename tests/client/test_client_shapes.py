@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from telecrm.client import Page, TeleCRMClient, parse_retry_after
+from telecrm.client import TeleCRMClient
 from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMBadRequest,
@@ -17,7 +17,9 @@ from telecrm.errors import (
     TeleCRMRateLimited,
     TeleCRMUnavailable,
 )
+from telecrm.models import Page
 from telecrm.schema import FieldType
+from telecrm.transport import parse_retry_after
 
 from .conftest import ASYNC_TOKEN, ENTERPRISE, SYNC_TOKEN, Script, sync_path
 

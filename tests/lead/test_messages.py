@@ -20,7 +20,7 @@ from commands.lead.messages import (
 from kit import ids
 from kit.fields import Problem
 from slack_emulator import validate_message_blocks
-from telecrm.client import ActionOutcome, Remark, WriteResult
+from telecrm.models import ActionOutcome, Remark, WriteResult
 from telecrm.sandbox.workspace import demo_workspace, email_identifier_workspace
 from tests.lead.conftest import schema_of, wide_workspace, with_rahul
 

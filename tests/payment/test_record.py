@@ -7,7 +7,7 @@ import pytest
 from kit import ids
 from kit.cards import post_lead_card
 from kit.worker import Backoff
-from telecrm.client import ActionOutcome, Remark, WriteResult
+from telecrm.models import ActionOutcome, Remark, WriteResult
 from tests.conftest import CHANNEL, USER, Bot
 from tests.payment.conftest import (
     action_writes,

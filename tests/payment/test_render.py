@@ -26,7 +26,7 @@ from commands.payment.texts import amount_change_text, refusal_text, remarks_tex
 from kit import ids
 from slack_emulator import validate_message_blocks, validate_view
 from storage.repositories import LeadThread, Payment
-from telecrm.client import Remark
+from telecrm.models import Remark
 from telecrm.schema import PAYMENT_STATUSES, FieldDef, FieldType, WorkspaceSchema
 
 LEAD = "603d2b2f9b1e8a001c8e4f5c"

@@ -22,7 +22,7 @@ import pytest
 from commands.payment.watcher import check_open_payments
 from kit import ids
 from kit.grammar import slack_escape
-from telecrm.client import Remark, WriteResult
+from telecrm.models import Remark, WriteResult
 from telecrm.sandbox.workspace import demo_workspace
 from tests.conftest import ADMIN, CHANNEL, USER, Bot
 from tests.lead.conftest import with_rahul
@@ -127,7 +127,8 @@ def hostile_remarks(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def hostile_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Injected TeleCRM errors carry hostile messages and details (TeleCRM may echo a value)."""
-    from telecrm.sandbox.app import Sandbox, _json_response
+    from telecrm.sandbox import Sandbox
+    from telecrm.sandbox.responses import json_response
 
     def answer(rule: Any) -> Any:
         body = {
@@ -137,7 +138,7 @@ def hostile_errors(monkeypatch: pytest.MonkeyPatch) -> None:
                 "details": [{"field": "name", "message": EVIL}],
             }
         }
-        return _json_response(rule.status, body)
+        return json_response(rule.status, body)
 
     monkeypatch.setattr(Sandbox, "_fault_response", staticmethod(answer))
 

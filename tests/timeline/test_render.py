@@ -24,7 +24,7 @@ from commands.timeline.query import PAGE_SIZE, LeadRef, TimelineQuery, day_bound
 from commands.timeline.render import MAX_ACTION_TEXT, render_action, render_timeline, type_label
 from kit import activity_section as activity
 from kit import ids
-from telecrm.client import Page, Remark
+from telecrm.models import Page, Remark
 from telecrm.schema import CustomActionDef, FieldDef, FieldType, WorkspaceSchema
 from tests.unit.conftest import build_schema, slack_valid
 

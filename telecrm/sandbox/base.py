@@ -1,0 +1,133 @@
+"""What every part of the sandbox app shares, and the Python API for looking inside it.
+
+`SandboxBase` holds the workspace state behind one lock, the faults, the request log and the Async
+queue; the route groups (telecrm/sandbox/lead_routes.py, member_routes.py, metadata_routes.py,
+admin_routes.py) are built on it and `Sandbox` (telecrm/sandbox/app.py) puts them together behind
+the routing and auth. The methods here are what tests and the CLI call directly: thread-safe, and
+returning copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any, NamedTuple
+
+from .async_queue import AsyncQueue
+from .faults import Faults
+from .state import State
+from .workspace import (
+    DEMO_ASYNC_TOKEN,
+    DEMO_ENTERPRISE_ID,
+    DEMO_SYNC_TOKEN,
+    compile_workspace,
+    demo_workspace,
+)
+
+
+class LoggedRequest(NamedTuple):
+    """One served API request; `status` is 0 when the connection was aborted."""
+
+    method: str
+    path: str
+    status: int
+
+
+class SandboxBase:
+    """The shared parts of the sandbox and its inspection helpers (see telecrm/sandbox/app.py)."""
+
+    def __init__(
+        self,
+        workspace: dict[str, Any] | None = None,
+        *,
+        enterprise_id: str = DEMO_ENTERPRISE_ID,
+        sync_token: str = DEMO_SYNC_TOKEN,
+        async_token: str = DEMO_ASYNC_TOKEN,
+        default_country_code: str = "91",
+    ) -> None:
+        self.enterprise_id = enterprise_id
+        self.sync_token = sync_token
+        self.async_token = async_token
+        self.default_country_code = str(default_country_code)
+        self._workspace_src = copy.deepcopy(workspace) if workspace is not None else demo_workspace()
+        self._lock = threading.RLock()
+        self._state = self._build_state()
+        self.faults = Faults()
+        self.request_log: list[LoggedRequest] = []
+        self._log_lock = threading.Lock()
+        self._async = AsyncQueue(self._apply_async, lambda: self.faults.async_delay)
+
+    def _build_state(self) -> State:
+        return State(compile_workspace(self._workspace_src), default_country_code=self.default_country_code)
+
+    def _apply_async(self, body: Any) -> str:
+        with self._lock:
+            return self._state.apply_async(body)
+
+    # -- inspection helpers (thread-safe, copies) ----------------------------------------------
+
+    def leads(self) -> list[dict[str, Any]]:
+        """Every lead, oldest first: {"id", "fields", "created_on", "modified_on"}."""
+        with self._lock:
+            ordered = sorted(self._state.leads.values(), key=lambda lead: lead["seq"])
+            return [self._state.inspect_lead(lead) for lead in ordered]
+
+    def lead(self, lead_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            lead = self._state.leads.get(lead_id)
+            return self._state.inspect_lead(lead) if lead else None
+
+    def find_lead(self, identifier_value: Any) -> dict[str, Any] | None:
+        """The lead whose identifier matches `identifier_value` (matched as telecrm/sandbox/__init__.py describes), if any."""
+        with self._lock:
+            key = self._state._identifier_key(identifier_value)
+            lead_id = self._state._by_identifier.get(key or "")
+            return self._state.inspect_lead(self._state.leads[lead_id]) if lead_id else None
+
+    def actions(self, lead_id: str) -> list[dict[str, Any]]:
+        """Stored actions of a lead, oldest first, in the timeline-row shape."""
+        with self._lock:
+            return self._state.inspect_actions(lead_id)
+
+    def add_builtin_action(
+        self,
+        lead_id: str,
+        type: str,  # noqa: A002 - the documented name of the property
+        *,
+        created_on_ms: int | None = None,
+        performed_by: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Seed a timeline entry the API cannot write (calls, messages…); extra keys are stored as-is."""
+        with self._lock:
+            return self._state.add_builtin_action(
+                lead_id, type, created_on_ms=created_on_ms, performed_by=performed_by, extra=extra
+            )
+
+    def write_count(self) -> int:
+        with self._lock:
+            return self._state.write_count
+
+    def team_members(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._state.render_member(m) for m in self._state.members.values()]
+
+    def reset(self) -> None:
+        """Back to the initial workspace: state, request log, faults and the Async queue."""
+        self._async.discard_queued()
+        self.drain_async()
+        with self._lock:
+            self._state = self._build_state()
+        with self._log_lock:
+            self.request_log.clear()
+        self.faults.clear()
+
+    # -- the Async queue ------------------------------------------------------------------------
+
+    def drain_async(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued Async request has been applied; False on timeout."""
+        return self._async.drain(timeout)
+
+    def close(self) -> None:
+        """Stop the Async worker (queued requests are discarded)."""
+        self._async.close()
