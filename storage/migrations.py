@@ -103,6 +103,10 @@ def _lead_thread_message_index(db: Database) -> None:
     )
 
 
+def _action_types_seen(db: Database) -> None:
+    db.table("action_types_seen").create({"type": str, "uses": int, "updated_at": float}, pk="type")
+
+
 MIGRATIONS: list[Migration] = [
     (1, "schema cache, lead threads, payments, user links", _core_tables),
     (2, "outbox of TeleCRM writes and Slack deliveries seen", _outbox_tables),
@@ -110,6 +114,7 @@ MIGRATIONS: list[Migration] = [
     (4, "find a lead's thread by its Slack message", _lead_thread_message_index),
     (5, "outbox rows leased to one process, and the steps each job has done", add_outbox_leases),
     (6, "a row the health check writes to, to know the file can still be written", create_health_table),
+    (7, "activity types seen on timelines (the /timeline form lists those first)", _action_types_seen),
 ]
 
 

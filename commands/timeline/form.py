@@ -30,31 +30,61 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": truncate(text, 75), "emoji": True}, "value": value[:150]}
 
 
-def type_choices(schema: WorkspaceSchema | None) -> list[tuple[str, str, str]]:
-    """(group, label, value) of every type one can filter on: built-in types, then custom actions."""
-    out = [("Built-in", f"{icon} {name}", code) for code, (icon, name) in BUILTIN_ACTION_TYPES.items()]
+#: built-in types of one telephony provider: listed only once this workspace's timelines show them
+PROVIDER_TYPES = frozenset(
+    code
+    for code in BUILTIN_ACTION_TYPES
+    if code.startswith(("MAQSAM_", "IVR_", "MCUBE_", "KNOWLARITY_", "CALLER_DESK_"))
+)
+
+
+def type_choices(
+    schema: WorkspaceSchema | None, seen: Mapping[str, int] | None = None, *, every_provider: bool = False
+) -> list[tuple[str, str, str]]:
+    """(group, label, value) of the types one can filter on: those seen on this workspace's
+    timelines first (most seen first), then its custom activities, then the common built-in types.
+    Provider-specific call types never seen here are left out of the list, not out of a search
+    (``every_provider``: someone typing "maqsam" means it)."""
+    seen = seen or {}
+    every: dict[str, str] = {code: f"{icon} {name}" for code, (icon, name) in BUILTIN_ACTION_TYPES.items()}
+    custom: dict[str, str] = {}
     if schema is not None:
-        out.extend(
-            ("Custom activities", f"{CUSTOM_ICON} {a.display_name}", a.numeric_code)
-            for a in schema.custom_actions
-        )
+        custom = {a.numeric_code: f"{CUSTOM_ICON} {a.display_name}" for a in schema.custom_actions}
+    labels = {**every, **custom}
+    used: list[str] = []
+    for kind in sorted(seen, key=lambda c: -seen[c]):
+        action = schema.custom_action(kind) if schema is not None and kind not in labels else None
+        code = action.numeric_code if action is not None else kind  # "ACTION_1001" → "1001"
+        if code in labels and code not in used:
+            used.append(code)
+    out = [("Used in this workspace", labels[code], code) for code in used]
+    out += [("Custom activities", label, code) for code, label in custom.items() if code not in used]
+    out += [
+        ("Built-in", label, code)
+        for code, label in every.items()
+        if code not in used and code not in PROVIDER_TYPES
+    ]
+    if every_provider:
+        out += [("Other call providers", every[c], c) for c in every if c in PROVIDER_TYPES and c not in used]
     return out
 
 
-def type_options_for_query(schema: WorkspaceSchema | None, query: str) -> list[dict[str, Any]]:
+def type_options_for_query(
+    schema: WorkspaceSchema | None, query: str, seen: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """Type-ahead for the type select when there are more than 100 types to choose from."""
     wanted = " ".join((query or "").split()).casefold()
     hits = [
         (label, value)
-        for _, label, value in type_choices(schema)
+        for _, label, value in type_choices(schema, seen, every_provider=True)
         if wanted in label.casefold() or wanted in value.casefold()
     ]
     return [_option(label, value) for label, value in hits[:100]]
 
 
-def _type_element(schema: WorkspaceSchema | None) -> dict[str, Any]:
+def _type_element(schema: WorkspaceSchema | None, seen: Mapping[str, int] | None) -> dict[str, Any]:
     """Grouped static options, or type-ahead past Slack's 100 options (see :func:`type_options_for_query`)."""
-    choices = type_choices(schema)
+    choices = type_choices(schema, seen)
     element: dict[str, Any] = {
         "action_id": ids.ACT_TIMELINE_TYPE,
         "placeholder": {"type": "plain_text", "text": "All activities"},
@@ -73,7 +103,13 @@ def _type_element(schema: WorkspaceSchema | None) -> dict[str, Any]:
     return element
 
 
-def timeline_modal(schema: WorkspaceSchema | None, *, channel: str | None, lead: str = "") -> dict[str, Any]:
+def timeline_modal(
+    schema: WorkspaceSchema | None,
+    *,
+    channel: str | None,
+    lead: str = "",
+    seen: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The small form `/timeline` opens: lead, type, from, to. Built from the cache only."""
     ident = schema.identifier.label if schema is not None else "identifier"
     lead_element: dict[str, Any] = {
@@ -103,7 +139,8 @@ def timeline_modal(schema: WorkspaceSchema | None, *, channel: str | None, lead:
                 "block_id": BLOCK_TYPE,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Type of activity"},
-                "element": _type_element(schema),
+                "hint": {"type": "plain_text", "text": "Types used in this workspace come first."},
+                "element": _type_element(schema, seen),
             },
             {
                 "type": "input",

@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from commands.timeline.form import BLOCK_LEAD, read_timeline_form, timeline_modal, type_options_for_query
 from commands.timeline.query import TimelineQuery, is_lead_id
+from commands.timeline.seen_types import seen_types_of
 from commands.timeline.show import Tell, run_form, run_query_text, show_timeline, turn_page
 from kit import ids
 from kit.context import services_of
@@ -61,7 +62,8 @@ def on_timeline_command(ack: Ack, respond: Respond, command: dict[str, Any], con
             )
             services.worker.background(services.schema)
             return
-        view = services.view_seal.seal(timeline_modal(schema, channel=channel), user=user)
+        seen = seen_types_of(services).counts()
+        view = services.view_seal.seal(timeline_modal(schema, channel=channel, seen=seen), user=user)
         services.slack.views_open(trigger_id=command["trigger_id"], view=view)
         return
     log.info("/timeline by %s: %s", user, mask(truncate(text, 120)))
@@ -100,7 +102,8 @@ def on_timeline_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> 
 def on_type_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Type-ahead of the form's type select (only used past 100 types)."""
     services = services_of(context)
-    ack(options=type_options_for_query(services.cache.cached(), str(body.get("value") or "")))
+    seen = seen_types_of(services).counts()
+    ack(options=type_options_for_query(services.cache.cached(), str(body.get("value") or ""), seen))
 
 
 def on_card_timeline(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from commands.timeline.form import TimelineForm
 from commands.timeline.query import PAGE_SIZE, LeadRef, TimelineQuery, day_bounds_ms, lead_reference
 from commands.timeline.render import render_timeline, usage_text
+from commands.timeline.seen_types import seen_types_of
 from kit.cards import lead_name, thread_for, thread_permalink
 from kit.explain import explain_error
 from kit.format import mrkdwn_escape, mrkdwn_link
@@ -85,9 +86,11 @@ def fetch_page(services: Services, query: TimelineQuery) -> Page[dict[str, Any]]
     created_on = (
         (query.start_ms, query.end_ms) if query.start_ms is not None or query.end_ms is not None else None
     )
-    return services.telecrm.search_actions(
+    page = services.telecrm.search_actions(
         query.lead_id, type=query.type, created_on=created_on, skip=query.skip, limit=PAGE_SIZE
     )
+    seen_types_of(services).record(str(row.get("type") or "") for row in page.items)
+    return page
 
 
 def show_timeline(

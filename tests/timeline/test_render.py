@@ -207,7 +207,23 @@ def test_the_timeline_modal_is_valid_and_lists_custom_activities(schema: Workspa
     view = timeline_modal(schema, channel="C1")
     View(**view).validate_json()
     groups = next(b for b in view["blocks"] if b["block_id"] == BLOCK_TYPE)["element"]["option_groups"]
-    assert [o["value"] for o in groups[1]["options"]] == ["1001", "1002"]
+    by_label = {g["label"]["text"]: [o["value"] for o in g["options"]] for g in groups}
+    assert by_label["Custom activities"] == ["1001", "1002"]
+
+
+def test_the_types_this_workspace_uses_come_first_and_unused_providers_are_left_out(
+    schema: WorkspaceSchema,
+) -> None:
+    seen = {"OUTGOING_CALL": 7, "ACTION_1002": 3, "KNOWLARITY_INCOMING_CALL": 1}
+    view = timeline_modal(schema, channel="C1", seen=seen)
+    View(**view).validate_json()
+    groups = next(b for b in view["blocks"] if b["block_id"] == BLOCK_TYPE)["element"]["option_groups"]
+    first = groups[0]
+    assert first["label"]["text"] == "Used in this workspace"
+    assert [o["value"] for o in first["options"]] == ["OUTGOING_CALL", "1002", "KNOWLARITY_INCOMING_CALL"]
+    offered = [o["value"] for g in groups for o in g["options"]]
+    assert "MAQSAM_INCOMING_CALL" not in offered and "MCUBE_OUTGOING_CALL" not in offered
+    assert "PAYMENT" in offered and len(offered) == len(set(offered))
 
 
 def test_more_types_than_a_select_holds_switch_to_type_ahead(schema: WorkspaceSchema) -> None:

@@ -229,3 +229,23 @@ def test_timeline_alone_opens_a_form_that_checks_its_filters(bot: Bot) -> None:
     shown = texts(bot.replies(lead.thread_ts)[-1])
     assert "*Site Visit*" in shown and "1–1 of 1" in shown and "Payment" not in shown
     assert bot.emulator.failed_calls() == []
+
+
+def test_the_form_lists_the_types_this_workspace_uses_first(bot: Bot) -> None:
+    lead = make_lead(bot)
+    seed_history(bot, lead)
+    timeline(bot, PHONE)  # reading a timeline teaches the bot which types the workspace uses
+
+    bot.command("/timeline", "")
+    (view,) = bot.wait(lambda emulator: emulator.open_views(USER))
+    element = next(b for b in view["blocks"] if b["block_id"] == BLOCK_TYPE)["element"]
+    first = element["option_groups"][0]
+    assert first["label"]["text"] == "Used in this workspace"
+    assert {o["value"] for o in first["options"]} == {
+        "PAYMENT",
+        "1001",
+        "INCOMING_WHATSAPP_MSG",
+        "OUTGOING_CALL",
+    }
+    offered = [o["value"] for g in element["option_groups"] for o in g["options"]]
+    assert not any(v.startswith(("MAQSAM_", "KNOWLARITY_")) for v in offered)
