@@ -152,7 +152,10 @@ def field_input(
 def intro_text(channel: str | None, *, more_saved: Sequence[str] = ()) -> str:
     """The form's first line: where the card will be posted, and what More fields saved."""
     where = channel_mention(channel) if channel and channel[:1] in "CG" else "this conversation"
-    text = f"The lead card will be posted in {where}; its thread follows the lead."
+    text = (
+        f"The lead card will be posted in {where}; its thread follows the lead. "
+        "Required fields first, then the ones your team fills in most."
+    )
     if more_saved:
         shown = ", ".join(more_saved[:8]) + ("…" if len(more_saved) > 8 else "")
         text += f"\n:white_check_mark: {len(more_saved)} more field(s) saved: {mrkdwn_escape(shown)}"

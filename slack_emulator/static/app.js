@@ -524,7 +524,7 @@
       if (send) dispatch(block, el, ctx, v);
     };
     if (inInput && ctx.surface === "modal") S.getters[block.block_id] = () => value;
-    const common = { id: ctx.inputId || null, "aria-label": ctx.inputId ? null : el.placeholder?.text || el.text?.text || el.action_id };
+    const common = { id: ctx.inputId || null, "data-key": key, "aria-label": ctx.inputId ? null : el.placeholder?.text || el.text?.text || el.action_id };
     const placeholder = el.placeholder?.text || "";
     switch (el.type) {
       case "button": {
@@ -712,8 +712,28 @@
     return values;
   }
 
+  // The element the user is typing in, so a re-render of the same view (the bot's views.update)
+  // puts the caret back where it was instead of taking the field away from under their fingers.
+  function typingIn(viewId) {
+    const el = document.activeElement;
+    if (!el || !$("#modal-root").contains(el) || S.keys.modalFocused !== viewId) return null;
+    const key = el.getAttribute("data-key");
+    if (!key) return null;
+    const caret = typeof el.selectionStart === "number" ? [el.selectionStart, el.selectionEnd] : null;
+    return { key, caret };
+  }
+
+  function typeOnIn(body, typing) {
+    const el = typing && [...body.querySelectorAll("[data-key]")].find((e) => e.getAttribute("data-key") === typing.key);
+    if (!el) return false;
+    el.focus();
+    if (typing.caret && typeof el.setSelectionRange === "function") el.setSelectionRange(...typing.caret);
+    return true;
+  }
+
   function renderModal(view, depth) {
     const root = $("#modal-root");
+    const typing = view ? typingIn(view.id) : null;
     S.getters = {};
     if (!view) { root.replaceChildren(); return; }
     for (const id of Object.keys(S.drafts)) if (!S.data.views.some((v) => v.id === id)) delete S.drafts[id];
@@ -752,7 +772,7 @@
     const firstError = body.querySelector(".has-error .field");
     const focus = body.querySelector("[data-focus]") || firstError || (S.keys.modalFocused === view.id ? null : body.querySelector(".field"));
     S.keys.modalFocused = view.id;
-    if (focus) focus.focus();
+    if (firstError || !typeOnIn(body, typing)) focus?.focus();
   }
 
   // --- start ----------------------------------------------------------------------------------

@@ -411,3 +411,43 @@ def test_mrkdwn_is_formatted_and_escaped(page: Any, ui_emulator: SlackEmulator) 
     open_page(page, ui_emulator)
     rendered = page.evaluate("cases => cases.map(text => Mrkdwn.mrkdwn(text))", [c[0] for c in MRKDWN_CASES])
     assert list(zip((c[0] for c in MRKDWN_CASES), rendered, strict=True)) == MRKDWN_CASES
+
+
+TYPING_MODAL = {
+    "type": "modal",
+    "callback_id": "every_element",
+    "title": {"type": "plain_text", "text": "Typing"},
+    "submit": {"type": "plain_text", "text": "Save"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "name",
+            "label": {"type": "plain_text", "text": "Name"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        },
+        {
+            "type": "input",
+            "block_id": "city",
+            "label": {"type": "plain_text", "text": "City"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        },
+    ],
+}
+
+
+def test_a_views_update_while_typing_keeps_the_field_and_the_caret(
+    page: Any, ui_emulator: SlackEmulator, web: WebClient
+) -> None:
+    open_page(page, ui_emulator)
+    web.views_open(trigger_id=ui_emulator.new_trigger_id(RAHUL), view=TYPING_MODAL)
+    modal = page.get_by_role("dialog", name="Typing")
+    city = modal.get_by_label("City")
+    city.click()
+    page.keyboard.type("Pun")
+    (view,) = ui_emulator.open_views(RAHUL)
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Saved a draft"}]}
+    web.views_update(view_id=view["id"], view={**TYPING_MODAL, "blocks": [note, *TYPING_MODAL["blocks"]]})
+    expect(modal).to_contain_text("Saved a draft")
+    page.keyboard.type("e")  # still in the same field, the caret after what was typed
+    expect(city).to_have_value("Pune")
+    expect(city).to_be_focused()
