@@ -31,6 +31,7 @@ MAX_ACTIVITY_FIELDS = 15  # fields of one custom action shown in the New lead mo
 INTRO_BLOCK = "lead:intro"
 MORE_BLOCK = "lead:more"
 OTHER_BLOCK = "lead:other"
+CARD_PLACE_BLOCK = "lead:card_place"
 
 #: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
 NEW_LEAD_ACTIVITY = Picker(
@@ -90,9 +91,10 @@ def _activity_reserve(schema: WorkspaceSchema) -> int:
     return 1 + min(widest, MAX_ACTIVITY_FIELDS)
 
 
-def first_page_budget(schema: WorkspaceSchema) -> tuple[int, bool]:
-    """(lead fields on the first page, whether a *More fields…* button is needed)."""
-    room = MAX_VIEW_BLOCKS - 1 - _activity_reserve(schema)  # 1: the intro line
+def first_page_budget(schema: WorkspaceSchema, *, extra: int = 0) -> tuple[int, bool]:
+    """(lead fields on the first page, whether a *More fields…* button is needed) with ``extra``
+    blocks of the form's own besides the intro line."""
+    room = MAX_VIEW_BLOCKS - 1 - extra - _activity_reserve(schema)  # 1: the intro line
     if len(schema.fields) <= room:
         return len(schema.fields), False
     return room - 1, True
@@ -112,10 +114,14 @@ def _priority(schema: WorkspaceSchema, usage: Mapping[str, int] | None) -> dict[
 
 
 def split_fields_for_create(
-    schema: WorkspaceSchema, usage: Mapping[str, int] | None = None, prefilled: Iterable[str] = ()
+    schema: WorkspaceSchema,
+    usage: Mapping[str, int] | None = None,
+    prefilled: Iterable[str] = (),
+    *,
+    extra: int = 0,
 ) -> tuple[list[FieldDef], list[FieldDef]]:
     """(fields on the first page, the rest) — identifier first, required fields, then the most used."""
-    budget, _ = first_page_budget(schema)
+    budget, _ = first_page_budget(schema, extra=extra)
     priority = _priority(schema, usage)
     top = max(priority.values(), default=0) + 1
     priority.update({name: top for name in prefilled})
@@ -149,6 +155,42 @@ def field_input(
     )
 
 
+def card_place_block(channel: str) -> dict[str, Any]:
+    """Asked when the bot is not in the channel: the card goes to the user's DMs (checked), or
+    to the channel once they invite the bot."""
+    option = {
+        "text": {"type": "mrkdwn", "text": "Post the card in my DMs"},
+        # Slack allows 75 characters here; the hint below says the rest
+        "description": {
+            "type": "mrkdwn",
+            "text": truncate(f"I'm not in {channel_mention(channel)}, so I can't post there", 75),
+        },
+        "value": "dm",
+    }
+    return {
+        "type": "input",
+        "block_id": CARD_PLACE_BLOCK,
+        "optional": True,
+        "label": plain_text("Where the card goes", 2000),
+        "hint": plain_text(
+            "To keep this channel's leads in it, invite me there first (/invite @TeleCRM) and uncheck this.",
+            2000,
+        ),
+        "element": {
+            "type": "checkboxes",
+            "action_id": ids.ACT_FIELD_VALUE,
+            "options": [option],
+            "initial_options": [option],
+        },
+    }
+
+
+def card_to_dm(state_values: Mapping[str, Any]) -> bool:
+    """Whether a submitted form asks for the card in the user's DMs."""
+    chosen = form_values(state_values).get(CARD_PLACE_BLOCK)
+    return isinstance(chosen, list) and "dm" in chosen
+
+
 def intro_text(channel: str | None, *, more_saved: Sequence[str] = ()) -> str:
     """The form's first line: where the card will be posted, and what More fields saved."""
     where = channel_mention(channel) if channel and channel[:1] in "CG" else "this conversation"
@@ -169,11 +211,18 @@ def new_lead_view(
     usage: Mapping[str, int] | None = None,
     member_email: str | None = None,
     initial: Mapping[str, object] | None = None,
+    bot_in_channel: bool = True,
 ) -> dict[str, Any]:
-    """The **New lead** modal; never more than Slack's 100 blocks, whatever the workspace holds."""
+    """The **New lead** modal; never more than Slack's 100 blocks, whatever the workspace holds.
+
+    ``bot_in_channel=False``: the bot cannot post in ``channel``, so the form says so before submit
+    and offers the user's DMs for the card (:data:`CARD_PLACE_BLOCK`)."""
     initial = initial or {}
-    shown, rest = split_fields_for_create(schema, usage, prefilled=initial)
+    away = channel is not None and not bot_in_channel
+    shown, rest = split_fields_for_create(schema, usage, prefilled=initial, extra=1 if away else 0)
     blocks: list[dict[str, Any]] = [context_block(INTRO_BLOCK, intro_text(channel))]
+    if away and channel is not None:
+        blocks.append(card_place_block(channel))
     blocks.extend(
         field_input(schema, f, member_email=member_email, initial=initial.get(f.api_name)) for f in shown
     )

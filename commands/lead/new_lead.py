@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.lead import forms
+from commands.lead.forms import card_to_dm
 from commands.lead.listener_kit import (
     channel_of,
     member_email,
@@ -31,6 +32,7 @@ from commands.lead.prefill import prefill_from_text
 from commands.lead.store import MORE_FIELDS, drafts_of, usage_of
 from commands.lead.submissions import check_more_fields, check_new_lead
 from kit.activity_section import action_options_for_query
+from kit.channels import bot_is_member
 from kit.context import services_of
 from kit.fields import options_for_query, view_spec
 from kit.services import Services
@@ -49,7 +51,11 @@ def open_new_lead(
         respond(text=NOT_LOADED, response_type="ephemeral")
         return
     view = forms.new_lead_view(
-        schema, channel=channel, usage=usage_of(services).counts(), member_email=member_email(services, user)
+        schema,
+        channel=channel,
+        usage=usage_of(services).counts(),
+        member_email=member_email(services, user),
+        bot_in_channel=bot_is_member(client, channel),
     )
     try:
         client.views_open(trigger_id=trigger_id, view=seal(services, view, user))
@@ -78,6 +84,7 @@ def on_lead_from_message(ack: Ack, body: dict[str, Any], client: WebClient, cont
         usage=usage_of(services).counts(),
         member_email=member_email(services, user),
         initial=prefill_from_text(schema, text, default_country_code=services.settings.default_country_code),
+        bot_in_channel=bot_is_member(client, channel),
     )
     try:
         client.views_open(trigger_id=body["trigger_id"], view=seal(services, view, user))
@@ -114,8 +121,9 @@ def on_create_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             fields=fields,
             actions=tuple(actions),
             user=user,
-            # sealed for this user when the form opened: a channel they were in
-            channel=sealed.channel or user,
+            # sealed for this user when the form opened: a channel they were in (or their DMs,
+            # when the bot is not in it and they kept that choice)
+            channel=user if card_to_dm(view.get("state", {}).get("values", {})) else sealed.channel or user,
             source="modal",
         ),
     )

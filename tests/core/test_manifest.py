@@ -49,6 +49,9 @@ def test_scopes_are_least_privilege():
         "channels:history",
         "groups:history",
         "im:history",
+        # only to tell, before a New lead form is submitted, that the bot is not in the channel
+        "channels:read",
+        "groups:read",
     }
 
 

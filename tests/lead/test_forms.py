@@ -230,3 +230,13 @@ def test_prefill_finds_phone_email_and_name_in_a_message(demo_schema):
     assert prefill.prefill_from_text(demo_schema, "nothing useful here") == {}
     email_schema = schema_of(email_identifier_workspace())
     assert prefill.prefill_from_text(email_schema, "write to a@b.co")["email"] == "a@b.co"
+
+
+def test_the_card_place_question_still_fits_a_full_form() -> None:
+    schema = schema_of(wide_workspace(150))
+    view = forms.new_lead_view(schema, channel="C0RANDOM", bot_in_channel=False)
+    assert_valid(view)
+    widest = max(schema.custom_actions, key=lambda a: len(a.fields))
+    assert len(forms.with_activity(view, schema, widest.code)["blocks"]) <= 100
+    values = {forms.CARD_PLACE_BLOCK: {"value": {"type": "checkboxes", "selected_options": [{"value": "dm"}]}}}
+    assert forms.card_to_dm(values) and not forms.card_to_dm({})

@@ -244,3 +244,22 @@ def test_past_100_activities_the_activity_is_found_by_typing_and_logged_with_the
     lead = bot.sandbox.find_lead("919876500014")
     (action,) = bot.sandbox.actions(lead["id"])
     assert action["type"] == "2117" and action["fields"] == {"summary": "Second visit"}
+
+
+def test_a_form_opened_where_the_bot_is_not_says_so_and_offers_the_dm(lead_bot: Bot) -> None:
+    bot = lead_bot
+    view = open_modal(bot, channel="C0RANDOM")
+    place = block(view, forms.CARD_PLACE_BLOCK)
+    assert "I'm not in <#C0RANDOM>" in str(place) and "/invite @TeleCRM" in str(place)
+    assert [o["value"] for o in place["element"]["initial_options"]] == ["dm"]  # the DM is the default
+    bot.emulator.submit_view(user=USER, values={"phone": "9876500015"})
+    bot.settle()
+    lead = bot.sandbox.find_lead("919876500015")
+    thread = bot.services.threads.get(lead["id"])
+    assert thread is not None and thread.channel.startswith("D")
+    assert "Invite me" not in str(bot.emulator.replies(thread.channel, thread.ts))  # it was asked for
+
+
+def test_a_form_opened_where_the_bot_is_asks_nothing_about_the_card(lead_bot: Bot) -> None:
+    view = open_modal(lead_bot, channel="C0PAYMENTS")
+    assert forms.CARD_PLACE_BLOCK not in [b.get("block_id") for b in view["blocks"]]
