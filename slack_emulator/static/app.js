@@ -349,7 +349,7 @@
 
   function renderThread() {
     const pane = $("#thread-pane");
-    const parent = S.thread && S.tab === "channel" ? S.data.messages.find((m) => m.ts === S.thread) : null;
+    const parent = S.thread && S.tab !== "home" ? S.data.messages.find((m) => m.ts === S.thread) : null;
     if (!parent) { pane.hidden = true; pane.replaceChildren(); delete pane.dataset.thread; return; }
     const where = { channel: S.channel, inThread: true };
     const items = [

@@ -451,3 +451,16 @@ def test_a_views_update_while_typing_keeps_the_field_and_the_caret(
     page.keyboard.type("e")  # still in the same field, the caret after what was typed
     expect(city).to_have_value("Pune")
     expect(city).to_be_focused()
+
+
+def test_a_thread_in_the_apps_messages_tab_opens_like_a_channel_thread(
+    page: Any, ui_emulator: SlackEmulator, web: WebClient
+) -> None:
+    card = web.chat_postMessage(channel=RAHUL, text="New lead: Jane Doe")  # a card sent to a DM
+    web.chat_postMessage(channel=card["channel"], thread_ts=card["ts"], text="Payment of ₹5,000 recorded")
+    open_page(page, ui_emulator)
+    page.get_by_role("navigation").get_by_role("link", name="TeleCRM").click()
+    page.get_by_role("tab", name="Messages").click()
+    page.get_by_role("button", name="1 reply").click()
+    expect(page.locator("#thread-pane")).to_be_visible()
+    expect(page.locator("#thread-pane")).to_contain_text("Payment of ₹5,000 recorded")
