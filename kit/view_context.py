@@ -1,4 +1,5 @@
-"""What a modal carries in ``private_metadata``: one typed model, signed by the bot.
+"""What a modal carries in ``private_metadata`` (a :class:`~kit.packed.Packed` value, like every
+button value the bot sends), signed by the bot.
 
 A view submission brings back the view's ``private_metadata``, and the bot acts on it: the New lead
 form posts the card into the channel named there, the payment form replies in the thread named
@@ -16,10 +17,11 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from kit.config import Settings
+from kit.packed import Packed
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ _KEY_LABEL = b"telecrm-slack view metadata v1"
 
 
 @dataclass(frozen=True)
-class ViewContext:
+class ViewContext(Packed):
     """Where a modal was opened, and about which lead.
 
     ``channel`` is where the person was (answers only they see, and new lead cards, go there);
@@ -42,14 +44,7 @@ class ViewContext:
 
     def to_metadata(self) -> str:
         """Compact JSON of what is set; the view builders put this in, :class:`ViewSeal` signs it."""
-        return json.dumps({k: v for k, v in asdict(self).items() if v}, separators=(",", ":"))
-
-    @classmethod
-    def from_data(cls, data: object) -> ViewContext:
-        if not isinstance(data, Mapping):
-            return cls()
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: str(v) for k, v in data.items() if k in known and v})
+        return self.to_value()
 
     @classmethod
     def from_metadata(cls, text: str | None) -> ViewContext:
@@ -66,7 +61,7 @@ class ViewContext:
                 data = json.loads(data["d"])
             except ValueError:
                 return cls()
-        return cls.from_data(data)
+        return cls.from_data(data) or cls()
 
 
 class ViewSeal:

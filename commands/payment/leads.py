@@ -7,11 +7,11 @@ with these, and the recording job (``commands/payment/jobs.py``) turns it into a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from commands.payment.render import PaymentButton
 from kit import ids
 from kit.fields import FieldError, convert
 from kit.format import truncate
@@ -61,12 +61,9 @@ def lead_in_message(message: Mapping[str, Any]) -> str | None:
             if action_id == ids.ACT_CARD_PAYMENT and value:
                 return value
             if action_id == ids.ACT_PAYMENT_AMOUNT_HELP or action_id.startswith(ids.ACT_PAYMENT_STATUS):
-                try:
-                    data = json.loads(value)
-                except ValueError:
-                    continue
-                if isinstance(data, Mapping) and data.get("lead_id"):
-                    return str(data["lead_id"])
+                button = PaymentButton.from_value(value)
+                if button is not None and button.lead_id:
+                    return button.lead_id
     return None
 
 

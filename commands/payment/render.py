@@ -7,14 +7,14 @@ listener (``commands/payment/listeners.py``) reads the clicks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from commands.payment.statuses import STATUS_EMOJI, is_final, next_statuses, status_label
 from kit import ids
 from kit.format import format_money, mention, mrkdwn_escape, truncate
+from kit.packed import Packed
 from storage.repositories import Payment
 from telecrm.schema import PAYMENT_STATUSES
 
@@ -39,10 +39,7 @@ def _status_button(payment: Payment, status: str) -> dict[str, Any]:
         "type": "button",
         "text": plain_text(status_label(status)),
         "action_id": STATUS_ACTION_PREFIX + status,
-        "value": json.dumps(
-            {"action_id": payment.action_id, "status": status, "lead_id": payment.lead_id},
-            separators=(",", ":"),
-        ),
+        "value": PaymentButton(payment.action_id, payment.lead_id, status).to_value(),
     }
     if status in _BUTTON_STYLE:
         button["style"] = _BUTTON_STYLE[status]
@@ -91,9 +88,7 @@ def render_payment_message(
             "type": "button",
             "text": plain_text("Amount wrong?"),
             "action_id": ids.ACT_PAYMENT_AMOUNT_HELP,
-            "value": json.dumps(
-                {"action_id": payment.action_id, "lead_id": payment.lead_id}, separators=(",", ":")
-            ),
+            "value": PaymentButton(payment.action_id, payment.lead_id).to_value(),
         }
     )
     blocks.append({"type": "actions", "block_id": "payment_actions", "elements": elements})
@@ -124,39 +119,42 @@ def last_change_note(new_status: str, *, user: str | None = None) -> str:
 # --- reading the buttons back ----------------------------------------------------------------------
 
 
-@dataclass
-class StatusClick:
-    """A status button's value: which payment, and the status asked for."""
+@dataclass(frozen=True)
+class PaymentButton(Packed):
+    """What a payment message's buttons carry: which payment (and lead), and for a status button
+    the status asked for. The keys are the ones buttons already posted in Slack carry."""
+
+    REQUIRED = ("action_id",)
 
     action_id: str
-    status: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    lead_id: str | None = None
+    status: str | None = None
 
 
 def payment_in_value(value: object) -> str | None:
-    """The payment action id a button value (JSON with ``action_id``) refers to."""
-    try:
-        data = json.loads(str(value or ""))
-    except ValueError:
-        return None
-    if isinstance(data, Mapping) and data.get("action_id"):
-        return str(data["action_id"])
-    return None
+    """The payment action id a button value refers to."""
+    button = PaymentButton.from_value(value)
+    return button.action_id if button else None
+
+
+@dataclass(frozen=True)
+class StatusClick:
+    """A status button as clicked: which payment, and the status asked for."""
+
+    action_id: str
+    status: str
 
 
 def read_status_click(action: Mapping[str, Any]) -> StatusClick | None:
-    """The clicked button's value; the status falls back to the action id suffix."""
-    try:
-        data = json.loads(str(action.get("value") or ""))
-    except ValueError:
+    """A clicked status button, its status known (older buttons name it only in the action id)."""
+    button = PaymentButton.from_value(action.get("value"))
+    if button is None:
         return None
-    if not isinstance(data, Mapping) or not data.get("action_id"):
-        return None
-    status = str(data.get("status") or "")
+    status = button.status or ""
     action_id = str(action.get("action_id") or "")
     if not status and action_id.startswith(STATUS_ACTION_PREFIX):
         status = action_id[len(STATUS_ACTION_PREFIX) :]
     status = status.upper()
     if status not in PAYMENT_STATUSES:
         return None
-    return StatusClick(str(data["action_id"]), status, dict(data))
+    return StatusClick(button.action_id, status)

@@ -6,13 +6,13 @@ long after the message was posted, by anyone, without server-side state.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from kit.fields import FieldError, convert, parse_datetime
 from kit.format import truncate, zone
+from kit.packed import Packed, key
 from telecrm.schema import WorkspaceSchema
 
 #: Actions per message. 20 sections + header, context and buttons stay far below Slack's 50 blocks
@@ -37,44 +37,21 @@ class LeadRef:
 
 
 @dataclass(frozen=True)
-class TimelineQuery:
+class TimelineQuery(Packed):
     """One page of one lead's history; travels in the *Older*/*Newer* buttons' value."""
 
-    lead_id: str
-    type: str | None = None
-    start_ms: int | None = None
-    end_ms: int | None = None
-    skip: int = 0
-    name: str | None = None  # the lead's name as shown, so a page turned far from its thread keeps it
+    REQUIRED = ("lead_id",)
 
-    def to_value(self) -> str:
-        """Compact JSON for a button value (Slack allows 2000 characters; the name is capped at 80)."""
-        data = {
-            "l": self.lead_id,
-            "t": self.type,
-            "a": self.start_ms,
-            "b": self.end_ms,
-            "s": self.skip,
-            "n": truncate(self.name, 80) if self.name else None,
-        }
-        return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
+    lead_id: str = field(metadata=key("l"))
+    type: str | None = field(default=None, metadata=key("t"))
+    start_ms: int | None = field(default=None, metadata=key("a"))
+    end_ms: int | None = field(default=None, metadata=key("b"))
+    skip: int = field(default=0, metadata=key("s"))
+    # the lead's name as shown, so a page turned far from its thread keeps it
+    name: str | None = field(default=None, metadata=key("n", max_len=80))
 
-    @classmethod
-    def from_value(cls, value: str) -> TimelineQuery | None:
-        """The query a button carries; ``None`` for anything unreadable (an old or forged button)."""
-        try:
-            data = json.loads(value)
-            lead_id = str(data["l"])
-            return cls(
-                lead_id=lead_id,
-                type=str(data["t"]) if data.get("t") else None,
-                start_ms=int(data["a"]) if data.get("a") is not None else None,
-                end_ms=int(data["b"]) if data.get("b") is not None else None,
-                skip=max(0, int(data.get("s") or 0)),
-                name=str(data["n"]) if data.get("n") else None,
-            )
-        except (ValueError, TypeError, KeyError):
-            return None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skip", max(0, self.skip))  # a forged negative page is the first
 
     def at(self, skip: int) -> TimelineQuery:
         """The same query on another page (never before the first)."""
