@@ -15,17 +15,20 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kit import ids
-from kit.fields import input_block, validate_fields, view_spec
-from kit.format import truncate
+from kit.fields import input_block, parse_datetime, validate_fields, view_spec
+from kit.fields.base import TELECRM_DATETIME_FORMAT
+from kit.format import DEFAULT_TZ, truncate
 from telecrm.schema import CustomActionDef, FieldDef, WorkspaceSchema
 
 BLOCK_PREFIX = "activity:"
 BLOCK_PICK = "activity:type"
+BLOCK_WHEN = "activity:when"  # "When it happened", for activities TeleCRM lets be back-dated
 MAX_MODAL_BLOCKS = 100
 MAX_OPTIONS = 100
 
@@ -144,7 +147,38 @@ def activity_blocks(
                 tz=tz,
             )
         )
+    if chosen.allow_predated and len(blocks) < max_blocks:
+        blocks.append(when_block())
     return blocks
+
+
+def when_block() -> dict[str, Any]:
+    """When the activity happened: empty means now; shown only for activities that allow it."""
+    return {
+        "type": "input",
+        "block_id": BLOCK_WHEN,
+        "optional": True,
+        "label": _plain("When it happened", 2000),
+        "hint": _plain("Leave empty for now. It can be earlier, not later.", 2000),
+        "element": {"type": "datetimepicker", "action_id": ids.ACT_ACTIVITY_FIELD},
+    }
+
+
+def _happened(
+    action: CustomActionDef, values: Mapping[str, object], now: float
+) -> tuple[str | None, str | None]:
+    """(``created_on`` to send, a problem) from the *When it happened* picker, in the workspace's
+    time zone (TeleCRM reads ``DD/MM/YYYY HH:mm:ss`` there; docs/TELECRM.md)."""
+    picked = values.get(BLOCK_WHEN)
+    if not action.allow_predated or picked in (None, ""):
+        return None, None
+    try:
+        moment = parse_datetime(picked, tz=DEFAULT_TZ)
+    except ValueError:
+        return None, "That is not a date and time."
+    if moment > parse_datetime(now, tz=DEFAULT_TZ):
+        return None, "That is in the future — an activity is logged once it has happened."
+    return moment.strftime(TELECRM_DATETIME_FORMAT), None
 
 
 def chosen_action_code(values: Mapping[str, object]) -> str | None:
@@ -159,6 +193,7 @@ def activity_payload(
     *,
     tz: str | None = None,
     default_country_code: str = "91",
+    now: float | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """A submitted form (``kit.fields.form_values``) → (the Sync action to send, errors by block id).
 
@@ -187,9 +222,15 @@ def activity_payload(
         f = by_name.get(problem.api_name)
         block = field_block_id(action, f) if f is not None else BLOCK_PICK
         errors.setdefault(block, truncate(problem.message, 2000))
+    created_on, late = _happened(action, values, time.time() if now is None else now)
+    if late:
+        errors[BLOCK_WHEN] = late
     if errors:
         return None, errors
-    return {"type": action.numeric_code, "fields": converted}, {}
+    sent: dict[str, Any] = {"type": action.numeric_code, "fields": converted}
+    if created_on:
+        sent["created_on"] = created_on
+    return sent, {}
 
 
 def replace_activity_section(

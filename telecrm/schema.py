@@ -102,6 +102,7 @@ class CustomActionDef:
     description: str = ""
     fields: tuple[FieldDef, ...] = ()
     source: str = "USER"
+    allow_predated: bool = False  # allowPredatedActivity.enabled: a created_on in the past is honoured
 
     @property
     def numeric_code(self) -> str:
@@ -310,7 +311,13 @@ def parse_custom_action(raw: Mapping[str, Any]) -> CustomActionDef:
         description=str(raw.get("description") or ""),
         fields=tuple(f for f in fields if f.api_name),
         source=str(raw.get("source") or "USER"),
+        allow_predated=_enabled(raw.get("allowPredatedActivity")),
     )
+
+
+def _enabled(setting: object) -> bool:
+    """``{"enabled": true}`` (a workspace setting's shape) → True; anything else → False."""
+    return isinstance(setting, Mapping) and setting.get("enabled") is True
 
 
 def parse_custom_actions(body: Mapping[str, Any]) -> tuple[CustomActionDef, ...]:
@@ -360,6 +367,7 @@ def schema_to_json(schema: WorkspaceSchema) -> dict[str, Any]:
                 "icon": a.icon,
                 "description": a.description,
                 "source": a.source,
+                "allow_predated": a.allow_predated,
                 "fields": [fdict(f) for f in a.fields],
             }
             for a in schema.custom_actions
@@ -396,6 +404,7 @@ def schema_from_json(data: Mapping[str, Any]) -> WorkspaceSchema:
                 icon=a.get("icon", ""),
                 description=a.get("description", ""),
                 source=a.get("source", "USER"),
+                allow_predated=bool(a.get("allow_predated")),
                 fields=tuple(fdef(f) for f in a.get("fields", [])),
             )
             for a in data.get("custom_actions", [])

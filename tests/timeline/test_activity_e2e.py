@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from kit import ids
-from kit.activity_section import BLOCK_PICK
+from kit.activity_section import BLOCK_PICK, BLOCK_WHEN
 from kit.worker import Backoff
 from tests.conftest import CHANNEL, USER, Bot
 
-from .conftest import Lead, make_lead, texts
+from .conftest import Lead, ist_ms, make_lead, texts
 
 NOTE = "activity:1001:note"
 OUTCOME = "activity:1001:outcome"
@@ -83,7 +84,7 @@ def test_choosing_another_activity_swaps_the_fields(bot: Bot) -> None:
         ]
     )
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert inputs == [BLOCK_PICK, NOTE, OUTCOME]
+    assert inputs == [BLOCK_PICK, NOTE, OUTCOME, BLOCK_WHEN]  # Site Visit may be back-dated
     outcome = next(b for b in view["blocks"] if b["block_id"] == OUTCOME)["element"]
     assert outcome["type"] == "static_select"
 
@@ -179,3 +180,24 @@ def test_a_long_choice_list_is_searched_as_you_type(make_bot: Any) -> None:
     bot.settle()
     (stored,) = _custom_actions(bot, lead)
     assert stored["fields"] == {"town": "Town 012", "outcome": "Interested"}
+
+
+def test_an_activity_that_may_be_back_dated_is_logged_when_it_happened(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    view = _open_form(bot, lead, "1001")  # Site Visit: allowPredatedActivity is on
+    assert any(b["block_id"] == BLOCK_WHEN for b in view["blocks"])
+    tomorrow = int(time.time()) + 86400
+    answer = bot.emulator.submit_view(user=USER, values={OUTCOME: "Interested", BLOCK_WHEN: tomorrow})
+    assert "in the future" in answer.json["errors"][BLOCK_WHEN]
+
+    visited = ist_ms(2026, 4, 20, 15, 30)
+    bot.emulator.submit_view(user=USER, values={OUTCOME: "Interested", BLOCK_WHEN: visited // 1000})
+    bot.settle()
+    (stored,) = _custom_actions(bot, lead)
+    assert stored["created_on"] == visited
+
+
+def test_an_activity_that_may_not_be_back_dated_does_not_ask_when(bot: Bot) -> None:
+    lead = make_lead(bot, with_card=True)
+    view = _open_form(bot, lead, "1002")  # Demo Booked: allowPredatedActivity is off
+    assert not any(b["block_id"] == BLOCK_WHEN for b in view["blocks"])
