@@ -19,10 +19,11 @@ from commands.lead.lead_thread import post_card, say_in_thread
 from commands.lead.messages import created_without_card_message, remark_lines, remarks_message
 from commands.lead.payloads import CreateLead
 from commands.lead.store import usage_of
+from kit.events import PaymentMadeWithLead
 from kit.services import Services
 from kit.worker import Job
 from telecrm.errors import TeleCRMConflict, TeleCRMError
-from telecrm.models import Lead
+from telecrm.models import Lead, WriteResult
 from telecrm.redact import mask
 from telecrm.schema import WorkspaceSchema
 
@@ -58,6 +59,7 @@ def create_lead(services: Services, job: Job[CreateLead]) -> dict[str, Any]:
     remarks = outcome.get("remarks")
     if remarks:
         say_in_thread(services, job, "remarks", thread, remarks[0], remarks[1])
+    job.once("payments", lambda: _queue_payments(services, job, lead_id, outcome.get("payments")))
     try:
         usage_of(services).record(outcome.get("kept") or {})
     except Exception:
@@ -109,7 +111,41 @@ def _create_in_telecrm(services: Services, job: Job[CreateLead], schema: Workspa
         "shown": dict(shown),
         "kept": kept,
         "remarks": list(remarks_message(lines)) if lines else None,
+        "payments": _payments_made(actions, result),
     }
+
+
+def _payments_made(actions: list[Mapping[str, Any]], result: WriteResult) -> list[dict[str, Any]]:
+    """The PAYMENT actions TeleCRM stored with the lead, with their ids (request order)."""
+    made = []
+    for index, action in enumerate(actions):
+        outcome = result.actions[index] if index < len(result.actions) else None
+        if action.get("type") == "PAYMENT" and outcome is not None and outcome.created:
+            made.append({**action, "action_id": outcome.action_id})
+    return made
+
+
+def _queue_payments(
+    services: Services, job: Job[CreateLead], lead_id: str, made: list[dict[str, Any]] | None
+) -> int:
+    """Hand each payment created with the lead to the payments feature (kit.events). After a lost
+    answer (``made`` unknown) every payment sent is handed over without an id, to be found on the lead."""
+    if made is None:
+        made = [{**a, "action_id": None} for a in job.payload.actions if a.get("type") == "PAYMENT"]
+    for index, payment in enumerate(made):
+        services.worker.submit(
+            f"{job.key}:payment:{index}",
+            PaymentMadeWithLead(
+                lead_id=lead_id,
+                action_id=payment.get("action_id"),
+                amount=str(payment["amount"]),
+                currency=str(payment["currency"]),
+                status=str(payment["status"]),
+                user=job.payload.user,
+                channel=job.payload.channel,
+            ),
+        )
+    return len(made)
 
 
 def _assignee_default(services: Services, schema: WorkspaceSchema, user: str | None) -> dict[str, str]:

@@ -19,10 +19,10 @@ from typing import Any
 from commands.lead.values import WORKSPACE_TZ
 from kit import ids
 from kit.activity_section import BLOCK_PICK, Picker, activity_blocks, is_section_block, updated_view
-from kit.fields import form_values, input_block, order_fields_for_modal
+from kit.fields import FieldError, form_values, input_block, normalize_amount, order_fields_for_modal
 from kit.format import channel_mention, mrkdwn_escape, truncate
 from kit.view_context import ViewContext
-from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
+from telecrm.schema import PAYMENT_CURRENCIES, FieldDef, FieldType, WorkspaceSchema
 
 MAX_VIEW_BLOCKS = 100
 MAX_ACTIVITY_FIELDS = 15  # fields of one custom action shown in the New lead modal
@@ -32,6 +32,9 @@ INTRO_BLOCK = "lead:intro"
 MORE_BLOCK = "lead:more"
 OTHER_BLOCK = "lead:other"
 CARD_PLACE_BLOCK = "lead:card_place"
+ADVANCE_AMOUNT_BLOCK = "lead:advance_amount"
+ADVANCE_CURRENCY_BLOCK = "lead:advance_currency"
+ADVANCE_STATUS = "COMPLETED"  # money already received; the payment's buttons can change it later
 
 #: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
 NEW_LEAD_ACTIVITY = Picker(
@@ -185,6 +188,66 @@ def card_place_block(channel: str) -> dict[str, Any]:
     }
 
 
+ADVANCE_BLOCKS = (ADVANCE_AMOUNT_BLOCK, ADVANCE_CURRENCY_BLOCK)
+
+
+def advance_payment_blocks(currency: str) -> list[dict[str, Any]]:
+    """An optional payment received with the lead: amount, and currency (the workspace's default)."""
+    chosen = currency if currency in PAYMENT_CURRENCIES else PAYMENT_CURRENCIES[0]
+
+    def option(code: str) -> dict[str, Any]:
+        return {"text": plain_text(code, 75), "value": code}
+
+    return [
+        {
+            "type": "input",
+            "block_id": ADVANCE_AMOUNT_BLOCK,
+            "optional": True,
+            "label": plain_text("Advance payment", 2000),
+            "hint": plain_text(
+                "Money already received, recorded as a completed payment with the lead. Commas and ₹ or $ are fine.",
+                2000,
+            ),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.ACT_FIELD_VALUE,
+                "placeholder": plain_text("e.g. 5,000", 150),
+                "max_length": 30,
+            },
+        },
+        {
+            "type": "input",
+            "block_id": ADVANCE_CURRENCY_BLOCK,
+            "optional": True,
+            "label": plain_text("Currency of the advance", 2000),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.ACT_FIELD_VALUE,
+                "options": [option(c) for c in PAYMENT_CURRENCIES],
+                "initial_option": option(chosen),
+            },
+        },
+    ]
+
+
+def advance_payment(
+    state_values: Mapping[str, Any], default_currency: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(the PAYMENT action to create with the lead, or None; a problem with the amount)."""
+    values = form_values(state_values)
+    raw = values.get(ADVANCE_AMOUNT_BLOCK)
+    if raw is None or not str(raw).strip():
+        return None, None
+    try:
+        amount = normalize_amount(raw)
+    except FieldError as exc:
+        return None, exc.message
+    currency = str(values.get(ADVANCE_CURRENCY_BLOCK) or default_currency).upper()
+    if currency not in PAYMENT_CURRENCIES:
+        return None, f"{currency} is not a currency TeleCRM takes"
+    return {"type": "PAYMENT", "amount": amount, "currency": currency, "status": ADVANCE_STATUS}, None
+
+
 def card_to_dm(state_values: Mapping[str, Any]) -> bool:
     """Whether a submitted form asks for the card in the user's DMs."""
     chosen = form_values(state_values).get(CARD_PLACE_BLOCK)
@@ -212,14 +275,17 @@ def new_lead_view(
     member_email: str | None = None,
     initial: Mapping[str, object] | None = None,
     bot_in_channel: bool = True,
+    currency: str = "INR",
 ) -> dict[str, Any]:
     """The **New lead** modal; never more than Slack's 100 blocks, whatever the workspace holds.
 
     ``bot_in_channel=False``: the bot cannot post in ``channel``, so the form says so before submit
-    and offers the user's DMs for the card (:data:`CARD_PLACE_BLOCK`)."""
+    and offers the user's DMs for the card (:data:`CARD_PLACE_BLOCK`). An optional advance payment
+    (in ``currency`` unless changed) is created in the same TeleCRM call as the lead."""
     initial = initial or {}
     away = channel is not None and not bot_in_channel
-    shown, rest = split_fields_for_create(schema, usage, prefilled=initial, extra=1 if away else 0)
+    own = len(ADVANCE_BLOCKS) + (1 if away else 0)
+    shown, rest = split_fields_for_create(schema, usage, prefilled=initial, extra=own)
     blocks: list[dict[str, Any]] = [context_block(INTRO_BLOCK, intro_text(channel))]
     if away and channel is not None:
         blocks.append(card_place_block(channel))
@@ -241,6 +307,7 @@ def new_lead_view(
                 ],
             }
         )
+    blocks.extend(advance_payment_blocks(currency))
     if schema.custom_actions:
         blocks.extend(activity_blocks(schema, None, required=False, picker=NEW_LEAD_ACTIVITY))
     return {

@@ -56,6 +56,7 @@ def open_new_lead(
         usage=usage_of(services).counts(),
         member_email=member_email(services, user),
         bot_in_channel=bot_is_member(client, channel),
+        currency=services.settings.default_currency,
     )
     try:
         client.views_open(trigger_id=trigger_id, view=seal(services, view, user))
@@ -85,6 +86,7 @@ def on_lead_from_message(ack: Ack, body: dict[str, Any], client: WebClient, cont
         member_email=member_email(services, user),
         initial=prefill_from_text(schema, text, default_country_code=services.settings.default_country_code),
         bot_in_channel=bot_is_member(client, channel),
+        currency=services.settings.default_currency,
     )
     try:
         client.views_open(trigger_id=body["trigger_id"], view=seal(services, view, user))
@@ -110,7 +112,11 @@ def on_create_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     drafts = drafts_of(services)
     draft = drafts.get(view["id"], MORE_FIELDS) or {}
     errors, fields, actions = check_new_lead(
-        schema, view, draft, default_country_code=services.settings.default_country_code
+        schema,
+        view,
+        draft,
+        default_country_code=services.settings.default_country_code,
+        default_currency=services.settings.default_currency,
     )
     if errors:
         ack(response_action="errors", errors=errors)

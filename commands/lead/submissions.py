@@ -42,9 +42,15 @@ def other_values(
 
 
 def check_new_lead(
-    schema: WorkspaceSchema, view: Mapping[str, Any], draft: Mapping[str, Any], *, default_country_code: str
+    schema: WorkspaceSchema,
+    view: Mapping[str, Any],
+    draft: Mapping[str, Any],
+    *,
+    default_country_code: str,
+    default_currency: str = "INR",
 ) -> tuple[Errors, dict[str, Any], list[dict[str, Any]]]:
-    """(errors by block id, converted lead fields, actions) of a New lead submission.
+    """(errors by block id, converted lead fields, actions: the chosen activity, an advance payment)
+    of a New lead submission.
 
     ``draft`` holds what the *More fields* page saved; its problems are shown on the first page.
     """
@@ -65,6 +71,11 @@ def check_new_lead(
         message = p.message if block == p.api_name else f"More fields → {p.message}"
         errors.setdefault(block, message)
     actions = _check_activity(schema, parts, on_page, errors, cc)
+    payment, problem = forms.advance_payment(view.get("state", {}).get("values", {}), default_currency)
+    if problem:
+        errors[forms.ADVANCE_AMOUNT_BLOCK] = problem
+    elif payment is not None:
+        actions.append(payment)
     other, other_problems = other_values(schema, draft.get("other"), default_country_code=cc)
     if other_problems:
         errors.setdefault(fallback, "More fields → " + "; ".join(other_problems))

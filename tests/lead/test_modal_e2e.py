@@ -263,3 +263,31 @@ def test_a_form_opened_where_the_bot_is_not_says_so_and_offers_the_dm(lead_bot: 
 def test_a_form_opened_where_the_bot_is_asks_nothing_about_the_card(lead_bot: Bot) -> None:
     view = open_modal(lead_bot, channel="C0PAYMENTS")
     assert forms.CARD_PLACE_BLOCK not in [b.get("block_id") for b in view["blocks"]]
+
+
+def test_an_advance_payment_is_created_with_the_lead_and_shown_in_its_thread(lead_bot: Bot) -> None:
+    bot = lead_bot
+    view = open_modal(bot)
+    assert block(view, forms.ADVANCE_CURRENCY_BLOCK)["element"]["initial_option"]["value"] == "INR"
+    answer = bot.emulator.submit_view(
+        user=USER, values={"phone": "9876500016", forms.ADVANCE_AMOUNT_BLOCK: "5k"}
+    )
+    assert "amount" in answer.json["errors"][forms.ADVANCE_AMOUNT_BLOCK].lower()
+    writes = bot.telecrm_writes()
+    bot.emulator.submit_view(
+        user=USER,
+        values={
+            "phone": "9876500016",
+            forms.ADVANCE_AMOUNT_BLOCK: "₹12,500",
+            forms.ADVANCE_CURRENCY_BLOCK: "INR",
+        },
+    )
+    bot.settle()
+    assert bot.telecrm_writes() == writes + 1  # one create call carried the lead and the payment
+    lead = bot.sandbox.find_lead("919876500016")
+    (payment,) = [a for a in bot.sandbox.actions(lead["id"]) if a["type"] == "PAYMENT"]
+    assert (payment["amount"], payment["currency"], payment["status"]) == ("12500", "INR", "COMPLETED")
+    thread = bot.services.threads.get(lead["id"])
+    assert thread is not None
+    said = " ".join(text_of(m) for m in bot.replies(thread.ts))
+    assert "₹12,500" in said and bot.services.payments.for_lead(lead["id"])
