@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sqlite3
 import sys
@@ -13,7 +12,18 @@ import threading
 from collections.abc import Sequence
 
 from bot.logs import setup_logging
-from kit.config import SECRET_FIELDS, ConfigError, Settings, load_settings
+from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
+from kit.config import (
+    LOG_LEVELS,
+    SECRET_FIELDS,
+    ConfigError,
+    Listen,
+    Needs,
+    Settings,
+    listen_problem,
+    load_settings,
+)
+from storage.cache import SchemaCache
 from storage.db import StoreError
 from telecrm.errors import TeleCRMError
 
@@ -34,7 +44,7 @@ def _wait_for_signal() -> None:
 def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = True) -> int:
     from bot.runtime import Runtime
 
-    runtime = Runtime(settings, emulator_port=port + 1 if port else 0)
+    runtime = Runtime(settings, emulator_port=port + 1 if 0 < port < 65535 else 0)
     try:
         runtime.build()
         http = runtime.start_http(host, port)
@@ -62,12 +72,6 @@ def cmd_socket(settings: Settings) -> int:
 
     from bot.runtime import Runtime
 
-    if not settings.slack_app_token:
-        print(
-            "telecrm-bot socket needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write).",
-            file=sys.stderr,
-        )
-        return 2
     runtime = Runtime(settings, use_emulator=False)
     try:
         runtime.build()
@@ -96,8 +100,8 @@ def cmd_socket(settings: Settings) -> int:
 
 
 def mode_for(settings: Settings) -> str:
-    """Socket Mode when ``SLACK_APP_TOKEN`` is set (with a bot token), else HTTP (README.md, *Socket Mode or HTTP?*)."""
-    return "socket" if settings.socket_mode and settings.slack_bot_token else "http"
+    """Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP (README.md, *Socket Mode or HTTP?*)."""
+    return "socket" if settings.socket_mode else "http"
 
 
 def cmd_run(settings: Settings, host: str, port: int) -> int:
@@ -107,40 +111,30 @@ def cmd_run(settings: Settings, host: str, port: int) -> int:
 
 
 def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None) -> int:
-    from telecrm.sandbox import (
-        DEMO_ASYNC_TOKEN,
-        DEMO_ENTERPRISE_ID,
-        DEMO_SYNC_TOKEN,
-        Sandbox,
-        load_workspace,
-        serve_forever,
-    )
+    from telecrm.sandbox import load_workspace, serve_forever
 
     try:
         data = load_workspace(workspace) if workspace else None
     except (OSError, ValueError) as exc:
         print(f"cannot load workspace {workspace}: {exc}", file=sys.stderr)
         return 2
-    sandbox = Sandbox(
-        data,
-        enterprise_id=settings.telecrm_enterprise_id or DEMO_ENTERPRISE_ID,
-        sync_token=settings.telecrm_sync_token or DEMO_SYNC_TOKEN,
-        async_token=settings.telecrm_async_token or DEMO_ASYNC_TOKEN,
-        default_country_code=settings.default_country_code,
-    )
-    demo = not settings.telecrm_sync_token
     print(f"TeleCRM sandbox on http://{host}:{port}")
     print(f"  Sync API : http://{host}:{port}/autoupdate/v2   Async API: http://{host}:{port}")
-    print(f"  enterprise id: {sandbox.enterprise_id}")
-    if demo:
-        print(f"  demo Sync token: {sandbox.sync_token}   demo Async token: {sandbox.async_token}")
+    for value in sandbox_values(settings):
+        if value.demo:
+            print(f"  {value.label}: {value.value}   (demo value: {value.variable} is not set)")
+        else:  # never print a token the operator set
+            shown = value.value if value.variable == "TELECRM_ENTERPRISE_ID" else "as set"
+            print(f"  {value.label}: {shown}   (from {value.variable})")
     sys.stdout.flush()
-    serve_forever(sandbox, host, port)
+    try:
+        serve_forever(new_sandbox(settings, data), host, port)
+    except OSError as exc:  # taken since the configuration was checked
+        raise ConfigError(listen_problem(host, port, exc, "--port")) from None
     return 0
 
 
 def _cache(settings: Settings):
-    from storage.cache import SchemaCache
     from storage.db import Store
     from telecrm.client import TeleCRMClient
 
@@ -164,55 +158,63 @@ def _cache(settings: Settings):
 
 
 def cmd_cache(settings: Settings, action: str) -> int:
-    if action == "refresh" and not settings.has_telecrm_credentials:
-        print(
-            "cache refresh needs TELECRM_ENTERPRISE_ID and TELECRM_SYNC_TOKEN (or run the bot, which uses "
-            "the sandbox when they are missing).",
-            file=sys.stderr,
-        )
-        return 2
+    """Against the database and workspace the bot uses: in sandbox mode, the embedded sandbox's."""
+    if not settings.uses_telecrm_sandbox:
+        return _cache_command(settings, action)
+    print("sandbox mode (no TeleCRM credentials are set): the embedded TeleCRM sandbox's demo workspace")
+    if action == "show":
+        return _cache_command(sandbox_identity(settings), action)
+    with serving_sandbox(settings) as sandboxed:
+        return _cache_command(sandboxed, action)
+
+
+def _cache_command(settings: Settings, action: str) -> int:
     store, client, cache = _cache(settings)
     try:
-        if action == "refresh":
-            try:
-                schema = cache.refresh()
-            except TeleCRMError as exc:
-                print(f"could not refresh the schema: {exc}", file=sys.stderr)
-                return 1
-            print(
-                f"refreshed: {len(schema.fields)} fields, {len(schema.custom_actions)} custom actions, "
-                f"{len(schema.statuses)} statuses, {len(schema.team_members)} team members"
-            )
-            return 0
-        schema = cache.cached()
-        if schema is None:
-            print(f"the cache in {settings.database_path} is empty: run `telecrm-bot cache refresh`.")
-            return 1
-        status = cache.status()
-        print(f"workspace: {schema.enterprise_name or settings.telecrm_enterprise_id}")
-        print(
-            f"fetched {status.age_seconds:.0f}s ago ({'fresh' if status.fresh else 'stale'}); "
-            f"identifier field: {schema.identifier_api_name}"
-        )
-        print(f"fields ({len(schema.fields)}):")
-        for f in schema.fields:
-            extra = f" — {len(f.options)} options" if f.options else ""
-            mark = " [identifier]" if f.api_name == schema.identifier_api_name else ""
-            print(f"  {f.api_name:<28} {f.type.value:<13} {f.label}{mark}{extra}")
-        print(
-            f"statuses: {', '.join(s.label + ('' if s.active else ' (archived)') for s in schema.statuses)}"
-        )
-        print(f"lost reasons: {', '.join(r.label for r in schema.lost_reasons)}")
-        print(f"custom actions ({len(schema.custom_actions)}):")
-        for a in schema.custom_actions:
-            print(
-                f"  {a.code:<14} {a.display_name} — fields: {', '.join(f.api_name for f in a.fields) or 'none'}"
-            )
-        print(f"team members: {len(schema.team_members)} ({len(schema.active_members)} active)")
-        return 0
+        return _cache_refresh(cache) if action == "refresh" else _cache_show(settings, cache)
     finally:
         client.close()
         store.close()
+
+
+def _cache_refresh(cache: SchemaCache) -> int:
+    try:
+        schema = cache.refresh()
+    except TeleCRMError as exc:
+        print(f"could not refresh the schema: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"refreshed: {len(schema.fields)} fields, {len(schema.custom_actions)} custom actions, "
+        f"{len(schema.statuses)} statuses, {len(schema.team_members)} team members"
+    )
+    return 0
+
+
+def _cache_show(settings: Settings, cache: SchemaCache) -> int:
+    schema = cache.cached()
+    if schema is None:
+        print(f"the cache in {settings.database_path} is empty: run `telecrm-bot cache refresh`.")
+        return 1
+    status = cache.status()
+    print(f"workspace: {schema.enterprise_name or settings.telecrm_enterprise_id}")
+    print(
+        f"fetched {status.age_seconds:.0f}s ago ({'fresh' if status.fresh else 'stale'}); "
+        f"identifier field: {schema.identifier_api_name}"
+    )
+    print(f"fields ({len(schema.fields)}):")
+    for f in schema.fields:
+        extra = f" — {len(f.options)} options" if f.options else ""
+        mark = " [identifier]" if f.api_name == schema.identifier_api_name else ""
+        print(f"  {f.api_name:<28} {f.type.value:<13} {f.label}{mark}{extra}")
+    print(f"statuses: {', '.join(s.label + ('' if s.active else ' (archived)') for s in schema.statuses)}")
+    print(f"lost reasons: {', '.join(r.label for r in schema.lost_reasons)}")
+    print(f"custom actions ({len(schema.custom_actions)}):")
+    for a in schema.custom_actions:
+        print(
+            f"  {a.code:<14} {a.display_name} — fields: {', '.join(f.api_name for f in a.fields) or 'none'}"
+        )
+    print(f"team members: {len(schema.team_members)} ({len(schema.active_members)} active)")
+    return 0
 
 
 def cmd_outbox(settings: Settings, as_json: bool) -> int:
@@ -259,18 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--env-file", default=".env", help="dotenv file to read (default .env; the real environment wins)"
     )
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default: LOG_LEVEL, else INFO"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    default_port = int(os.environ.get("PORT", "3000"))
     p = sub.add_parser(
         "run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP; stand-ins when no credentials)"
     )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=default_port)
-    p = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    p.add_argument("--port", type=int, help="default: PORT, else 3000")
+    p = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz, GET /readyz")
     p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--port", type=int, default=default_port)
-    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    p.add_argument("--port", type=int, help="default: PORT, else 3000")
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
     p = sub.add_parser("sandbox", help="the TeleCRM sandbox server alone")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
@@ -282,19 +285,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def needs_of(args: argparse.Namespace) -> Needs:
+    """What each command uses, so that exactly that is checked before it starts."""
+    if args.command in {"run", "serve"}:
+        return Needs(slack=args.command, telecrm=True, database=True, listen=Listen(args.host, args.port))
+    if args.command == "socket":
+        return Needs(slack="socket", telecrm=True, database=True)
+    if args.command == "cache":
+        return Needs(telecrm=True, database=True)
+    if args.command == "outbox":
+        return Needs(database=True)
+    return Needs(listen=Listen(args.host, args.port, change_with="--port"))  # sandbox
+
+
+def refuse(problems: Sequence[str]) -> int:
+    """Exit status 2 and one line per problem (never a traceback)."""
+    for problem in problems:
+        print(f"configuration error: {problem}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(dotenv_path=args.env_file)
+        settings = load_settings(dotenv_path=args.env_file, needs=needs_of(args))
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    setup_logging(args.log_level.upper(), _secrets(settings))
+        return refuse(exc.problems)
+    setup_logging(args.log_level or settings.log_level, _secrets(settings))
     try:
         return _dispatch(args, settings)
-    except ConfigError as exc:  # found once the command knows what it needs (e.g. HTTP mode's secret)
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+    except ConfigError as exc:  # e.g. the port was taken after the configuration was checked
+        return refuse(exc.problems)
     except StoreError as exc:  # one line an operator can act on, not a traceback
         print(f"telecrm-bot: {exc}", file=sys.stderr)
         return 2
@@ -307,10 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "run":
-        return cmd_run(settings, args.host, args.port)
-    if args.command == "serve":
-        return cmd_serve(settings, args.host, args.port)
+    if args.command in {"run", "serve"}:
+        port = settings.port if args.port is None else args.port  # --port wins over PORT
+        return (cmd_run if args.command == "run" else cmd_serve)(settings, args.host, port)
     if args.command == "socket":
         return cmd_socket(settings)
     if args.command == "sandbox":

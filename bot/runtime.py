@@ -19,8 +19,9 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.app import build_app
+from bot.sandbox_mode import new_sandbox, pointed_at
 from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
-from kit.config import Settings
+from kit.config import ConfigError, Settings, listen_problem
 from kit.services import Services
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
@@ -28,8 +29,12 @@ from storage.db import Store
 from storage.deliveries import Deliveries
 from storage.outbox import Outbox
 from telecrm.client import TeleCRMClient
+from telecrm.redact import mask
 
 log = logging.getLogger(__name__)
+
+SCHEMA_RETRY_SECONDS = 5.0
+SCHEMA_RETRY_MAX_SECONDS = 60.0
 
 
 @dataclass
@@ -76,41 +81,28 @@ class Runtime:
         self.emulator_port = emulator_port  # a fixed port gives newcomers a URL they can bookmark
         self.sandbox = sandbox
         self.emulator = emulator
-        self._use_sandbox = (not settings.has_telecrm_credentials) if use_sandbox is None else use_sandbox
-        self._use_emulator = (not settings.has_slack_credentials) if use_emulator is None else use_emulator
+        self._use_sandbox = settings.uses_telecrm_sandbox if use_sandbox is None else use_sandbox
+        self._use_emulator = settings.uses_slack_emulator if use_emulator is None else use_emulator
         self._stoppers: list[Callable[[], None]] = []
         self.services: Services | None = None
         self.app: Any = None
         self.http: RunningHTTP | None = None
         self.periodics: list[Periodic] = []
+        # a cold start retries loading the workspace schema after this many seconds, doubling up to a
+        # minute: /readyz answers 503 until it is loaded, so no Slack request would come to load it
+        self.schema_retry_seconds = SCHEMA_RETRY_SECONDS
+        self.schema_warmup: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # -- stand-ins -----------------------------------------------------------------------------------
     def _start_sandbox(self) -> None:
-        from telecrm.sandbox import (
-            DEMO_ASYNC_TOKEN,
-            DEMO_ENTERPRISE_ID,
-            DEMO_SYNC_TOKEN,
-            Sandbox,
-            serve_in_thread,
-        )
+        from telecrm.sandbox import serve_in_thread
 
         if self.sandbox is None:
-            self.sandbox = Sandbox(
-                enterprise_id=self.settings.telecrm_enterprise_id or DEMO_ENTERPRISE_ID,
-                sync_token=self.settings.telecrm_sync_token or DEMO_SYNC_TOKEN,
-                async_token=self.settings.telecrm_async_token or DEMO_ASYNC_TOKEN,
-                default_country_code=self.settings.default_country_code,
-            )
+            self.sandbox = new_sandbox(self.settings)
         running = serve_in_thread(self.sandbox)
         self._stoppers.append(running.stop)
-        self.settings = self.settings.with_overrides(
-            telecrm_api_url=running.url + "/autoupdate/v2",
-            telecrm_async_api_url=running.url,
-            telecrm_enterprise_id=self.sandbox.enterprise_id,
-            telecrm_sync_token=self.sandbox.sync_token,
-            telecrm_async_token=self.sandbox.async_token,
-            telecrm_lead_url=running.url + "/_sandbox/leads/{lead_id}",
-        )
+        self.settings = pointed_at(self.settings, self.sandbox, running.url)
         log.warning(
             "NO TELECRM CREDENTIALS: using the embedded TeleCRM sandbox at %s (demo workspace). "
             "Set TELECRM_ENTERPRISE_ID and TELECRM_SYNC_TOKEN to use your real workspace.",
@@ -225,12 +217,17 @@ class Runtime:
         return {
             "ok": store == "ok",
             "store": store,
+            "schema": self._schema_state(),
             "mode": "socket" if self.settings.socket_mode else "http",
             "telecrm": "sandbox" if self._use_sandbox else "live",
             "slack": "emulator" if self._use_emulator else "slack",
             "cache": {"fresh": st.fresh, "fields": st.field_count, "age_seconds": st.age_seconds},
             "outbox": self._outbox_counts(),
         }
+
+    def _schema_state(self) -> str:
+        assert self.services is not None
+        return "loaded" if self.services.cache.cached() is not None else "not loaded"
 
     def _outbox_counts(self) -> dict[str, int] | None:
         assert self.services is not None
@@ -241,11 +238,18 @@ class Runtime:
 
     def ready(self) -> dict[str, Any]:
         """``/readyz``: ready once the workspace schema is loaded (forms can be built) and the store
-        can be written (gestures can be saved)."""
+        can be written (gestures can be saved); until then ``missing`` names what is not."""
         assert self.services is not None
-        schema = "loaded" if self.services.cache.cached() is not None else "not loaded"
+        schema = self._schema_state()
         store = self.services.store.health.state()
-        return {"ready": schema == "loaded" and store == "ok", "schema": schema, "store": store}
+        missing = [name for name, ok in (("schema", schema == "loaded"), ("store", store == "ok")) if not ok]
+        answer: dict[str, Any] = {"ready": not missing, "schema": schema, "store": store}
+        if missing:
+            answer["missing"] = missing
+        error = self.services.cache.status().last_error
+        if schema != "loaded" and error:
+            answer["schema_error"] = mask(error, limit=300)  # why not yet, e.g. TeleCRM unreachable
+        return answer
 
     def start_http(
         self, host: str = "127.0.0.1", port: int = 0, *, limits: HTTPLimits | None = None
@@ -260,7 +264,10 @@ class Runtime:
             max_body_bytes=limits.max_body_bytes,
             ready=self.ready,
         )
-        self.http = serve(wsgi, host, port, background=True, limits=limits)
+        try:
+            self.http = serve(wsgi, host, port, background=True, limits=limits)
+        except OSError as exc:  # taken since the configuration was checked, or not this machine's address
+            raise ConfigError(listen_problem(host, port, exc)) from None
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url
         self.start_background()
@@ -271,18 +278,27 @@ class Runtime:
         self.services.worker.start()
         for p in self.periodics:
             p.start()
-        threading.Thread(target=self._warm_cache, name="cache-warm", daemon=True).start()
+        self.schema_warmup = threading.Thread(target=self._warm_cache, name="cache-warm", daemon=True)
+        self.schema_warmup.start()
 
     def _warm_cache(self) -> None:
+        """Load the workspace schema, retrying until TeleCRM answers (or the runtime stops)."""
         assert self.services is not None
-        try:
-            self.services.cache.get()
-        except Exception as exc:
-            log.error("the workspace schema could not be loaded yet: %s", exc)
+        delay = self.schema_retry_seconds
+        while True:
+            try:
+                self.services.cache.get()
+                return
+            except Exception as exc:
+                log.error("the workspace schema could not be loaded yet (next try in %.0f s): %s", delay, exc)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, SCHEMA_RETRY_MAX_SECONDS)
 
     def stop(self) -> None:
         """Graceful: stop taking requests, let listeners and in-flight writes finish; anything not yet
         started stays queued in SQLite for the next start. Then close stores and stand-ins."""
+        self._stopping.set()
         if self.http is not None:
             self._call(self.http.stop)
         for p in self.periodics:

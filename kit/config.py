@@ -1,17 +1,25 @@
 """Configuration from the environment, optionally from ``.env`` (the real environment wins).
 
-Every name here is listed in README.md (*Configuration*) and in ``.env.example``.
+Every name here is listed in README.md (*Configuration*) and in ``.env.example``. :func:`load_settings`
+is the one place that checks them: every value against what it must be and, for what a command uses
+(:class:`Needs`), that credentials come in complete groups, that the database file can be used and
+that the port is free. All problems are found at once and reported one line each (:class:`ConfigError`).
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+from storage.db import database_path_problem
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
@@ -22,7 +30,17 @@ DEFAULT_TELECRM_LEAD_URL = "https://next.telecrm.in/{enterprise_id}/views/all-le
 
 
 class ConfigError(ValueError):
-    """A variable has a value the bot cannot use; the message names the variable and what is expected."""
+    """Variables the bot cannot use: one problem per line, each naming its variable and what is expected."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# A side's credentials: none set starts its stand-in (TeleCRM sandbox, Slack emulator); some set must be
+# a complete set (see Needs), never a quiet fallback to the stand-in.
+TELECRM_CREDENTIALS = ("TELECRM_ENTERPRISE_ID", "TELECRM_SYNC_TOKEN", "TELECRM_ASYNC_TOKEN")
+SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -48,15 +66,23 @@ class Settings:
     telecrm_timeout_seconds: float = 10.0
     worker_threads: int = 8
     admin_users: tuple[str, ...] = ()
+    port: int = 3000
+    log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def has_telecrm_credentials(self) -> bool:
-        return bool(self.telecrm_enterprise_id and self.telecrm_sync_token)
+    def given(self, variables: Sequence[str]) -> list[str]:
+        """The ones of ``variables`` that are set (each field is its variable's name in lower case)."""
+        return [name for name in variables if getattr(self, name.lower())]
 
     @property
-    def has_slack_credentials(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+    def uses_telecrm_sandbox(self) -> bool:
+        """No TeleCRM credential is set: the embedded sandbox stands in for TeleCRM."""
+        return not self.given(TELECRM_CREDENTIALS)
+
+    @property
+    def uses_slack_emulator(self) -> bool:
+        """No Slack credential is set: the local emulator stands in for Slack."""
+        return not self.given(SLACK_CREDENTIALS)
 
     @property
     def socket_mode(self) -> bool:
@@ -104,84 +130,302 @@ SECRET_FIELDS = frozenset(
     }
 )
 
-# variable name -> (Settings attribute, parser)
-_VARIABLES: dict[str, str] = {
-    "SLACK_BOT_TOKEN": "slack_bot_token",
-    "SLACK_SIGNING_SECRET": "slack_signing_secret",
-    "SLACK_APP_TOKEN": "slack_app_token",
-    "SLACK_API_URL": "slack_api_url",
-    "SLACK_APP_ID": "slack_app_id",
-    "SLACK_HOOKS_URL": "slack_hooks_url",
-    "TELECRM_ENTERPRISE_ID": "telecrm_enterprise_id",
-    "TELECRM_SYNC_TOKEN": "telecrm_sync_token",
-    "TELECRM_ASYNC_TOKEN": "telecrm_async_token",
-    "TELECRM_API_URL": "telecrm_api_url",
-    "TELECRM_ASYNC_API_URL": "telecrm_async_api_url",
-    "TELECRM_LEAD_URL": "telecrm_lead_url",
-    "DATABASE_PATH": "database_path",
-    "CACHE_TTL_SECONDS": "cache_ttl_seconds",
-    "DEFAULT_COUNTRY_CODE": "default_country_code",
-    "DEFAULT_CURRENCY": "default_currency",
-    "PAYMENT_ALLOWED_USERS": "payment_allowed_users",
-    "PAYMENT_WATCH_SECONDS": "payment_watch_seconds",
-    "TELECRM_TIMEOUT_SECONDS": "telecrm_timeout_seconds",
-    "WORKER_THREADS": "worker_threads",
-    "ADMIN_USERS": "admin_users",
-}
+
+# --- values ----------------------------------------------------------------------------------------
 
 
-def _positive_float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
+class _Invalid(ValueError):
+    """A parser's verdict: what the variable must be (completes "NAME must be …")."""
 
 
-def _parse(name: str, attr: str, raw: str) -> object:
-    raw = raw.strip()
-    if attr in {"cache_ttl_seconds", "payment_watch_seconds", "telecrm_timeout_seconds"}:
-        return _positive_float(name, raw)
-    if attr == "worker_threads":
-        if not raw.isdigit() or int(raw) < 1:
-            raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
-        return int(raw)
-    if attr in {"payment_allowed_users", "admin_users"}:
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    if attr == "default_country_code":
-        digits = raw.lstrip("+")
-        if not digits.isdigit() or not 1 <= len(digits) <= 3:
-            raise ConfigError(f"{name} must be a country calling code such as 91 or 1, got {raw!r}")
-        return digits
-    if attr == "default_currency":
-        from telecrm.schema import PAYMENT_CURRENCIES
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-        if raw.upper() not in PAYMENT_CURRENCIES:
-            raise ConfigError(f"{name} must be one of {', '.join(PAYMENT_CURRENCIES)}, got {raw!r}")
-        return raw.upper()
-    if attr == "slack_hooks_url" and not urlsplit(raw).hostname:
-        raise ConfigError(f"{name} must be a URL such as https://hooks.slack.com/, got {raw!r}")
-    if attr in {"slack_api_url", "slack_hooks_url"} and raw and not raw.endswith("/"):
-        return raw + "/"
-    if attr in {"telecrm_api_url", "telecrm_async_api_url"}:
-        return raw.rstrip("/")
+
+def _text(raw: str) -> str:
     return raw
 
 
+def _token(prefix: str, kind: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not raw.startswith(prefix):
+            raise _Invalid(f"{kind} starting with {prefix}")
+        return raw
+
+    return parse
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _Invalid("a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise _Invalid("a number of seconds, 0 or more")
+    return value
+
+
+def _timeout(raw: str) -> float:
+    value = _seconds(raw)
+    if value == 0:
+        raise _Invalid("a number of seconds greater than 0")
+    return value
+
+
+def _threads(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise _Invalid("a whole number of at least 1")
+    return int(raw)
+
+
+def _port(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 65535:
+        raise _Invalid("a port number from 1 to 65535 (0: any free port)")
+    return int(raw)
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in LOG_LEVELS:
+        raise _Invalid(f"one of {', '.join(LOG_LEVELS)}")
+    return raw.upper()
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _country_code(raw: str) -> str:
+    digits = raw.lstrip("+")
+    if not digits.isdigit() or not 1 <= len(digits) <= 3:
+        raise _Invalid("a country calling code such as 91 or 1")
+    return digits
+
+
+def _currency(raw: str) -> str:
+    from telecrm.schema import PAYMENT_CURRENCIES
+
+    if raw.upper() not in PAYMENT_CURRENCIES:
+        raise _Invalid(f"one of {', '.join(PAYMENT_CURRENCIES)}")
+    return raw.upper()
+
+
+def _is_web_url(raw: str) -> bool:
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not any(c.isspace() for c in raw)
+
+
+def _url(example: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not _is_web_url(raw):
+            raise _Invalid(f"an http:// or https:// URL such as {example}")
+        return raw
+
+    return parse
+
+
+def _slack_url(example: str) -> Callable[[str], str]:
+    return lambda raw: _url(example)(raw).rstrip("/") + "/"
+
+
+def _telecrm_url(example: str) -> Callable[[str], str]:
+    return lambda raw: _url(example)(raw).rstrip("/")
+
+
+def _lead_url(raw: str) -> str:
+    expected = (
+        f"a URL with {{lead_id}} (and optionally {{enterprise_id}}) in it, such as {DEFAULT_TELECRM_LEAD_URL}"
+    )
+    _url(DEFAULT_TELECRM_LEAD_URL)(raw)
+    try:
+        raw.format(enterprise_id="e", lead_id="l")
+    except (KeyError, IndexError, ValueError):
+        raise _Invalid(expected) from None
+    if "{lead_id}" not in raw:
+        raise _Invalid(expected)
+    return raw
+
+
+# Every variable and how its value is read; each Settings field is its variable's name in lower case.
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "SLACK_BOT_TOKEN": _token("xoxb-", "a bot token"),
+    "SLACK_SIGNING_SECRET": _text,
+    "SLACK_APP_TOKEN": _token("xapp-", "an app-level token"),
+    "SLACK_API_URL": _slack_url(DEFAULT_SLACK_API_URL),
+    "SLACK_APP_ID": _text,
+    "SLACK_HOOKS_URL": _slack_url(DEFAULT_SLACK_HOOKS_URL),
+    "TELECRM_ENTERPRISE_ID": _text,
+    "TELECRM_SYNC_TOKEN": _text,
+    "TELECRM_ASYNC_TOKEN": _text,
+    "TELECRM_API_URL": _telecrm_url(DEFAULT_TELECRM_API_URL),
+    "TELECRM_ASYNC_API_URL": _telecrm_url(DEFAULT_TELECRM_ASYNC_API_URL),
+    "TELECRM_LEAD_URL": _lead_url,
+    "DATABASE_PATH": _text,
+    "CACHE_TTL_SECONDS": _seconds,
+    "DEFAULT_COUNTRY_CODE": _country_code,
+    "DEFAULT_CURRENCY": _currency,
+    "PAYMENT_ALLOWED_USERS": _names,
+    "PAYMENT_WATCH_SECONDS": _seconds,
+    "TELECRM_TIMEOUT_SECONDS": _timeout,
+    "WORKER_THREADS": _threads,
+    "ADMIN_USERS": _names,
+    "PORT": _port,
+    "LOG_LEVEL": _log_level,
+}
+
+
+def _parse(values: Mapping[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    """(Settings fields of the values that are fine, problem of each variable that is not)."""
+    parsed: dict[str, object] = {}
+    problems: dict[str, str] = {}
+    for name, parse in _PARSERS.items():
+        raw = (values.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            parsed[name.lower()] = parse(raw)
+        except _Invalid as exc:
+            shown = "" if name.lower() in SECRET_FIELDS else f", got {raw!r}"
+            problems[name] = f"{name} must be {exc}{shown}"
+    return parsed, problems
+
+
+# --- what a command uses ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where a command will listen, and how an operator changes it."""
+
+    host: str
+    port: int | None  # None: PORT
+    change_with: str = "PORT or --port"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a command uses; only that is checked beyond the values themselves.
+
+    ``slack``: ``"http"``, ``"socket"``, or ``"run"`` (Socket Mode when SLACK_APP_TOKEN is set, else HTTP).
+    """
+
+    slack: Literal["http", "socket", "run"] | None = None
+    telecrm: bool = False
+    database: bool = False
+    listen: Listen | None = None
+
+    def problems(self, settings: Settings, unreadable: Sequence[str] = ()) -> list[str]:
+        """Everything in the way of this command, given settings whose ``unreadable`` variables were bad."""
+        given = {*settings.given(TELECRM_CREDENTIALS + SLACK_CREDENTIALS), *unreadable}
+        found: list[str] = []
+        if self.telecrm:
+            found += _missing(_TELECRM, given)
+        if self.slack:
+            found += _missing(_slack_use(self.slack, given), given)
+        if self.database and (problem := database_path_problem(settings.database_path)):
+            found.append(problem)
+        listen = self.listen if "PORT" not in unreadable and not self._socket_run(given) else None
+        if listen and (problem := _listen_problem(listen, settings)):
+            found.append(problem)
+        return found
+
+    def _socket_run(self, given: set[str]) -> bool:
+        """`run` in Socket Mode: it listens on no port."""
+        return self.slack == "run" and "SLACK_APP_TOKEN" in given
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One way of using a side (TeleCRM, Slack): the variables it needs, and what stands in for the
+    side when none of its variables is set."""
+
+    purpose: str
+    group: tuple[str, ...]
+    required: tuple[str, ...]
+    stand_in: str | None
+    note: str = ""
+
+
+_TELECRM = _Use(
+    "your TeleCRM workspace",
+    TELECRM_CREDENTIALS,
+    ("TELECRM_ENTERPRISE_ID", "TELECRM_SYNC_TOKEN"),
+    "embedded TeleCRM sandbox",
+)
+_SLACK_HTTP = _Use(
+    "HTTP mode", SLACK_CREDENTIALS, ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), "local Slack emulator"
+)
+_SLACK_SOCKET = _Use(
+    "Socket Mode", SLACK_CREDENTIALS, ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), "local Slack emulator"
+)
+
+
+def _slack_use(mode: str, given: set[str]) -> _Use:
+    if mode == "socket":  # `telecrm-bot socket` has no stand-in
+        return replace(_SLACK_SOCKET, stand_in=None)
+    if mode == "run" and "SLACK_APP_TOKEN" in given:  # `run` in Socket Mode
+        return _SLACK_SOCKET
+    if mode == "run":
+        return replace(_SLACK_HTTP, note=" (Socket Mode: SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
+    return _SLACK_HTTP
+
+
+def _missing(use: _Use, given: set[str]) -> list[str]:
+    """One line per variable ``use`` needs that is not set, unless none of its side's variables is
+    set and a stand-in takes their place."""
+    side = [name for name in use.group if name in given]
+    if not side and use.stand_in:
+        return []
+    but = f", but {' and '.join(side)} {'is' if len(side) == 1 else 'are'}" if side else ""
+    instead = f"; or set none of {', '.join(use.group)} to use the {use.stand_in}" if use.stand_in else ""
+    needs = f"{use.purpose} needs {' and '.join(use.required)}{use.note}"
+    return [f"{name} is not set{but}: {needs}{instead}" for name in use.required if name not in side]
+
+
+def listen_problem(host: str, port: int, error: OSError, change_with: str = "PORT or --port") -> str:
+    reason = error.strerror or str(error)
+    return f"port {port} on {host} cannot be used ({reason}): set {change_with} to a free port"
+
+
+def _listen_problem(listen: Listen, settings: Settings) -> str | None:
+    """Whether the port can be listened on now (it may still be taken before the bot binds it)."""
+    port = settings.port if listen.port is None else listen.port
+    if port == 0:
+        return None
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            listen.host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+                probe.bind(address)
+    except OSError as exc:
+        return listen_problem(listen.host, port, exc, listen.change_with)
+    return None
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
 def load_settings(
-    env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env"
+    env: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: str | os.PathLike | None = ".env",
+    needs: Needs | None = None,
 ) -> Settings:
-    """Build settings from ``.env`` overlaid by the real environment (real environment wins)."""
+    """Settings from ``.env`` overlaid by the real environment (the real environment wins).
+
+    :class:`ConfigError` lists every bad value and, given ``needs``, everything else in the way.
+    """
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     values.update(os.environ if env is None else env)
-    kwargs: dict[str, object] = {}
-    for name, attr in _VARIABLES.items():
-        raw = values.get(name)
-        if raw is None or raw.strip() == "":
-            continue
-        kwargs[attr] = _parse(name, attr, raw)
-    return Settings(**kwargs, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type
+    parsed, bad = _parse(values)
+    settings = Settings(**parsed, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type
+    problems = list(bad.values()) + (needs.problems(settings, list(bad)) if needs else [])
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -119,23 +119,45 @@ class StoreUnavailable(StoreError):
     permissions, corruption, not a database at all)."""
 
 
+def _explain(path: str, problem: str) -> str:
+    """One line for an operator: which file, what is wrong with it."""
+    return f"DATABASE_PATH={path} cannot be used as the bot's database: {problem}."
+
+
+def _file_system_problem(path: str) -> str | None:
+    if not _is_file_path(path):
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "it is a directory, not a database file"
+    if not os.path.isdir(folder):
+        return f"its folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its -wal and -shm files beside it
+        return f"its folder {folder} is not writable (the bot's user must be able to create files there)"
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        return "permission denied (the bot's user must be able to read and write it)"
+    return None
+
+
+def database_path_problem(path: str) -> str | None:
+    """What the file system says against using ``path`` as the database, before opening it."""
+    problem = _file_system_problem(path)
+    return _explain(path, problem) if problem else None
+
+
+def _open_error_problem(error: BaseException) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied (the bot's user must be able to read and write it)"
+    if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+        return "the file is not a SQLite database (damaged, or some other kind of file)"
+    if isinstance(error, sqlite3.DatabaseError) and "malformed" in str(error):
+        return f"the database is damaged ({error})"
+    return str(error) or type(error).__name__
+
+
 def _explain_open_error(path: str, error: BaseException) -> str:
     """One line for an operator: which file, what is wrong with it, what to do."""
-    if os.path.isdir(path):
-        problem = "it is a directory, not a database file"
-    elif not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        problem = f"its folder {os.path.dirname(os.path.abspath(path))} does not exist"
-    elif isinstance(error, PermissionError) or (
-        os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK)
-    ):
-        problem = "permission denied (the bot's user must be able to read and write it)"
-    elif isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
-        problem = "the file is not a SQLite database (damaged, or some other kind of file)"
-    elif isinstance(error, sqlite3.DatabaseError) and "malformed" in str(error):
-        problem = f"the database is damaged ({error})"
-    else:
-        problem = str(error) or type(error).__name__
-    return f"DATABASE_PATH={path} cannot be used as the bot's database: {problem}."
+    return _explain(path, _file_system_problem(path) or _open_error_problem(error))
 
 
 class Store:

@@ -22,6 +22,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -148,6 +150,7 @@ def test_health_and_readiness_of_a_writable_store(bot: Bot) -> None:
     answer = healthz(bot)
     assert answer.status_code == 200
     assert answer.json()["ok"] is True and answer.json()["store"] == "ok"
+    assert answer.json()["schema"] == "loaded"
     ready = readyz(bot)
     assert ready.status_code == 200
     assert ready.json() == {"ready": True, "schema": "loaded", "store": "ok"}
@@ -172,7 +175,9 @@ def test_a_command_is_answered_not_saved_and_health_says_why(bot: Bot, how: str,
     health = healthz(bot)
     assert health.status_code == 503
     assert health.json()["ok"] is False and health.json()["store"] == how
-    assert readyz(bot).status_code == 503
+    not_ready = readyz(bot)
+    assert not_ready.status_code == 503
+    assert not_ready.json()["missing"] == ["store"] and not_ready.json()["store"] == how
     # one line per request, no traceback
     assert not [r for r in caplog.records if r.exc_info]
     assert len([r for r in caplog.records if "not saved" in r.getMessage()]) == 1
@@ -222,7 +227,19 @@ def test_a_button_click_is_acknowledged_and_the_user_told(bot: Bot) -> None:
     bot.settle()
 
 
-def test_not_ready_until_the_workspace_schema_is_loaded(tmp_path: Path) -> None:
+def until(fetch: Any, predicate: Any, timeout: float = 10.0) -> Any:
+    """``fetch()`` again, as a load balancer probes, until ``predicate`` holds for what it returns."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate(answer := fetch()):
+        assert time.monotonic() < deadline, f"never happened; last answer: {answer}"
+        pause.wait(0.02)
+    return answer
+
+
+def test_a_cold_start_is_not_ready_while_telecrm_is_unreachable_and_becomes_ready_by_itself(
+    tmp_path: Path,
+) -> None:
     sandbox = Sandbox()
     sandbox.faults.fail_next(10_000, status=503)  # TeleCRM is down: nothing to load the schema from
     settings = Settings(
@@ -234,16 +251,31 @@ def test_not_ready_until_the_workspace_schema_is_loaded(tmp_path: Path) -> None:
     )
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
+    runtime.schema_retry_seconds = 0.05  # production waits 5 s, doubling up to a minute
     runtime.build()
     http = runtime.start_http()
     try:
-        waiting = httpx.get(http.url + "/readyz")
+        waiting = until(lambda: httpx.get(http.url + "/readyz"), lambda r: "schema_error" in r.json())
         assert waiting.status_code == 503
-        assert waiting.json() == {"ready": False, "schema": "not loaded", "store": "ok"}
-        assert httpx.get(http.url + "/healthz").status_code == 200  # serving, just not ready
-        sandbox.faults.clear()
-        runtime.services.cache.refresh()
-        assert httpx.get(http.url + "/readyz").status_code == 200
+        body = waiting.json()
+        assert {k: body[k] for k in ("ready", "schema", "store", "missing")} == {
+            "ready": False,
+            "schema": "not loaded",
+            "store": "ok",
+            "missing": ["schema"],
+        }
+        assert "503" in body["schema_error"]  # why: what TeleCRM answered
+        health = httpx.get(http.url + "/healthz")
+        assert health.status_code == 200  # serving, just not ready
+        assert health.json()["schema"] == "not loaded"
+
+        sandbox.faults.clear()  # TeleCRM is back: no Slack request comes (the instance is not ready)
+        assert runtime.schema_warmup is not None
+        runtime.schema_warmup.join(10)  # the bot retries by itself
+        ready = httpx.get(http.url + "/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"ready": True, "schema": "loaded", "store": "ok"}
+        assert httpx.get(http.url + "/healthz").json()["schema"] == "loaded"
     finally:
         runtime.stop()
 
