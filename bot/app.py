@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
 from commands import activity, home, lead, payment, timeline
-from kit.context import services_middleware
+from kit.context import delivery_recorded, expect_delivery, services_middleware
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,36 @@ def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) ->
     return None
 
 
+class _DeliveryAck(Ack):
+    """``ack()`` that records the request's delivery first, unless the listener's write already
+    did (:func:`kit.context.claim_delivery`): one durable write per acknowledgement either way."""
+
+    def __init__(self, services: Services, context: BoltContext, key: str) -> None:
+        super().__init__()
+        self._services, self._context, self._key = services, context, key
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        first_ack = self.response is None and not delivery_recorded(self._context)
+        if first_ack and not self._services.deliveries.record(self._key):
+            log.info("a redelivery of %s arrived while the first was running", self._key.split(":")[0])
+        return super().__call__(*args, **kwargs)
+
+
 def _dedupe_middleware(services: Services):
-    def dedupe(body: dict[str, Any], next: Any, ack: Any, request: Any) -> BoltResponse | None:  # noqa: A002
+    """A redelivered request is acknowledged and dropped (a read); a new one's key is recorded with
+    the write its listener queues, or at its acknowledgement when it queues none."""
+
+    def dedupe(body: dict[str, Any], next: Any, request: Any, context: BoltContext) -> BoltResponse | None:  # noqa: A002
         key = delivery_key(body)
-        if key is not None and not services.deliveries.first_time(key):
+        if key is None:
+            return next()
+        if services.deliveries.seen(key):
             retry = request.headers.get("x-slack-retry-num", [None])[0] if request is not None else None
             log.info("ignoring a redelivered Slack request (%s, retry %s)", key.split(":")[0], retry)
-            if ack is not None:
-                ack()
+            context.ack()
             return BoltResponse(status=200, body="")
+        expect_delivery(context, key)
+        context["ack"] = _DeliveryAck(services, context, key)
         return next()
 
     return dedupe

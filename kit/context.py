@@ -16,6 +16,8 @@ from slack_bolt import BoltContext
 from kit.services import Services
 
 _SERVICES = "telecrm_services"
+_DELIVERY = "telecrm_delivery"  # the request's de-duplication key, until a write records it
+_DELIVERY_RECORDED = "telecrm_delivery_recorded"
 
 
 def services_middleware(services: Services) -> Callable[..., Any]:
@@ -33,3 +35,22 @@ def services_of(context: BoltContext) -> Services:
     if not isinstance(services, Services):
         raise RuntimeError("no services in the Bolt context: was services_middleware installed?")
     return services
+
+
+def expect_delivery(context: BoltContext, key: str) -> None:
+    """Middleware: this request's delivery key, to be recorded with its first write."""
+    context[_DELIVERY] = key
+
+
+def claim_delivery(context: BoltContext) -> str | None:
+    """A listener about to queue a write: the delivery key to record in the same transaction
+    (``Worker.submit(..., delivery=…)``), so the acknowledgement costs one durable write."""
+    key = context.get(_DELIVERY)
+    if key is not None:
+        context[_DELIVERY_RECORDED] = True
+    return key if isinstance(key, str) else None
+
+
+def delivery_recorded(context: BoltContext) -> bool:
+    """Whether a listener recorded this request's delivery with its write."""
+    return bool(context.get(_DELIVERY_RECORDED))

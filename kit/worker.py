@@ -274,13 +274,18 @@ class Worker:
             raise ValueError(f"job kind {kind!r} is {known.payload.__qualname__} already")
         self._kinds[kind] = job_kind
 
-    def submit(self, key: str, payload: JobPayload) -> tuple[OutboxItem, bool]:
-        """Persist a write (idempotent on ``key``) and wake the scheduler. Returns (row, created)."""
+    def submit(
+        self, key: str, payload: JobPayload, *, delivery: str | None = None
+    ) -> tuple[OutboxItem, bool]:
+        """Persist a write (idempotent on ``key``) and wake the scheduler. Returns (row, created).
+
+        ``delivery``: the Slack delivery that asked for it (:func:`kit.context.claim_delivery`),
+        recorded in the same transaction."""
         kind = payload.KIND
         known = self._kinds.get(kind)
         if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
-        item, created = self.outbox.add(key, kind, payload.to_json())
+        item, created = self.outbox.add(key, kind, payload.to_json(), delivery=delivery)
         if created:
             self.wake()
         return item, created

@@ -1,4 +1,9 @@
-"""Slack deliveries already seen, so a redelivered request does nothing twice (kept for a day)."""
+"""Slack deliveries already seen, so a redelivered request does nothing twice (kept for a day).
+
+A gesture that queues a write records its delivery in the same transaction as the outbox row
+(:meth:`storage.outbox.Outbox.add` with ``delivery=``): one durable write per acknowledgement.
+Other gestures record it on their own (:meth:`Deliveries.record`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 RETENTION_SECONDS = 24 * 3600
+PRUNE_EVERY = 500  # recorded deliveries between two prunes of day-old rows
 
 
 def create_deliveries_table(db: Any) -> None:
@@ -15,20 +21,34 @@ def create_deliveries_table(db: Any) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS deliveries_seen ON deliveries (seen_at)")
 
 
+def insert_delivery(db: Any, key: str, now: float) -> bool:
+    """Within a write transaction: record ``key``; True only the first time."""
+    cursor = db.execute("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", [key, now])
+    return bool(cursor.rowcount == 1)
+
+
 class Deliveries:
     def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
         self._since_prune = 0
 
+    def seen(self, key: str) -> bool:
+        """Whether a delivery with ``key`` was recorded (a read: no write lock is taken)."""
+        rows = self._store.db.execute("SELECT 1 FROM deliveries WHERE key = ?", [key]).fetchall()
+        return bool(rows)
+
     def first_time(self, key: str) -> bool:
         """Record ``key``; True only for the first delivery that carries it."""
+        return self.record(key)
+
+    def record(self, key: str) -> bool:
+        """Record ``key`` (pruning day-old rows now and then); True only the first time."""
         now = self._clock()
         with self._store.transaction() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", [key, now])
-            first = cursor.rowcount == 1
+            first = insert_delivery(db, key, now)
             self._since_prune += 1
-            if self._since_prune >= 500:
+            if self._since_prune >= PRUNE_EVERY:
                 self._since_prune = 0
                 db.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - RETENTION_SECONDS])
         return first

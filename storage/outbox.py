@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.deliveries import insert_delivery
+
 PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
@@ -119,10 +121,17 @@ class Outbox:
         rows = list(db.query("SELECT * FROM outbox WHERE key = ?", [key]))
         return OutboxItem.from_row(rows[0]) if rows else None
 
-    def add(self, key: str, kind: str, payload: dict[str, Any]) -> tuple[OutboxItem, bool]:
-        """Store a write unless one with this key exists. Returns the row and whether it is new."""
+    def add(
+        self, key: str, kind: str, payload: dict[str, Any], *, delivery: str | None = None
+    ) -> tuple[OutboxItem, bool]:
+        """Store a write unless one with this key exists. Returns the row and whether it is new.
+
+        ``delivery``: the Slack delivery that asked for it, recorded in the same transaction (one
+        durable write per acknowledgement; see :mod:`storage.deliveries`)."""
         now = self._clock()
         with self._store.transaction() as db:
+            if delivery is not None:
+                insert_delivery(db, delivery, now)
             cursor = db.execute(
                 "INSERT OR IGNORE INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",

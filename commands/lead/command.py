@@ -21,7 +21,7 @@ from commands.lead.messages import NOT_LOADED, help_message, identifier_refusal,
 from commands.lead.new_lead import open_new_lead
 from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.values import WORKSPACE_TZ
-from kit.context import services_of
+from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
 from kit.grammar import LeadCommand, parse_lead
 from telecrm.schema import WorkspaceSchema
@@ -137,7 +137,11 @@ def on_lead_command(
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()
     elif plan.kind in ("create", "update"):
-        services.worker.submit(f"cmd:{body.get('trigger_id')}", _write_payload(plan, schema, user, channel))
+        services.worker.submit(
+            f"cmd:{body.get('trigger_id')}",
+            _write_payload(plan, schema, user, channel),
+            delivery=claim_delivery(context),
+        )
         ack()
     else:
         ack(text=plan.text, blocks=plan.blocks or None)

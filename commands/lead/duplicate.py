@@ -19,7 +19,7 @@ from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.store import DUPLICATE, drafts_of, new_token
 from commands.lead.values import has_value
 from kit.cards import lead_name, thread_for, thread_permalink
-from kit.context import services_of
+from kit.context import claim_delivery, services_of
 from kit.display import field_text
 from kit.format import mrkdwn_escape
 from kit.services import Services
@@ -98,6 +98,7 @@ def on_update_existing(
             channel=draft.get("channel") or channel_of(context, body),
             source="duplicate",
         ),
+        delivery=claim_delivery(context),
     )
     ack()
     text, blocks = duplicate_done_message(draft.get("name"), user, again=not created)

@@ -240,7 +240,14 @@ def record_failed(services: Services, job: Job[RecordPayment], error: BaseExcept
 
 
 def queue_status_change(
-    services: Services, payment: Payment, new: str, *, user: str, channel: str | None, reply_ts: str | None
+    services: Services,
+    payment: Payment,
+    new: str,
+    *,
+    user: str,
+    channel: str | None,
+    reply_ts: str | None,
+    delivery: str | None = None,
 ) -> bool:
     """Queue marking ``payment`` ``new`` once per gesture; True when this call queued it.
 
@@ -260,7 +267,7 @@ def queue_status_change(
     )
     attempt_key = key
     for n in range(2, 100):
-        item, created = services.worker.submit(attempt_key, payload)
+        item, created = services.worker.submit(attempt_key, payload, delivery=delivery)
         if created or item.state != FAILED:
             return created
         attempt_key = f"{key}#{n}"

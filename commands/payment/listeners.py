@@ -43,7 +43,7 @@ from commands.payment.texts import amount_change_text, problems_text, refusal_te
 from commands.payment.watcher import check_open_payments
 from commands.payment.with_lead import show_payment_made_with_lead
 from kit import ids
-from kit.context import services_of
+from kit.context import claim_delivery, services_of
 from kit.events import PaymentMadeWithLead
 from kit.format import format_money
 from kit.grammar import parse_payment
@@ -124,8 +124,10 @@ def open_payment_modal(
 
 
 def on_payment_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    """``/payment``: usage, the modal, or a typed payment checked against the cached schema and queued."""
-    ack()
+    """``/payment``: usage, the modal, or a typed payment checked against the cached schema and queued.
+
+    A typed payment is stored (with this delivery) before Slack is acknowledged; every other answer
+    follows the acknowledgement."""
     services, access = services_of(context), access_of(context)
     settings = services.settings
     user, channel = _acting_user(context), context.channel_id
@@ -133,21 +135,26 @@ def on_payment_command(ack: Ack, command: dict[str, Any], respond: Respond, cont
     label = identifier_label_of(schema)
     parsed = parse_payment(command.get("text") or "", default_currency=settings.default_currency)
     if parsed.action == "help" and not parsed.errors:
+        ack()
         respond(response_type="ephemeral", text=usage_text(settings.default_currency, label))
         return
     if not access.allows(user):
+        ack()
         respond(response_type="ephemeral", text=refusal_text(access.entries))
         return
     known = services.payments.get(parsed.lead) if parsed.lead and looks_like_lead_id(parsed.lead) else None
     if known is not None:  # a payment's action id: its amount cannot change
+        ack()
         respond(response_type="ephemeral", text=amount_change_text(known))
         return
     if parsed.action == "help":
+        ack()
         respond(
             response_type="ephemeral", text=problems_text(parsed.errors, settings.default_currency, label)
         )
         return
     if parsed.action == "modal":
+        ack()
         open_payment_modal(
             services, command["trigger_id"], Origin(channel=channel), user, initial_lead=parsed.lead or None
         )
@@ -157,13 +164,17 @@ def on_payment_command(ack: Ack, command: dict[str, Any], respond: Respond, cont
     if lead_problem:
         problems.insert(0, lead_problem)
     if problems or parsed.amount is None or parsed.currency is None or parsed.status is None:
+        ack()
         respond(response_type="ephemeral", text=problems_text(problems, settings.default_currency, label))
         return
     request = PaymentRequest(parsed.amount, parsed.currency, parsed.status, lead_ref=parsed.lead)
     log.info("payment of %s %s queued for lead %s", request.amount, request.currency, mask(parsed.lead))
     services.worker.submit(
-        f"cmd:{command['trigger_id']}", RecordPayment.asked(request, Origin(channel=channel), user)
+        f"cmd:{command['trigger_id']}",
+        RecordPayment.asked(request, Origin(channel=channel), user),
+        delivery=claim_delivery(context),
     )
+    ack()
 
 
 def on_card_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -238,18 +249,20 @@ def on_modal_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> Non
 
 
 def on_status_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    """A next-status button: checked against the status on record, then queued once per gesture."""
-    ack()
+    """A next-status button: checked against the status on record, then queued once per gesture
+    (stored, with this delivery, before Slack is acknowledged)."""
     services, access = services_of(context), access_of(context)
     user, channel = _acting_user(context), _message_channel(body, context)
     container = body.get("container") or {}
     reply_ts = container.get("thread_ts") or container.get("message_ts")
     if not access.allows(user):
+        ack()
         _refuse(services, access, channel, user, reply_ts)
         return
     click = read_status_click(action)
     payment = services.payments.get(click.action_id) if click else None
     if click is None or payment is None:
+        ack()
         services.ephemeral(
             channel,
             user,
@@ -261,9 +274,11 @@ def on_status_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], con
     current = payment.status.upper()
     money = format_money(payment.amount, payment.currency)
     if current == click.status:
+        ack()
         services.ephemeral(channel, user, f"{money} is already {current}.", thread_ts=reply_ts)
         return
     if not can_transition(current, click.status):
+        ack()
         services.ephemeral(
             channel,
             user,
@@ -273,9 +288,17 @@ def on_status_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], con
         )
         refresh_payment_message(services, payment)
         return
-    if not queue_status_change(
-        services, payment, click.status, user=user, channel=channel, reply_ts=reply_ts
-    ):
+    queued = queue_status_change(
+        services,
+        payment,
+        click.status,
+        user=user,
+        channel=channel,
+        reply_ts=reply_ts,
+        delivery=claim_delivery(context),
+    )
+    ack()
+    if not queued:
         log.info("ignoring a repeated click on %s", STATUS_ACTION_PREFIX + click.status)
 
 

@@ -1,0 +1,58 @@
+"""An acknowledgement costs one durable write: a gesture that queues a write records its Slack
+delivery in the same transaction as the outbox row; one that queues none records it at its ack.
+Redeliveries are still dropped (tests/reliability/test_faults.py)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from storage.db import Store
+
+ACK_PATH = ("listener", "waitress")  # the Slack request thread and the listener it hands off to
+
+
+@pytest.fixture
+def ack_path_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Write transactions opened on the acknowledgement path (not by the outbox worker)."""
+    seen: list[str] = []
+    original = Store.transaction
+
+    @contextmanager
+    def counted(self: Store) -> Iterator[Any]:
+        name = threading.current_thread().name
+        if name.startswith(ACK_PATH) and not self.db.conn.in_transaction:
+            seen.append(name)
+        with original(self) as db:
+            yield db
+
+    monkeypatch.setattr(Store, "transaction", counted)
+    return seen
+
+
+def test_an_inline_lead_is_stored_with_its_delivery_in_one_write(bot: Any, ack_path_writes: list[str]) -> None:
+    bot.command("/lead", 'name="Once Only" phone=919800000222')
+    bot.settle()
+    assert len(ack_path_writes) == 1
+    assert bot.sandbox.find_lead("919800000222") is not None
+
+
+def test_a_gesture_that_writes_nothing_records_its_delivery_once(bot: Any, ack_path_writes: list[str]) -> None:
+    bot.command("/lead", "help")
+    bot.settle()
+    assert len(ack_path_writes) == 1
+
+
+def test_a_typed_payment_is_stored_before_its_ack_in_one_write(bot: Any, ack_path_writes: list[str]) -> None:
+    bot.command("/lead", 'name="Pays Once" phone=919800000333')
+    bot.settle()
+    ack_path_writes.clear()
+    bot.command("/payment", "919800000333 2500")
+    bot.settle()
+    assert len(ack_path_writes) == 1
+    lead = bot.sandbox.find_lead("919800000333")
+    assert [a["amount"] for a in bot.sandbox.actions(lead["id"]) if a["type"] == "PAYMENT"] == ["2500"]
