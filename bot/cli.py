@@ -114,6 +114,7 @@ def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None)
         Sandbox,
         load_workspace,
         serve_forever,
+        strict_docs_from_env,
     )
 
     try:
@@ -127,6 +128,8 @@ def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None)
         sync_token=settings.telecrm_sync_token or DEMO_SYNC_TOKEN,
         async_token=settings.telecrm_async_token or DEMO_ASYNC_TOKEN,
         default_country_code=settings.default_country_code,
+        # SANDBOX_STRICT_DOCS, also from .env (None: the sandbox reads the environment)
+        strict_docs=strict_docs_from_env(settings.extra) or None,
     )
     demo = not settings.telecrm_sync_token
     print(f"TeleCRM sandbox on http://{host}:{port}")

@@ -92,6 +92,7 @@ class Runtime:
             DEMO_SYNC_TOKEN,
             Sandbox,
             serve_in_thread,
+            strict_docs_from_env,
         )
 
         if self.sandbox is None:
@@ -100,6 +101,8 @@ class Runtime:
                 sync_token=self.settings.telecrm_sync_token or DEMO_SYNC_TOKEN,
                 async_token=self.settings.telecrm_async_token or DEMO_ASYNC_TOKEN,
                 default_country_code=self.settings.default_country_code,
+                # SANDBOX_STRICT_DOCS, also from .env (None: the sandbox reads the environment)
+                strict_docs=strict_docs_from_env(self.settings.extra) or None,
             )
         running = serve_in_thread(self.sandbox)
         self._stoppers.append(running.stop)
