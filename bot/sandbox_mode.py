@@ -50,7 +50,7 @@ def sandbox_identity(settings: Settings) -> Settings:
 
 
 def new_sandbox(settings: Settings, data: dict[str, Any] | None = None) -> Any:
-    from telecrm.sandbox import Sandbox
+    from telecrm.sandbox import Sandbox, strict_docs_from_env
 
     identity = sandbox_identity(settings)
     return Sandbox(
@@ -59,6 +59,8 @@ def new_sandbox(settings: Settings, data: dict[str, Any] | None = None) -> Any:
         sync_token=identity.telecrm_sync_token,
         async_token=identity.telecrm_async_token,
         default_country_code=settings.default_country_code,
+        # SANDBOX_STRICT_DOCS, also from .env (None: the sandbox reads the environment)
+        strict_docs=strict_docs_from_env(settings.extra) or None,
     )
 
 

@@ -10,6 +10,7 @@ that is retried blindly may be applied twice — the caller decides, using ``Tel
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -18,9 +19,10 @@ from typing import Any
 import httpx
 
 from telecrm.action_types import async_action_type, custom_action_code, sync_action_type, with_action_types
-from telecrm.errors import TeleCRMAuthError, TeleCRMError
+from telecrm.errors import TeleCRMAuthError, TeleCRMError, TeleCRMUnreadableAnswer
 from telecrm.models import Lead, Page, WriteResult
 from telecrm.readers import as_dict, parse_lead, parse_page, parse_write_result
+from telecrm.redact import mask
 from telecrm.schema import (
     CustomActionDef,
     FieldDef,
@@ -269,13 +271,25 @@ class TeleCRMClient:
     def async_upsert(
         self, fields: Mapping[str, Any], actions: list[Mapping[str, Any]] | None = None
     ) -> dict[str, Any]:
-        """Create-or-update through the Async API. ``{"status": "QUEUED"}`` means accepted, not applied."""
+        """Create-or-update through the Async API. ``{"status": "QUEUED"}`` means accepted, not applied.
+
+        That answer is the only one the Async docs give for success; any other 2xx answer (another
+        status, no status, not an object) is a failure (:class:`TeleCRMUnreadableAnswer`: whether
+        the request was queued is unknown).
+        """
         if not self._transport.has_async_token:
             raise TeleCRMAuthError("No TeleCRM Async token is configured (TELECRM_ASYNC_TOKEN).")
         body: dict[str, Any] = {"fields": dict(fields)}
         if actions:
             body["actions"] = with_action_types(actions, async_action_type)
-        return as_dict(self._transport.post_async("autoupdatelead", body))
+        answer = self._transport.post_async("autoupdatelead", body)
+        if not isinstance(answer, Mapping) or answer.get("status") != "QUEUED":
+            raise TeleCRMUnreadableAnswer(
+                'TeleCRM\'s Async API did not answer {"status": "QUEUED"} '
+                f"(it answered {mask(json.dumps(answer, ensure_ascii=False))[:200]}), so the lead may not have been queued.",
+                status=200,
+            )
+        return dict(answer)
 
     # --- everything the bot caches ----------------------------------------------------------------
 

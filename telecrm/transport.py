@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import httpx
 from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMNotReached,
+    TeleCRMRateLimited,
     TeleCRMUnavailable,
     TeleCRMUnreadableAnswer,
     error_class_for,
@@ -48,6 +50,12 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     current = now if now is not None else datetime.now(UTC).timestamp()
     return max(0.0, when.timestamp() - current)
+
+
+def rate_limited_text(retry_after: float | None) -> str:
+    """What a 429 means, in words, whatever its body: "TeleCRM is rate-limiting requests; retry after 30 s."."""
+    when = f"retry after {math.ceil(retry_after)} s" if retry_after is not None else "retry later"
+    return f"TeleCRM is rate-limiting requests (HTTP 429); {when}."
 
 
 class TeleCRMTransport:
@@ -170,13 +178,18 @@ class TeleCRMTransport:
         code, message, details = self._error_parts(body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if not is_json:
+            if status == 429:  # a rate limiter (TeleCRM's or a proxy's) need not answer JSON
+                raise TeleCRMRateLimited(
+                    rate_limited_text(retry_after), status=status, retry_after=retry_after
+                )
             kind = (
                 "an HTML page"
                 if "html" in response.headers.get("Content-Type", "").lower()
                 else "a non-JSON answer"
             )
+            variable = "TELECRM_ASYNC_API_URL" if use_async else "TELECRM_API_URL"
             raise TeleCRMUnavailable(
-                f"TeleCRM answered {status} with {kind}; check the API base URL (TELECRM_API_URL).",
+                f"TeleCRM answered {status} with {kind}; check the API base URL ({variable}).",
                 status=status,
                 retry_after=retry_after,
             )
@@ -188,7 +201,7 @@ class TeleCRMTransport:
             )
             raise TeleCRMAuthError(message, status=status, code=code, details=details)
         cls = error_class_for(status)
-        default = f"TeleCRM answered HTTP {status}"
+        default = rate_limited_text(retry_after) if status == 429 else f"TeleCRM answered HTTP {status}"
         raise cls(message or default, status=status, code=code, details=details, retry_after=retry_after)
 
     def _error_parts(self, body: object) -> tuple[str | None, str, list[Any]]:

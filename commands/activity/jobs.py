@@ -19,9 +19,11 @@ from commands.activity.result import form_was_stale, render_result
 from kit.cards import thread_for
 from kit.explain import explain_error, wait_note
 from kit.lead_thread import lead_thread, say_in_thread
+from kit.reconcile import EarlierAttempt, find_earlier_attempt, search_window
 from kit.services import Services
 from kit.worker import Job, JobKind
 from storage.repositories import LeadThread
+from telecrm.action_types import sync_action_type
 from telecrm.errors import TeleCRMError
 from telecrm.models import WriteResult
 from telecrm.schema import CustomActionDef, FieldType
@@ -60,19 +62,32 @@ def _same_fields(
     return True
 
 
-def find_created(services: Services, payload: LogActivity, since: float) -> str | None:
-    """The action an earlier attempt of this write created, if TeleCRM has it (checked before retrying)."""
+def find_created(services: Services, payload: LogActivity, since: float) -> EarlierAttempt | None:
+    """The action an earlier attempt of this write created, if TeleCRM has it (checked before retrying).
+
+    Matched by type and field values on the lead's timeline since the job began (the documented
+    ``created_on`` filter; a row's own time and performer when TeleCRM gives them), so it is found
+    whether or not TeleCRM's rows carry an ``action_id`` (:mod:`kit.reconcile`); without one, the
+    action is found but not its id.
+    """
     action = payload.action
     definition = services.schema().custom_action(str(action["type"]))
-    start = int((since - RECONCILE_WINDOW_SECONDS) * 1000)
+    start = (since - RECONCILE_WINDOW_SECONDS) * 1000
     page = services.telecrm.search_actions(
-        payload.lead_id, type=str(action["type"]), created_on=(start, None), limit=100
+        payload.lead_id,
+        type=str(action["type"]),
+        created_on=search_window(start, services.clock()),
+        limit=100,
     )
-    for row in page.items:
-        action_id = str(row.get("action_id") or row.get("actionId") or row.get("id") or "")
-        if action_id and _same_fields(definition, _row_fields(row), action.get("fields") or {}):
-            return action_id
-    return None
+    wanted_type = sync_action_type(action["type"]).casefold()
+    sent = action.get("fields") or {}
+
+    def same(row: Mapping[str, Any]) -> bool:
+        return sync_action_type(row.get("type") or "").casefold() == wanted_type and _same_fields(
+            definition, _row_fields(row), sent
+        )
+
+    return find_earlier_attempt(page.items, same=same, since_ms=start)
 
 
 # --- the job's steps ------------------------------------------------------------------------------------------
@@ -107,10 +122,13 @@ def _log_in_telecrm(services: Services, job: Job[LogActivity]) -> dict[str, Any]
     payload = job.payload
     schema = services.cache.cached()
     if job.is_retry:
-        existing = find_created(services, payload, job.created_at)
-        if existing is not None:
+        earlier = find_created(services, payload, job.created_at)
+        if earlier is not None:
+            existing = earlier.action_id
             log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
-            text, blocks = render_result(schema, action=payload.action, user=payload.user, action_id=existing)
+            text, blocks = render_result(
+                schema, action=payload.action, user=payload.user, action_id=existing, saved=True
+            )
             return {"action_id": existing, "reconciled": True, "text": text, "blocks": blocks}
     result: WriteResult = services.telecrm.create_actions(payload.lead_id, [payload.action])
     outcome = result.actions[0] if result.actions else None

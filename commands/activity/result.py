@@ -76,19 +76,30 @@ def render_result(
     user: str | None,
     action_id: str | None,
     remarks: Sequence[Remark] = (),
+    saved: bool | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The thread reply about one logged activity: created (with its id), or not saved and why."""
+    """The thread reply about one logged activity: created (with its id), or not saved and why.
+
+    ``saved`` defaults to "an id was given"; ``saved=True`` without an id is an activity an earlier,
+    unanswered attempt created, found in TeleCRM without its id.
+    """
     definition = schema.custom_action(str(action.get("type") or "")) if schema is not None else None
     name = definition.display_name if definition is not None else f"activity {action.get('type')}"
     who = mention(user) if user else "Someone"
     fields = action.get("fields") or {}
     blocks: list[dict[str, Any]] = []
-    if action_id:
+    if saved is None:
+        saved = bool(action_id)
+    if saved:
         text = f"{ICON} {who} logged *{mrkdwn_escape(name)}*"
         details = describe_fields(definition, fields) if isinstance(fields, Mapping) else ""
         body = text + (f"\n{details}" if details else "")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, 3000)}})
-        context = f"action id `{mrkdwn_escape(action_id)}`"
+        context = (
+            f"action id `{mrkdwn_escape(action_id)}`"
+            if action_id
+            else "saved in TeleCRM; its action id is not known (TeleCRM's first answer was lost)"
+        )
         if remarks:
             body_remarks = "\n".join(remark_lines(schema, action, remarks))
             blocks.append(
@@ -101,7 +112,9 @@ def render_result(
                 }
             )
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-        fallback = f"{who} logged {mrkdwn_escape(name)} (action id {mrkdwn_escape(action_id)})"
+        fallback = f"{who} logged {mrkdwn_escape(name)}" + (
+            f" (action id {mrkdwn_escape(action_id)})" if action_id else ""
+        )
         return fallback, blocks
     lines = remark_lines(schema, action, remarks) or ["• TeleCRM gave no reason."]
     text = f":warning: TeleCRM did not save the *{mrkdwn_escape(name)}* activity {who} logged:\n" + "\n".join(

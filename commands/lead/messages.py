@@ -165,11 +165,16 @@ def remark_lines(
     sent_fields: Mapping[str, object],
     sent_actions: Sequence[Mapping[str, Any]] = (),
 ) -> list[str]:
-    """Each ignored value in words: which field, what was sent, TeleCRM's reason."""
+    """Each ignored value in words: which field, what was sent, TeleCRM's reason.
+
+    An activity TeleCRM ignored (``IGNORED`` in the answer's ``actions``) is named as not saved on
+    each of its remarks, so the person knows it is not in TeleCRM and why.
+    """
     lines: list[str] = []
     explained_actions: set[int] = set()
+    ignored = set(result.ignored_actions)
     for remark in result.remarks:
-        lines.append(_remark_line(schema, remark, sent_fields, sent_actions, explained_actions))
+        lines.append(_remark_line(schema, remark, sent_fields, sent_actions, explained_actions, ignored))
     for index in result.ignored_actions:
         if index not in explained_actions:
             name = _action_name(schema, _action_for(sent_actions, index))
@@ -183,6 +188,7 @@ def _remark_line(
     sent_fields: Mapping[str, object],
     sent_actions: Sequence[Mapping[str, Any]],
     explained_actions: set[int],
+    ignored: frozenset[int] | set[int] = frozenset(),
 ) -> str:
     """One TeleCRM remark in words; notes in ``explained_actions`` which activities it explained."""
     path = remark.field or ""
@@ -208,6 +214,11 @@ def _remark_line(
                 label = next((f.label for f in definition.fields if f.api_name == key), key)
             fields = action.get("fields") if isinstance(action, Mapping) else None
             sent = fields.get(key) if isinstance(fields, Mapping) else None
+            if sent is None and isinstance(action, Mapping) and key in action:
+                sent = action.get(key)  # a PAYMENT's own properties are remarked at actions[i].fields.<key>
+            if index in ignored:
+                subject = f"The activity {bold(name)} was not saved — {bold(label)}"
+                return remark_line(subject, remark.remark, sent=sent)
             return remark_line(f"Activity {bold(name)}, {bold(label)}", remark.remark, sent=sent)
         return remark_line(f"The activity {bold(name)}", remark.remark, not_saved=True)
     return remark_line(mrkdwn_escape(path or "Something"), remark.remark, not_saved=True)

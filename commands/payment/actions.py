@@ -1,14 +1,17 @@
 """The PAYMENT action as TeleCRM stores it, and finding the one an earlier, unanswered attempt
-created, so a retried recording job (``commands/payment/jobs.py``) never records a payment twice.
+created, so a retried recording job (``commands/payment/jobs.py``) never records a payment twice —
+also when TeleCRM's search rows carry no ``action_id`` (:mod:`kit.reconcile`).
 
 Pure: unit tested with plain action-search rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from kit.reconcile import EarlierAttempt, find_earlier_attempt
 
 
 def payment_action(amount: str, currency: str, status: str) -> dict[str, str]:
@@ -24,6 +27,20 @@ def same_amount(a: object, b: object) -> bool:
         return False
 
 
+def same_payment(amount: str, currency: str) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether an action-search row is a PAYMENT of ``amount`` in ``currency`` (any status: it may
+    have moved on since)."""
+
+    def same(row: Mapping[str, Any]) -> bool:
+        return (
+            str(row.get("type") or "").upper() == "PAYMENT"
+            and str(row.get("currency") or "").upper() == currency.upper()
+            and same_amount(row.get("amount"), amount)
+        )
+
+    return same
+
+
 def find_matching_payment(
     rows: Iterable[Mapping[str, Any]],
     *,
@@ -31,29 +48,20 @@ def find_matching_payment(
     currency: str,
     since_ms: float,
     skip_ids: Iterable[str] = (),
-) -> str | None:
-    """The id of a PAYMENT on the lead's timeline that an earlier, unanswered attempt created.
+    others_count: int = 0,
+) -> EarlierAttempt | None:
+    """The PAYMENT on the lead's timeline that an earlier, unanswered attempt created, if any.
 
-    Rows are action-search rows (newest first); a row without ``created_on`` cannot be dated and is
-    only taken when nothing dated matches. ``skip_ids`` are payments known to be someone else's.
+    Rows are action-search rows (newest first), searched since ``since_ms``; matched by type, amount,
+    currency, and time and performer when rows say them (:func:`kit.reconcile.find_earlier_attempt`).
+    ``skip_ids`` are the bot's other payments of this amount and currency (someone else's);
+    ``others_count`` how many of them fall in the window, for rows that carry no ``action_id``:
+    then the payment is found, but not its id.
     """
-    skip = set(skip_ids)
-    undated: str | None = None
-    best: tuple[float, str] | None = None
-    for row in rows:
-        action_id = str(row.get("action_id") or row.get("actionId") or row.get("id") or "")
-        if not action_id or action_id in skip:
-            continue
-        if str(row.get("type") or "").upper() != "PAYMENT":
-            continue
-        if str(row.get("currency") or "").upper() != currency.upper():
-            continue
-        if not same_amount(row.get("amount"), amount):
-            continue
-        created = row.get("created_on")
-        if isinstance(created, int | float) and not isinstance(created, bool):
-            if created >= since_ms and (best is None or created < best[0]):
-                best = (float(created), action_id)
-        elif undated is None:
-            undated = action_id
-    return best[1] if best else undated
+    return find_earlier_attempt(
+        rows,
+        same=same_payment(amount, currency),
+        since_ms=since_ms,
+        others_ids=skip_ids,
+        others_count=others_count,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from commands.payment.actions import find_matching_payment, payment_action
+from commands.payment.actions import find_matching_payment, payment_action, same_amount
 from commands.payment.leads import identifier_label_of, identifier_query, looks_like_lead_id
 from commands.payment.lock import payment_lock
 from commands.payment.payloads import ChangePaymentStatus, PaymentChangedInTeleCRM, RecordPayment
@@ -29,12 +29,15 @@ from commands.payment.texts import (
     lead_not_found_text,
     recorded_not_shown_text,
     recorded_text,
+    recorded_without_id_text,
+    recorded_without_id_thread_text,
     remarks_text,
 )
 from kit.cards import lead_name, post_in_thread
 from kit.explain import explain_error, wait_note
 from kit.format import format_money
 from kit.lead_thread import lead_thread
+from kit.reconcile import EarlierAttempt, search_window
 from kit.services import Services
 from kit.slack_errors import is_transient_slack_failure
 from kit.worker import GiveUp, Job
@@ -72,17 +75,37 @@ def resolve_lead(services: Services, schema: WorkspaceSchema, ref: str, lead_id:
     return found if found is not None and found.id else None
 
 
-def _reconcile(services: Services, lead_id: str, payload: RecordPayment, job: Job[object]) -> str | None:
-    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it.
+def _reconcile(
+    services: Services, lead_id: str, payload: RecordPayment, job: Job[object]
+) -> EarlierAttempt | None:
+    """After an attempt whose answer was lost: the payment it may have created, if TeleCRM has it."""
+    return find_earlier_payment(services, lead_id, payload.amount, payload.currency, since=job.created_at)
 
-    Every payment the bot has on record belongs to another job: a job records its payment only after
-    its own TeleCRM step is stored, and this job's step is not (that is why it reconciles).
+
+def find_earlier_payment(
+    services: Services, lead_id: str, amount: str, currency: str, *, since: float
+) -> EarlierAttempt | None:
+    """The payment an unanswered attempt begun at ``since`` created on the lead, if TeleCRM has it.
+
+    The timeline is searched for PAYMENTs since then (the documented ``created_on`` filter), and
+    matched by amount and currency (:func:`find_matching_payment`), so it works whether or not
+    TeleCRM's rows carry an ``action_id``. Every payment the bot has on record belongs to another
+    job: a job records its payment only after its own TeleCRM step is stored, and this job's step is
+    not (that is why it reconciles).
     """
-    page = services.telecrm.search_actions(lead_id, type="PAYMENT", limit=25)
-    since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
-    known = [p.action_id for p in services.payments.for_lead(lead_id)]
+    since_ms = (since - RECONCILE_SLACK_SECONDS) * 1000
+    page = services.telecrm.search_actions(
+        lead_id, type="PAYMENT", created_on=search_window(since_ms, services.clock()), limit=100
+    )
+    known = services.payments.for_lead(lead_id)
+    alike = [k for k in known if k.currency.upper() == currency.upper() and same_amount(k.amount, amount)]
     return find_matching_payment(
-        page.items, amount=payload.amount, currency=payload.currency, since_ms=since_ms, skip_ids=known
+        page.items,
+        amount=amount,
+        currency=currency,
+        since_ms=since_ms,
+        skip_ids=[k.action_id for k in known],
+        others_count=sum(1 for k in alike if k.created_at * 1000 >= since_ms),
     )
 
 
@@ -138,6 +161,8 @@ def record_payment(services: Services, job: Job[RecordPayment]) -> dict[str, Any
             f":warning: TeleCRM did not store the payment of {money}; the reason is in the lead's thread.",
         )
         raise GiveUp("payment ignored by TeleCRM")
+    if outcome.get("id_unknown"):
+        return _show_payment_without_id(services, job, lead, money)
     action_id = outcome["action_id"]
     # on record before anything is posted: its buttons work and the watcher follows it even if
     # Slack is down for a while
@@ -171,10 +196,12 @@ def _record_in_telecrm(services: Services, job: Job[RecordPayment], money: str) 
     if lead is None or lead.id is None:
         return {"lead_missing": p.lead_ref or p.lead_id or ""}
     found = {"lead_id": lead.id, "lead_fields": dict(lead.fields)}
-    action_id = _reconcile(services, lead.id, p, job) if job.is_retry else None
-    if action_id is not None:
-        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, action_id)
-        return {**found, "action_id": action_id, "remarks": None}
+    earlier = _reconcile(services, lead.id, p, job) if job.is_retry else None
+    if earlier is not None:
+        log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, earlier.action_id)
+        if earlier.action_id is None:  # TeleCRM's rows carry no ids: found, but not which one
+            return {**found, "action_id": None, "id_unknown": True, "remarks": None}
+        return {**found, "action_id": earlier.action_id, "remarks": None}
     result = services.telecrm.create_actions(lead.id, [payment_action(p.amount, p.currency, p.status)])
     outcome = result.actions[0] if result.actions else None
     if outcome is None or not outcome.created:
@@ -217,6 +244,26 @@ def _show_new_payment(
                 channel=thread.channel, message_ts=payment.message_ts
             ).get("permalink")
     job.once("told", lambda: tell(services, p, recorded_text(payment, name, permalink)))
+
+
+def _show_payment_without_id(
+    services: Services, job: Job[RecordPayment], lead: Lead, money: str
+) -> dict[str, Any]:
+    """An earlier attempt's payment, found in TeleCRM but without its action id (TeleCRM's search
+    rows did not carry one): said in the lead's thread and to the recorder, without status buttons,
+    which need the id. Not on record in the bot, so the watcher does not follow it."""
+    p = job.payload
+    thread = _thread_for_payment(services, lead, job)
+    name = thread.name or lead_name(services.schema(), lead.fields)
+    post_in_thread(
+        services,
+        thread,
+        recorded_without_id_thread_text(money, p.status, p.user),
+        job=job,
+        step="payment_message",
+    )
+    job.once("told", lambda: tell(services, p, recorded_without_id_text(money, p.status, name)))
+    return {"action_id": None, "lead_id": lead.id, "reconciled": True}
 
 
 def record_queued(services: Services, job: Job[RecordPayment], reason: str, when: float) -> None:

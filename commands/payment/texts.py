@@ -61,6 +61,25 @@ def recorded_text(payment: Payment, lead_name: str, permalink: str | None) -> st
     )
 
 
+def recorded_without_id_thread_text(money: str, status: str, user: str | None) -> str:
+    """In the lead's thread: a payment an earlier attempt recorded, whose id TeleCRM did not give."""
+    who = f" by {mention(user)}" if user else ""
+    return (
+        f":moneybag: Payment of {mrkdwn_escape(money)} ({mrkdwn_escape(status.upper())}) recorded{who}. "
+        "TeleCRM's answer to it was lost and its timeline does not give the payment's action id, so it "
+        "has no status buttons here: change its status in TeleCRM."
+    )
+
+
+def recorded_without_id_text(money: str, status: str, lead_name: str) -> str:
+    """The recorder's confirmation when the payment is in TeleCRM but its id is not known."""
+    return (
+        f":white_check_mark: Recorded {mrkdwn_escape(money)} ({mrkdwn_escape(status.upper())}) for "
+        f"{mrkdwn_escape(lead_name)} in TeleCRM — see the lead's thread. TeleCRM did not give the "
+        "payment's id, so its status can be changed in TeleCRM only."
+    )
+
+
 def recorded_not_shown_text(money: str, action_id: str, error: BaseException) -> str:
     """Stored in TeleCRM but not posted in Slack: the action id lets people find it there."""
     return (

@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from commands.payment.actions import find_matching_payment
-from commands.payment.jobs import RECONCILE_SLACK_SECONDS
+from commands.payment.jobs import find_earlier_payment
 from commands.payment.render import render_payment_message
 from kit.cards import post_in_thread
 from kit.events import PaymentMadeWithLead
@@ -51,11 +50,7 @@ def show_payment_made_with_lead(services: Services, job: Job[PaymentMadeWithLead
 
 def _found_on_lead(services: Services, job: Job[PaymentMadeWithLead]) -> str | None:
     """The payment's id when the create's answer was lost: the matching payment on the lead that
-    no other record of the bot's claims."""
+    no other record of the bot's claims (``None`` when TeleCRM's rows do not say its id)."""
     p = job.payload
-    page = services.telecrm.search_actions(p.lead_id, type="PAYMENT", limit=25)
-    known = [known.action_id for known in services.payments.for_lead(p.lead_id)]
-    since_ms = (job.created_at - RECONCILE_SLACK_SECONDS) * 1000
-    return find_matching_payment(
-        page.items, amount=p.amount, currency=p.currency, since_ms=since_ms, skip_ids=known
-    )
+    earlier = find_earlier_payment(services, p.lead_id, p.amount, p.currency, since=job.created_at)
+    return earlier.action_id if earlier is not None else None

@@ -35,7 +35,7 @@ Leads
   * Missing identifier on create → 400 `INVALID_LEAD` "Lead identifier field 'phone' not found in
     request body." (the create page's own example); an invalid identifier value → 400 `INVALID_LEAD`
     naming the reason. Duplicate → 409 `LEAD_ALREADY_EXISTS` "Lead with phone 919999999999 already
-    exists." Identifier matching (phone: digits, 10 digits ⇒ default country code;
+    exists." Identifier matching (phone: as stored, country code + number, see PHONE below;
     email: trimmed, case-insensitive; text: case-insensitive).
   * Create: unknown API names, read-only system fields and invalid values → `IGNORED` remarks at
     `fields.<api>`; the rest is stored. New leads without a status get the first active OPEN status
@@ -58,27 +58,40 @@ Leads
 
 Field types (remark texts name the expected form)
   TEXT string (optional `maxLength`); NUMBER JSON number (numeric strings refused); EMAIL syntax
-  ("Email is invalid"); PHONE `+` optional, digits only, validated with libphonenumber; DATE epoch
+  ("Email is invalid"); PHONE `+` optional, digits only, validated with libphonenumber: without a
+  `+`, a number valid for the workspace's default country (whatever its length: 8 digits in
+  Singapore, 10 in India) gets the default country code ("If country code is not specified,
+  enterprise's default country code will be used"), otherwise the digits must be a valid country
+  code + number as written (`91 98…`); DATE epoch
   ms (≥ 10^11, so epoch seconds are refused), an all-digit string of ms, or `DD/MM/YYYY` with
   optional ` HH:mm:ss`, read as IST (ISO-8601 refused); DROPDOWN non-empty label, unknown labels
   auto-create an option (exact, case-sensitive label match); TAGS array of strings, unknown tags
   auto-create options; MONEY numeric *string*; WEBSITE/MEDIALINK http(s) URL with a host;
   ACTIVE_USERS email of a non-deleted team member (invited members count); RATING integer 1–5
-  ("Rating must be between 1 and 5"); STATUS / LOST_REASON active labels. Inside custom actions,
-  DROPDOWN/TAGS values must be among the `fieldSchema` options (no auto-create).
+  ("Rating must be between 1 and 5"); STATUS / LOST_REASON active labels. A custom action's fields
+  have exactly the documented types TEXT, DATE, DROPDOWN, NUMBER, ACTIVE_USERS, MEDIALINK (the
+  Async page's custom action schema; a workspace file with any other is refused), and a DROPDOWN
+  value must be among its `fieldSchema` options (no auto-create).
 
 Actions
-  * Sync create (also the `actions` of a lead create): a built-in type → 400 "Only custom actions
-    and payment actions can be created"; `ACTION_1001` → 400 naming the bare code; both reject the
-    whole request before anything is written. An action is stored whole or not at all: unknown
-    custom code, unknown/invalid field, bad payment → `{"action_id": null, "status": "IGNORED"}` with
-    remarks at `actions[i].fields.<key>` (payment properties use the same path, as the docs'
-    example `actions[1].fields.amount` "Amount must be greater than 0" does) or `actions[i].type`.
+  * An action is stored whole or not at all: one that fails validation → `{"action_id": null,
+    "status": "IGNORED"}` with remarks at `actions[i].fields.<key>` (payment properties use the same
+    path, as the docs' example `actions[1].fields.amount` "Amount must be greater than 0" does),
+    `actions[i].type` or `actions[i].created_on`; the others of the batch are stored.
+  * Lead create (`POST /lead`): every action problem is such an IGNORED entry — an `ACTION_1001`
+    type, a built-in type, an unknown code, bad payment fields — and the lead is still created (the
+    page: "fields and actions that fail validation are reported in a remarks array while the lead
+    itself is still created"). Action create (`POST /lead/{id}/action`): its pitfalls' refusals of
+    the whole request stay — a built-in type → 400 "Only custom actions and payment actions can be
+    created", `ACTION_1001` → 400 naming the bare code ("400 or silently dropped").
   * PAYMENT: `status` and `currency` from TeleCRM's enums (telecrm/sandbox/actions.py), `amount` a numeric string > 0, optional
     `paymentid`. Update: only `status`; `amount`/`currency`/`paymentid` → 400 "Cannot update amount,
     currency, or paymentid fields for existing payment action."; `type` must equal the stored type.
   * `created_on` on a custom action is honoured only when its definition has
-    `allowPredatedActivity.enabled` (else ignored), and must not be in the future.
+    `allowPredatedActivity.enabled` (else ignored, whatever it holds): a Unix timestamp in seconds
+    or milliseconds (below 10^11 is seconds; a number or an all-digit string) or `DD/MM/YYYY` with
+    optional ` HH:mm:ss` (IST). Only a value in none of these forms drops the action, with a remark
+    at `actions[i].created_on`; a time in the future is taken as given.
   * Actions written through the API have `performed_by` = the workspace's `api_actor` (null by
     default). Get/update action return exactly the documented keys; timeline rows (action search,
     `includeActions`) add `action_id`, `created_on` (epoch ms) and `performed_by`, newest first.
@@ -107,6 +120,12 @@ Async
     dropped; invalid or unknown fields dropped; only `ACTION_<code>` custom actions and PAYMENT are
     kept. 18,000 requests per hour per token (sliding window), then 429 `TOO_MANY_REQUESTS` with
     `Retry-After`. Sync requests are unlimited unless `faults.rate_limit_per_hour` is set.
+
+Strict docs (`Sandbox(strict_docs=True)`, or `SANDBOX_STRICT_DOCS=1` in the environment when the
+flag is not given): every 2xx answer keeps only the keys the documented examples show
+(telecrm/sandbox/documented.py) — no `action_id`/`created_on`/`performed_by` on timeline rows, no
+read-only system fields on leads, no display `name`/`dateFormat`/`maxLength`/`label` in the schema —
+so tests prove the bot is correct without them.
 
 Inspection: `write_count()` counts successful writes — a lead create (with its actions), a lead
 update, an action batch with at least one created action, an action update, an applied Async
@@ -149,6 +168,7 @@ seeded leads may carry archived statuses (historical leads). Everything is valid
 
 from .app import Sandbox
 from .base import LoggedRequest
+from .documented import strict_docs_from_env
 from .fault_injection import apply_fault_settings
 from .faults import Faults
 from .server import RunningServer, serve_forever, serve_in_thread
@@ -180,4 +200,5 @@ __all__ = [
     "load_workspace",
     "serve_forever",
     "serve_in_thread",
+    "strict_docs_from_env",
 ]

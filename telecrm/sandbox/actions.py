@@ -23,7 +23,7 @@ from .errors import (
     invalid_filter,
     remark,
 )
-from .values import DroppedValue, InvalidValue, is_int, parse_date, parse_decimal
+from .values import DroppedValue, InvalidValue, is_int, parse_decimal, parse_unix_or_date
 
 PAYMENT_STATUSES: tuple[str, ...] = ("PENDING", "COMPLETED", "FAILED", "REFUNDED", "CANCELLED", "PROCESSING")
 CURRENCIES: tuple[str, ...] = ("INR", "USD", "PKR", "AED", "QAR", "SAR", "MYR", "AUD", "CAD", "SGD", "XOF")
@@ -33,7 +33,12 @@ class ActionOps(StateBase):
     """The action operations (see telecrm/sandbox/core.py for the layers)."""
 
     def _screen_sync_actions(self, raw_actions: list[Any]) -> None:
-        """Request-level refusals that reject the whole Sync request before anything is written."""
+        """`POST /lead/{id}/action` only: the refusals its pitfalls document for the whole request (a
+        built-in type; an `ACTION_` code, "400 or silently dropped"), before anything is written.
+
+        `POST /lead` has none: its page says fields *and actions* that fail validation are reported
+        in `remarks` while the lead is still created, so there they are `IGNORED` (`_check_action`).
+        """
         for i, raw in enumerate(raw_actions):
             action_type = raw.get("type") if isinstance(raw, dict) else None
             if not isinstance(action_type, str) or action_type == "PAYMENT" or action_type.isdigit():
@@ -91,9 +96,7 @@ class ActionOps(StateBase):
         else:
             number = action_type
             if number not in self.actions_def:
-                raise ActionRejected(
-                    [remark(f"{base}.type", f"Custom action {number} is not defined in this workspace")]
-                )
+                raise ActionRejected([remark(f"{base}.type", self._unknown_sync_type(action_type))])
         definition = self.actions_def[number]
         remarks: list[dict[str, str]] = []
         for key in raw:
@@ -122,15 +125,25 @@ class ActionOps(StateBase):
         created_on: int | None = None
         if "created_on" in raw and (definition.allows_predating or mode == "seed"):
             try:
-                created_on = parse_date(raw["created_on"])
+                created_on = parse_unix_or_date(raw["created_on"])
             except InvalidValue as exc:
                 remarks.append(remark(f"{base}.created_on", exc.remark))
-            else:
-                if created_on > self.clock() and mode != "seed":
-                    remarks.append(remark(f"{base}.created_on", "created_on cannot be in the future"))
         if remarks:
             raise ActionRejected(remarks)
         return number, {"fields": clean}, created_on
+
+    @staticmethod
+    def _unknown_sync_type(action_type: str) -> str:
+        """Why a Sync action's type is not one TeleCRM writes: an `ACTION_` code, a built-in type, or
+        a custom action code the workspace does not define."""
+        if re.fullmatch(r"ACTION_\d+", action_type):
+            return (
+                f'The Sync API takes the bare numeric custom action code, e.g. "{action_type[7:]}" '
+                f'(not "{action_type}")'
+            )
+        if not action_type.isdigit():
+            return NOT_WRITABLE
+        return f"Custom action {action_type} is not defined in this workspace"
 
     def _check_payment(self, base: str, raw: dict[str, Any]) -> dict[str, Any]:
         remarks: list[dict[str, str]] = []

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from .admin_routes import AdminRoutes
 from .base import LoggedRequest
+from .documented import documented_only
 from .errors import ApiError
 from .fault_injection import fault_response, injected_latency, reset_connection
 from .lead_routes import LeadRoutes
@@ -125,6 +126,8 @@ class Sandbox(LeadRoutes, MemberRoutes, MetadataRoutes, AdminRoutes):
             self._authorize(request, eid, is_async=endpoint == "autoupdatelead")
             handler = getattr(self, f"_api_{endpoint}")
             status, body = handler(request, **args)
+            if self.strict_docs:
+                body = documented_only(endpoint, body)
             return json_response(status, body)
         except ApiError as err:
             return error_response(err)

@@ -14,6 +14,7 @@ import threading
 from typing import Any, NamedTuple
 
 from .async_queue import AsyncQueue
+from .documented import strict_docs_from_env
 from .faults import Faults
 from .state import State
 from .workspace import (
@@ -44,8 +45,11 @@ class SandboxBase:
         sync_token: str = DEMO_SYNC_TOKEN,
         async_token: str = DEMO_ASYNC_TOKEN,
         default_country_code: str = "91",
+        strict_docs: bool | None = None,
     ) -> None:
         self.enterprise_id = enterprise_id
+        # answers with only the documented keys (telecrm/sandbox/documented.py); None: $SANDBOX_STRICT_DOCS
+        self.strict_docs = strict_docs_from_env() if strict_docs is None else bool(strict_docs)
         self.sync_token = sync_token
         self.async_token = async_token
         self.default_country_code = str(default_country_code)
@@ -80,7 +84,7 @@ class SandboxBase:
     def find_lead(self, identifier_value: Any) -> dict[str, Any] | None:
         """The lead whose identifier matches `identifier_value` (matched as telecrm/sandbox/__init__.py describes), if any."""
         with self._lock:
-            key = self._state._identifier_key(identifier_value)
+            key = self._state._identifier_key(identifier_value, checked=False)
             lead_id = self._state._by_identifier.get(key or "")
             return self._state.inspect_lead(self._state.leads[lead_id]) if lead_id else None
 

@@ -79,9 +79,14 @@ class StateBase:
             return None
         return member["email"]
 
-    def _identifier_key(self, value: Any) -> str | None:
+    def _identifier_key(self, value: Any, *, checked: bool = True) -> str | None:
+        """The key leads are matched on. A `checked` value is already in its stored form (a phone as
+        country code + number), so it is not read again: a stored international number might also
+        read as a number of the default country."""
         ftype = self.fields[self.identifier].type
         if ftype == "PHONE":
+            if checked and isinstance(value, str):
+                return value
             return phone_match_key(value, self.country_code)
         if not isinstance(value, str):
             return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from .actions import ActionOps
 from .errors import ApiError, bad_request, invalid_filter, remark
-from .values import DroppedValue, InvalidValue, is_number, parse_date, parse_decimal, phone_match_key
+from .values import DroppedValue, InvalidValue, is_number, parse_date, parse_decimal, phone_match_keys
 from .workspace import SYSTEM_FIELDS, FieldDef
 
 # one logger name for the state's log lines, as when all of it was telecrm/sandbox/state.py
@@ -32,7 +32,6 @@ class LeadOps(ActionOps):
         raw_actions = body.get("actions", [])
         if not isinstance(raw_actions, list):
             raise bad_request("'actions' must be an array.")
-        self._screen_sync_actions(raw_actions)
         ident = self.identifier
         if ident not in fields:
             raise ApiError(400, "INVALID_LEAD", f"Lead identifier field '{ident}' not found in request body.")
@@ -197,8 +196,7 @@ class LeadOps(ActionOps):
             return False
         t = fdef.type
         if t == "PHONE":
-            key = phone_match_key(query, self.country_code)
-            return key is not None and key == stored
+            return stored in phone_match_keys(query, self.country_code)
         if t == "STATUS":
             return query == stored
         if t in ("NUMBER", "RATING", "MONEY"):

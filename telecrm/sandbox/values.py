@@ -37,6 +37,10 @@ FIELD_TYPES: tuple[str, ...] = (
     "LOST_REASON",
 )
 IDENTIFIER_TYPES: tuple[str, ...] = ("PHONE", "EMAIL", "TEXT")
+#: The types a custom action's fields may have, exactly the documented ones: the Async API's custom
+#: action schema lists TextField, DateField, DropdownField, NumberField, ActiveUsersField and
+#: MedialinkField (seed page "Telecrm Async APIs (1.0.0)").
+ACTION_FIELD_TYPES: tuple[str, ...] = ("TEXT", "DATE", "DROPDOWN", "NUMBER", "ACTIVE_USERS", "MEDIALINK")
 OPTION_TYPES: tuple[str, ...] = ("DROPDOWN", "TAGS")
 
 #: Date strings carry no zone; the sandbox reads them as India Standard Time (the docs' running example).
@@ -54,6 +58,10 @@ PHONE_REMARK = (
 DATE_REMARK = (
     "Date is invalid: expected epoch milliseconds (e.g. 1672561800000) or DD/MM/YYYY with optional "
     "HH:mm:ss (e.g. 01/06/2026 10:30:00)"
+)
+CREATED_ON_REMARK = (
+    "created_on is invalid: expected a Unix timestamp in seconds or milliseconds (e.g. 1672552800 or "
+    "1672552800000) or DD/MM/YYYY with optional HH:mm:ss (e.g. 01/01/2023 11:30:00)"
 )
 EMAIL_REMARK = "Email is invalid"
 RATING_REMARK = "Rating must be between 1 and 5"
@@ -105,38 +113,70 @@ def is_number(value: Any) -> bool:
 
 
 def check_phone(value: Any, default_country_code: str) -> str:
-    """Strict write-side check: `+` optional, digits only; 10 digits get the default country code."""
+    """Strict write-side check: `+` optional, digits only, valid with its country code.
+
+    Without a `+`, the number is first read as a number of the workspace's default country (its
+    country code "not specified", whatever its length) and, when that is not a valid number, as
+    country code + number (the documented form, e.g. 919999999999).
+    """
     if not isinstance(value, str):
         raise InvalidValue(PHONE_REMARK)
     text = value.strip()
     if not _PHONE_RE.match(text):
         raise InvalidValue(PHONE_REMARK)
-    has_plus = text.startswith("+")
-    digits = text.lstrip("+")
-    if not has_plus and len(digits) == 10:
-        digits = default_country_code + digits
-    try:
-        parsed = phonenumbers.parse("+" + digits, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidValue(PHONE_REMARK) from exc
-    if not phonenumbers.is_valid_number(parsed):
+    digits = with_country_code(
+        text.lstrip("+"), has_plus=text.startswith("+"), default_country_code=default_country_code
+    )
+    if digits is None:
         raise InvalidValue(PHONE_REMARK)
     return digits
 
 
+def _valid_international(digits: str) -> bool:
+    """Country code + number, valid as written (libphonenumber would also take `+1 1…` or `+44 0…`
+    by dropping the national prefix; those digits are not the number, so they are refused)."""
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return False
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.is_valid_number(parsed) and e164 == "+" + digits
+
+
+def with_country_code(digits: str, *, has_plus: bool, default_country_code: str) -> str | None:
+    """`digits` as country code + number, or None when it is not a valid phone number either way.
+
+    With a `+` the country code is given. Without one, the default country code is put in front when
+    that makes a valid number of that country (a number typed without its country code, of any length);
+    otherwise the digits must already be a valid country code + number.
+    """
+    if not digits.isdigit():
+        return None
+    if not has_plus and _valid_international(default_country_code + digits):
+        return default_country_code + digits
+    return digits if _valid_international(digits) else None
+
+
 def phone_match_key(value: Any, default_country_code: str) -> str | None:
-    """Lenient read-side normalisation for matching: digits only, 10 digits ⇒ + code."""
+    """Lenient read-side normalisation for matching: digits only, then as `check_phone` would store
+    them (the default country code in front when that is a valid number of that country)."""
+    keys = phone_match_keys(value, default_country_code)
+    return keys[0] if keys else None
+
+
+def phone_match_keys(value: Any, default_country_code: str) -> list[str]:
+    """Every stored form a phone query may mean, best first: as `check_phone` would store it, and
+    the digits as typed (a search is lenient: it may be either)."""
     if is_int(value):
         value = str(value)
     if not isinstance(value, str):
-        return None
+        return []
     text = value.strip()
     digits = re.sub(r"\D", "", text)
     if not digits:
-        return None
-    if not text.startswith("+") and len(digits) == 10:
-        digits = default_country_code + digits
-    return digits
+        return []
+    best = with_country_code(digits, has_plus=text.startswith("+"), default_country_code=default_country_code)
+    return list(dict.fromkeys(k for k in (best, digits) if k))
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -171,6 +211,21 @@ def parse_date(value: Any, *, end_of_day: bool = False, remark: str = DATE_REMAR
     if hh is None and end_of_day:
         ms += 86_400_000 - 1
     return ms
+
+
+def parse_unix_or_date(value: Any, *, remark: str = CREATED_ON_REMARK) -> int:
+    """An action's `created_on` → epoch ms: a Unix timestamp in seconds or in milliseconds (a number
+    or an all-digit string; below 10^11 it is seconds), or `DD/MM/YYYY` with optional ` HH:mm:ss`
+    (IST). Anything else raises `InvalidValue`."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if is_number(value):
+        if value < 0:
+            raise InvalidValue(remark)
+        return int(value * 1000) if value < MIN_EPOCH_MS else int(value)
+    if not isinstance(value, str):
+        raise InvalidValue(remark)
+    return parse_date(value, remark=remark)
 
 
 def format_date(ms: int) -> str:

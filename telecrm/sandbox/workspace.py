@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .values import FIELD_TYPES, IDENTIFIER_TYPES, OPTION_TYPES
+from .values import ACTION_FIELD_TYPES, FIELD_TYPES, IDENTIFIER_TYPES, OPTION_TYPES
 
 DEMO_ENTERPRISE_ID = "6650a1c2e4b0d3f1a2b3c4d5"
 DEMO_SYNC_TOKEN = "sandbox-sync-token"
@@ -239,14 +239,16 @@ def _compile_actions(specs: Any) -> dict[str, ActionDef]:
 def _check_action_field(swhere: str, key: str, spec: Any) -> None:
     if not _API_NAME_RE.match(key):
         raise _err(swhere, "invalid field key")
-    if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
-        raise _err(swhere, f'expected {{"type": one of {", ".join(FIELD_TYPES)}}}')
-    if spec["type"] in ("STATUS", "LOST_REASON"):
-        raise _err(swhere, "status and lost-reason fields belong to leads, not to actions")
-    if spec["type"] in OPTION_TYPES and not (
+    if not isinstance(spec, dict) or spec.get("type") not in ACTION_FIELD_TYPES:
+        raise _err(
+            swhere,
+            f'expected {{"type": one of {", ".join(ACTION_FIELD_TYPES)}}} (the field types TeleCRM documents '
+            "for custom actions)",
+        )
+    if spec["type"] == "DROPDOWN" and not (
         isinstance(spec.get("options"), list) and all(isinstance(o, str) for o in spec["options"])
     ):
-        raise _err(swhere, "dropdown/tags fields need an options array of labels")
+        raise _err(swhere, "dropdown fields need an options array of labels")
 
 
 def _check_pipeline(pipeline: dict[str, Any]) -> None:

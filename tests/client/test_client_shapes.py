@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -414,6 +415,89 @@ def test_rate_limit_retry_after_seconds(client: TeleCRMClient, script: Script) -
     with pytest.raises(TeleCRMRateLimited) as caught:
         client.get_metadata()
     assert caught.value.retry_after == 3.0
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [("30", "retry after 30 s"), ("2.5", "retry after 3 s"), (None, "retry later")],
+)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("text/plain", b"Too Many Requests"), ("text/html", b"<html><body>429 Too Many Requests</body></html>")],
+)
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_non_json_429_is_about_rate_limits_not_the_base_url(
+    client: TeleCRMClient,
+    script: Script,
+    api: str,
+    content_type: str,
+    body: bytes,
+    retry_after: str | None,
+    said: str,
+) -> None:
+    headers = {"Content-Type": content_type, **({"Retry-After": retry_after} if retry_after else {})}
+    if api == "sync":
+        script.on("GET", sync_path("metadata"), 429, body, headers=headers)
+        call = client.get_metadata
+    else:
+        script.on("POST", f"/enterprise/{ENTERPRISE}/autoupdatelead", 429, body, headers=headers)
+        call = lambda: client.async_upsert({"phone": "919999999999"})  # noqa: E731
+    with pytest.raises(TeleCRMRateLimited) as caught:
+        call()
+    error = caught.value
+    assert error.status == 429 and error.transient
+    assert error.message.startswith("TeleCRM is rate-limiting requests") and said in error.message
+    assert "TELECRM_API_URL" not in str(error) and "base URL" not in str(error)
+    assert error.retry_after == (None if retry_after is None else float(retry_after))
+
+
+def test_a_json_429_without_a_message_is_about_rate_limits(client: TeleCRMClient, script: Script) -> None:
+    script.on(
+        "GET",
+        sync_path("metadata"),
+        429,
+        {"error": {"code": "TOO_MANY_REQUESTS"}},
+        headers={"Retry-After": "7"},
+    )
+    with pytest.raises(TeleCRMRateLimited, match="rate-limiting requests .*retry after 7 s"):
+        client.get_metadata()
+
+
+def test_a_non_json_error_from_the_async_api_names_its_base_url(
+    client: TeleCRMClient, script: Script
+) -> None:
+    script.on("POST", f"/enterprise/{ENTERPRISE}/autoupdatelead", 502, b"<html>Bad gateway</html>")
+    with pytest.raises(TeleCRMUnavailable, match="TELECRM_ASYNC_API_URL"):
+        client.async_upsert({"phone": "919999999999"})
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "PROCESSED"},
+        {"status": "queued"},
+        {},
+        {"lead_id": "L1"},
+        ["QUEUED"],
+        "QUEUED",
+        None,
+    ],
+)
+def test_an_async_answer_other_than_queued_is_a_failure(
+    client: TeleCRMClient, script: Script, answer: object
+) -> None:
+    """The Async docs give one success answer, `{"status": "QUEUED"}`; anything else is not it."""
+    content = json.dumps(answer).encode()
+    script.on(
+        "POST",
+        f"/enterprise/{ENTERPRISE}/autoupdatelead",
+        200,
+        content,
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(TeleCRMError, match="QUEUED") as caught:
+        client.async_upsert({"phone": "919999999999"})
+    assert caught.value.transient and caught.value.may_have_landed
 
 
 def test_retry_after_http_date() -> None:

@@ -77,7 +77,39 @@ def test_remarks_name_the_field_the_value_and_telecrms_reason(demo_schema):
         and "15 characters" in lines[0]
     )
     assert "Site Visit" in lines[1] and "Outcome" in lines[1] and "Maybe" in lines[1]
+    assert "not saved" in lines[1]
     assert "Demo Booked" in lines[2] and "not saved" in lines[2]
+
+
+def test_every_remark_on_an_ignored_activity_says_it_was_not_saved(demo_schema):
+    result = WriteResult(
+        lead_id="x" * 24,
+        actions=[
+            ActionOutcome(None, "IGNORED"),
+            ActionOutcome("a" * 24, "CREATED"),
+            ActionOutcome(None, "IGNORED"),
+        ],
+        remarks=[
+            Remark("actions[0].fields.outcome", "IGNORED", "Value must be one of: Interested"),
+            Remark("actions[1].fields.note", "IGNORED", "Text is too long"),
+            Remark("actions[2].fields.amount", "IGNORED", "Amount must be greater than 0"),
+        ],
+    )
+    lines = remark_lines(
+        demo_schema,
+        result,
+        {},
+        [
+            {"type": "1001", "fields": {"outcome": "Maybe"}},
+            {"type": "1001", "fields": {"note": "long"}},
+            {"type": "PAYMENT", "status": "PENDING", "currency": "INR", "amount": "0"},
+        ],
+    )
+    assert lines == [
+        "• The activity *Site Visit* was not saved — *Outcome* (sent “Maybe”): Value must be one of: Interested",
+        "• Activity *Site Visit*, *Visit notes* (sent “long”): Text is too long",
+        "• The activity *Payment* was not saved — *amount* (sent “0”): Amount must be greater than 0",
+    ]
 
 
 def test_duplicate_message_links_the_lead_and_offers_the_update(demo_schema):

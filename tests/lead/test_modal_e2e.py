@@ -125,6 +125,41 @@ def test_an_activity_is_logged_with_the_new_lead(lead_bot: Bot) -> None:
     assert action["fields"] == {"note": "Roof is 2,000 sq ft", "outcome": "Interested"}
 
 
+def test_an_activity_telecrm_ignores_is_named_as_not_saved_and_the_lead_still_created(own_bot: Bot) -> None:
+    """TeleCRM ignores an action of a create that fails its validation (here: the form's cached
+    definition has a field TeleCRM's no longer has) and still creates the lead; the lead's thread
+    says which activity was not saved and why."""
+    bot = own_bot
+    open_modal(bot)
+    bot.emulator.select_option(user=USER, action_id=ids.ACT_LEAD_ACTIVITY_PICK, value="1001")
+    bot.wait(
+        lambda e: next((v for v in e.open_views(USER) if "activity:1001:note" in str(v["blocks"])), None)
+    )
+    with bot.sandbox._lock:
+        del bot.sandbox._state.actions_def["1001"].raw["fieldSchema"]["note"]
+    bot.emulator.submit_view(
+        user=USER,
+        values={
+            "phone": "9876500015",
+            "name": "Ignored Activity",
+            "activity:1001:note": "Roof is 2,000 sq ft",
+            "activity:1001:outcome": "Interested",
+        },
+    )
+    [card] = bot.wait(lambda e: cards(bot))
+    bot.settle()
+    lead = bot.sandbox.find_lead("919876500015")
+    assert lead is not None and lead["fields"]["name"] == "Ignored Activity"
+    assert bot.sandbox.actions(lead["id"]) == []
+    [reply] = bot.replies(card["ts"])
+    said = text_of(reply)
+    assert "TeleCRM created the lead but did not keep everything" in said
+    assert (
+        "• The activity *Site Visit* was not saved — *Visit notes* (sent “Roof is 2,000 sq ft”): "
+        "Field 'note' is not defined for custom action 1001"
+    ) in said
+
+
 def test_a_150_field_workspace_opens_and_every_field_can_be_filled(make_bot) -> None:
     bot = make_bot(workspace=wide_workspace(150))
     view = open_modal(bot)

@@ -24,6 +24,7 @@ from commands.payment.render import read_status_click, render_payment_message, s
 from commands.payment.statuses import TRANSITIONS, can_transition, is_final, next_statuses
 from commands.payment.texts import amount_change_text, refusal_text, remarks_text
 from kit import ids
+from kit.reconcile import EarlierAttempt
 from slack_emulator import validate_message_blocks, validate_view
 from storage.repositories import LeadThread, Payment
 from telecrm.models import Remark
@@ -250,13 +251,58 @@ def test_reconcile_takes_the_first_matching_payment_since_the_job_began() -> Non
         {"type": "PAYMENT", "amount": "5000", "currency": "USD", "action_id": "usd", "created_on": 2500},
         {"type": "1001", "action_id": "custom", "created_on": 2500},
     ]
-    assert find_matching_payment(rows, amount="5000", currency="INR", since_ms=1000) == "mine"
-    assert (
-        find_matching_payment(rows, amount="5000", currency="INR", since_ms=1000, skip_ids=["mine"])
-        == "newer"
-    )
+    assert find_matching_payment(rows, amount="5000", currency="INR", since_ms=1000) == EarlierAttempt("mine")
+    assert find_matching_payment(
+        rows, amount="5000", currency="INR", since_ms=1000, skip_ids=["mine"]
+    ) == EarlierAttempt("newer")
     assert find_matching_payment(rows, amount="7000", currency="INR", since_ms=0) is None
     assert find_matching_payment(rows[2:3], amount="5000", currency="INR", since_ms=1000) is None
+
+
+def test_reconcile_without_action_ids_counts_the_bots_other_payments() -> None:
+    """Documented search rows carry no ``action_id`` or ``created_on`` (the window is the search's
+    filter): a matching payment beyond those other jobs of the bot account for is this job's."""
+    row = {"type": "PAYMENT", "status": "PENDING", "amount": "5000", "currency": "INR"}
+    other = {"type": "PAYMENT", "status": "PENDING", "amount": "6000", "currency": "INR"}
+    found = find_matching_payment([row], amount="5000", currency="INR", since_ms=1000)
+    assert found == EarlierAttempt(None)
+    assert find_matching_payment([row], amount="5000.00", currency="inr", since_ms=0, others_count=1) is None
+    assert find_matching_payment([row, row], amount="5000", currency="INR", since_ms=0, others_count=1) == (
+        EarlierAttempt(None)
+    )
+    assert find_matching_payment([other], amount="5000", currency="INR", since_ms=0) is None
+    assert find_matching_payment([], amount="5000", currency="INR", since_ms=0) is None
+
+
+def test_reconcile_matches_the_performer_of_the_bots_own_writes_when_rows_name_one() -> None:
+    known = {
+        "type": "PAYMENT",
+        "amount": "1",
+        "currency": "INR",
+        "action_id": "known",
+        "performed_by": "api@x.in",
+    }
+    by_a_person = {
+        "type": "PAYMENT",
+        "amount": "5000",
+        "currency": "INR",
+        "action_id": "p",
+        "performed_by": "rep@x.in",
+    }
+    by_the_bot = {**by_a_person, "action_id": "b", "performed_by": "API@x.in"}
+    assert (
+        find_matching_payment(
+            [by_a_person, known], amount="5000", currency="INR", since_ms=0, skip_ids=["known"]
+        )
+        is None
+    )
+    assert find_matching_payment(
+        [by_a_person, by_the_bot, known], amount="5000", currency="INR", since_ms=0, skip_ids=["known"]
+    ) == EarlierAttempt("b")
+    # nothing known to learn the bot's performer from: the performer cannot rule a row out
+    assert find_matching_payment([by_a_person], amount="5000", currency="INR", since_ms=0) == EarlierAttempt(
+        "p"
+    )
 
 
 # --- sentences -------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_custom_action_fields_are_validated_against_the_schema(h: Harness, lead_
                     "contact_email": "cfo@example.com",
                 },
             },
-            {"type": "1002", "fields": {"contact_email": "not-an-email"}},
+            {"type": "1002", "fields": {"attendees": "four"}},
             {"type": "1001", "fields": {"note": "ok", "colour": "red"}},
             {"type": "1001", "fields": {"outcome": "Maybe"}},
             {"type": "1003", "fields": {"sent_by": "rahul.verma@suryodayasolar.in"}},
@@ -50,7 +50,7 @@ def test_custom_action_fields_are_validated_against_the_schema(h: Harness, lead_
     assert [a["status"] for a in body["actions"]] == ["CREATED"] + ["IGNORED"] * 8
     assert all(a["action_id"] is None for a in body["actions"][1:])
     fields = {r["field"]: r["remark"] for r in body["remarks"]}
-    assert fields["actions[1].fields.contact_email"] == "Email is invalid"
+    assert fields["actions[1].fields.attendees"].startswith("Number must be a JSON number")
     assert "not defined for custom action 1001" in fields["actions[2].fields.colour"]
     assert "Interested, Not Interested, Follow-up Needed" in fields["actions[3].fields.outcome"]
     assert "team member" in fields["actions[4].fields.sent_by"]
@@ -80,25 +80,53 @@ def test_builtin_types_are_refused_whole(h: Harness, lead_id: str, action_type: 
 
 
 def test_action_prefix_on_sync_is_400(h: Harness, lead_id: str) -> None:
+    """On `POST /lead/{id}/action` (its pitfalls: "400 or silently dropped"); lead create differs."""
     response = _post(h, lead_id, [{"type": "ACTION_1001", "fields": {"note": "x"}}])
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "BAD_REQUEST"
     assert '"1001"' in error["message"]
-    on_create = h.api.post(
-        "/lead", json={"fields": {"phone": "919811100124"}, "actions": [{"type": "ACTION_1001"}]}
-    )
-    assert on_create.status_code == 400
-    assert h.sandbox.find_lead("919811100124") is None
 
 
-def test_builtin_type_in_lead_create_rejects_the_lead(h: Harness) -> None:
+def test_lead_create_ignores_actions_that_fail_validation(h: Harness) -> None:
+    """`POST /lead`: "fields and actions that fail validation are reported in a remarks array while
+    the lead itself is still created" — never a 400 for an action (seed page "Create a lead"); the
+    ignored entry and its remark as the seed page "Actions — Examples" shows them."""
+    count = h.sandbox.write_count()
     response = h.api.post(
-        "/lead", json={"fields": {"phone": "919811100125"}, "actions": [{"type": "OUTGOING_CALL"}]}
+        "/lead",
+        json={
+            "fields": {"phone": "919811100124", "name": "Still Created"},
+            "actions": [
+                {"type": "ACTION_1001", "fields": {"note": "prefixed"}},
+                {"type": "OUTGOING_CALL"},
+                {"type": "9999", "fields": {}},
+                {"type": "PAYMENT", "status": "PENDING", "currency": "INR", "amount": "0"},
+                {"type": "PAYMENT", "status": "PAID", "currency": "EUR", "amount": "10"},
+                {"type": "1001", "fields": {"note": "kept"}},
+            ],
+        },
     )
-    assert response.status_code == 400
-    assert error_of(response)["message"] == "Only custom actions and payment actions can be created"
-    assert h.sandbox.find_lead("919811100125") is None
+    assert response.status_code == 201, response.text
+    body = response.json()
+    lead = h.sandbox.find_lead("919811100124")
+    assert lead is not None and lead["fields"]["name"] == "Still Created"
+    assert body["lead_id"] == lead["id"]
+    assert [a["status"] for a in body["actions"]] == ["IGNORED"] * 5 + ["CREATED"]
+    assert body["actions"][0] == {"action_id": None, "status": "IGNORED"}
+    remarks = {r["field"]: r["remark"] for r in body["remarks"]}
+    assert '"1001"' in remarks["actions[0].type"] and "ACTION_1001" in remarks["actions[0].type"]
+    assert remarks["actions[1].type"] == "Only custom actions and payment actions can be created"
+    assert remarks["actions[2].type"] == "Custom action 9999 is not defined in this workspace"
+    assert {
+        "field": "actions[3].fields.amount",
+        "status": "IGNORED",
+        "remark": "Amount must be greater than 0",
+    } in body["remarks"]
+    assert "PENDING, COMPLETED" in remarks["actions[4].fields.status"]
+    assert "INR, USD" in remarks["actions[4].fields.currency"]
+    assert [a["fields"] for a in h.sandbox.actions(lead["id"])] == [{"note": "kept"}]
+    assert h.sandbox.write_count() == count + 1
 
 
 def test_lead_create_reports_action_remarks(h: Harness) -> None:
@@ -108,14 +136,14 @@ def test_lead_create_reports_action_remarks(h: Harness) -> None:
             "fields": {"phone": "919811100126", "rating": 0},
             "actions": [
                 {"type": "1001", "fields": {"note": "ok"}},
-                {"type": "1002", "fields": {"contact_email": "x"}},
+                {"type": "1002", "fields": {"attendees": "x"}},
             ],
         },
     )
     assert response.status_code == 201
     body = response.json()
     assert [a["status"] for a in body["actions"]] == ["CREATED", "IGNORED"]
-    assert [r["field"] for r in body["remarks"]] == ["fields.rating", "actions[1].fields.contact_email"]
+    assert [r["field"] for r in body["remarks"]] == ["fields.rating", "actions[1].fields.attendees"]
 
 
 @pytest.mark.parametrize(
@@ -250,15 +278,76 @@ def test_predated_created_on(h: Harness, lead_id: str) -> None:
             {"type": "1001", "fields": {"note": "predated"}, "created_on": "01/01/2026 11:30:00"},
             {"type": "1002", "fields": {"attendees": 1}, "created_on": "01/01/2026 11:30:00"},
             {"type": "1001", "fields": {"note": "bad"}, "created_on": "2026-01-01"},
-            {"type": "1001", "fields": {"note": "future"}, "created_on": "01/01/2099"},
+            {"type": "1002", "fields": {"attendees": 2}, "created_on": "2026-01-01"},
         ],
     ).json()
-    assert [a["status"] for a in body["actions"]] == ["CREATED", "CREATED", "IGNORED", "IGNORED"]
-    rows = {a["fields"].get("note", "demo"): a for a in h.sandbox.actions(lead_id)}
+    assert [a["status"] for a in body["actions"]] == ["CREATED", "CREATED", "IGNORED", "CREATED"]
+    assert body["remarks"][0]["field"] == "actions[2].created_on"
+    assert "Unix timestamp in seconds or milliseconds" in body["remarks"][0]["remark"]
+    rows = {a["fields"].get("note", a["fields"].get("attendees")): a for a in h.sandbox.actions(lead_id)}
     from telecrm.sandbox.values import parse_date
 
     assert rows["predated"]["created_on"] == parse_date("01/01/2026 11:30:00")
-    assert rows["demo"]["created_on"] > parse_date("01/01/2026 11:30:00")  # 1002 does not allow predating
+    # 1002 does not allow predating: its created_on is ignored, even one that would not parse
+    assert rows[1]["created_on"] > parse_date("01/01/2026 11:30:00")
+    assert rows[2]["created_on"] > parse_date("01/01/2026 11:30:00")
+
+
+@pytest.mark.parametrize(
+    ("created_on", "expected"),
+    [
+        pytest.param(1767247200, 1767247200000, id="unix-seconds"),
+        pytest.param(1767247200000, 1767247200000, id="unix-ms"),
+        pytest.param("1767247200", 1767247200000, id="unix-seconds-string"),
+        pytest.param("1767247200000", 1767247200000, id="unix-ms-string"),
+        pytest.param(1767247200.5, 1767247200500, id="unix-seconds-fraction"),
+        pytest.param("01/01/2026 11:30:00", 1767247200000, id="date-time"),
+        pytest.param("01/01/2026", 1767205800000, id="date-only-is-midnight"),
+        pytest.param("01/01/2099 00:00:00", 4070889000000, id="in-the-future"),
+    ],
+)
+def test_created_on_takes_unix_seconds_ms_and_the_date_format(
+    h: Harness, lead_id: str, created_on: Any, expected: int
+) -> None:
+    """`created_on`: "Unix timestamp or date-time in DD/MM/YYYY HH:mm:ss format. Time component
+    defaults to 00:00:00 if omitted" (seed page "Telecrm Async APIs"), on Sync and Async alike."""
+    body = _post(h, lead_id, [{"type": "1001", "fields": {"note": "when"}, "created_on": created_on}]).json()
+    assert body["actions"][0]["status"] == "CREATED", body
+    assert body["remarks"] == []
+    [stored] = [a for a in h.sandbox.actions(lead_id) if a["fields"].get("note") == "when"]
+    assert stored["created_on"] == expected
+
+
+@pytest.mark.parametrize(
+    "created_on",
+    ["2026-01-01T10:30:00Z", "1/1/2026", "01/01/2026 11:30", "32/01/2026", "yesterday", -5, True, None],
+)
+def test_an_unparseable_created_on_drops_the_action_with_a_remark(
+    h: Harness, lead_id: str, created_on: Any
+) -> None:
+    body = _post(
+        h,
+        lead_id,
+        [
+            {"type": "1001", "fields": {"note": "bad"}, "created_on": created_on},
+            {"type": "1001", "fields": {"note": "ok"}},
+        ],
+    ).json()
+    assert [a["status"] for a in body["actions"]] == ["IGNORED", "CREATED"]
+    assert [r["field"] for r in body["remarks"]] == ["actions[0].created_on"]
+    assert [a["fields"]["note"] for a in h.sandbox.actions(lead_id)] == ["ok"]
+
+
+def test_created_on_in_seconds_reaches_the_lead_through_the_async_api(h: Harness) -> None:
+    assert h.upsert(
+        {
+            "fields": {"phone": "919811100127"},
+            "actions": [{"type": "ACTION_1001", "fields": {"note": "async"}, "created_on": 1767247200}],
+        }
+    ).json() == {"status": "QUEUED"}
+    assert h.sandbox.drain_async()
+    lead = h.sandbox.find_lead("919811100127")
+    assert [a["created_on"] for a in h.sandbox.actions(lead["id"])] == [1767247200000]
 
 
 def test_action_search(h: Harness) -> None:

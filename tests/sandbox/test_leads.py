@@ -46,6 +46,43 @@ def test_default_country_code_is_configurable(make_harness: Any) -> None:
     assert us.sandbox.lead(lead_id)["fields"]["phone"] == "14155552671"
 
 
+@pytest.mark.parametrize(
+    ("default_code", "typed", "stored"),
+    [
+        pytest.param("65", "81234567", "6581234567", id="8-digit-singapore-number"),
+        pytest.param("49", "30123456", "4930123456", id="8-digit-berlin-number"),
+        pytest.param("44", "2071838750", "442071838750", id="10-digit-london-number"),
+        pytest.param("1", "4155552671", "14155552671", id="10-digit-us-number"),
+        pytest.param("65", "919812300002", "919812300002", id="country-code-given-without-plus"),
+        pytest.param("1", "14155552671", "14155552671", id="own-country-code-given-without-plus"),
+        pytest.param("91", "+6581234567", "6581234567", id="plus-is-always-a-country-code"),
+    ],
+)
+def test_a_number_without_country_code_gets_the_default_whatever_its_length(
+    make_harness: Any, default_code: str, typed: str, stored: str
+) -> None:
+    """ "If country code is not specified, enterprise's default country code will be used" (seed page
+    "Telecrm Async APIs", PhoneField): any number valid for the default country, not just 10 digits."""
+    h = make_harness(default_country_code=default_code)
+    lead_id = h.create_lead({"phone": typed})
+    assert h.sandbox.lead(lead_id)["fields"]["phone"] == stored
+    again = h.api.post("/lead", json={"fields": {"phone": "+" + stored}})
+    assert again.status_code == 409, "the same lead, however it was typed"
+    rows = h.api.post("/lead/search", json={"fields": {"phone": typed}}).json()["data"]
+    assert [r["id"] for r in rows] == [lead_id]
+
+
+@pytest.mark.parametrize(
+    ("default_code", "typed"),
+    [("91", "81234567"), ("44", "07911123456"), ("1", "+114155552671"), ("91", "98123")],
+)
+def test_a_number_valid_neither_way_is_refused(make_harness: Any, default_code: str, typed: str) -> None:
+    h = make_harness(default_country_code=default_code)
+    response = h.api.post("/lead", json={"fields": {"phone": typed}})
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "INVALID_LEAD"
+
+
 @pytest.mark.parametrize("phone", ["99999", "+91 98123 00003", "91-9812-3000-03", "phone", 919812300003])
 def test_invalid_identifier_is_a_lead_level_400(h: Harness, phone: Any) -> None:
     response = h.api.post("/lead", json={"fields": {"phone": phone}})

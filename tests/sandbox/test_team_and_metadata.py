@@ -217,7 +217,7 @@ def test_custom_actions_two_shapes(h: Harness) -> None:
     assert {k: v["type"] for k, v in demo["fieldSchema"].items()} == {
         "demo_date": "DATE",
         "attendees": "NUMBER",
-        "contact_email": "EMAIL",
+        "contact_email": "TEXT",
     }
 
 

@@ -174,3 +174,46 @@ def test_phone_forms_normalise_alike(prefix: str, rest: int) -> None:
         assert check_phone(form, "91") == stored
         assert phone_match_key(form, "91") == stored
     assert phone_match_key("+91 " + national[:5] + " " + national[5:], "91") == stored
+
+
+DOCUMENTED_ACTION_FIELD_TYPES = {
+    "TEXT": "Site visit completed",
+    "DATE": "01/06/2026 10:30:00",
+    "DROPDOWN": "Interested",
+    "NUMBER": 4,
+    "ACTIVE_USERS": "aditi.rao@gmail.com",
+    "MEDIALINK": "https://cdn.example.com/file.pdf",
+}
+
+
+def _action_with(field_type: str) -> dict[str, Any]:
+    ws = email_identifier_workspace()
+    spec: dict[str, Any] = {"type": field_type}
+    if field_type in ("DROPDOWN", "TAGS"):
+        spec["options"] = ["Interested", "Not Interested"]
+    ws["custom_actions"][0]["fieldSchema"]["value"] = spec
+    return ws
+
+
+@pytest.mark.parametrize("field_type", sorted(set(FIELD_TYPES) - set(DOCUMENTED_ACTION_FIELD_TYPES)))
+def test_custom_action_fields_of_undocumented_types_are_refused(tmp_path: Path, field_type: str) -> None:
+    """A custom action's fields are TextField, DateField, DropdownField, NumberField,
+    ActiveUsersField or MedialinkField (seed page "Telecrm Async APIs"): no other type."""
+    with pytest.raises(WorkspaceError, match=r"fieldSchema\.value"):
+        load_workspace(_write(tmp_path, _action_with(field_type)))
+
+
+@pytest.mark.parametrize(("field_type", "value"), sorted(DOCUMENTED_ACTION_FIELD_TYPES.items()))
+def test_custom_action_fields_of_every_documented_type_are_stored(field_type: str, value: Any) -> None:
+    ws = _action_with(field_type)
+    members = [m["email"] for m in ws["team_members"] if m["status"] != "Deleted"]
+    value = members[0] if field_type == "ACTIVE_USERS" else value
+    sandbox = Sandbox(ws)
+    try:
+        state = sandbox._state
+        lead = next(iter(state.leads.values()))
+        code = ws["custom_actions"][0]["code"][len("ACTION_") :]
+        answer = state.create_actions(lead["id"], {"actions": [{"type": code, "fields": {"value": value}}]})
+        assert answer["actions"][0]["status"] == "CREATED", answer
+    finally:
+        sandbox.close()
