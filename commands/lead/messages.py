@@ -10,7 +10,7 @@ from typing import Any
 from kit import ids
 from kit.display import field_text
 from kit.fields import Problem, describe_type
-from kit.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
 from telecrm.models import Remark, WriteResult
 from telecrm.schema import WorkspaceSchema
@@ -153,10 +153,11 @@ def _action_name(schema: WorkspaceSchema, action: Mapping[str, Any] | None) -> s
     """An activity's name for people (its display name when the schema still knows it)."""
     if action is None:
         return "the activity"
-    if action.get("type") == "PAYMENT":
-        return f"advance payment of {format_money(str(action.get('amount')), str(action.get('currency')))}"
-    found = schema.custom_action(str(action.get("type", "")))
-    return found.display_name if found else str(action.get("type", "activity"))
+    action_type = str(action.get("type", ""))
+    if action_type.upper() == "PAYMENT":
+        return "Payment"
+    found = schema.custom_action(action_type)
+    return found.display_name if found else action_type or "activity"
 
 
 def remark_lines(
