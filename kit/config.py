@@ -48,6 +48,8 @@ class Settings:
     telecrm_timeout_seconds: float = 10.0
     worker_threads: int = 8
     admin_users: tuple[str, ...] = ()
+    lead_index_days: int = 90  # mirror the leads created in the last N days into the find index; 0 = off
+    telecrm_watch_budget_per_minute: int = 60  # background TeleCRM requests a minute, shared
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,6 +129,8 @@ _VARIABLES: dict[str, str] = {
     "TELECRM_TIMEOUT_SECONDS": "telecrm_timeout_seconds",
     "WORKER_THREADS": "worker_threads",
     "ADMIN_USERS": "admin_users",
+    "LEAD_INDEX_DAYS": "lead_index_days",
+    "TELECRM_WATCH_BUDGET_PER_MINUTE": "telecrm_watch_budget_per_minute",
 }
 
 
@@ -144,9 +148,13 @@ def _parse(name: str, attr: str, raw: str) -> object:
     raw = raw.strip()
     if attr in {"cache_ttl_seconds", "payment_watch_seconds", "telecrm_timeout_seconds"}:
         return _positive_float(name, raw)
-    if attr == "worker_threads":
+    if attr in {"worker_threads", "telecrm_watch_budget_per_minute"}:
         if not raw.isdigit() or int(raw) < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
+        return int(raw)
+    if attr == "lead_index_days":
+        if not raw.isdigit():
+            raise ConfigError(f"{name} must be a whole number of days (0 = off), got {raw!r}")
         return int(raw)
     if attr in {"payment_allowed_users", "admin_users"}:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
