@@ -46,7 +46,7 @@ MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "1,000+ leads match": counting further costs time and tells nobody anything
 _TRIGRAM = 3  # the trigram tokenizer cannot find fewer characters than this
 _TYPO_MIN_LETTERS = 3  # shorter words have too many neighbours one edit away to guess from
-_CLOSE_CANDIDATES = 100  # rows read to rank close (misspelt) matches
+_CLOSE_CANDIDATES = 50  # rows read to rank close (misspelt) matches
 _IDS_PER_MS = 1000  # a row's id is its seen_at in milliseconds × this, plus a free slot
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"[^\W_]+")
@@ -362,7 +362,15 @@ class LeadIndex:
             return IndexPage([], 0)
         ranks, everything = query.tiers()
         conn = self._store.db.conn
+        (total,) = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ? LIMIT ?)",
+            [everything, COUNT_CAP + 1],
+        ).fetchone()
+        if total == 0:
+            close = self._close(query, limit) if skip == 0 and query.digits is None else []
+            return IndexPage(close, len(close), close=len(close))
         wanted = skip + limit
+        enough = min(wanted, total)  # every match is in some rank: stop once the page is full
         ids: dict[int, None] = {}
         for table, match in ranks:
             for (rowid,) in conn.execute(
@@ -370,15 +378,8 @@ class LeadIndex:
                 [match, wanted],
             ):
                 ids.setdefault(rowid)
-            if len(ids) >= wanted:
+            if len(ids) >= enough:
                 break
-        (total,) = conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ? LIMIT ?)",
-            [everything, COUNT_CAP + 1],
-        ).fetchone()
-        if total == 0 and query.digits is None:
-            close = self._close(query, limit) if skip == 0 else []
-            return IndexPage(close, len(close), close=len(close))
         return IndexPage(self._rows(list(ids)[skip:wanted]), min(total, COUNT_CAP), capped=total > COUNT_CAP)
 
     def _rows(self, ids: Sequence[int]) -> list[IndexEntry]:
