@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -128,11 +129,16 @@ class IndexFeed:
         if schema is None:
             return
         entries = [e for lead in leads if (e := entry_for(schema, lead)) is not None]
-        if entries:
+        try:
             self._index.record(entries)
+        except sqlite3.Error as exc:  # the store's own health check reports an unusable file
+            log.warning("the lead index could not record %d lead(s): %s", len(entries), exc)
 
     def gone(self, lead_id: str) -> None:
-        self._index.forget(lead_id)
+        try:
+            self._index.forget(lead_id)
+        except sqlite3.Error as exc:
+            log.warning("the lead index could not drop a lead: %s", exc)
 
 
 # --- the mirror of recent leads --------------------------------------------------------------------

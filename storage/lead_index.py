@@ -125,7 +125,9 @@ def create_lead_index_tables(db: Database) -> None:
 @dataclass(frozen=True)
 class IndexEntry:
     """What the index keeps of one lead. ``None`` means "not known from this reading" (an answer that
-    did not carry the field), so recording it keeps the value already stored."""
+    did not carry the field), so recording it keeps the value already stored. ``seen_at`` is when the
+    bot last read the lead from TeleCRM — for a lead known only from the mirror of recent leads, when
+    TeleCRM created it, so that among equal matches the newest leads come first."""
 
     lead_id: str
     name: str | None = None
