@@ -22,13 +22,14 @@ from bot.app import build_app
 from bot.sandbox_mode import new_sandbox, pointed_at
 from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
+from kit.lead_index import IndexFeed
 from kit.services import Services
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
 from storage.outbox import Outbox
-from telecrm.client import TeleCRMClient
+from telecrm.observed import ObservedTeleCRMClient
 from telecrm.redact import mask
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Runtime:
         if self._use_emulator:
             self._start_emulator()
         s = self.settings
-        telecrm = TeleCRMClient(
+        telecrm = ObservedTeleCRMClient(
             base_url=s.telecrm_api_url,
             enterprise_id=s.telecrm_enterprise_id,
             sync_token=s.telecrm_sync_token,
@@ -201,6 +202,8 @@ class Runtime:
             clock=self.clock,
             schedule=self.every,
         )
+        # every lead TeleCRM answers with goes into the index /lead find searches
+        telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
         self.app = build_app(self.services)
         return self.services
 

@@ -68,6 +68,8 @@ class Settings:
     admin_users: tuple[str, ...] = ()
     port: int = 3000
     log_level: str = "INFO"
+    lead_index_days: int = 90  # mirror the leads created in the last N days into the find index; 0 = off
+    telecrm_watch_budget_per_minute: int = 60  # background TeleCRM requests a minute, shared
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -177,6 +179,12 @@ def _threads(raw: str) -> int:
     return int(raw)
 
 
+def _days(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()):
+        raise _Invalid("a whole number of days (0 = off)")
+    return int(raw)
+
+
 def _port(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) > 65535:
         raise _Invalid("a port number from 1 to 65535 (0: any free port)")
@@ -270,6 +278,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "PAYMENT_WATCH_SECONDS": _seconds,
     "TELECRM_TIMEOUT_SECONDS": _timeout,
     "WORKER_THREADS": _threads,
+    "LEAD_INDEX_DAYS": _days,
+    "TELECRM_WATCH_BUDGET_PER_MINUTE": _threads,
     "ADMIN_USERS": _names,
     "PORT": _port,
     "LOG_LEVEL": _log_level,

@@ -95,6 +95,20 @@ def format_when(when: int | float | str, tz: str | None = None) -> str:
     return f"{moment.day} {moment:%b %Y}, {hour}:{moment:%M %p} {moment.tzname()}"
 
 
+def ago(seconds: float | None) -> str:
+    """How long ago, for people: ``12 s ago``, ``4 min ago``, ``3.5 h ago``, ``12 days ago``, or ``never``."""
+    if seconds is None:
+        return "never"
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
 def truncate(text: str, n: int) -> str:
     """At most ``n`` characters, the last one an ellipsis when something was cut."""
     if n <= 0:

@@ -240,10 +240,8 @@ def _parse_lead(text: str) -> LeadCommand:
         return LeadCommand("help")
     if head in ("find", "search"):
         words, errors = split_words(rest)
-        query = " ".join(words).strip()
-        if not query and not errors:
-            errors = ["say what to look for: /lead find <phone, email, name or lead id>"]
-        return LeadCommand("find" if query and not errors else "help", query=query, errors=errors)
+        query = " ".join(words).strip()  # too short (even empty) is answered by the find itself
+        return LeadCommand("help" if errors else "find", query=query, errors=errors)
     if head in ("update", "edit"):
         return _parse_update(rest)
     if head in ("new", "create", "add"):

@@ -17,13 +17,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from kit.config import Settings
+from kit.lead_index import LeadMirror
 from kit.slack_errors import is_transient_slack_failure
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.lead_index import LeadIndex
 from storage.repositories import LeadThreads, Payments, UserLinks
+from telecrm.budget import RequestBudget
 from telecrm.client import TeleCRMClient
 from telecrm.schema import TeamMember, WorkspaceSchema
 
@@ -60,6 +63,29 @@ class Services:
     @cached_property
     def user_links(self) -> UserLinks:
         return UserLinks(self.store, clock=self.clock)
+
+    @cached_property
+    def lead_index(self) -> LeadIndex:
+        """The bot's index of leads for ``/lead find`` (storage/lead_index.py)."""
+        return LeadIndex(self.store, clock=self.clock)
+
+    @cached_property
+    def watch_budget(self) -> RequestBudget:
+        """TeleCRM requests a minute for everything reading in the background, one budget per bot
+        (``TELECRM_WATCH_BUDGET_PER_MINUTE``)."""
+        return RequestBudget(self.settings.telecrm_watch_budget_per_minute)
+
+    @cached_property
+    def lead_mirror(self) -> LeadMirror:
+        """Reads the leads created in the last ``LEAD_INDEX_DAYS`` days into :attr:`lead_index`."""
+        return LeadMirror(
+            self.telecrm,
+            self.lead_index,
+            self.watch_budget,
+            self.cache.cached,
+            days=self.settings.lead_index_days,
+            clock=self.clock,
+        )
 
     @cached_property
     def view_seal(self) -> ViewSeal:

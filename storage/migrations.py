@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from storage.deliveries import create_deliveries_table
 from storage.health import create_health_table
+from storage.lead_index import create_lead_index_tables
 from storage.outbox import add_outbox_leases, create_outbox_table
 
 MigrationStep = Callable[[Database], None]
@@ -115,6 +116,11 @@ MIGRATIONS: list[Migration] = [
     (5, "outbox rows leased to one process, and the steps each job has done", add_outbox_leases),
     (6, "a row the health check writes to, to know the file can still be written", create_health_table),
     (7, "activity types seen on timelines (the /timeline form lists those first)", _action_types_seen),
+    (
+        8,
+        "the bot's index of leads for /lead find by part of a value, and its mirror cursor",
+        create_lead_index_tables,
+    ),
 ]
 
 

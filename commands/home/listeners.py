@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from kit import ids
 from kit.cards import thread_permalink
 from kit.context import services_of
-from kit.format import format_when, mrkdwn_escape, mrkdwn_link, truncate
+from kit.format import ago, format_when, mrkdwn_escape, mrkdwn_link, truncate
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -22,16 +22,6 @@ def is_admin(services: Services, user_id: str) -> bool:
         return True
     user = services.slack_user(user_id)
     return bool(user.get("is_admin") or user.get("is_owner"))
-
-
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "never"
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
 
 
 def _mrkdwn_section(text: str) -> dict[str, Any]:
@@ -83,7 +73,7 @@ def _status_blocks(services: Services) -> list[dict[str, Any]]:
     )
     lines = [
         f"*Workspace schema:* {status.field_count} fields, {status.custom_action_count} custom actions, "
-        f"{status.team_member_count} team members — refreshed {_age(status.age_seconds)}" + freshness,
+        f"{status.team_member_count} team members — refreshed {ago(status.age_seconds)}" + freshness,
         f"*Writes waiting for TeleCRM:* {len(pending)}",
     ]
     if status.last_error:

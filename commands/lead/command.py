@@ -17,13 +17,20 @@ from slack_sdk import WebClient
 from commands.lead.find import find_and_answer
 from commands.lead.forms import assignee_field
 from commands.lead.listener_kit import schema_or_refresh, user_of
-from commands.lead.messages import NOT_LOADED, help_message, identifier_refusal, problems_message
+from commands.lead.messages import (
+    NOT_LOADED,
+    SHORT_QUERY,
+    help_message,
+    identifier_refusal,
+    problems_message,
+)
 from commands.lead.new_lead import open_new_lead
 from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.values import WORKSPACE_TZ
 from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
 from kit.grammar import LeadCommand, parse_lead
+from storage.lead_index import Query
 from telecrm.schema import WorkspaceSchema
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,8 @@ def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
         message, blocks = help_message(schema, cmd.errors)
         return Plan("reply", message, blocks)
     if cmd.action == "find":
+        if Query.parse(cmd.query) is None:
+            return Plan("reply", SHORT_QUERY, [])
         return Plan("find", query=cmd.query)
     if schema is None:
         return Plan("reply", NOT_LOADED, [])

@@ -1,4 +1,10 @@
-"""``/lead find`` and finding a lead by what was typed (a lead id, phone, email or name).
+"""``/lead find`` and finding a lead by what was typed (a lead id, phone, email, name or part of one).
+
+Where it looks, in order: TeleCRM, for a lead id or a full phone or email (TeleCRM matches whole values
+only); the bot's own index of the leads it has seen and of the recently created ones
+(storage/lead_index.py, kit/lead_index.py), for part of a name, phone, email or company, misspelt a
+little; TeleCRM again, for an exact name (a lead the index does not hold). The answer says which one
+found the leads, and for the index how many leads it holds and how fresh it is.
 
 A search is a read: it runs in the background (never as an outbox job) and is answered to the
 person alone; the *More* button pages through the same search (:func:`on_find_more`).
@@ -15,13 +21,25 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from commands.lead.listener_kit import channel_of, user_of
-from commands.lead.messages import FIND_PAGE, FoundLead, Message, find_message, find_more_value
+from commands.lead.messages import (
+    FIND_PAGE,
+    FROM_TELECRM,
+    FoundLead,
+    Message,
+    find_message,
+    find_more_value,
+    index_name,
+    index_note,
+    no_match_note,
+    short_query_message,
+)
 from commands.lead.values import display_fields
 from kit.cards import thread_for, thread_permalink
 from kit.context import services_of
 from kit.explain import explain_error
 from kit.fields import FieldError, convert, normalize_phone
 from kit.services import Services
+from storage.lead_index import Query
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
 from telecrm.models import Lead
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
@@ -29,6 +47,7 @@ from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 log = logging.getLogger(__name__)
 
 LEAD_ID = re.compile(r"[0-9a-fA-F]{24}")
+FROM_INDEX = "~index"  # the More button's "field" when the list came from the bot's index
 
 
 def _fields_of_type(schema: WorkspaceSchema, ftype: FieldType) -> list[FieldDef]:
@@ -117,15 +136,71 @@ def find_and_answer(
 def search(
     services: Services, schema: WorkspaceSchema, query: str, field: str | None, value: str | None, skip: int
 ) -> Message:
-    """One page of matches, from the first candidate field that has any, as a message."""
+    """One page of matches as a message: an exact phone, email or lead id from TeleCRM; else part of a
+    name, phone, email or company from the bot's index; else an exact name from TeleCRM."""
+    if Query.parse(query) is None:
+        return short_query_message()
+    if field == FROM_INDEX:
+        return _from_index(services, schema, query, skip) or _nothing(services, schema, query)
+    if field:
+        return _from_telecrm(services, schema, query, [(field, value or "")], skip) or _nothing(
+            services, schema, query
+        )
     cc = services.settings.default_country_code
-    candidates = [(field, value or "")] if field else find_candidates(schema, query, default_country_code=cc)
+    exact: list[tuple[str, str]] = []
+    by_name: list[tuple[str, str]] = []
+    for candidate in find_candidates(schema, query, default_country_code=cc):
+        found = schema.field(candidate[0])
+        exact_kind = candidate[0] == "id" or (found and found.type in (FieldType.PHONE, FieldType.EMAIL))
+        (exact if exact_kind else by_name).append(candidate)
+    return (
+        _from_telecrm(services, schema, query, exact, skip)
+        or _from_index(services, schema, query, skip)
+        or _from_telecrm(services, schema, query, by_name, skip)
+        or _nothing(services, schema, query)
+    )
+
+
+def _from_telecrm(
+    services: Services, schema: WorkspaceSchema, query: str, candidates: list[tuple[str, str]], skip: int
+) -> Message | None:
+    """The first of these exact TeleCRM searches that finds anything, as a message."""
     found, total, used = _first_match(services, candidates, skip)
-    leads = [_found_lead(services, schema, lead) for lead in found]
+    if not found:
+        return None
+    leads = [_found_lead(services, schema, lead.id, lead.fields) for lead in found]
     more = None
     if used is not None and skip + len(found) < total:
         more = find_more_value(used[0], used[1], skip + len(found), query)
-    return find_message(schema, query, leads, total=total, skip=skip, more_value=more)
+    return find_message(schema, query, leads, total=total, skip=skip, more_value=more, note=FROM_TELECRM)
+
+
+def _from_index(services: Services, schema: WorkspaceSchema, query: str, skip: int) -> Message | None:
+    """One page of the bot's index's matches, saying how big and how fresh the index is."""
+    page = services.lead_index.search(query, skip=skip, limit=FIND_PAGE)
+    if not page.entries:
+        return None
+    ident = schema.identifier.api_name
+    leads = [
+        _found_lead(services, schema, e.lead_id, {"name": e.name, ident: e.identifier, "status": e.status})
+        for e in page.entries
+    ]
+    shown_to = skip + len(page.entries)
+    more = find_more_value(FROM_INDEX, "", shown_to, query) if shown_to < page.total else None
+    note = index_note(page.total, _index_name(services), close=page.close, capped=page.capped)
+    return find_message(
+        schema, query, leads, total=page.total, skip=skip, more_value=more, note=note, capped=page.capped
+    )
+
+
+def _nothing(services: Services, schema: WorkspaceSchema, query: str) -> Message:
+    return find_message(schema, query, [], total=0, note=no_match_note(_index_name(services)))
+
+
+def _index_name(services: Services) -> str:
+    stats = services.lead_index.stats()
+    age = None if stats.updated_at is None else services.clock() - stats.updated_at
+    return index_name(stats.leads, age)
 
 
 def _first_match(
@@ -146,13 +221,15 @@ def _first_match(
     return [], 0, None
 
 
-def _found_lead(services: Services, schema: WorkspaceSchema, lead: Lead) -> FoundLead:
+def _found_lead(
+    services: Services, schema: WorkspaceSchema, lead_id: str | None, fields: Mapping[str, Any]
+) -> FoundLead:
     """A match with its TeleCRM link and, when the bot has posted its card, its thread."""
-    thread = thread_for(services, lead.id) if lead.id else None
+    thread = thread_for(services, lead_id) if lead_id else None
     return FoundLead(
-        lead_id=lead.id,
-        fields=display_fields(schema, lead.fields),
-        link=services.settings.lead_url(lead.id) if lead.id else None,
+        lead_id=lead_id,
+        fields=display_fields(schema, fields),
+        link=services.settings.lead_url(lead_id) if lead_id else None,
         permalink=thread_permalink(services, thread) if thread else None,
     )
 

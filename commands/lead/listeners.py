@@ -29,6 +29,7 @@ from commands.lead.new_lead import (
 from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.update_job import update_lead
 from kit import ids
+from kit.lead_index import MIRROR_SECONDS
 from kit.services import Services
 
 __all__ = ["register"]
@@ -38,6 +39,8 @@ def register(app: App, services: Services) -> None:
     """Bind the lead listeners and job kinds; the listeners find ``services`` in Bolt's context."""
     services.worker.register(job_kind(services, CreateLead, create_lead))
     services.worker.register(job_kind(services, UpdateLead, update_lead))
+    if services.settings.lead_index_days > 0:
+        services.schedule("lead-index", MIRROR_SECONDS, services.lead_mirror.run)
     app.command(ids.CMD_LEAD)(on_lead_command)
     app.shortcut(ids.SHORTCUT_LEAD_FROM_MESSAGE)(on_lead_from_message)
     app.view(ids.VIEW_LEAD_CREATE)(on_create_submit)

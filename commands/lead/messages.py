@@ -10,7 +10,7 @@ from typing import Any
 from kit import ids
 from kit.display import field_text
 from kit.fields import Problem, describe_type
-from kit.format import mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.format import ago, mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
 from telecrm.models import Remark, WriteResult
 from telecrm.schema import WorkspaceSchema
@@ -75,7 +75,8 @@ def help_message(schema: WorkspaceSchema | None, errors: Sequence[str] = ()) -> 
         "*`/lead`* — open the New lead form\n"
         f'*`/lead name="Jane Doe" {ident_name}=… key=value …`* — create a lead directly '
         "(double quotes for spaces, commas for several tags)\n"
-        "*`/lead find <phone, email, name or lead id>`* — search TeleCRM\n"
+        "*`/lead find <part of a name, phone, email or company>`* — search (a phone's last digits, "
+        "a misspelt name and a full phone, email or lead id work too)\n"
         f"*`/lead update <lead id or {ident_name}> key=value …`* — change fields of a lead\n"
         "*`/lead help`* — this message"
     )
@@ -321,6 +322,38 @@ def find_more_value(field: str, value: str, skip: int, query: str) -> str:
     return json.dumps({"f": field, "v": truncate(value, 300), "s": skip, "q": truncate(query, 200)})
 
 
+SHORT_QUERY = (
+    ":mag: Type at least 2 characters of a name, phone, email or company — e.g. `/lead find jan`, "
+    "`/lead find 3210` or `/lead find suryoday`."
+)
+FROM_TELECRM = "From TeleCRM: an exact match of the phone, email, name or lead id."
+
+
+def short_query_message() -> Message:
+    return SHORT_QUERY, [_section(SHORT_QUERY)]
+
+
+def index_name(leads: int, age_seconds: float | None) -> str:
+    """``the bot's index of 1,204 leads, updated 2 min ago``."""
+    return f"the bot's index of {leads:,} lead{'' if leads == 1 else 's'}, updated {ago(age_seconds)}"
+
+
+def index_note(found: int, index: str, *, close: int = 0, capped: bool = False) -> str:
+    """Where index matches came from: ``3 from the bot's index of 1,204 leads, updated 2 min ago``."""
+    note = f"{found:,}{'+' if capped else ''} from {index}"
+    if close:
+        last = "the last one is a close spelling" if close == 1 else f"the last {close} are close spellings"
+        note += f"; {last} of what you typed"
+    return note + "."
+
+
+def no_match_note(index: str) -> str:
+    return (
+        "I looked in TeleCRM for that exact phone, email, name or lead id, and in "
+        f"{index} for part of a name, phone, email or company."
+    )
+
+
 def find_message(
     schema: WorkspaceSchema,
     query: str,
@@ -329,20 +362,24 @@ def find_message(
     total: int,
     skip: int = 0,
     more_value: str | None = None,
+    note: str | None = None,
+    capped: bool = False,
 ) -> Message:
-    """Up to ten matches: name, identifier, status, link, and *Open thread* where the bot knows it."""
+    """Up to ten matches: name, identifier, status, link, and *Open thread* where the bot knows it;
+    ``note`` says where they came from."""
     if not leads:
-        text = (
-            f":mag: No lead matches {quoted(query)}. Search uses exact values: a full phone number, email, "
-            "name or lead id."
+        text = f":mag: No lead matches {quoted(query)}. " + (
+            note or "Search uses exact values: a full phone number, email, name or lead id."
         )
         return text, [_section(text)]
     first, last = skip + 1, skip + len(leads)
-    noun = "lead matches" if total == 1 else "leads match"
-    head = f":mag: {total} {noun} {quoted(query)}" + (
+    noun = "lead matches" if total == 1 and not capped else "leads match"
+    head = f":mag: {total:,}{'+' if capped else ''} {noun} {quoted(query)}" + (
         f" (showing {first}–{last})" if total > len(leads) else ""
     )
     blocks: list[dict[str, Any]] = [_section(head)]
+    if note:
+        blocks.append(_context(mrkdwn_escape(note)))
     ident = schema.identifier
     for lead in leads[:FIND_PAGE]:
         name = field_text(schema.field("name"), lead.fields.get("name"))
@@ -372,7 +409,10 @@ def find_message(
                     {
                         "type": "button",
                         "action_id": ids.ACT_FIND_MORE,
-                        "text": {"type": "plain_text", "text": f"More ({total - last} left)"},
+                        "text": {
+                            "type": "plain_text",
+                            "text": f"More ({total - last:,}{'+' if capped else ''} left)",
+                        },
                         "value": more_value,
                     }
                 ],

@@ -141,3 +141,24 @@ def test_ack_ratio_pairs_runs_taken_side_by_side() -> None:
     floor = [Latency(0.01, 0.025, 100), Latency(0.01, 0.190, 100), Latency(0.01, 0.030, 100)]
     # a noisy moment slows both apps in run 2; pairing keeps it from deciding the verdict
     assert paired_ratio(ours, floor) == pytest.approx(1.1)
+
+
+def test_find_bench_leads_and_queries_are_realistic_and_repeatable(tmp_path: Path) -> None:
+    from bench.find import measure, queries, synthetic_leads
+
+    leads = list(synthetic_leads(300))
+    assert leads == list(synthetic_leads(300))  # the same every run
+    assert {len(lead["identifier"]) for lead in leads} == {12} and all("@" in lead["email"] for lead in leads)
+    asked = queries(leads, 12)
+    assert {kind for kind, _ in asked} == {
+        "name part",
+        "phone ending",
+        "email/company part",
+        "misspelt name",
+        "two letters",
+        "whole name",
+    }
+    raw = measure(str(tmp_path / "find.sqlite3"), 300, 60)
+    assert raw["leads"] == 300 and raw["index_bytes"] > 0
+    assert raw["found"]["phone ending"] == 10 and raw["found"]["whole name"] == 10
+    assert sum(len(t) for t in raw["timings"].values()) == 60

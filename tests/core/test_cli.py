@@ -45,11 +45,21 @@ def test_real_environment_wins_over_dotenv(tmp_path):
         ("CACHE_TTL_SECONDS", "soon", "CACHE_TTL_SECONDS must be a number"),
         ("DEFAULT_CURRENCY", "EURO", "DEFAULT_CURRENCY must be one of INR"),
         ("DEFAULT_COUNTRY_CODE", "India", "DEFAULT_COUNTRY_CODE must be a country calling code"),
+        ("LEAD_INDEX_DAYS", "-5", "LEAD_INDEX_DAYS must be a whole number of days"),
+        ("TELECRM_WATCH_BUDGET_PER_MINUTE", "0", "TELECRM_WATCH_BUDGET_PER_MINUTE must be a whole number"),
     ],
 )
 def test_bad_configuration_names_the_variable(name, value, expected):
     with pytest.raises(ConfigError, match=expected):
         load_settings({name: value}, dotenv_path=None)
+
+
+def test_lead_index_settings_and_their_defaults():
+    assert (Settings().lead_index_days, Settings().telecrm_watch_budget_per_minute) == (90, 60)
+    settings = load_settings(
+        {"LEAD_INDEX_DAYS": "0", "TELECRM_WATCH_BUDGET_PER_MINUTE": "120"}, dotenv_path=None
+    )
+    assert (settings.lead_index_days, settings.telecrm_watch_budget_per_minute) == (0, 120)
 
 
 def test_secrets_are_not_in_the_settings_repr():

@@ -132,9 +132,9 @@ def test_lead_find(text: str, query: str) -> None:
     assert (cmd.action, cmd.query, cmd.errors) == ("find", query, [])
 
 
-def test_lead_find_without_query_is_help() -> None:
+def test_lead_find_without_query_is_a_find_that_explains_what_it_needs() -> None:
     cmd = parse_lead("find")
-    assert cmd.action == "help" and "find" in cmd.errors[0]
+    assert (cmd.action, cmd.query, cmd.errors) == ("find", "", [])
 
 
 def test_lead_update() -> None:
