@@ -32,6 +32,7 @@ INTRO_BLOCK = "lead:intro"
 MORE_BLOCK = "lead:more"
 OTHER_BLOCK = "lead:other"
 CARD_PLACE_BLOCK = "lead:card_place"
+NEW_LEAD_TITLE = "New lead"
 
 #: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
 NEW_LEAD_ACTIVITY = Picker(
@@ -246,7 +247,7 @@ def new_lead_view(
     return {
         "type": "modal",
         "callback_id": ids.VIEW_LEAD_CREATE,
-        "title": plain_text("New lead", 24),
+        "title": plain_text(NEW_LEAD_TITLE, 24),
         "submit": plain_text("Create lead", 24),
         "close": plain_text("Cancel", 24),
         "private_metadata": ViewContext(channel=channel).to_metadata(),

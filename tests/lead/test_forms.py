@@ -238,5 +238,7 @@ def test_the_card_place_question_still_fits_a_full_form() -> None:
     assert_valid(view)
     widest = max(schema.custom_actions, key=lambda a: len(a.fields))
     assert len(forms.with_activity(view, schema, widest.code)["blocks"]) <= 100
-    values = {forms.CARD_PLACE_BLOCK: {"value": {"type": "checkboxes", "selected_options": [{"value": "dm"}]}}}
+    values = {
+        forms.CARD_PLACE_BLOCK: {"value": {"type": "checkboxes", "selected_options": [{"value": "dm"}]}}
+    }
     assert forms.card_to_dm(values) and not forms.card_to_dm({})
