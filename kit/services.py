@@ -5,6 +5,7 @@ Listeners receive a :class:`Services` when they are registered; nothing is globa
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -21,13 +22,14 @@ from kit.lead_index import LeadMirror
 from kit.slack_errors import is_transient_slack_failure
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
-from storage.cache import SchemaCache
+from storage.cache import SchemaCache, SchemaUnavailable
 from storage.db import Store
 from storage.deliveries import Deliveries
 from storage.lead_index import LeadIndex
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.budget import RequestBudget
 from telecrm.client import TeleCRMClient
+from telecrm.errors import TeleCRMError
 from telecrm.schema import TeamMember, WorkspaceSchema
 
 log = logging.getLogger(__name__)
@@ -94,8 +96,21 @@ class Services:
 
     # -- schema ------------------------------------------------------------------------------------
     def schema(self) -> WorkspaceSchema:
-        """The cached workspace schema (stale copies are served while a refresh runs)."""
-        return self.cache.get()
+        """The cached workspace schema (stale copies are served while a refresh runs).
+
+        With nothing cached it is fetched, and waited for: call this off the listener threads. When
+        TeleCRM cannot provide it, TeleCRM's own error is raised (a :class:`TeleCRMError`), so the
+        caller's ``except TeleCRMError`` and the worker's retry rules treat it like any other call.
+        """
+        try:
+            return self.cache.get()
+        except SchemaUnavailable as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, TeleCRMError):
+                raise
+        # a copy: the same failure may be shared by several waiting threads (storage/cache.py), and
+        # raised outside the except block it carries no "during handling" chain
+        raise copy.copy(cause)
 
     # -- people -------------------------------------------------------------------------------------
     def slack_user(self, user_id: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
+from kit.explain import describe_failure, telecrm_error_in
 from kit.slack_errors import slack_failure
 from storage.outbox import LeaseLost, Outbox, OutboxItem
 from telecrm.errors import TeleCRMError, error_class_for
@@ -127,8 +128,9 @@ class JobKind(Generic[K]):
 
     payload: type[K]
     handle: Callable[[Job[K]], dict[str, Any] | None]
-    # called once when the first attempt fails transiently, so the user hears it is queued
-    on_queued: Callable[[Job[K], str, float], None] | None = None
+    # called once when the first attempt fails transiently (with that failure and when the next try
+    # is), so the user hears it is queued and why
+    on_queued: Callable[[Job[K], BaseException, float], None] | None = None
     # called when the job is abandoned (permanent error or too many attempts)
     on_failed: Callable[[Job[K], BaseException], None] | None = None
     max_attempts: int = 12
@@ -167,16 +169,25 @@ def classify(error: BaseException) -> Failure:
     slack = slack_failure(error)
     if slack is not None:
         return Failure(slack[0], slack[1], slack=True)
-    if isinstance(error, TeleCRMError):
-        return Failure(error.transient, error.retry_after, error.status is None and error.may_have_landed)
+    found = telecrm_error_in(error)  # also behind e.g. "the schema could not be fetched"
+    if found is not None:
+        return Failure(found.transient, found.retry_after, found.status is None and found.may_have_landed)
     return Failure(False)
 
 
 def _failure_record(error: BaseException) -> dict[str, Any] | None:
     """A TeleCRM refusal as JSON, so telling the user about it can be retried in a later attempt."""
-    if not isinstance(error, TeleCRMError):
+    found = telecrm_error_in(error)
+    if found is None:
         return None
-    return {"message": error.message, "status": error.status, "code": error.code, "details": error.details}
+    return {"message": found.message, "status": found.status, "code": found.code, "details": found.details}
+
+
+def _reason(error: BaseException) -> str:
+    """A failure for a log line: TeleCRM's in words (:func:`kit.explain.describe_failure`), else as raised."""
+    if telecrm_error_in(error) is not None:
+        return describe_failure(error)
+    return str(error) or error.__class__.__name__
 
 
 def _failure_from(record: dict[str, Any]) -> TeleCRMError:
@@ -296,8 +307,12 @@ class Worker:
         def run() -> Any:
             try:
                 return fn(*args, **kwargs)
-            except Exception:
-                log.exception("background task %s failed", getattr(fn, "__name__", fn))
+            except Exception as exc:
+                name = getattr(fn, "__qualname__", fn)
+                if telecrm_error_in(exc) is not None:  # TeleCRM's trouble, not a bug: one line
+                    log.warning("background task %s: %s", name, describe_failure(exc))
+                else:
+                    log.exception("background task %s failed", name)
                 raise
             finally:
                 with self._cond:
@@ -463,21 +478,22 @@ class Worker:
 
     def _after_failure(self, kind: JobKind[K], job: Job[K], exc: Exception, started: float) -> None:
         failure = classify(exc)
-        reason = str(exc) or exc.__class__.__name__
         if failure.transient and job.attempt < kind.max_attempts:
-            self._retry_later(kind, job, failure, reason, started)
+            self._retry_later(kind, job, failure, exc, started)
             return
         if not failure.transient:
-            log.info("write %s (%s) refused: %s", job.key, job.kind, reason)
+            log.info("%s job %s: %s; not retried", job.kind, job.key, _reason(exc))
         else:
-            log.error("write %s (%s) abandoned after %d attempts: %s", job.key, job.kind, job.attempt, reason)
+            log.error(
+                "%s job %s: %s; abandoned after %d attempts", job.kind, job.key, _reason(exc), job.attempt
+            )
         record = _failure_record(exc)
         if record is not None and kind.on_failed is not None:
             job.save_step(_FAILURE, record)  # so telling the user can be retried if Slack fails
         self._fail(kind, job, exc)
 
     def _retry_later(
-        self, kind: JobKind[K], job: Job[K], failure: Failure, reason: str, started: float
+        self, kind: JobKind[K], job: Job[K], failure: Failure, error: Exception, started: float
     ) -> None:
         now = self._clock()
         when = now + self.backoff.delay(job.attempt, failure.retry_after)
@@ -487,18 +503,19 @@ class Worker:
         long_wait = tell and when - now >= LONG_WAIT_SECONDS and _TOLD_LONG_WAIT not in job.progress
         if long_wait:  # noted while the row is still ours, so the user hears of a long wait once
             job.save_step(_TOLD_LONG_WAIT, True)
-        if not self.outbox.retry_at(job.key, when, reason):
+        if not self.outbox.retry_at(job.key, when, str(error) or error.__class__.__name__):
             raise LeaseLost(job.key)
+        # one line per failed attempt, never a traceback: the failure is TeleCRM's or Slack's, not a bug
         log.warning(
-            "write %s (%s) failed transiently, retry %d in %.1fs: %s",
-            job.key,
+            "%s job %s: %s; retry in %.0f s (attempt %d failed)",
             job.kind,
-            job.attempt,
+            job.key,
+            _reason(error),
             when - now,
-            reason,
+            job.attempt,
         )
         if kind.on_queued is not None and tell and (job.attempt == 1 or long_wait):
-            self._notify(kind.on_queued, job, reason, when)
+            self._notify(kind.on_queued, job, error, when)
         self.wake()
 
     def _fail(self, kind: JobKind[K], job: Job[K], error: BaseException) -> None:

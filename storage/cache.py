@@ -66,6 +66,9 @@ class SchemaCache:
         self._idle.set()
         self._last_error: str | None = None
         self._no_retry_before = 0.0
+        # failed fetches so far and the last one's error: callers that waited for a fetch share its failure
+        self._failures = 0
+        self._last_exception: BaseException | None = None
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -135,10 +138,15 @@ class SchemaCache:
             return None
 
     def _first_fetch(self) -> WorkspaceSchema:
+        with self._lock:
+            failures_before = self._failures
         with self._fetch_lock:
             with self._lock:
                 if self._schema is not None:  # another thread fetched it while we waited
                     return self._schema
+                shared = self._last_exception if self._failures != failures_before else None
+            if shared is not None:  # the fetch we waited for failed: its answer is ours too
+                raise self._unavailable(shared) from shared
             stored = self._load_stored()  # or another process did
             if stored is not None:
                 with self._lock:
@@ -148,11 +156,15 @@ class SchemaCache:
                 return self._fetch_and_store()
             except Exception as exc:
                 self._record_failure(exc)
-                raise SchemaUnavailable(
-                    "The TeleCRM workspace schema is not cached yet and TeleCRM could not be reached to "
-                    f"fetch it ({mask(exc)}). Forms and validation need it once: check TELECRM_API_URL, "
-                    "the Sync token and the network, then try again."
-                ) from exc
+                raise self._unavailable(exc) from exc
+
+    @staticmethod
+    def _unavailable(exc: BaseException) -> SchemaUnavailable:
+        return SchemaUnavailable(
+            "The TeleCRM workspace schema is not cached yet and TeleCRM could not be reached to "
+            f"fetch it ({mask(exc)}). Forms and validation need it once: check TELECRM_API_URL, "
+            "the Sync token and the network, then try again."
+        )
 
     def _fetch_and_store(self) -> WorkspaceSchema:
         """Caller holds ``_fetch_lock``."""
@@ -175,6 +187,8 @@ class SchemaCache:
 
     def _record_failure(self, exc: BaseException) -> None:
         with self._lock:
+            self._failures += 1
+            self._last_exception = exc
             self._last_error = mask(f"{type(exc).__name__}: {exc}")
             self._no_retry_before = self._clock() + self._backoff
 

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -294,10 +295,37 @@ class TeleCRMClient:
     # --- everything the bot caches ----------------------------------------------------------------
 
     def fetch_schema(self) -> WorkspaceSchema:
-        """Read the workspace's fields, actions, pipeline and team into one :class:`WorkspaceSchema`."""
-        metadata = self.get_metadata()
-        raw_fields = self.custom_fields_raw(detail=True)
+        """Read the workspace's fields, actions, pipeline and team into one :class:`WorkspaceSchema`.
+
+        The five reads are independent, so they run at once (a first start waits for the slowest
+        one, not for their sum); the first failure is raised, after the others have finished.
+        """
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="schema-fetch") as pool:
+            metadata_read = pool.submit(self.get_metadata)
+            fields_read = pool.submit(self.custom_fields_raw, True)
+            actions_read = pool.submit(self._custom_actions_in_full)
+            pipeline_read = pool.submit(self.get_pipeline)
+            members_read = pool.submit(self.all_team_members)
+            metadata, raw_fields, actions = (
+                metadata_read.result(),
+                fields_read.result(),
+                actions_read.result(),
+            )
+            (statuses, lost_reasons), members = pipeline_read.result(), members_read.result()
         fields = parse_custom_fields({"customFields": raw_fields})
+        return WorkspaceSchema(
+            fields=fields,
+            identifier_api_name=identifier_from(metadata, fields, raw_fields),
+            statuses=statuses,
+            lost_reasons=lost_reasons,
+            custom_actions=tuple(a for a in actions if a.code),
+            team_members=tuple(members),
+            enterprise_name=str(metadata.get("name") or ""),
+            fetched_at=time.time(),
+        )
+
+    def _custom_actions_in_full(self) -> list[CustomActionDef]:
+        """Every custom action with its ``fieldSchema``: a summary without one is read on its own."""
         actions = []
         for raw in self.custom_actions_raw(detail=True):
             if "fieldSchema" not in raw and raw.get("code"):
@@ -309,15 +337,4 @@ class TeleCRMClient:
                         raise
                     logger.warning("Custom action %s has no readable definition: %s", raw.get("code"), exc)
             actions.append(parse_custom_action(raw))
-        statuses, lost_reasons = self.get_pipeline()
-        members = self.all_team_members()
-        return WorkspaceSchema(
-            fields=fields,
-            identifier_api_name=identifier_from(metadata, fields, raw_fields),
-            statuses=statuses,
-            lost_reasons=lost_reasons,
-            custom_actions=tuple(a for a in actions if a.code),
-            team_members=tuple(members),
-            enterprise_name=str(metadata.get("name") or ""),
-            fetched_at=time.time(),
-        )
+        return actions

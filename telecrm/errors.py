@@ -83,6 +83,15 @@ class TeleCRMUnavailable(TeleCRMError):
     """TeleCRM could not be reached or did not answer like TeleCRM (5xx, timeout, HTML page)."""
 
 
+class TeleCRMTimedOut(TeleCRMUnavailable):
+    """No answer within the request's timeout (``TELECRM_TIMEOUT_SECONDS``); ``seconds`` says how long
+    the bot waited, so a message can say so."""
+
+    def __init__(self, message: str, *, seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class TeleCRMNotReached(TeleCRMUnavailable):
     """The connection could not even be opened: nothing was sent, so nothing can have landed."""
 

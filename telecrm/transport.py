@@ -23,6 +23,7 @@ from telecrm.errors import (
     TeleCRMAuthError,
     TeleCRMNotReached,
     TeleCRMRateLimited,
+    TeleCRMTimedOut,
     TeleCRMUnavailable,
     TeleCRMUnreadableAnswer,
     error_class_for,
@@ -78,6 +79,7 @@ class TeleCRMTransport:
         self._sync_token = sync_token
         self._async_token = async_token
         self._secrets = tuple(t for t in (sync_token, async_token) if t)
+        self.timeout = timeout
         self._http = httpx.Client(
             timeout=httpx.Timeout(connect=min(timeout, 5.0), read=timeout, write=timeout, pool=timeout),
             # keep-alive = max: with fewer, httpcore 1.0 may close an idle connection another thread
@@ -145,7 +147,10 @@ class TeleCRMTransport:
             ) from exc
         except httpx.TimeoutException as exc:
             self._log(method, path, "timeout", started)
-            raise TeleCRMUnavailable(f"TeleCRM did not answer in time ({type(exc).__name__}).") from exc
+            raise TeleCRMTimedOut(
+                f"TeleCRM did not answer in time ({self.timeout:g} s, {type(exc).__name__}).",
+                seconds=self.timeout,
+            ) from exc
         except httpx.HTTPError as exc:
             self._log(method, path, "network error", started)
             raise TeleCRMUnavailable(

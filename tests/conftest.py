@@ -80,8 +80,13 @@ def start_bot(
     workspace: dict | None = None,
     emulator_kwargs: dict | None = None,
     http_limits: Any = None,
+    cold: bool = False,
+    prepare: Callable[[Any], None] | None = None,
     **settings_overrides: Any,
 ) -> Bot:
+    """The bot, started with the workspace schema cached — or, ``cold``, with nothing cached, as on a
+    first start (the bot's own warm-up fetch begins when it starts). ``prepare(runtime)`` runs before
+    the bot takes requests: e.g. to make leads, then arm the sandbox's faults."""
     from bot.runtime import Runtime
     from kit.config import Settings
     from slack_emulator import SlackEmulator
@@ -99,7 +104,10 @@ def start_bot(
     ).with_overrides(**settings_overrides)
     runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
     runtime.build()
-    runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
+    if not cold:
+        runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
+    if prepare is not None:
+        prepare(runtime)
     runtime.start_http(limits=http_limits)
     return Bot(runtime)
 

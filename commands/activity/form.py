@@ -15,6 +15,8 @@ from kit.format import mrkdwn_escape, truncate
 from kit.view_context import ViewContext
 from telecrm.schema import WorkspaceSchema
 
+ACTIVITY_TITLE = "Log activity"
+
 
 def _plain(text: str, n: int) -> dict[str, Any]:
     """Plain text cut to the ``n`` characters Slack allows where it goes."""
@@ -46,7 +48,7 @@ def activity_modal(
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": ids.VIEW_ACTIVITY,
-        "title": _plain("Log activity", 24),
+        "title": _plain(ACTIVITY_TITLE, 24),
         "close": _plain("Cancel", 24),
         "private_metadata": meta,
     }

@@ -163,16 +163,18 @@ def log_activity(services: Services, job: Job[LogActivity]) -> dict[str, Any]:
     return {"action_id": done["action_id"], "status": done["status"]}
 
 
-def tell_queued(services: Services, job: Job[LogActivity], reason: str, when: float) -> None:
-    """TeleCRM did not answer the first attempt: the user hears that the activity is kept and will be sent."""
+def tell_queued(services: Services, job: Job[LogActivity], error: BaseException, when: float) -> None:
+    """TeleCRM did not take the first attempt: the user hears why, and that the activity is kept and
+    will be sent."""
     user = job.payload.user
     if user:
         thread = thread_for(services, job.payload.lead_id)
         services.ephemeral(
             job.payload.channel,
             str(user),
-            ":hourglass: TeleCRM is not answering right now. Your activity is saved here and will be sent "
-            "automatically; the result will appear in the lead's thread." + wait_note(when, services.clock()),
+            explain_error(error, what="your activity", doing="queued")
+            + " The result will appear in the lead's thread."
+            + wait_note(when, services.clock()),
             thread_ts=thread.ts if thread is not None else None,
         )
 
@@ -188,6 +190,6 @@ def activity_job_kind(services: Services) -> JobKind[LogActivity]:
     return JobKind(
         LogActivity,
         lambda job: log_activity(services, job),
-        lambda job, reason, when: tell_queued(services, job, reason, when),
+        lambda job, error, when: tell_queued(services, job, error, when),
         lambda job, error: tell_failed(services, job, error),
     )

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from commands.activity.form import activity_modal
+from commands.activity.form import ACTIVITY_TITLE, activity_modal
 from commands.activity.jobs import activity_job_kind
 from commands.activity.payloads import LogActivity
 from kit import ids
@@ -28,6 +28,7 @@ from kit.activity_section import (
 from kit.cards import thread_for
 from kit.context import services_of
 from kit.fields import form_values, options_for_query
+from kit.loading import open_form
 from kit.services import Services
 from kit.view_context import refused_view
 
@@ -43,23 +44,36 @@ def _lead_name(services: Services, lead_id: str) -> str:
 
 
 def on_card_activity(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    """The card's *Log activity* button opens the form, from the cached schema only (3-second trigger)."""
+    """The card's *Log activity* button opens the form within the 3-second trigger: built from the cached
+    schema, or a loading modal first when there is none yet (kit/loading.py)."""
     ack()
     services = services_of(context)
     user, channel = context.user_id or "", context.channel_id
     lead_id = str(action.get("value") or "").strip()
-    schema = services.cache.cached()
-    if schema is None or not lead_id:
+    if not lead_id:
         services.ephemeral(
             channel,
             user,
-            ":hourglass: The TeleCRM workspace is still being read; try *Log activity* again in a moment.",
+            ":warning: This card does not carry a TeleCRM lead id, so there is nothing to log on.",
         )
-        if schema is None:
-            services.worker.background(services.schema)
         return
-    view = activity_modal(schema, lead_id=lead_id, lead_name=_lead_name(services, lead_id), channel=channel)
-    services.slack.views_open(trigger_id=body["trigger_id"], view=services.view_seal.seal(view, user=user))
+    lead_name = _lead_name(services, lead_id)
+    try:
+        open_form(
+            services,
+            services.slack,
+            trigger_id=body["trigger_id"],
+            user=user,
+            title=ACTIVITY_TITLE,
+            build=lambda schema: activity_modal(
+                schema, lead_id=lead_id, lead_name=lead_name, channel=channel
+            ),
+        )
+    except SlackApiError as exc:
+        log.warning("views.open failed for Log activity: %s", exc.response.get("error"))
+        services.ephemeral(
+            channel, user, ":warning: Slack did not open the form in time; click *Log activity* again."
+        )
 
 
 def on_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from kit import ids
 from kit.cards import thread_permalink
 from kit.context import services_of
+from kit.explain import describe_failure, explain_error
 from kit.format import ago, format_when, mrkdwn_escape, mrkdwn_link, truncate
 from kit.services import Services
 
@@ -133,10 +134,8 @@ def refresh_schema(services: Services, user: str) -> None:
         schema = services.cache.refresh()
         notice = f":white_check_mark: Schema refreshed: {len(schema.fields)} fields."
     except Exception as exc:
-        log.warning("schema refresh from App Home failed: %s", exc)
-        notice = (
-            f":warning: TeleCRM could not be reached ({exc.__class__.__name__}); the cached copy is kept."
-        )
+        log.warning("schema refresh from App Home failed: %s", describe_failure(exc))
+        notice = explain_error(exc, what="the refresh", doing="read") + " The cached copy is kept."
     publish_home(services, user, notice=notice)
 
 

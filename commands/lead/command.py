@@ -134,11 +134,11 @@ def on_lead_command(
     services = services_of(context)
     user, channel = user_of(context), context.channel_id
     schema = services.cache.cached()
-    if schema is None:
-        schema_or_refresh(services)
     plan = plan_command(
         schema, body.get("text") or "", default_country_code=services.settings.default_country_code
     )
+    if schema is None and plan.kind == "reply":  # "not loaded yet": ask TeleCRM for it meanwhile
+        schema_or_refresh(services)
     if plan.kind == "modal":
         ack()
         open_new_lead(services, client, body.get("trigger_id", ""), user, channel, respond)

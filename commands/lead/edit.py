@@ -16,16 +16,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.lead import edit_form
-from commands.lead.listener_kit import channel_of, open_sealed, seal, user_of
+from commands.lead.listener_kit import channel_of, open_sealed, user_of
 from commands.lead.messages import NOT_LOADED
 from commands.lead.payloads import UpdateLead
 from commands.lead.store import EDIT, drafts_of, usage_of
 from commands.lead.submissions import check_edit
 from kit.cards import thread_for
 from kit.context import services_of
-from kit.explain import explain_error
+from kit.loading import open_then_fill
 from kit.services import Services
-from telecrm.errors import TeleCRMError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 def on_edit(
     ack: Ack, body: dict[str, Any], action: Mapping[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Open a "reading…" Edit modal now; :func:`fill_edit_view` fills it in the background."""
+    """Open a "reading…" Edit modal now; :func:`edit_view_of` fills it from the worker (kit/loading.py)."""
     ack()
     services = services_of(context)
     lead_id = str(action.get("value") or "")
@@ -41,30 +40,30 @@ def on_edit(
     thread = thread_for(services, lead_id) if lead_id else None
     loading = edit_form.edit_loading_view(lead_id, name=thread.name if thread else None, channel=channel)
     try:
-        shown = client.views_open(trigger_id=body["trigger_id"], view=seal(services, loading, user))
+        open_then_fill(
+            services,
+            client,
+            trigger_id=body["trigger_id"],
+            user=user,
+            loading=loading,
+            fill=lambda view_id: edit_view_of(services, view_id, lead_id, channel),
+            failed=lambda error, text: edit_form.edit_message_view(lead_id, text, channel=channel),
+            what="reading the lead",
+            doing="read",
+        )
     except SlackApiError as exc:
         log.warning("views.open failed for Edit lead: %s", exc.response.get("error"))
         services.ephemeral(
             channel, user, ":warning: Slack did not open the form in time; click *Edit* again."
         )
-        return
-    services.worker.background(fill_edit_view, services, shown["view"]["id"], lead_id, channel, user, client)
 
 
-def fill_edit_view(
-    services: Services, view_id: str, lead_id: str, channel: str | None, user: str, client: WebClient
-) -> None:
-    """Read the lead (after the modal is open), then show its current values."""
+def edit_view_of(services: Services, view_id: str, lead_id: str, channel: str | None) -> dict[str, Any]:
+    """The Edit form with the lead's current values (the schema, then the lead, read from TeleCRM on
+    the worker); the untouched form's values are kept, keyed by the view id, as the baseline of what
+    a submission changed."""
     schema = services.schema()
-    try:
-        lead = services.telecrm.get_lead(lead_id)
-    except TeleCRMError as exc:
-        message = explain_error(exc, what="reading the lead")
-        client.views_update(
-            view_id=view_id,
-            view=seal(services, edit_form.edit_message_view(lead_id, message, channel=channel), user),
-        )
-        return
+    lead = services.telecrm.get_lead(lead_id)
     spec = edit_form.edit_view(
         schema,
         lead_id,
@@ -77,10 +76,7 @@ def fill_edit_view(
         schema, spec, default_country_code=services.settings.default_country_code
     )
     drafts_of(services).put(view_id, EDIT, {"lead_id": lead_id, "baseline": baseline})
-    try:
-        client.views_update(view_id=view_id, view=seal(services, spec, user))
-    except SlackApiError as exc:
-        log.info("the Edit modal was closed before the lead was read: %s", exc.response.get("error"))
+    return spec
 
 
 def on_edit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

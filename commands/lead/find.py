@@ -119,11 +119,11 @@ def find_and_answer(
     respond: Callable[..., Any] | None = None,
 ) -> None:
     """Search, then answer the user alone (replacing the previous page when paging)."""
-    schema = services.schema()
     try:
+        schema = services.schema()  # a first start reads it from TeleCRM here
         text, blocks = search(services, schema, query, field, value, skip)
     except TeleCRMError as exc:
-        text, blocks = explain_error(exc, what="the search"), None
+        text, blocks = explain_error(exc, what="the search", doing="read"), None
     if respond is not None:
         try:
             respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")

@@ -35,6 +35,7 @@ CARD_PLACE_BLOCK = "lead:card_place"
 ADVANCE_AMOUNT_BLOCK = "lead:advance_amount"
 ADVANCE_CURRENCY_BLOCK = "lead:advance_currency"
 ADVANCE_STATUS = "COMPLETED"  # money already received; the payment's buttons can change it later
+NEW_LEAD_TITLE = "New lead"
 
 #: the New lead modal's "Log an activity" select (the section is :mod:`kit.activity_section`)
 NEW_LEAD_ACTIVITY = Picker(
@@ -313,7 +314,7 @@ def new_lead_view(
     return {
         "type": "modal",
         "callback_id": ids.VIEW_LEAD_CREATE,
-        "title": plain_text("New lead", 24),
+        "title": plain_text(NEW_LEAD_TITLE, 24),
         "submit": plain_text("Create lead", 24),
         "close": plain_text("Cancel", 24),
         "private_metadata": ViewContext(channel=channel).to_metadata(),

@@ -31,7 +31,7 @@ def job_kind(
     return JobKind(
         payload,
         lambda job: handle(services, job),
-        on_queued=lambda job, reason, when: tell_queued(services, job, reason, when),
+        on_queued=lambda job, error, when: tell_queued(services, job, error, when),
         on_failed=lambda job, error: tell_failed(services, job, error),
     )
 
@@ -43,10 +43,13 @@ def tell(services: Services, payload: Asked, text: str, blocks: list | None = No
         services.tell(payload.channel or None, user, text, blocks)
 
 
-def tell_queued(services: Services, job: Job[CreateLead | UpdateLead], reason: str, when: float) -> None:
-    """TeleCRM is not answering: say the write is kept and when it is tried again."""
-    what = "Your new lead" if isinstance(job.payload, CreateLead) else "Your change"
-    tell(services, job.payload, queued_message(what) + wait_note(when, services.clock()))
+def tell_queued(
+    services: Services, job: Job[CreateLead | UpdateLead], error: BaseException, when: float
+) -> None:
+    """TeleCRM is not answering (or asked to slow down): say why, that the write is kept, and when it
+    is tried again."""
+    what = "your new lead" if isinstance(job.payload, CreateLead) else "your change"
+    tell(services, job.payload, queued_message(error, what) + wait_note(when, services.clock()))
 
 
 def tell_failed(services: Services, job: Job[CreateLead | UpdateLead], error: BaseException) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from kit import ids
 from kit.display import field_text
+from kit.explain import explain_error
 from kit.fields import Problem, describe_type
 from kit.format import ago, mention, mrkdwn_escape, mrkdwn_link, truncate
 from kit.remarks import bold, quoted, remark_line
@@ -482,9 +483,7 @@ def created_without_card_message(lead_id: str) -> str:
     return f":white_check_mark: Lead created (id `{mrkdwn_escape(lead_id)}`), but I could not post its card here."
 
 
-def queued_message(what: str) -> str:
-    """TeleCRM is down: the write is kept and will be sent (see :mod:`kit.worker`)."""
-    return (
-        f":hourglass_flowing_sand: TeleCRM is not answering right now. {what} is saved and will be sent "
-        "automatically; you'll see the result here when it lands."
-    )
+def queued_message(error: BaseException, what: str) -> str:
+    """TeleCRM is down or busy (``error`` says which): the write is kept and will be sent (see
+    :mod:`kit.worker`)."""
+    return explain_error(error, what=what, doing="queued") + " You'll see the result here when it lands."

@@ -18,14 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from commands.lead import forms
 from commands.lead.forms import card_to_dm
-from commands.lead.listener_kit import (
-    channel_of,
-    member_email,
-    open_sealed,
-    schema_or_refresh,
-    seal,
-    user_of,
-)
+from commands.lead.listener_kit import channel_of, member_email, open_sealed, seal, user_of
 from commands.lead.messages import NOT_LOADED
 from commands.lead.payloads import CreateLead
 from commands.lead.prefill import prefill_from_text
@@ -35,6 +28,7 @@ from kit.activity_section import action_options_for_query
 from kit.channels import bot_is_member
 from kit.context import services_of
 from kit.fields import options_for_query, view_spec
+from kit.loading import open_form
 from kit.services import Services
 from kit.view_context import ViewContext
 from telecrm.schema import WorkspaceSchema
@@ -45,21 +39,21 @@ log = logging.getLogger(__name__)
 def open_new_lead(
     services: Services, client: WebClient, trigger_id: str, user: str, channel: str | None, respond: Respond
 ) -> None:
-    """``/lead`` alone: the New lead modal, or a reply saying why it cannot open."""
-    schema = schema_or_refresh(services)
-    if schema is None:
-        respond(text=NOT_LOADED, response_type="ephemeral")
-        return
-    view = forms.new_lead_view(
-        schema,
-        channel=channel,
-        usage=usage_of(services).counts(),
-        member_email=member_email(services, user),
-        bot_in_channel=bot_is_member(client, channel),
-        currency=services.settings.default_currency,
-    )
+    """``/lead`` alone: the New lead modal (a loading modal first when the schema is not cached yet,
+    :mod:`kit.loading`), or a reply saying why it cannot open."""
+
+    def build(schema: WorkspaceSchema) -> dict[str, Any]:
+        return forms.new_lead_view(
+            schema,
+            channel=channel,
+            usage=usage_of(services).counts(),
+            member_email=member_email(services, user),
+            bot_in_channel=bot_is_member(client, channel),
+            currency=services.settings.default_currency,
+        )
+
     try:
-        client.views_open(trigger_id=trigger_id, view=seal(services, view, user))
+        open_form(services, client, trigger_id=trigger_id, user=user, title=forms.NEW_LEAD_TITLE, build=build)
     except SlackApiError as exc:
         log.warning("views.open failed for the New lead modal: %s", exc.response.get("error"))
         respond(
@@ -74,22 +68,30 @@ def on_lead_from_message(ack: Ack, body: dict[str, Any], client: WebClient, cont
     ack()
     services = services_of(context)
     user, channel = user_of(context), channel_of(context, body)
-    schema = schema_or_refresh(services)
-    if schema is None:
-        services.ephemeral(channel, user, NOT_LOADED)
-        return
     text = (body.get("message") or {}).get("text") or ""
-    view = forms.new_lead_view(
-        schema,
-        channel=channel,
-        usage=usage_of(services).counts(),
-        member_email=member_email(services, user),
-        initial=prefill_from_text(schema, text, default_country_code=services.settings.default_country_code),
-        bot_in_channel=bot_is_member(client, channel),
-        currency=services.settings.default_currency,
-    )
+
+    def build(schema: WorkspaceSchema) -> dict[str, Any]:
+        return forms.new_lead_view(
+            schema,
+            channel=channel,
+            usage=usage_of(services).counts(),
+            member_email=member_email(services, user),
+            initial=prefill_from_text(
+                schema, text, default_country_code=services.settings.default_country_code
+            ),
+            bot_in_channel=bot_is_member(client, channel),
+            currency=services.settings.default_currency,
+        )
+
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=seal(services, view, user))
+        open_form(
+            services,
+            client,
+            trigger_id=body["trigger_id"],
+            user=user,
+            title=forms.NEW_LEAD_TITLE,
+            build=build,
+        )
     except SlackApiError as exc:
         log.warning("views.open failed for Create lead from message: %s", exc.response.get("error"))
         services.ephemeral(

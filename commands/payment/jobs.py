@@ -266,14 +266,14 @@ def _show_payment_without_id(
     return {"action_id": None, "lead_id": lead.id, "reconciled": True}
 
 
-def record_queued(services: Services, job: Job[RecordPayment], reason: str, when: float) -> None:
-    """The recorder hears once that TeleCRM is down and the payment waits in the outbox."""
+def record_queued(services: Services, job: Job[RecordPayment], error: BaseException, when: float) -> None:
+    """The recorder hears once why TeleCRM did not take the payment yet, and that it waits in the outbox."""
     money = format_money(job.payload.amount, job.payload.currency)
     tell(
         services,
         job.payload,
-        f":hourglass: TeleCRM is not answering right now, so the payment of {money} is queued. "
-        "It will be retried automatically and posted in the lead's thread when it lands."
+        explain_error(error, what=f"the payment of {money}", doing="queued")
+        + " It will be posted in the lead's thread when it lands."
         + wait_note(when, services.clock()),
     )
 
@@ -357,13 +357,15 @@ def _change_status_in_telecrm(services: Services, job: Job[ChangePaymentStatus])
         return services.payments.set_status(action_id, new, expected_old=old)
 
 
-def status_queued(services: Services, job: Job[ChangePaymentStatus], reason: str, when: float) -> None:
-    """The clicker hears once that TeleCRM is down and the change waits in the outbox."""
+def status_queued(
+    services: Services, job: Job[ChangePaymentStatus], error: BaseException, when: float
+) -> None:
+    """The clicker hears once why TeleCRM did not take the change yet, and that it waits in the outbox."""
     tell(
         services,
         job.payload,
-        f":hourglass: TeleCRM is not answering right now; marking the payment {job.payload.to_status} is "
-        "queued and will be retried automatically." + wait_note(when, services.clock()),
+        explain_error(error, what=f"marking the payment {job.payload.to_status}", doing="queued")
+        + wait_note(when, services.clock()),
     )
 
 

@@ -34,7 +34,13 @@ from commands.payment.leads import (
     lead_in_message,
     looks_like_lead_id,
 )
-from commands.payment.modal import Origin, PaymentRequest, read_payment_form, render_payment_modal
+from commands.payment.modal import (
+    PAYMENT_TITLE,
+    Origin,
+    PaymentRequest,
+    read_payment_form,
+    render_payment_modal,
+)
 from commands.payment.payloads import ChangePaymentStatus, PaymentChangedInTeleCRM, RecordPayment
 from commands.payment.posts import refresh_payment_message
 from commands.payment.render import STATUS_ACTION_PREFIX, payment_in_value, read_status_click
@@ -45,12 +51,15 @@ from commands.payment.with_lead import show_payment_made_with_lead
 from kit import ids
 from kit.context import claim_delivery, services_of
 from kit.events import PaymentMadeWithLead
+from kit.explain import explain_error, telecrm_error_in
 from kit.format import format_money
 from kit.grammar import parse_payment
+from kit.loading import open_form
 from kit.services import Services
 from kit.view_context import refused_view
 from kit.worker import JobKind
 from telecrm.redact import mask
+from telecrm.schema import WorkspaceSchema
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +106,45 @@ def _thread_of_message(services: Services, channel: str, ts: str | None) -> str 
 def open_payment_modal(
     services: Services, trigger_id: str, origin: Origin, user: str, *, initial_lead: str | None = None
 ) -> None:
-    """Open the Record payment modal, sealed for ``user``; if Slack refuses, say how to type it instead."""
-    schema = services.cache.cached()
-    view = render_payment_modal(
-        origin,
-        default_currency=services.settings.default_currency,
-        recent=() if origin.lead_id else services.threads.recent(limit=RECENT_LEADS),
-        identifier_label=identifier_label_of(schema),
-        lead_label=_lead_label(services, origin.lead_id) if origin.lead_id else None,
-        initial_lead=initial_lead,
-    )
+    """Open the Record payment modal, sealed for ``user`` (a loading modal first when the schema is not
+    cached yet, :mod:`kit.loading`); if Slack refuses, say how to type it instead."""
+    recent = () if origin.lead_id else services.threads.recent(limit=RECENT_LEADS)
+    lead_label = _lead_label(services, origin.lead_id) if origin.lead_id else None
+
+    def build(schema: WorkspaceSchema | None) -> dict[str, Any]:
+        return render_payment_modal(
+            origin,
+            default_currency=services.settings.default_currency,
+            recent=recent,
+            identifier_label=identifier_label_of(schema),
+            lead_label=lead_label,
+            initial_lead=initial_lead,
+        )
+
+    def without_schema(error: BaseException) -> dict[str, Any] | None:
+        """TeleCRM is down for now: the form anyway (a payment is queued until TeleCRM answers),
+        saying so; a refused token gets the explanation instead, as nothing could be recorded."""
+        found = telecrm_error_in(error)
+        if found is None or not found.transient:
+            return None
+        view = build(None)
+        note = explain_error(found, what="a payment recorded now", doing="queued")
+        view["blocks"] = [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+            *view["blocks"],
+        ]
+        return view
+
     try:
-        services.slack.views_open(trigger_id=trigger_id, view=services.view_seal.seal(view, user=user))
+        open_form(
+            services,
+            services.slack,
+            trigger_id=trigger_id,
+            user=user,
+            title=PAYMENT_TITLE,
+            build=build,
+            without_schema=without_schema,
+        )
     except SlackApiError as exc:
         log.warning("views.open failed for the payment form: %s", exc.response.get("error"))
         services.ephemeral(
@@ -327,7 +363,7 @@ def register(app: App, services: Services) -> None:
         JobKind(
             RecordPayment,
             lambda job: record_payment(services, job),
-            on_queued=lambda job, reason, when: record_queued(services, job, reason, when),
+            on_queued=lambda job, error, when: record_queued(services, job, error, when),
             on_failed=lambda job, error: record_failed(services, job, error),
         )
     )
@@ -335,7 +371,7 @@ def register(app: App, services: Services) -> None:
         JobKind(
             ChangePaymentStatus,
             lambda job: change_status(services, job),
-            on_queued=lambda job, reason, when: status_queued(services, job, reason, when),
+            on_queued=lambda job, error, when: status_queued(services, job, error, when),
             on_failed=lambda job, error: status_failed(services, job, error),
         )
     )

@@ -26,6 +26,7 @@ BLOCK_RECENT = "recent_lead"
 BLOCK_AMOUNT = "amount"
 BLOCK_CURRENCY = "currency"
 BLOCK_STATUS = "status"
+PAYMENT_TITLE = "Record payment"
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def render_payment_modal(
     return {
         "type": "modal",
         "callback_id": ids.VIEW_PAYMENT,
-        "title": plain_text("Record payment", 24),
+        "title": plain_text(PAYMENT_TITLE, 24),
         "submit": plain_text("Record", 24),
         "close": plain_text("Cancel", 24),
         "private_metadata": origin.to_metadata(),

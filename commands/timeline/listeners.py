@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk.errors import SlackApiError
 
 from commands.timeline.form import BLOCK_LEAD, read_timeline_form, timeline_modal, type_options_for_query
 from commands.timeline.query import TimelineQuery, is_lead_id
@@ -21,6 +22,7 @@ from kit import ids
 from kit.context import services_of
 from kit.fields import form_values
 from kit.format import truncate
+from kit.loading import open_form
 from kit.services import Services
 from kit.view_context import refused_view
 from telecrm.redact import mask
@@ -53,18 +55,24 @@ def on_timeline_command(ack: Ack, respond: Respond, command: dict[str, Any], con
     text = command.get("text") or ""
     user, channel = context.user_id or "", context.channel_id
     if not text.strip():
-        schema = services.cache.cached()
-        if schema is None:
+        try:
+            open_form(
+                services,
+                services.slack,
+                trigger_id=command["trigger_id"],
+                user=user,
+                title="Lead timeline",
+                build=lambda schema: timeline_modal(
+                    schema, channel=channel, seen=seen_types_of(services).counts()
+                ),
+            )
+        except SlackApiError as exc:
+            log.warning("views.open failed for the timeline form: %s", exc.response.get("error"))
             respond(
                 response_type="ephemeral",
-                text=":hourglass: The TeleCRM workspace is still being read; try again in a moment, "
-                "or type `/timeline <lead id or phone>`.",
+                text=":warning: Slack did not open the form in time; type `/timeline` again, "
+                "or `/timeline <lead id or phone>`.",
             )
-            services.worker.background(services.schema)
-            return
-        seen = seen_types_of(services).counts()
-        view = services.view_seal.seal(timeline_modal(schema, channel=channel, seen=seen), user=user)
-        services.slack.views_open(trigger_id=command["trigger_id"], view=view)
         return
     log.info("/timeline by %s: %s", user, mask(truncate(text, 120)))
     services.worker.background(run_query_text, services, text=text, user=user, tell=_responder(respond))

@@ -103,14 +103,14 @@ def show_timeline(
     announce: bool = True,
 ) -> None:
     """First page of a timeline: into the lead's thread when the bot knows it, else to the caller only."""
-    schema = _schema(services)
     try:
+        schema = _schema(services)
         page = fetch_page(services, query)
     except TeleCRMNotFound:
         tell(f":mag: TeleCRM has no lead with id `{mrkdwn_escape(query.lead_id)}`.")
         return
     except TeleCRMError as exc:
-        tell(explain_error(exc, what="the timeline request"))
+        tell(explain_error(exc, what="the timeline request", doing="read"))
         return
     tz = services.user_tz(user)
     name = _lead_display(services, schema, query.lead_id, lead_fields)
@@ -138,7 +138,11 @@ def show_timeline(
 
 def run_query_text(services: Services, *, text: str, user: str, tell: Tell) -> None:
     """Everything `/timeline <text>` does after the ack, in order: parse, check, find the lead, show."""
-    schema = _schema(services)
+    try:
+        schema = _schema(services)  # a first start reads it from TeleCRM here
+    except TeleCRMError as exc:
+        tell(explain_error(exc, what="the timeline request", doing="read"))
+        return
     command = parse_timeline(text, custom_actions=schema.custom_actions)
     if command.action == "help":
         problems = "\n".join(f"• {mrkdwn_escape(e)}" for e in command.errors)
@@ -184,7 +188,7 @@ def lookup(
         tell(f":mag: {exc}")
         return
     except TeleCRMError as exc:
-        tell(explain_error(exc, what="the lead search"))
+        tell(explain_error(exc, what="the lead search", doing="read"))
         return
     query = TimelineQuery(lead_id, query.type, query.start_ms, query.end_ms)
     show_timeline(services, query=query, user=user, tell=tell, lead_fields=fields)
@@ -208,11 +212,11 @@ def turn_page(
     respond: Respond,
 ) -> None:
     """*Older* / *Newer*: the clicked message is replaced by the requested page (in the clicker's time zone)."""
-    schema = _schema(services)
     try:
+        schema = _schema(services)
         page = fetch_page(services, query)
     except TeleCRMError as exc:
-        services.ephemeral(channel, user, explain_error(exc, what="the timeline request"))
+        services.ephemeral(channel, user, explain_error(exc, what="the timeline request", doing="read"))
         return
     name = query.name or _lead_display(services, schema, query.lead_id, None)
     tz = services.user_tz(user)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -107,3 +110,21 @@ def test_transient_failure_fails_the_whole_fetch(client: TeleCRMClient, workspac
     )
     with pytest.raises(TeleCRMUnavailable):
         client.fetch_schema()
+
+
+def test_the_five_reads_are_in_flight_at_once(client: TeleCRMClient, workspace: Script) -> None:
+    """A first start waits for the slowest read, not their sum: each of the five first answers is held
+    until all five requests have arrived (one after the other, the first would wait in vain)."""
+    everyone = threading.Barrier(5, timeout=5)
+    first_reads = ["metadata", "custom-fields", "custom-actions", "lead-stage-pipeline", "team-members"]
+    for name in first_reads:
+        answer = workspace.routes[("GET", sync_path(name))]
+
+        def held(request: httpx.Request, answer: Callable[[httpx.Request], httpx.Response] = answer):
+            if request.url.params.get("skip", "0") == "0":
+                everyone.wait()
+            return answer(request)
+
+        workspace.routes[("GET", sync_path(name))] = held
+    schema = client.fetch_schema()
+    assert schema.enterprise_name == "Acme" and len(schema.team_members) == 12

@@ -235,3 +235,53 @@ def test_twenty_threads_share_one_fetch_and_one_database(
     assert len({id(r) for r in results}) == 1  # one fetch served everyone
     assert telecrm.calls == 1 + 20 * 5
     assert len(list(store.db.query("SELECT enterprise_id FROM schema_cache"))) == 21
+
+
+class _WatchedLock:
+    """A lock that says when someone starts waiting for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waiters = 0
+        self.second = threading.Event()
+
+    def __enter__(self) -> None:
+        self.waiters += 1
+        if self.waiters >= 2:
+            self.second.set()
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_callers_waiting_for_a_first_fetch_share_its_failure(
+    cache: SchemaCache, telecrm: FakeTeleCRM
+) -> None:
+    """A form opened while the first fetch is under way hears how that fetch ended, and does not
+    make TeleCRM (and the person) wait through a second one."""
+    watched = _WatchedLock()
+    cache._fetch_lock = watched  # type: ignore[assignment]  # to know when the second caller waits
+    telecrm.down, telecrm.gate = True, threading.Event()
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            cache.get()
+        except SchemaUnavailable as exc:
+            failures.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert telecrm.entered.wait(5)
+    second = threading.Thread(target=ask)
+    second.start()
+    assert watched.second.wait(5)
+    telecrm.gate.set()
+    first.join(5)
+    second.join(5)
+    assert len(failures) == 2 and telecrm.calls == 1
+    assert all(isinstance(f.__cause__, TeleCRMUnavailable) for f in failures)
+    with pytest.raises(SchemaUnavailable):  # a later caller tries again
+        cache.get()
+    assert telecrm.calls == 2
