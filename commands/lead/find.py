@@ -12,7 +12,6 @@ person alone; the *More* button pages through the same search (:func:`on_find_mo
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from commands.lead.listener_kit import channel_of, user_of
 from commands.lead.messages import (
     FIND_PAGE,
     FROM_TELECRM,
+    FindMore,
     FoundLead,
     Message,
     find_message,
@@ -238,10 +238,8 @@ def on_find_more(
     ack: Ack, body: dict[str, Any], action: Mapping[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """*More*: the next page of the same search, replacing the one shown."""
-    try:
-        data = json.loads(action.get("value") or "{}")
-        skip = max(0, int(data.get("s", 0)))
-    except (ValueError, TypeError):
+    more = FindMore.from_value(action.get("value"))
+    if more is None:
         ack()
         respond(text="That list is out of date; search again with `/lead find …`.", response_type="ephemeral")
         return
@@ -251,10 +249,10 @@ def on_find_more(
         services,
         user=user_of(context),
         channel=channel_of(context, body),
-        query=str(data.get("q") or ""),
-        field=str(data.get("f") or ""),
-        value=str(data.get("v") or ""),
-        skip=skip,
+        query=more.query,
+        field=more.field,
+        value=more.value,
+        skip=more.skip,
         respond=respond,
     )
     ack()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from kit import ids
@@ -12,6 +12,7 @@ from kit.display import field_text
 from kit.explain import explain_error
 from kit.fields import Problem, describe_type
 from kit.format import ago, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.packed import Packed, key
 from kit.remarks import bold, quoted, remark_line
 from telecrm.models import Remark, WriteResult
 from telecrm.schema import WorkspaceSchema
@@ -318,9 +319,22 @@ class FoundLead:
     permalink: str | None
 
 
+@dataclass(frozen=True)
+class FindMore(Packed):
+    """The *More* button's value: what to search and where the next page starts."""
+
+    field: str = dc_field(default="", metadata=key("f"))
+    value: str = dc_field(default="", metadata=key("v", max_len=300))
+    skip: int = dc_field(default=0, metadata=key("s"))
+    query: str = dc_field(default="", metadata=key("q", max_len=200))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skip", max(0, self.skip))  # a forged negative page is the first
+
+
 def find_more_value(field: str, value: str, skip: int, query: str) -> str:
-    """The *More* button's value: what to search and where the next page starts (≤ 2000 chars)."""
-    return json.dumps({"f": field, "v": truncate(value, 300), "s": skip, "q": truncate(query, 200)})
+    """The *More* button's value (≤ 2,000 characters)."""
+    return FindMore(field, value, skip, query).to_value()
 
 
 SHORT_QUERY = (
