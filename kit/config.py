@@ -48,6 +48,8 @@ class Settings:
     telecrm_timeout_seconds: float = 10.0
     worker_threads: int = 8
     admin_users: tuple[str, ...] = ()
+    # the DATE lead field whose value is a follow-up (API name or label); empty: one named like "follow"
+    follow_up_field: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,6 +129,7 @@ _VARIABLES: dict[str, str] = {
     "TELECRM_TIMEOUT_SECONDS": "telecrm_timeout_seconds",
     "WORKER_THREADS": "worker_threads",
     "ADMIN_USERS": "admin_users",
+    "FOLLOW_UP_FIELD": "follow_up_field",
 }
 
 

@@ -23,6 +23,7 @@ from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.follow_ups import FollowUps
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.client import TeleCRMClient
 from telecrm.schema import TeamMember, WorkspaceSchema
@@ -60,6 +61,10 @@ class Services:
     @cached_property
     def user_links(self) -> UserLinks:
         return UserLinks(self.store, clock=self.clock)
+
+    @cached_property
+    def follow_ups(self) -> FollowUps:
+        return FollowUps(self.store, clock=self.clock)
 
     @cached_property
     def view_seal(self) -> ViewSeal:

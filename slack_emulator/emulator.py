@@ -80,6 +80,7 @@ class SlackEmulator(Driver, Routes):
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         )
         self.ui = WebUI(self)
+        self.unfurl_domains = list(self.ui.app.get("unfurl_domains") or [])
         self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
 
     def _state_changed(self) -> None:

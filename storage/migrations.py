@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from sqlite_utils import Database
 
 from storage.deliveries import create_deliveries_table
+from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
 from storage.outbox import add_outbox_leases, create_outbox_table
 
@@ -115,6 +116,7 @@ MIGRATIONS: list[Migration] = [
     (5, "outbox rows leased to one process, and the steps each job has done", add_outbox_leases),
     (6, "a row the health check writes to, to know the file can still be written", create_health_table),
     (7, "activity types seen on timelines (the /timeline form lists those first)", _action_types_seen),
+    (8, "follow-up reminders: when each lead's person is to be reminded", create_follow_ups_table),
 ]
 
 

@@ -80,6 +80,8 @@ def start_bot(
     workspace: dict | None = None,
     emulator_kwargs: dict | None = None,
     http_limits: Any = None,
+    clock: Callable[[], float] | None = None,
+    sandbox: Any = None,
     **settings_overrides: Any,
 ) -> Bot:
     from bot.runtime import Runtime
@@ -87,7 +89,8 @@ def start_bot(
     from slack_emulator import SlackEmulator
     from telecrm.sandbox import Sandbox
 
-    sandbox = Sandbox(workspace)
+    if sandbox is None:  # else the sandbox of a bot stopped before: a restart on the same TeleCRM
+        sandbox = Sandbox(workspace)
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, **(emulator_kwargs or {}))
     settings = Settings(
         database_path=str(tmp_path / "bot.sqlite3"),
@@ -96,7 +99,14 @@ def start_bot(
         payment_watch_seconds=3600,
         telecrm_timeout_seconds=5,
     ).with_overrides(**settings_overrides)
-    runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
+    runtime = Runtime(
+        settings,
+        sandbox=sandbox,
+        emulator=emulator,
+        use_sandbox=True,
+        use_emulator=True,
+        clock=clock or time.time,
+    )
     runtime.build()
     runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
     runtime.start_http(limits=http_limits)
