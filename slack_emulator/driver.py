@@ -20,10 +20,10 @@ from typing import Any, cast
 from . import directory, views
 from .blockkit import iter_elements, validate_options_answer
 from .delivery import Delivery
-from .links import links_in, unfurl_domain
 from .readers import Readers
 from .state import ResponseUrl, ViewRecord
 from .transport import Transport
+from .unfurls import link_shared_event
 from .webapi import ApiError, WebApi
 
 VERIFICATION_TOKEN = "emulatorVerificationToken"
@@ -37,9 +37,7 @@ class Driver(Transport, Readers):
     url: str | None
     clock: Callable[[], float]
     api: WebApi
-    # the app's App Unfurl Domains (from its manifest; the runtime may set them): links there are
-    # sent to the app in link_shared events
-    unfurl_domains: list[str]
+    unfurl_domains: list[str]  # the app's (its manifest's, or set by the runtime)
 
     # --- users / channels as seen in payloads --------------------------------------------------
 
@@ -581,11 +579,8 @@ class Driver(Transport, Readers):
         return self.send_event(event)
 
     def post_user_message(self, *, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
-        """A person writes in a channel (for message shortcuts on people's messages, and the UI).
-
-        Links on the app's unfurl domains in the message are sent to the app in a ``link_shared``
-        event, as Slack does (see :meth:`share_links`).
-        """
+        """A person writes in a channel (for message shortcuts on people's messages, and the UI); its
+        links on the app's unfurl domains go to the app in a ``link_shared`` event (slack_emulator/unfurls.py)."""
         self._user_ref(user)
         self._channel_ref(channel)
         with self.ws.cond:
@@ -599,43 +594,7 @@ class Driver(Transport, Readers):
             if thread_ts:
                 message["thread_ts"] = thread_ts
             self.ws.add_message(channel, message)
-            ts = str(message["ts"])
-        self.share_links(channel, ts)
-        return ts
-
-    def share_links(self, channel: str, ts: str) -> Delivery | None:
-        """The ``link_shared`` event for a person's message whose links fall under the app's unfurl
-        domains (``unfurl_domains``); None when it has none or the app cannot be reached.
-
-        As in Slack, the event names the links (with the registered domain each falls under), the
-        message (``message_ts``, ``thread_ts``, an ``unfurl_id``), ``source: conversations_history``
-        and whether the bot is in the conversation; it is sent for every conversation, the bot's
-        or not, and never for the app's own messages.
-        """
-        with self.ws.cond:
-            message = self.ws.find_message(channel, ts)
-            if message is None or message.get("bot_id"):
-                return None
-            links = []
-            for url in links_in(str(message.get("text") or "")):
-                domain = unfurl_domain(url, self.unfurl_domains)
-                if domain is not None:
-                    links.append({"domain": domain, "url": url})
-            if not links or not (self.app_url or self.delivers_over_socket):
-                return None
-            unfurl_id = f"{channel}.{ts}.{secrets.token_hex(32)}"
-            self.ws.link_shares.setdefault((channel, ts), set()).update(link["url"] for link in links)
-            self.ws.unfurl_ids[unfurl_id] = (channel, ts)
-            event: dict[str, Any] = {
-                "type": "link_shared",
-                "channel": channel,
-                "is_bot_user_member": bool(self.ws.channels[channel].get("is_member", True)),
-                "user": message.get("user"),
-                "message_ts": ts,
-                "unfurl_id": unfurl_id,
-                "source": "conversations_history",
-                "links": links,
-            }
-            if message.get("thread_ts") and message["thread_ts"] != ts:
-                event["thread_ts"] = message["thread_ts"]
-        return self.send_event(event)
+        event = link_shared_event(self.ws, channel, message["ts"], self.unfurl_domains)
+        if event is not None and (self.app_url or self.delivers_over_socket):  # as Slack, when it can
+            self.send_event(event)
+        return str(message["ts"])

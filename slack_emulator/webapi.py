@@ -10,24 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from . import directory
+from .api_error import ApiError
 from .blockkit import MESSAGE_TEXT_MAX, validate_message_blocks, validate_view
-from .links import links_in
 from .state import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, ResponseUrl, ViewRecord, Workspace, fill_ids
+from .unfurls import UnfurlMethods
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ApiError", "WebApi"]  # ApiError lives in slack_emulator/api_error.py; it is raised from here
+
 MAX_VIEW_STACK = 3
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")
-
-
-class ApiError(Exception):
-    """A Slack `{"ok": false, "error": ...}` answer, optionally with response_metadata.messages."""
-
-    def __init__(self, error: str, messages: list[str] | None = None, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.messages = messages or []
-        self.extra = extra
 
 
 def _bool(value: Any) -> bool:
@@ -66,8 +59,8 @@ def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list
     return copies
 
 
-class WebApi:
-    """Dispatches `/api/<method>` calls against a Workspace."""
+class WebApi(UnfurlMethods):
+    """Dispatches `/api/<method>` calls against a Workspace (``chat.unfurl``: slack_emulator/unfurls.py)."""
 
     def __init__(self, ws: Workspace, *, base_url: Callable[[], str | None], trigger_ttl: float) -> None:
         self.ws = ws
@@ -319,102 +312,6 @@ class WebApi:
             self.ws.delete_message(channel["id"], ts)
         return {"channel": channel["id"], "ts": ts}
 
-    def chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Attach the app's unfurls to a person's message: only for links Slack told the app about in
-        a ``link_shared`` event of that message, addressed by ``channel`` + ``ts`` or by ``unfurl_id``
-        + ``source``; ``unfurls`` maps each URL to its blocks (or attachment). A second call for the
-        same URL replaces its unfurl rather than adding one."""
-        channel_id, ts = args.get("channel"), args.get("ts")
-        unfurl_id, source = args.get("unfurl_id"), args.get("source")
-        if unfurl_id or source:
-            if not (unfurl_id and source):
-                raise ApiError(
-                    "invalid_arguments", ["[ERROR] unfurl_id and source must be provided together"]
-                )
-            if source not in ("composer", "conversations_history"):
-                raise ApiError(
-                    "invalid_arguments", ["[ERROR] source must be composer or conversations_history"]
-                )
-            where = self.ws.unfurl_ids.get(str(unfurl_id))
-            if where is None:
-                raise ApiError("cannot_unfurl_url")
-            channel_id, ts = where
-        elif not channel_id:
-            raise ApiError("missing_channel")
-        elif not ts:
-            raise ApiError("missing_ts")
-        unfurls = self._unfurls(args)
-        with self.ws.cond:
-            channel = self.ws.channels.get(str(channel_id))
-            if channel is None:
-                raise ApiError("cannot_find_channel")
-            message = self.ws.find_message(channel["id"], str(ts))
-            if message is None:
-                raise ApiError("cannot_find_message")
-            in_message = set(links_in(str(message.get("text") or "")))
-            shared = self.ws.link_shares.get((channel["id"], str(ts)), set())
-            for url, unfurl in unfurls.items():
-                if url not in in_message:
-                    raise ApiError("cannot_unfurl_message")
-                if url not in shared:
-                    raise ApiError("cannot_unfurl_url")
-                self._check_unfurl(url, unfurl)
-            attachments = message.setdefault("attachments", [])
-            for url, unfurl in unfurls.items():
-                shown = {k: copy.deepcopy(v) for k, v in unfurl.items() if k != "blocks"}
-                if unfurl.get("blocks"):
-                    shown["blocks"] = fill_ids(unfurl["blocks"])
-                shown.update(
-                    {
-                        "app_unfurl_url": url,
-                        "is_app_unfurl": True,
-                        "app_id": directory.APP_ID,
-                        "from_url": url,
-                    }
-                )
-                shown.setdefault("fallback", f"[no preview available] {url}")
-                old = next((i for i, a in enumerate(attachments) if a.get("app_unfurl_url") == url), None)
-                if old is None:
-                    attachments.append({"id": len(attachments) + 1, **shown})
-                else:
-                    attachments[old] = {"id": attachments[old].get("id", old + 1), **shown}
-            self.ws.changed()
-        return {}
-
-    @staticmethod
-    def _unfurls(args: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        raw = args.get("unfurls")
-        if raw is None or raw == "":
-            raise ApiError("missing_unfurls")
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except ValueError as exc:
-                raise ApiError("invalid_unfurls_format") from exc
-        if (
-            not isinstance(raw, dict)
-            or not raw
-            or not all(isinstance(k, str) and isinstance(v, dict) for k, v in raw.items())
-        ):
-            raise ApiError("invalid_unfurls_format")
-        return raw
-
-    @staticmethod
-    def _check_unfurl(url: str, unfurl: dict[str, Any]) -> None:
-        """An unfurl is blocks (checked like a message's) or a legacy attachment with something to show."""
-        blocks = unfurl.get("blocks")
-        if blocks is not None:
-            problems = validate_message_blocks(blocks) if isinstance(blocks, list) and blocks else None
-            if problems is None:
-                raise ApiError(
-                    "cannot_parse_attachment", [f"[ERROR] blocks of {url} must be a non-empty array"]
-                )
-            if problems:
-                raise ApiError("cannot_parse_attachment", problems)
-            return
-        if not any(unfurl.get(k) for k in ("text", "title", "fallback", "pretext", "fields", "image_url")):
-            raise ApiError("cannot_parse_attachment", [f"[ERROR] the unfurl of {url} has nothing to show"])
-
     # --- views ---------------------------------------------------------------------------------
 
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -579,28 +476,19 @@ class WebApi:
             }
 
     def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        """The app's DM with one person (opened if needed); ``return_im`` gives the whole channel."""
-        if args.get("channel"):
-            channel = self._channel(args)
-        else:
-            users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
-            if not users:
-                raise ApiError("users_list_not_supplied")
-            if len(users) > 1:
-                raise ApiError(
-                    "invalid_arguments", ["[ERROR] the emulator opens direct messages with one person only"]
-                )
-            user = self._user(users[0])
-            if user.get("is_bot"):
-                raise ApiError("cannot_dm_bot")
-            if user.get("deleted"):
-                raise ApiError("user_disabled")
-            opened = "D" + user["id"][1:] in self.ws.channels
-            channel = self.ws.direct_message_channel(user["id"])
-            if _bool(args.get("return_im")):
-                return {"channel": copy.deepcopy(channel), "already_open": opened, "no_op": opened}
-            return {"channel": {"id": channel["id"]}, "already_open": opened, "no_op": opened}
-        return {"channel": copy.deepcopy(channel) if _bool(args.get("return_im")) else {"id": channel["id"]}}
+        """The app's DM with one person, opened if needed (``return_im``: the whole channel)."""
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise ApiError("users_list_not_supplied")
+        if len(users) > 1:
+            raise ApiError("invalid_arguments", ["[ERROR] the emulator opens DMs with one person only"])
+        user = self._user(users[0])
+        if user.get("is_bot") or user.get("deleted"):
+            raise ApiError("cannot_dm_bot" if user.get("is_bot") else "user_disabled")
+        opened = "D" + user["id"][1:] in self.ws.channels
+        channel = self.ws.direct_message_channel(user["id"])
+        shown = copy.deepcopy(channel) if _bool(args.get("return_im")) else {"id": channel["id"]}
+        return {"channel": shown, "already_open": opened, "no_op": opened}
 
     # --- user groups ---------------------------------------------------------------------------
 

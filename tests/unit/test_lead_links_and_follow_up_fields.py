@@ -7,7 +7,7 @@ import pytest
 
 from commands.unfurl.links import lead_id_in
 from kit.lead_fields import follow_up_field
-from slack_emulator.links import links_in, unfurl_domain
+from slack_emulator.unfurls import links_in, unfurl_domain
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema
 
 TEMPLATE = "https://next.telecrm.in/{enterprise_id}/views/all-leads-v2/overlay/l/{lead_id}"
