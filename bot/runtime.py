@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 
@@ -119,6 +120,10 @@ class Runtime:
             self.emulator = SlackEmulator(signing_secret=secret, bot_token=token, users=self._demo_users())
         else:
             secret, token = self.emulator.signing_secret, self.emulator.bot_token
+        # lead links unfurl where the manifest says: the host of TELECRM_LEAD_URL (the sandbox's, here)
+        host = urlsplit(self.settings.telecrm_lead_url).hostname
+        if host:
+            self.emulator.unfurl_domains = [host]
         try:
             running = serve_in_thread(self.emulator, port=self.emulator_port)
         except OSError:  # the preferred port is taken: any free one will do, the URL is logged

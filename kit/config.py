@@ -70,6 +70,8 @@ class Settings:
     log_level: str = "INFO"
     lead_index_days: int = 90  # mirror the leads created in the last N days into the find index; 0 = off
     telecrm_watch_budget_per_minute: int = 60  # background TeleCRM requests a minute, shared
+    # the DATE lead field whose value is a follow-up (API name or label); empty: one named like "follow"
+    follow_up_field: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -280,6 +282,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "WORKER_THREADS": _threads,
     "LEAD_INDEX_DAYS": _days,
     "TELECRM_WATCH_BUDGET_PER_MINUTE": _threads,
+    "FOLLOW_UP_FIELD": _text,
     "ADMIN_USERS": _names,
     "PORT": _port,
     "LOG_LEVEL": _log_level,

@@ -38,6 +38,11 @@ ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
 ACT_LEAD_ACTIVITY_PICK = "lead_activity_pick"  # New lead modal: choosing the activity to log with it
 ACT_ACTIVITY_FIELD = "activity_field_value"  # inputs of a custom action's fields (own type-ahead)
 ACT_HOME_REFRESH = "home_refresh_schema"
+# buttons of a follow-up reminder (value: JSON {"l": lead id, "v": reminder version}); its
+# *Log activity* button is the card's ACT_CARD_ACTIVITY
+ACT_FOLLOW_UP_DONE = "follow_up_done"
+ACT_FOLLOW_UP_SNOOZE = "follow_up_snooze"  # 1 hour
+ACT_FOLLOW_UP_TOMORROW = "follow_up_tomorrow"  # 10:00 tomorrow in the person's zone
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
 
 # shortcuts

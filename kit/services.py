@@ -25,6 +25,7 @@ from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache, SchemaUnavailable
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.follow_ups import FollowUps
 from storage.lead_index import LeadIndex
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.budget import RequestBudget
@@ -88,6 +89,10 @@ class Services:
             days=self.settings.lead_index_days,
             clock=self.clock,
         )
+
+    @cached_property
+    def follow_ups(self) -> FollowUps:
+        return FollowUps(self.store, clock=self.clock)
 
     @cached_property
     def view_seal(self) -> ViewSeal:

@@ -23,6 +23,7 @@ from .delivery import Delivery
 from .readers import Readers
 from .state import ResponseUrl, ViewRecord
 from .transport import Transport
+from .unfurls import link_shared_event
 from .webapi import ApiError, WebApi
 
 VERIFICATION_TOKEN = "emulatorVerificationToken"
@@ -36,6 +37,7 @@ class Driver(Transport, Readers):
     url: str | None
     clock: Callable[[], float]
     api: WebApi
+    unfurl_domains: list[str]  # the app's (its manifest's, or set by the runtime)
 
     # --- users / channels as seen in payloads --------------------------------------------------
 
@@ -577,7 +579,8 @@ class Driver(Transport, Readers):
         return self.send_event(event)
 
     def post_user_message(self, *, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
-        """A person writes in a channel (for message shortcuts on people's messages, and the UI)."""
+        """A person writes in a channel (for message shortcuts on people's messages, and the UI); its
+        links on the app's unfurl domains go to the app in a ``link_shared`` event (slack_emulator/unfurls.py)."""
         self._user_ref(user)
         self._channel_ref(channel)
         with self.ws.cond:
@@ -591,4 +594,7 @@ class Driver(Transport, Readers):
             if thread_ts:
                 message["thread_ts"] = thread_ts
             self.ws.add_message(channel, message)
-            return message["ts"]
+        event = link_shared_event(self.ws, channel, message["ts"], self.unfurl_domains)
+        if event is not None and (self.app_url or self.delivers_over_socket):  # as Slack, when it can
+            self.send_event(event)
+        return str(message["ts"])

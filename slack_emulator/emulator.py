@@ -11,6 +11,7 @@ This module builds the parts and is the one object tests hold. The parts, each b
 
 * slack_emulator/state.py — the workspace (channels, messages, views, triggers) behind one lock;
 * slack_emulator/webapi.py — the Web API methods the bot calls;
+* slack_emulator/unfurls.py — app unfurling: ``link_shared`` events and ``chat.unfurl``;
 * slack_emulator/routing.py — HTTP routing (WSGI) to the Web API, response_urls and the page;
 * slack_emulator/driver.py — the user the emulator plays;
 * slack_emulator/views.py — what Slack keeps of a modal and does with the app's answers;
@@ -80,6 +81,7 @@ class SlackEmulator(Driver, Routes):
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         )
         self.ui = WebUI(self)
+        self.unfurl_domains = list(self.ui.app.get("unfurl_domains") or [])
         self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
 
     def _state_changed(self) -> None:

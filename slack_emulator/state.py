@@ -111,6 +111,10 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.calls: list[dict[str, Any]] = []
+        # link_shared events sent: (channel, message ts) -> the URLs Slack told the app about, and
+        # unfurl_id -> (channel, message ts); chat.unfurl may unfurl only those URLs of that message
+        self.link_shares: dict[tuple[str, str], set[str]] = {}
+        self.unfurl_ids: dict[str, tuple[str, str]] = {}
         self.deliveries: list[Any] = []
         self._last_ts = 0.0
         self._trigger_seq = 0

@@ -73,8 +73,25 @@ def _list_of_maps(text: str, key: str) -> list[dict[str, str]]:
     return items
 
 
+def _list_of_scalars(text: str, key: str) -> list[str]:
+    """Items of a YAML list of plain values under `key:` (the manifest's unfurl_domains)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"{key}:"), None)
+    if start is None:
+        return []
+    items: list[str] = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        body = line.strip()
+        if not body.startswith("- "):  # the list ended (YAML lets its items sit at the key's indent)
+            break
+        items.append(_scalar(body[2:]))
+    return items
+
+
 def read_app_features(text: str) -> dict[str, Any]:
-    """Name, slash commands and shortcuts from an app manifest (YAML or JSON).
+    """Name, slash commands, shortcuts and unfurl domains from an app manifest (YAML or JSON).
 
     PyYAML is used when installed; otherwise the few flat lists needed are read directly, so a plain
     install still shows the right commands.
@@ -91,19 +108,22 @@ def read_app_features(text: str) -> dict[str, Any]:
             data = None
         except Exception:
             logger.warning("the app manifest is not valid YAML; the page offers no shortcuts")
-            return {"name": "", "commands": [], "shortcuts": []}
+            return {"name": "", "commands": [], "shortcuts": [], "unfurl_domains": []}
     if isinstance(data, dict):
         features = data.get("features") or {}
         name = (data.get("display_information") or {}).get("name", "")
         commands = features.get("slash_commands") or []
         shortcuts = features.get("shortcuts") or []
+        domains = features.get("unfurl_domains") or []
     else:
         match = re.search(r"^\s*name:\s*(.+)$", text, re.M)
         name = _scalar(match.group(1)) if match else ""
         commands = _list_of_maps(text, "slash_commands")
         shortcuts = _list_of_maps(text, "shortcuts")
+        domains = _list_of_scalars(text, "unfurl_domains")
     return {
         "name": str(name or ""),
+        "unfurl_domains": [str(d).strip().lower() for d in domains if isinstance(d, str) and d.strip()],
         "commands": [
             {
                 "command": str(c.get("command", "")),
@@ -144,6 +164,25 @@ def parse_composer(text: str) -> tuple[str, str] | None:
     if not match:
         return None
     return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+_BARE_URL = re.compile(r"<[^>]*>|(https?://[^\s<>|]+)")
+
+
+def linkify(text: str) -> str:
+    """A typed message as the Slack client sends it: bare web addresses become ``<url>`` links.
+
+    Trailing punctuation stays outside the link; what is already inside ``<…>`` is left alone.
+    """
+
+    def wrap(match: re.Match[str]) -> str:
+        url = match.group(1)
+        if url is None:
+            return match.group(0)
+        bare = url.rstrip(".,;:!?)]}'\"")
+        return f"<{bare}>{url[len(bare) :]}"
+
+    return _BARE_URL.sub(wrap, text)
 
 
 def permalink_target(path: str, thread_ts: str | None) -> tuple[str, str] | None:
@@ -212,7 +251,7 @@ class WebUI:
         self.emulator = emulator
         self._closed = threading.Event()
         path = manifest or find_manifest()
-        self.app: dict[str, Any] = {"name": "", "commands": [], "shortcuts": []}
+        self.app: dict[str, Any] = {"name": "", "commands": [], "shortcuts": [], "unfurl_domains": []}
         if path is not None:
             try:
                 self.app = read_app_features(path.read_text(encoding="utf-8"))
@@ -350,7 +389,9 @@ class WebUI:
             raise UiError("type a message or a slash command")
         parsed = parse_composer(text)
         if parsed is None:
-            ts = self.emulator.post_user_message(user=user, channel=channel, text=text, thread_ts=thread_ts)
+            ts = self.emulator.post_user_message(
+                user=user, channel=channel, text=linkify(text), thread_ts=thread_ts
+            )
             return {"ts": ts}
         command, args = parsed
         if thread_ts:

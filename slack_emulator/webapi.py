@@ -10,23 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from . import directory
+from .api_error import ApiError
 from .blockkit import MESSAGE_TEXT_MAX, validate_message_blocks, validate_view
 from .state import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, ResponseUrl, ViewRecord, Workspace, fill_ids
+from .unfurls import UnfurlMethods
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ApiError", "WebApi"]  # ApiError lives in slack_emulator/api_error.py; it is raised from here
+
 MAX_VIEW_STACK = 3
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")
-
-
-class ApiError(Exception):
-    """A Slack `{"ok": false, "error": ...}` answer, optionally with response_metadata.messages."""
-
-    def __init__(self, error: str, messages: list[str] | None = None, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.messages = messages or []
-        self.extra = extra
 
 
 def _bool(value: Any) -> bool:
@@ -65,8 +59,8 @@ def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list
     return copies
 
 
-class WebApi:
-    """Dispatches `/api/<method>` calls against a Workspace."""
+class WebApi(UnfurlMethods):
+    """Dispatches `/api/<method>` calls against a Workspace (``chat.unfurl``: slack_emulator/unfurls.py)."""
 
     def __init__(self, ws: Workspace, *, base_url: Callable[[], str | None], trigger_ttl: float) -> None:
         self.ws = ws
@@ -80,6 +74,7 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.getPermalink": self.chat_get_permalink,
             "chat.delete": self.chat_delete,
+            "chat.unfurl": self.chat_unfurl,
             "views.open": self.views_open,
             "views.update": self.views_update,
             "views.push": self.views_push,
@@ -90,6 +85,7 @@ class WebApi:
             "conversations.info": self.conversations_info,
             "conversations.replies": self.conversations_replies,
             "conversations.history": self.conversations_history,
+            "conversations.open": self.conversations_open,
             "usergroups.list": self.usergroups_list,
             "usergroups.users.list": self.usergroups_users_list,
         }
@@ -478,6 +474,21 @@ class WebApi:
                 "pin_count": 0,
                 "response_metadata": {"next_cursor": cursor},
             }
+
+    def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The app's DM with one person, opened if needed (``return_im``: the whole channel)."""
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise ApiError("users_list_not_supplied")
+        if len(users) > 1:
+            raise ApiError("invalid_arguments", ["[ERROR] the emulator opens DMs with one person only"])
+        user = self._user(users[0])
+        if user.get("is_bot") or user.get("deleted"):
+            raise ApiError("cannot_dm_bot" if user.get("is_bot") else "user_disabled")
+        opened = "D" + user["id"][1:] in self.ws.channels
+        channel = self.ws.direct_message_channel(user["id"])
+        shown = copy.deepcopy(channel) if _bool(args.get("return_im")) else {"id": channel["id"]}
+        return {"channel": shown, "already_open": opened, "no_op": opened}
 
     # --- user groups ---------------------------------------------------------------------------
 

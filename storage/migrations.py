@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from sqlite_utils import Database
 
 from storage.deliveries import create_deliveries_table
+from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
 from storage.lead_index import create_lead_index_tables
 from storage.outbox import add_outbox_leases, create_outbox_table
@@ -121,6 +122,7 @@ MIGRATIONS: list[Migration] = [
         "the bot's index of leads for /lead find by part of a value, and its mirror cursor",
         create_lead_index_tables,
     ),
+    (9, "follow-up reminders: when each lead's person is to be reminded", create_follow_ups_table),
 ]
 
 

@@ -82,6 +82,8 @@ def start_bot(
     http_limits: Any = None,
     cold: bool = False,
     prepare: Callable[[Any], None] | None = None,
+    clock: Callable[[], float] | None = None,
+    sandbox: Any = None,
     **settings_overrides: Any,
 ) -> Bot:
     """The bot, started with the workspace schema cached — or, ``cold``, with nothing cached, as on a
@@ -92,7 +94,8 @@ def start_bot(
     from slack_emulator import SlackEmulator
     from telecrm.sandbox import Sandbox
 
-    sandbox = Sandbox(workspace)
+    if sandbox is None:  # else the sandbox of a bot stopped before: a restart on the same TeleCRM
+        sandbox = Sandbox(workspace)
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, **(emulator_kwargs or {}))
     settings = Settings(
         database_path=str(tmp_path / "bot.sqlite3"),
@@ -102,7 +105,14 @@ def start_bot(
         lead_index_days=0,  # no background reads of recent leads unless a test asks for them
         telecrm_timeout_seconds=5,
     ).with_overrides(**settings_overrides)
-    runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
+    runtime = Runtime(
+        settings,
+        sandbox=sandbox,
+        emulator=emulator,
+        use_sandbox=True,
+        use_emulator=True,
+        clock=clock or time.time,
+    )
     runtime.build()
     if not cold:
         runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults

@@ -15,7 +15,6 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from commands.lead.find import find_and_answer
-from commands.lead.forms import assignee_field
 from commands.lead.listener_kit import schema_or_refresh, user_of
 from commands.lead.messages import (
     NOT_LOADED,
@@ -30,6 +29,7 @@ from commands.lead.values import WORKSPACE_TZ
 from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
 from kit.grammar import LeadCommand, parse_lead
+from kit.lead_fields import assignee_field
 from storage.lead_index import Query
 from telecrm.schema import WorkspaceSchema
 

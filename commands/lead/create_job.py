@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands.lead.duplicate import offer_update
-from commands.lead.forms import assignee_field
-from commands.lead.jobs import tell
+from commands.lead.jobs import follow_up_after, tell
 from commands.lead.lead_thread import post_card, say_in_thread
 from commands.lead.messages import created_without_card_message, remark_lines, remarks_message
 from commands.lead.payloads import CreateLead
 from commands.lead.store import usage_of
 from kit.events import PaymentMadeWithLead
+from kit.lead_fields import assignee_field
 from kit.services import Services
 from kit.worker import Job
 from telecrm.errors import TeleCRMConflict, TeleCRMError
@@ -64,6 +64,7 @@ def create_lead(services: Services, job: Job[CreateLead]) -> dict[str, Any]:
         usage_of(services).record(outcome.get("kept") or {})
     except Exception:
         log.exception("could not record field usage")
+    follow_up_after(services, lead_id, outcome["shown"], payload.user)
     result = {"lead_id": lead_id}
     return {**result, "reconciled": True} if outcome.get("reconciled") else result
 

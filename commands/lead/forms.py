@@ -21,6 +21,7 @@ from kit import ids
 from kit.activity_section import BLOCK_PICK, Picker, activity_blocks, is_section_block, updated_view
 from kit.fields import FieldError, form_values, input_block, normalize_amount, order_fields_for_modal
 from kit.format import channel_mention, mrkdwn_escape, truncate
+from kit.lead_fields import assignee_field
 from kit.view_context import ViewContext
 from telecrm.schema import PAYMENT_CURRENCIES, FieldDef, FieldType, WorkspaceSchema
 
@@ -45,9 +46,6 @@ NEW_LEAD_ACTIVITY = Picker(
     most_used_first=True,
 )
 
-_ASSIGNEE_NAMES = {"assignee", "assignedto", "owner", "leadowner"}
-
-
 # --- small helpers -----------------------------------------------------------------------------------
 
 
@@ -63,20 +61,6 @@ def context_block(block_id: str, text: str) -> dict[str, Any]:
         "block_id": block_id,
         "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}],
     }
-
-
-def _norm(text: str) -> str:
-    """A name reduced to lowercase letters and digits, to match field names loosely."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-def assignee_field(schema: WorkspaceSchema) -> FieldDef | None:
-    """The team-member field that says whose lead it is: named like "assignee", else the only one."""
-    members = [f for f in schema.fields if f.type is FieldType.ACTIVE_USERS]
-    for f in members:
-        if _norm(f.api_name) in _ASSIGNEE_NAMES or _norm(f.label) in _ASSIGNEE_NAMES:
-            return f
-    return members[0] if len(members) == 1 else None
 
 
 def input_block_ids(blocks: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -11,15 +11,19 @@ retry, a double click or a re-submission writes once (:mod:`kit.worker`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from commands.lead.messages import queued_message
 from commands.lead.payloads import CreateLead, UpdateLead
 from kit.explain import explain_error, wait_note
+from kit.follow_ups import schedule_follow_up
 from kit.lead_thread import Asked
 from kit.services import Services
 from kit.worker import Job, JobKind
+
+log = logging.getLogger(__name__)
 
 W = TypeVar("W", CreateLead, UpdateLead)
 
@@ -56,3 +60,12 @@ def tell_failed(services: Services, job: Job[CreateLead | UpdateLead], error: Ba
     """The write is abandoned: say why, in words."""
     what = "the lead" if isinstance(job.payload, CreateLead) else "the change"
     tell(services, job.payload, explain_error(error, what=what))
+
+
+def follow_up_after(services: Services, lead_id: str, fields: Mapping[str, object], user: str | None) -> None:
+    """Arm or move the lead's follow-up reminder from its fields as TeleCRM now holds them
+    (:func:`kit.follow_ups.schedule_follow_up`); the lead's write is done whatever happens here."""
+    try:
+        schedule_follow_up(services, lead_id, fields, user=user)
+    except Exception:
+        log.exception("could not schedule the follow-up reminder of lead %s", lead_id)

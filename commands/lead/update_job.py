@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands.lead.find import resolve_lead
-from commands.lead.jobs import tell
+from commands.lead.jobs import follow_up_after, tell
 from commands.lead.lead_thread import lead_thread, say_in_thread
 from commands.lead.messages import (
     Change,
@@ -59,6 +59,7 @@ def update_lead(services: Services, job: Job[UpdateLead]) -> dict[str, Any]:
         link = thread_permalink(services, thread)
         message = updated_there_message(outcome["name"], len(lines), link)
         job.once("told_where", lambda: tell(services, payload, message))
+    follow_up_after(services, outcome["lead_id"], outcome["after"], payload.user)
     return {"lead_id": outcome["lead_id"], "changed": outcome["sent"]}
 
 

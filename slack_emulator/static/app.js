@@ -307,7 +307,8 @@
 
   function renderAttachments(atts) {
     if (!atts || !atts.length) return null;
-    return atts.map((a) => h("div", { class: "attachment", style: `border-left-color:${a.color && /^#?[0-9a-f]{3,6}$/i.test(a.color) ? (a.color.startsWith("#") ? a.color : "#" + a.color) : "#ddd"}` },
+    return atts.map((a) => h("div", { class: `attachment${a.is_app_unfurl ? " unfurl" : ""}`, "data-testid": a.is_app_unfurl ? "unfurl" : "attachment", style: `border-left-color:${a.color && /^#?[0-9a-f]{3,6}$/i.test(a.color) ? (a.color.startsWith("#") ? a.color : "#" + a.color) : "#ddd"}` },
+      a.is_app_unfurl ? h("div", { class: "unfurl-app muted" }, S.data.app.name) : null,
       a.pretext ? h("div", { class: "mrkdwn", html: mrkdwn(a.pretext) }) : null,
       a.title ? h("div", { class: "att-title" }, a.title) : null,
       a.text ? h("div", { class: "mrkdwn", html: mrkdwn(a.text) }) : null,

@@ -27,7 +27,7 @@ def test_every_id_the_app_defines_is_declared():
     shortcuts = {v for k, v in vars(ids).items() if k.startswith("SHORTCUT_")}
     assert commands == set(declared_commands())
     assert shortcuts == set(declared_shortcuts())
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "link_shared"]
 
 
 def test_commands_are_described_for_users():
@@ -52,7 +52,20 @@ def test_scopes_are_least_privilege():
         # only to tell, before a New lead form is submitted, that the bot is not in the channel
         "channels:read",
         "groups:read",
+        # only to open the DM of a follow-up reminder (its id lets a retry find the reminder posted)
+        "im:write",
+        # lead links pasted in Slack: link_shared, answered with chat.unfurl
+        "links:read",
+        "links:write",
     }
+
+
+def test_lead_links_unfurl_on_the_host_of_the_lead_url():
+    from urllib.parse import urlsplit
+
+    from kit.config import DEFAULT_TELECRM_LEAD_URL
+
+    assert MANIFEST["features"]["unfurl_domains"] == [urlsplit(DEFAULT_TELECRM_LEAD_URL).hostname]
 
 
 @pytest.mark.parametrize("command", declared_commands())
