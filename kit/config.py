@@ -48,6 +48,9 @@ class Settings:
     telecrm_timeout_seconds: float = 10.0
     worker_threads: int = 8
     admin_users: tuple[str, ...] = ()
+    lead_watch_seconds: float = 120.0  # how often a recently active lead is re-read; 0 = never
+    telecrm_watch_budget_per_minute: int = 60  # TeleCRM requests the lead watcher may send a minute
+    lead_watch_calls: bool = False  # the watcher also tells threads of calls and messages
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,6 +130,9 @@ _VARIABLES: dict[str, str] = {
     "TELECRM_TIMEOUT_SECONDS": "telecrm_timeout_seconds",
     "WORKER_THREADS": "worker_threads",
     "ADMIN_USERS": "admin_users",
+    "LEAD_WATCH_SECONDS": "lead_watch_seconds",
+    "TELECRM_WATCH_BUDGET_PER_MINUTE": "telecrm_watch_budget_per_minute",
+    "LEAD_WATCH_CALLS": "lead_watch_calls",
 }
 
 
@@ -142,8 +148,21 @@ def _positive_float(name: str, raw: str) -> float:
 
 def _parse(name: str, attr: str, raw: str) -> object:
     raw = raw.strip()
-    if attr in {"cache_ttl_seconds", "payment_watch_seconds", "telecrm_timeout_seconds"}:
+    if attr in {
+        "cache_ttl_seconds",
+        "payment_watch_seconds",
+        "telecrm_timeout_seconds",
+        "lead_watch_seconds",
+    }:
         return _positive_float(name, raw)
+    if attr == "telecrm_watch_budget_per_minute":
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"{name} must be a whole number of requests of at least 1, got {raw!r}")
+        return int(raw)
+    if attr == "lead_watch_calls":
+        if raw.lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
+            raise ConfigError(f"{name} must be 1 (on) or 0 (off), got {raw!r}")
+        return raw.lower() in {"1", "true", "yes", "on"}
     if attr == "worker_threads":
         if not raw.isdigit() or int(raw) < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from kit.budget import RequestBudget
 from kit.config import Settings
 from kit.slack_errors import is_transient_slack_failure
 from kit.view_context import ViewSeal
@@ -23,6 +24,7 @@ from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.client import TeleCRMClient
 from telecrm.schema import TeamMember, WorkspaceSchema
@@ -60,6 +62,16 @@ class Services:
     @cached_property
     def user_links(self) -> UserLinks:
         return UserLinks(self.store, clock=self.clock)
+
+    @cached_property
+    def watches(self) -> LeadWatches:
+        """What the bot last saw of each lead with a thread (``storage/lead_watch.py``)."""
+        return LeadWatches(self.store, clock=self.clock)
+
+    @cached_property
+    def watch_budget(self) -> RequestBudget:
+        """``TELECRM_WATCH_BUDGET_PER_MINUTE``: the TeleCRM requests background readers may send."""
+        return RequestBudget(self.settings.telecrm_watch_budget_per_minute, clock=self.clock)
 
     @cached_property
     def view_seal(self) -> ViewSeal:
@@ -112,6 +124,15 @@ class Services:
         with self._lock:
             self._members[user_id] = (now, member, email)
         return member, email
+
+    def slack_user_for_member(self, email: str) -> str | None:
+        """The Slack user linked to the TeleCRM team member with this email (``user_links``: matched by
+        email when they used the bot, :meth:`member_for`), or ``None``."""
+        key = email.strip()
+        if not key:
+            return None
+        links = self.user_links.by_member_email(key)
+        return links[0].slack_user_id if links else None
 
     def user_tz(self, user_id: str) -> str:
         return self.slack_user(user_id).get("tz") or "Asia/Kolkata"

@@ -94,6 +94,7 @@ def start_bot(
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         payment_watch_seconds=3600,
+        lead_watch_seconds=0,  # tests run the lead watcher themselves (commands/lead/watch.py)
         telecrm_timeout_seconds=5,
     ).with_overrides(**settings_overrides)
     runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
