@@ -98,7 +98,19 @@ class AdminRoutes(SandboxBase):
         return json_response(200, {**lead, "actions": actions})
 
     def _admin_change_lead(self, request: Request, lead_id: str) -> Response:
-        """``{"fields": {…}, "by": "member@…"}``: a change made in the TeleCRM web app, not the API."""
+        """``{"fields": {…}, "by": "member@…"}``: a change made in the TeleCRM web app, not the API.
+
+        The lead page's form (``field``, ``value``, ``by``, form-encoded) changes one field and goes
+        back to the page.
+        """
+        if request.mimetype == "application/x-www-form-urlencoded":
+            field, value = request.form.get("field", "").strip(), request.form.get("value", "").strip()
+            if value.lstrip("-").isdigit():  # numbers and ratings typed in the form
+                value_typed: object = int(value)
+            else:
+                value_typed = value
+            self.change_lead(lead_id, {field: value_typed}, by=request.form.get("by") or None)
+            return Response(status=303, headers={"Location": f"/_sandbox/leads/{lead_id}"})
         body = object_body(request)
         fields = body.get("fields")
         if not isinstance(fields, dict) or not fields:
