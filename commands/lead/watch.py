@@ -8,7 +8,9 @@ through the bot) reaches the thread, once, and the card shows it.
    requests it sent in the last minute and any pause TeleCRM asked for (``storage/lead_watch.py``);
 2. lists the leads due: not looked at for ``LEAD_WATCH_SECONDS`` and not being written by the bot
    right now; recently active ones (changed within :data:`RECENT_SECONDS`) first, then the least
-   recently looked at — a round-robin over the quiet ones;
+   recently looked at — a round-robin over the quiet ones — except that one request in
+   :data:`QUIET_SHARE` goes to the quiet ones while both wait, so a budget too small for every
+   active lead still reaches the quiet ones (docs/PERFORMANCE.md shows both);
 3. reads them within ``TELECRM_WATCH_BUDGET_PER_MINUTE`` (:class:`kit.budget.RequestBudget`, never
    exceeded): up to 100 leads in one lead search on their identifiers (the search takes a list of
    values, docs/TELECRM.md), or one ``GET`` per lead when the identifier is unknown or TeleCRM
@@ -31,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -54,6 +57,8 @@ WATCH_NAME = "lead-watch"
 RECENT_SECONDS = 3 * 24 * 3600.0
 #: the longest pause between two runs: a lead is looked at at most this long after it is due
 TICK_SECONDS = 5.0
+#: one request in this many goes to the quiet leads while recently active ones wait too
+QUIET_SHARE = 5
 #: leads read by one lead search (the API's largest page)
 SEARCH_BATCH = 100
 #: how long one process keeps the watcher; another takes over only after it ran out
@@ -63,6 +68,11 @@ DEFAULT_PAUSE_SECONDS = 60.0
 #: lead keys where a TeleCRM workspace may say who changed a lead last (none is documented)
 _CHANGED_BY_KEYS = ("modified_by", "modifiedBy", "updated_by", "updatedBy", "last_modified_by")
 _CALL_WORDS = ("CALL", "WHATSAPP", "SMS", "EMAIL", "MSG")
+
+
+def per_run(per_minute: int) -> int:
+    """The most requests one run sends: twice a tick's share of the minute's budget (at least 2)."""
+    return max(2, math.ceil(per_minute * TICK_SECONDS / 60) * 2)
 
 
 def tick_seconds(lead_watch_seconds: float) -> float:
@@ -136,6 +146,8 @@ class _Run:
         self.report = report
         self.now = now
         self.paused_until: float | None = None
+        # looks that found nothing to tell: recorded together, one transaction per request
+        self._quiet: list[tuple[str, int, Sighting]] = []
 
     # --- the plan -------------------------------------------------------------------------------------
 
@@ -161,8 +173,20 @@ class _Run:
                     self._read_one(request[0])
                 else:
                     self._read_batch(request)
+                self._record_quiet()
         except _Stop as stop:
             self.report.stopped = str(stop)
+        finally:
+            self._record_quiet()
+
+    def _record_quiet(self) -> None:
+        """Record the looks that found nothing to tell (each only if its row is as it was read)."""
+        if not self._quiet:
+            return
+        quiet, self._quiet = self._quiet, []
+        with self.services.store.transaction():
+            for lead_id, version, sighting in quiet:
+                self.services.watches.record(lead_id, version, sighting)
 
     def _identifier(self, c: WatchCandidate) -> str | None:
         known = (c.watch.fields or {}).get(self.schema.identifier_api_name)
@@ -170,8 +194,15 @@ class _Run:
         return value or None
 
     def _plan(self, due: Sequence[WatchCandidate], batching: bool) -> list[list[WatchCandidate]]:
-        """Requests in priority order: a search takes the first due lead with an identifier and the
-        next ones after it, up to :data:`SEARCH_BATCH`; a lead without one is read alone."""
+        """Requests in priority order (:func:`interleave`): recently active leads first, with one
+        request in :data:`QUIET_SHARE` kept for the quiet ones, so they are never starved."""
+        active = self._requests([c for c in due if c.recently_active], batching)
+        quiet = self._requests([c for c in due if not c.recently_active], batching)
+        return interleave(active, quiet, QUIET_SHARE)
+
+    def _requests(self, due: Sequence[WatchCandidate], batching: bool) -> list[list[WatchCandidate]]:
+        """A search takes a due lead with an identifier and the next ones, up to :data:`SEARCH_BATCH`;
+        a lead without one is read alone."""
         requests: list[list[WatchCandidate]] = []
         batch: list[WatchCandidate] | None = None
         for c in due:
@@ -185,7 +216,9 @@ class _Run:
         return requests
 
     def _spend(self) -> bool:
-        if not self.budget.take():
+        """One request of the budget, and of this run's share of it (requests are spread over the
+        minute rather than sent in one burst)."""
+        if self.report.requests >= per_run(self.budget.per_minute) or not self.budget.take():
             return False
         self.report.requests += 1
         return True
@@ -260,11 +293,8 @@ class _Run:
         modified_on = _number(fields.get("modified_on"))
         activity_on = _number(fields.get("last_activity_on"))
         if w.fields is None:  # first look at this lead: what later looks compare against
-            watches.record(
-                c.lead_id,
-                w.version,
-                Sighting(fields, modified_on, activity_on, w.known_actions, changed=False),
-            )
+            sighting = Sighting(fields, modified_on, activity_on, w.known_actions, changed=False)
+            self._quiet.append((c.lead_id, w.version, sighting))
             return
         changes, assigned_to = self._changes(w.fields, fields)
         activities, known, cursor, assigner = self._activities(c, w, activity_on)
@@ -276,7 +306,7 @@ class _Run:
         changed = bool(rows or activities)
         sighting = Sighting(fields, modified_on, cursor, known, changed=changed)
         if not changed:
-            watches.record(c.lead_id, w.version, sighting)
+            self._quiet.append((c.lead_id, w.version, sighting))
             return
         payload = LeadChangedInTeleCRM(
             lead_id=c.lead_id,
@@ -424,6 +454,23 @@ def _custom_summary(services: Services, schema: WorkspaceSchema, custom: Any, ro
         if len(parts) == 2:
             break
     return (": " + "; ".join(parts)) if parts else ""
+
+
+def interleave(first: Sequence[Any], rest: Sequence[Any], share: int) -> list[Any]:
+    """``first`` in order, with every ``share``-th place given to ``rest`` (in order) while both have
+    items left; then whatever is left of either. ``interleave([a1..a8], [q1, q2], 4)`` →
+    ``a1 a2 a3 q1 a4 a5 a6 q2 a7 a8``."""
+    out: list[Any] = []
+    i = j = 0
+    while i < len(first) or j < len(rest):
+        take_rest = j < len(rest) and (i >= len(first) or (len(out) + 1) % share == 0)
+        if take_rest:
+            out.append(rest[j])
+            j += 1
+        else:
+            out.append(first[i])
+            i += 1
+    return out
 
 
 def malformed(lead: Lead, lead_id: str) -> str | None:

@@ -230,3 +230,19 @@ def test_the_watcher_runs_by_itself_every_lead_watch_seconds(make_bot: Callable[
     bot.sandbox.change_lead(lead_id, {"status": "Won"})
     bot.wait(lambda _: told(bot, card))
     assert "Status Fresh → Won" in told(bot, card)[0]
+
+
+def test_what_telecrm_says_is_escaped_in_the_thread_and_on_the_card(wbot: Bot) -> None:
+    bot = wbot
+    lead_id, card = card_for(bot, 'name="Plain" phone=9876500491')
+    watch(bot)
+    bot.sandbox.change_lead(lead_id, {"name": "<!channel> <https://evil.example|Pay here> & co"})
+    watch(bot)
+    (note,) = told(bot, card)
+    reply = next(r for r in bot.replies(card["ts"]) if "in TeleCRM" in text_of(r))
+    now = next(m for m in bot.messages(CHANNEL) if m["ts"] == card["ts"])
+    mrkdwn = [b for b in now["blocks"] if b["type"] != "header"]  # a header is plain text: never parsed
+    for text in (note, json.dumps(reply), now["text"], json.dumps(mrkdwn)):
+        assert "<!channel>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt; &lt;https://evil.example|Pay here&gt; &amp; co" in note
+    assert bot.services.threads.get(lead_id).name.startswith("<!channel>")  # kept as TeleCRM has it

@@ -153,3 +153,12 @@ def test_card_refreshes_asked_for_while_one_waits_are_one(store: Store, clock: F
     watches.begin_card("lead", 1)  # refresh 1 reads the lead now: a later change needs another
     assert watches.ask_card("lead", queued=waiting.__contains__) == 2
     assert watches.ask_card("lead", queued=lambda n: False) == 3  # refresh 2 was given up: ask anew
+
+
+def test_one_request_in_five_goes_to_the_quiet_leads_while_active_ones_wait() -> None:
+    from commands.lead.watch import QUIET_SHARE, interleave
+
+    active = [f"a{n}" for n in range(1, 9)]
+    assert interleave(active, ["q1", "q2"], 4) == ["a1", "a2", "a3", "q1", "a4", "a5", "a6", "q2", "a7", "a8"]
+    assert interleave(active[:2], ["q1", "q2", "q3"], QUIET_SHARE) == ["a1", "a2", "q1", "q2", "q3"]
+    assert interleave([], ["q1"], QUIET_SHARE) == ["q1"] and interleave(["a1"], [], QUIET_SHARE) == ["a1"]
