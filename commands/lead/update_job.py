@@ -85,13 +85,14 @@ def _update_in_telecrm(services: Services, job: Job[UpdateLead], schema: Workspa
         drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
         return summary
     after_fields: Mapping[str, object] = lead.fields
-    if changes:
-        with writing(services, lead.id):
-            after_fields = services.telecrm.update_lead(lead.id, changes).fields or {**lead.fields, **changes}
-    drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
     sent = {**{a: wanted[a] for a in applied}, **changes}
-    # the card is redrawn, and the watcher does not report this change as one made in TeleCRM
-    lead_written(services, lead.id, sent={a: after_fields.get(a) for a in sent})
+    # noted while the lead is still held: the card is redrawn, and the watcher never reports this
+    # change as one made in TeleCRM
+    with writing(services, lead.id):
+        if changes:
+            after_fields = services.telecrm.update_lead(lead.id, changes).fields or {**lead.fields, **changes}
+        lead_written(services, lead.id, sent={a: after_fields.get(a) for a in sent})
+    drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
     currency = services.settings.default_currency
     lines, dropped = _change_lines(schema, sent, before, after_fields, cc, currency)
     return {**summary, "sent": sorted(sent), "after": dict(after_fields), "lines": lines, "dropped": dropped}
