@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,find] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,find,watch] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ack, bulk, e2e, find, harness, memory, modal, profile, throughput
+from bench import ack, bulk, e2e, find, harness, memory, modal, profile, throughput, watch
 from bench.machine import this_machine
 from bench.report import MISSED, Row, markdown_table, missed
 
@@ -37,6 +37,7 @@ SECTIONS: dict[str, Section] = {
     "memory": lambda d, q: memory.run(d, quick=q),
     "bulk": _bulk,
     "find": lambda d, q: find.run(d, quick=q),
+    "watch": lambda d, q: watch.run(d, quick=q),
 }
 
 

@@ -12,6 +12,7 @@ from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
 from commands import activity, follow_up, home, lead, payment, timeline, unfurl
 from kit.context import delivery_recorded, expect_delivery, services_middleware
+from kit.lead_changes import card_refresh_kind
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         services.tell_user_about_error(context.user_id, context.channel_id)
         return None
 
+    services.worker.register(card_refresh_kind(services))  # every feature may ask for a card refresh
     for feature in FEATURES:
         feature.register(app, services)
     return app

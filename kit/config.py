@@ -72,6 +72,8 @@ class Settings:
     telecrm_watch_budget_per_minute: int = 60  # background TeleCRM requests a minute, shared
     # the DATE lead field whose value is a follow-up (API name or label); empty: one named like "follow"
     follow_up_field: str = ""
+    lead_watch_seconds: float = 120.0  # how often a recently active lead is re-read; 0 = never
+    lead_watch_calls: bool = False  # the watcher also tells threads of calls and messages
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -181,6 +183,12 @@ def _threads(raw: str) -> int:
     return int(raw)
 
 
+def _switch(raw: str) -> bool:
+    if raw.lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
+        raise _Invalid("1 (on) or 0 (off)")
+    return raw.lower() in {"1", "true", "yes", "on"}
+
+
 def _days(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise _Invalid("a whole number of days (0 = off)")
@@ -283,6 +291,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "LEAD_INDEX_DAYS": _days,
     "TELECRM_WATCH_BUDGET_PER_MINUTE": _threads,
     "FOLLOW_UP_FIELD": _text,
+    "LEAD_WATCH_SECONDS": _seconds,
+    "LEAD_WATCH_CALLS": _switch,
     "ADMIN_USERS": _names,
     "PORT": _port,
     "LOG_LEVEL": _log_level,

@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+
 DEFAULT_TZ = "Asia/Kolkata"
 
 _SYMBOLS = {"INR": "₹", "USD": "$"}
@@ -107,6 +109,52 @@ def ago(seconds: float | None) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h ago"
     return f"{seconds / 86400:.0f} days ago"
+
+
+def format_date(when: int | float | str, tz: str | None = None) -> str:
+    """A date field's value: ``21 Nov 2026`` when it is midnight (a date without a time, as TeleCRM
+    stores days), else the date and time as :func:`format_when` writes them."""
+    zone_info = zone(tz)
+    moment = _to_datetime(when, zone_info)
+    if moment is None:
+        return str(when)
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return f"{moment.day} {moment:%b %Y}"
+    return format_when(when, tz)
+
+
+def epoch_seconds(when: object) -> float | None:
+    """Epoch seconds from TeleCRM's epoch milliseconds (or seconds); ``None`` for anything else."""
+    if isinstance(when, bool) or not isinstance(when, int | float | str):
+        return None
+    moment = _to_datetime(when, zone(None))
+    return moment.timestamp() if moment is not None else None
+
+
+def slack_date(seconds: float, tz: str | None = None) -> str:
+    """``<!date^…>``: Slack shows the time in each reader's own zone; the fallback is in ``tz``."""
+    fallback = format_when(seconds, tz).replace("|", " ").replace(">", " ")
+    return f"<!date^{int(seconds)}^{{date_short_pretty}} at {{time}}|{mrkdwn_escape(fallback)}>"
+
+
+def format_phone(value: object, default_country_code: str = "91") -> str:
+    """``919876543210`` → ``+91 98765 43210``: a phone number as people write it (libphonenumber's
+    international format); anything it cannot read is shown as it came."""
+    text = str(value).strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return text
+    cc = re.sub(r"\D", "", default_country_code or "") or "91"
+    region = phonenumbers.region_code_for_country_code(int(cc[:3]))
+    candidates = ["+" + digits] if text.startswith("+") or len(digits) > 10 else [text, "+" + digits]
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return text
 
 
 def truncate(text: str, n: int) -> str:

@@ -202,7 +202,7 @@ class LeadMirror:
             if not cursor.sweeping:
                 floor = start_ms if cursor.high_ms is None else cursor.high_ms - OVERLAP_MS
                 cursor = replace(cursor, sweep_top=now_ms, sweep_to=now_ms, sweep_skip=0, sweep_floor=floor)
-            if not self._budget.try_take():
+            if not self._budget.take():
                 break
             try:
                 page = self._read(cursor, max(start_ms, cursor.sweep_floor or start_ms))

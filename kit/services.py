@@ -27,6 +27,7 @@ from storage.db import Store
 from storage.deliveries import Deliveries
 from storage.follow_ups import FollowUps
 from storage.lead_index import LeadIndex
+from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.budget import RequestBudget
 from telecrm.client import TeleCRMClient
@@ -76,7 +77,7 @@ class Services:
     def watch_budget(self) -> RequestBudget:
         """TeleCRM requests a minute for everything reading in the background, one budget per bot
         (``TELECRM_WATCH_BUDGET_PER_MINUTE``)."""
-        return RequestBudget(self.settings.telecrm_watch_budget_per_minute)
+        return RequestBudget(self.settings.telecrm_watch_budget_per_minute, clock=self.clock)
 
     @cached_property
     def lead_mirror(self) -> LeadMirror:
@@ -93,6 +94,11 @@ class Services:
     @cached_property
     def follow_ups(self) -> FollowUps:
         return FollowUps(self.store, clock=self.clock)
+
+    @cached_property
+    def watches(self) -> LeadWatches:
+        """What the bot last saw of each lead with a thread (``storage/lead_watch.py``)."""
+        return LeadWatches(self.store, clock=self.clock)
 
     @cached_property
     def view_seal(self) -> ViewSeal:
@@ -158,6 +164,15 @@ class Services:
         with self._lock:
             self._members[user_id] = (now, member, email)
         return member, email
+
+    def slack_user_for_member(self, email: str) -> str | None:
+        """The Slack user linked to the TeleCRM team member with this email (``user_links``: matched by
+        email when they used the bot, :meth:`member_for`), or ``None``."""
+        key = email.strip()
+        if not key:
+            return None
+        links = self.user_links.by_member_email(key)
+        return links[0].slack_user_id if links else None
 
     def user_tz(self, user_id: str) -> str:
         return self.slack_user(user_id).get("tz") or "Asia/Kolkata"

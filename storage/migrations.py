@@ -11,7 +11,7 @@ To add a table, append one entry to :data:`MIGRATIONS`::
     MIGRATIONS.append((2, "outbox of pending TeleCRM writes", create_outbox_table))
 
 The tables of one feature are made by a step next to the code that uses them (storage/outbox.py,
-storage/deliveries.py, storage/health.py); those modules import nothing from storage/db.py, so this
+storage/deliveries.py, storage/health.py, storage/lead_watch.py); those modules import nothing from storage/db.py, so this
 list can import them and storage/db.py can import this list without a cycle.
 
 Rules: the version is the previous one plus one; never edit, remove or reorder an entry that has
@@ -29,6 +29,7 @@ from storage.deliveries import create_deliveries_table
 from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
 from storage.lead_index import create_lead_index_tables
+from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_leases, create_outbox_table
 
 MigrationStep = Callable[[Database], None]
@@ -123,6 +124,11 @@ MIGRATIONS: list[Migration] = [
         create_lead_index_tables,
     ),
     (9, "follow-up reminders: when each lead's person is to be reminded", create_follow_ups_table),
+    (
+        10,
+        "what the bot last saw of each lead with a thread, and the lead watcher's state",
+        create_lead_watch_tables,
+    ),
 ]
 
 

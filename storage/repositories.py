@@ -89,6 +89,15 @@ class LeadThreads:
         )
         return _row(LeadThread, raw) if raw else None
 
+    def rename(self, lead_id: str, name: str) -> bool:
+        """The lead's current name, so every later message names it as TeleCRM does; True if it changed."""
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE lead_threads SET name = ? WHERE lead_id = ? AND COALESCE(name, '') != ?",
+                [name, lead_id, name],
+            )
+            return cursor.rowcount == 1
+
     def recent(self, limit: int = 10, created_by: str | None = None) -> list[LeadThread]:
         """Newest first; ``created_by`` (a Slack user id) narrows to one user's leads."""
         if created_by is None:

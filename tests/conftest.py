@@ -103,6 +103,7 @@ def start_bot(
         slack_bot_token=BOT_TOKEN,
         payment_watch_seconds=3600,
         lead_index_days=0,  # no background reads of recent leads unless a test asks for them
+        lead_watch_seconds=0,  # tests run the lead watcher themselves (commands/lead/watch.py)
         telecrm_timeout_seconds=5,
     ).with_overrides(**settings_overrides)
     runtime = Runtime(

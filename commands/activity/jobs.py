@@ -18,6 +18,7 @@ from commands.activity.payloads import LogActivity
 from commands.activity.result import form_was_stale, render_result
 from kit.cards import thread_for
 from kit.explain import explain_error, wait_note
+from kit.lead_changes import lead_written, writing
 from kit.lead_thread import lead_thread, say_in_thread
 from kit.reconcile import EarlierAttempt, find_earlier_attempt, search_window
 from kit.services import Services
@@ -126,13 +127,17 @@ def _log_in_telecrm(services: Services, job: Job[LogActivity]) -> dict[str, Any]
         if earlier is not None:
             existing = earlier.action_id
             log.info("activity write %s had already reached TeleCRM (action %s)", job.key, existing)
+            lead_written(services, payload.lead_id, action_ids=[existing])
             text, blocks = render_result(
                 schema, action=payload.action, user=payload.user, action_id=existing, saved=True
             )
             return {"action_id": existing, "reconciled": True, "text": text, "blocks": blocks}
-    result: WriteResult = services.telecrm.create_actions(payload.lead_id, [payload.action])
-    outcome = result.actions[0] if result.actions else None
-    action_id = outcome.action_id if outcome is not None and outcome.created else None
+    with writing(services, payload.lead_id):
+        result: WriteResult = services.telecrm.create_actions(payload.lead_id, [payload.action])
+        outcome = result.actions[0] if result.actions else None
+        action_id = outcome.action_id if outcome is not None and outcome.created else None
+        if action_id:  # the card shows it as the last activity; the watcher knows it is the bot's
+            lead_written(services, payload.lead_id, action_ids=[action_id])
     text, blocks = render_result(
         schema,
         action=payload.action,

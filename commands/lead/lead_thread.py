@@ -1,12 +1,11 @@
-"""The lead's thread as the lead jobs use it: :mod:`kit.lead_thread` with the lead's fields made
-display-ready (epoch-ms dates as dates) for the card.
+"""The lead's thread as the lead jobs use it: :mod:`kit.lead_thread` with the lead's fields as
+TeleCRM holds them (the card shows each as people read it, :func:`kit.cards.render_lead_card`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commands.lead.values import display_fields
 from kit import lead_thread as thread_kit
 from kit.lead_thread import Asked, say_in_thread
 from kit.services import Services
@@ -28,13 +27,11 @@ def post_card(
     existing = services.threads.get(lead_id)
     if existing is not None:
         return existing
-    return thread_kit.post_card(
-        services, job, lead_id, display_fields(services.schema(), fields), title=title
-    )
+    return thread_kit.post_card(services, job, lead_id, fields, title=title)
 
 
 def lead_thread(
     services: Services, job: Job[Asked], lead_id: str, fields: Mapping[str, object]
 ) -> LeadThread | None:
     """The lead's thread, started with a card when the bot has none for this lead yet."""
-    return thread_kit.lead_thread(services, job, lead_id, display_fields(services.schema(), fields))
+    return thread_kit.lead_thread(services, job, lead_id, fields)

@@ -3,11 +3,14 @@
 The handlers live by job: :mod:`~commands.lead.command` (the slash command),
 :mod:`~commands.lead.new_lead` (the New lead modal and *Create lead from message*),
 :mod:`~commands.lead.edit` (*Edit* on a card), :mod:`~commands.lead.duplicate` (the *Update existing
-lead* offer), :mod:`~commands.lead.find` (searches), and the ``lead.create`` / ``lead.update`` jobs in
-:mod:`~commands.lead.create_job` / :mod:`~commands.lead.update_job`.
+lead* offer), :mod:`~commands.lead.find` (searches), the ``lead.create`` / ``lead.update`` jobs in
+:mod:`~commands.lead.create_job` / :mod:`~commands.lead.update_job`, and the lead watcher
+(:mod:`~commands.lead.watch`, its ``lead.changed_in_telecrm`` job in :mod:`~commands.lead.watch_job`).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from slack_bolt import App
 
@@ -28,6 +31,8 @@ from commands.lead.new_lead import (
 )
 from commands.lead.payloads import CreateLead, UpdateLead
 from commands.lead.update_job import update_lead
+from commands.lead.watch import WATCH_NAME, tick_seconds, watch_leads
+from commands.lead.watch_job import change_job_kind
 from kit import ids
 from kit.lead_index import MIRROR_SECONDS
 from kit.services import Services
@@ -41,6 +46,11 @@ def register(app: App, services: Services) -> None:
     services.worker.register(job_kind(services, UpdateLead, update_lead))
     if services.settings.lead_index_days > 0:
         services.schedule("lead-index", MIRROR_SECONDS, services.lead_mirror.run)
+    services.worker.register(change_job_kind(services))
+    if services.settings.lead_watch_seconds > 0:  # changes made in TeleCRM reach the lead's thread
+        services.schedule(
+            WATCH_NAME, tick_seconds(services.settings.lead_watch_seconds), partial(watch_leads, services)
+        )
     app.command(ids.CMD_LEAD)(on_lead_command)
     app.shortcut(ids.SHORTCUT_LEAD_FROM_MESSAGE)(on_lead_from_message)
     app.view(ids.VIEW_LEAD_CREATE)(on_create_submit)

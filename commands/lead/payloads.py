@@ -84,3 +84,51 @@ class UpdateLead:
             lead_id=data.get("lead_id"),
             target=data.get("target"),
         )
+
+
+@dataclass(frozen=True)
+class LeadChangedInTeleCRM:
+    """What the lead watcher (``commands/lead/watch.py``) found changed in TeleCRM, already recorded
+    as seen: to be said in the lead's thread, told to a new assignee, and shown on the card.
+
+    Texts are as people read them and not yet escaped (``changes`` rows are label, old, new, and who
+    made that change when TeleCRM says); ``fields`` is the lead as read, for its card.
+    """
+
+    KIND: ClassVar[str] = "lead.changed_in_telecrm"
+
+    lead_id: str
+    changes: tuple[tuple[str, str, str, str], ...] = ()
+    by: str = ""
+    activities: tuple[str, ...] = ()
+    gone: bool = False
+    assigned_to: str = ""
+    fields: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "changes": [list(c) for c in self.changes],
+            "by": self.by,
+            "activities": list(self.activities),
+            "gone": self.gone,
+            "assigned_to": self.assigned_to,
+            "fields": dict(self.fields) if self.fields is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        changes = []
+        for row in data.get("changes") or ():
+            label, old, new, *rest = [str(part) for part in row] + ["", "", "", ""]
+            changes.append((label, old, new, rest[0]))
+        fields = data.get("fields")
+        return cls(
+            lead_id=str(data["lead_id"]),
+            changes=tuple(changes),
+            by=str(data.get("by") or ""),
+            activities=tuple(str(a) for a in data.get("activities") or ()),
+            gone=bool(data.get("gone")),
+            assigned_to=str(data.get("assigned_to") or ""),
+            fields=dict(fields) if isinstance(fields, Mapping) else None,
+        )

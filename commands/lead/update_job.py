@@ -27,6 +27,7 @@ from commands.lead.store import drafts_of
 from commands.lead.values import canonical, comparable, has_value
 from kit.cards import lead_name, thread_permalink
 from kit.display import field_text
+from kit.lead_changes import lead_written, writing
 from kit.services import Services
 from kit.worker import GiveUp, Job
 from telecrm.errors import TeleCRMNotFound
@@ -85,10 +86,14 @@ def _update_in_telecrm(services: Services, job: Job[UpdateLead], schema: Workspa
         drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
         return summary
     after_fields: Mapping[str, object] = lead.fields
-    if changes:
-        after_fields = services.telecrm.update_lead(lead.id, changes).fields or {**lead.fields, **changes}
-    drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
     sent = {**{a: wanted[a] for a in applied}, **changes}
+    # noted while the lead is still held: the card is redrawn, and the watcher never reports this
+    # change as one made in TeleCRM
+    with writing(services, lead.id):
+        if changes:
+            after_fields = services.telecrm.update_lead(lead.id, changes).fields or {**lead.fields, **changes}
+        lead_written(services, lead.id, sent={a: after_fields.get(a) for a in sent})
+    drafts.delete(f"{UPDATE_BEFORE}:{job.key}")
     currency = services.settings.default_currency
     lines, dropped = _change_lines(schema, sent, before, after_fields, cc, currency)
     return {**summary, "sent": sorted(sent), "after": dict(after_fields), "lines": lines, "dropped": dropped}

@@ -36,6 +36,7 @@ from commands.payment.texts import (
 from kit.cards import lead_name, post_in_thread
 from kit.explain import explain_error, wait_note
 from kit.format import format_money
+from kit.lead_changes import lead_written, request_card_refresh, writing
 from kit.lead_thread import lead_thread
 from kit.reconcile import EarlierAttempt, search_window
 from kit.services import Services
@@ -199,11 +200,15 @@ def _record_in_telecrm(services: Services, job: Job[RecordPayment], money: str) 
     earlier = _reconcile(services, lead.id, p, job) if job.is_retry else None
     if earlier is not None:
         log.info("payment for lead %s was created by an earlier attempt: %s", lead.id, earlier.action_id)
+        lead_written(services, lead.id, action_ids=[earlier.action_id])
         if earlier.action_id is None:  # TeleCRM's rows carry no ids: found, but not which one
             return {**found, "action_id": None, "id_unknown": True, "remarks": None}
         return {**found, "action_id": earlier.action_id, "remarks": None}
-    result = services.telecrm.create_actions(lead.id, [payment_action(p.amount, p.currency, p.status)])
-    outcome = result.actions[0] if result.actions else None
+    with writing(services, lead.id):
+        result = services.telecrm.create_actions(lead.id, [payment_action(p.amount, p.currency, p.status)])
+        outcome = result.actions[0] if result.actions else None
+        if outcome is not None and outcome.created:  # the card shows it as the last activity
+            lead_written(services, lead.id, action_ids=[outcome.action_id])
     if outcome is None or not outcome.created:
         return {**found, "ignored": True, "remarks": remarks_text(result.remarks, money=money, stored=False)}
     remarks = remarks_text(result.remarks, money=money, stored=True) if result.remarks else None
@@ -354,6 +359,7 @@ def _change_status_in_telecrm(services: Services, job: Job[ChangePaymentStatus])
             already = str(current.get("status") or "").upper() == new
         if not already:
             services.telecrm.update_action(lead_id, action_id, {"type": "PAYMENT", "status": new})
+        request_card_refresh(services, lead_id)
         return services.payments.set_status(action_id, new, expected_old=old)
 
 
@@ -391,4 +397,5 @@ def show_change_from_telecrm(services: Services, job: Job[PaymentChangedInTeleCR
         lambda: refresh_payment_message(services, payment, last_change=last_change_note(p.to_status)),
     )
     notify_thread(services, payment, status_change_text(payment, p.to_status, old_status=p.from_status), job)
+    request_card_refresh(services, payment.lead_id)
     return {"status": p.to_status}

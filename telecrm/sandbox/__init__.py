@@ -11,7 +11,9 @@ case. Routes:
   `metadata`, `custom-fields[/{apiName}]`, `custom-actions[/{code}]`, `lead-stage-pipeline`.
 * Async: `POST /enterprise/{id}/autoupdatelead` (Async token).
 * Admin (no token, not logged, no faults): `/_sandbox/` — `GET state`, `GET leads[/{id}[/actions]]`
-  (HTML for browsers, JSON otherwise), `POST leads/{id}/builtin-actions`, `GET|DELETE requests`,
+  (HTML for browsers, JSON otherwise), `POST leads/{id}/builtin-actions`, `POST leads/{id}/change`
+  and `DELETE leads/{id}` (a change or a deletion made in the TeleCRM web app, not through the API:
+  `modified_on` moves, a new assignee gets a `LEAD_ASSIGNMENT` action by `by`), `GET|DELETE requests`,
   `GET|POST|DELETE faults`, `POST drain-async`, `POST reset`.
 
 Choices where the docs are silent or contradict each other

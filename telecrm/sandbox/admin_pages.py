@@ -52,6 +52,21 @@ def lead_html(lead: dict[str, Any], actions: list[dict[str, Any]]) -> str:
     title = _cell(lead["fields"].get("name") or lead["id"])
     return (
         f"<h1>{title}</h1><p class='muted'>Lead {html.escape(lead['id'])} · created {_cell(format_date(lead['created_on']))}</p>"
-        f"<h2>Fields</h2><table>{fields}</table>"
+        f"<h2>Fields</h2><table>{fields}</table>{_change_form(lead['id'])}"
         f"<h2>Timeline</h2><table><tr><th>When</th><th>Type</th><th>By</th><th>Details</th></tr>{timeline}</table>"
+    )
+
+
+def _change_form(lead_id: str) -> str:
+    """A form that changes the lead as someone in the TeleCRM web app would (not through the API)."""
+    action = f"/_sandbox/leads/{html.escape(lead_id)}/change"
+    return (
+        "<h2>Change it in TeleCRM</h2>"
+        f"<form method='post' action='{action}'>"
+        "<label>Field (API name) <input name='field' placeholder='status' required></label> "
+        "<label>New value <input name='value' placeholder='Won' required></label> "
+        "<label>By (team member email) <input name='by' type='email'></label> "
+        "<button>Change</button></form>"
+        "<p class='muted'>As a change made in the TeleCRM web app: the bot's lead watcher tells the lead's "
+        "Slack thread (LEAD_WATCH_SECONDS).</p>"
     )

@@ -1,4 +1,5 @@
-"""The `/_sandbox/` admin API: look at the state, seed built-in actions, set faults, drain, reset.
+"""The `/_sandbox/` admin API: look at the state, seed built-in actions, change or delete a lead as
+the TeleCRM web app would, set faults, drain, reset.
 
 No token, not logged and never faulted; errors are TeleCRM-style JSON envelopes. `GET leads` and
 `GET leads/{id}` answer HTML to a browser (telecrm/sandbox/admin_pages.py), JSON otherwise.
@@ -22,6 +23,8 @@ ADMIN_ROUTES = [
     Rule("/_sandbox/state", methods=["GET"], endpoint="state"),
     Rule("/_sandbox/leads", methods=["GET"], endpoint="leads"),
     Rule("/_sandbox/leads/<lead_id>", methods=["GET"], endpoint="lead"),
+    Rule("/_sandbox/leads/<lead_id>", methods=["DELETE"], endpoint="delete_lead"),
+    Rule("/_sandbox/leads/<lead_id>/change", methods=["POST"], endpoint="change_lead"),
     Rule("/_sandbox/leads/<lead_id>/actions", methods=["GET"], endpoint="actions"),
     Rule("/_sandbox/leads/<lead_id>/builtin-actions", methods=["POST"], endpoint="builtin_action"),
     Rule("/_sandbox/requests", methods=["GET", "DELETE"], endpoint="requests"),
@@ -93,6 +96,31 @@ class AdminRoutes(SandboxBase):
         if _wants_html(request):
             return html_page(str(lead["fields"].get("name") or lead_id), lead_html(lead, actions))
         return json_response(200, {**lead, "actions": actions})
+
+    def _admin_change_lead(self, request: Request, lead_id: str) -> Response:
+        """``{"fields": {…}, "by": "member@…"}``: a change made in the TeleCRM web app, not the API.
+
+        The lead page's form (``field``, ``value``, ``by``, form-encoded) changes one field and goes
+        back to the page.
+        """
+        if request.mimetype == "application/x-www-form-urlencoded":
+            field, value = request.form.get("field", "").strip(), request.form.get("value", "").strip()
+            if value.lstrip("-").isdigit():  # numbers and ratings typed in the form
+                value_typed: object = int(value)
+            else:
+                value_typed = value
+            self.change_lead(lead_id, {field: value_typed}, by=request.form.get("by") or None)
+            return Response(status=303, headers={"Location": f"/_sandbox/leads/{lead_id}"})
+        body = object_body(request)
+        fields = body.get("fields")
+        if not isinstance(fields, dict) or not fields:
+            raise bad_request("fields must be a non-empty object")
+        return json_response(200, self.change_lead(lead_id, fields, by=body.get("by")))
+
+    def _admin_delete_lead(self, request: Request, lead_id: str) -> Response:
+        if not self.delete_lead(lead_id):
+            raise ApiError(404, "LEAD_NOT_FOUND", f"Lead with ID {lead_id} was not found.")
+        return json_response(200, {"deleted": lead_id})
 
     def _admin_actions(self, request: Request, lead_id: str) -> Response:
         if self.lead(lead_id) is None:

@@ -15,8 +15,10 @@ from typing import Any, NamedTuple
 
 from .async_queue import AsyncQueue
 from .documented import strict_docs_from_env
+from .errors import bad_request
 from .faults import Faults
 from .state import State
+from .values import DroppedValue, InvalidValue
 from .workspace import (
     DEMO_ASYNC_TOKEN,
     DEMO_ENTERPRISE_ID,
@@ -107,6 +109,56 @@ class SandboxBase:
             return self._state.add_builtin_action(
                 lead_id, type, created_on_ms=created_on_ms, performed_by=performed_by, extra=extra
             )
+
+    def change_lead(self, lead_id: str, fields: dict[str, Any], *, by: str | None = None) -> dict[str, Any]:
+        """Change a lead as someone in the TeleCRM web app would (not through the API): each value is
+        checked like an API value, ``modified_on`` moves to now, and a new assignee is recorded on
+        the timeline as a ``LEAD_ASSIGNMENT`` action performed by ``by`` (a team member's email), as
+        TeleCRM records assignments (the demo workspace's seeded timelines show the same). The API
+        write counter does not move. Raises `ApiError` (404 unknown lead, 400 bad value)."""
+        with self._lock:
+            state = self._state
+            lead = state._lead_or_404(lead_id, f"Lead with ID {lead_id} was not found.")
+            performer = None
+            if by is not None:
+                member = state.members.get(str(by).strip().lower())
+                if member is None:
+                    raise bad_request(f"{by!r} is not a team member of this workspace")
+                performer = member["email"]
+            clean: dict[str, Any] = {}
+            for api, value in fields.items():
+                fdef = state.fields.get(api)
+                if fdef is None or api == state.identifier:
+                    raise bad_request(f"Field {api!r} cannot be changed here")
+                try:
+                    clean[api] = state._check_field(fdef, value)
+                except InvalidValue as exc:
+                    raise bad_request(f"Invalid value for field '{api}': {exc.remark}") from exc
+                except DroppedValue:
+                    continue
+            assignee_fields = [a for a in clean if state.fields[a].type == "ACTIVE_USERS"]
+            for api, value in clean.items():
+                state._commit_options(state.fields[api], value)
+                old = lead["fields"].get(api)
+                lead["fields"][api] = value
+                if api in assignee_fields and old != value:
+                    state._add_action(lead, "LEAD_ASSIGNMENT", {"assigned_to": value}, performed_by=performer)
+            lead["modified_on"] = max(state.clock(), lead["modified_on"] + 1)
+            return state.inspect_lead(lead)
+
+    def delete_lead(self, lead_id: str) -> bool:
+        """Delete a lead and its timeline, as the TeleCRM web app can (the API cannot); False if unknown."""
+        with self._lock:
+            state = self._state
+            lead = state.leads.pop(lead_id, None)
+            if lead is None:
+                return False
+            for action_id in lead["action_ids"]:
+                state.actions.pop(action_id, None)
+            key = state._identifier_key(lead["fields"].get(state.identifier))
+            if key and state._by_identifier.get(key) == lead_id:
+                del state._by_identifier[key]
+            return True
 
     def write_count(self) -> int:
         with self._lock:

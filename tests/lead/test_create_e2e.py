@@ -51,7 +51,7 @@ def test_inline_create_converts_every_type_and_posts_the_card(lead_bot: Bot) -> 
     (card,) = cards(bot)
     shown = text_of(card)
     lead_id = lead_by_phone(bot, "919876543210")["id"]
-    for expected in ("Jane Doe", "919876543210", "Fresh", lead_id, "Open in TeleCRM", f"<@{USER}>"):
+    for expected in ("Jane Doe", "+91 98765 43210", "Fresh", lead_id, "Open in TeleCRM", f"<@{USER}>"):
         assert expected in shown
     buttons = [e["text"]["text"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["Record payment", "Log activity", "Timeline", "Edit"]

@@ -20,14 +20,14 @@ class Clock:
 def test_at_most_the_budget_in_any_minute() -> None:
     clock = Clock()
     budget = RequestBudget(3, clock=clock)
-    assert budget.try_take()
+    assert budget.take()
     clock.now += 10
-    assert [budget.try_take() for _ in range(3)] == [True, True, False]
+    assert [budget.take() for _ in range(3)] == [True, True, False]
     assert budget.available() == 0 and budget.seconds_until_free() == pytest.approx(50)
     clock.now += 49.9
-    assert not budget.try_take()
+    assert not budget.take()
     clock.now += 0.1  # the first request is a minute old: one more may go, not two
-    assert budget.try_take() and not budget.try_take()
+    assert budget.take() and not budget.take()
 
 
 def test_a_sliding_window_not_a_clock_minute() -> None:
@@ -35,7 +35,7 @@ def test_a_sliding_window_not_a_clock_minute() -> None:
     budget = RequestBudget(2, clock=clock)
     taken = []
     for _ in range(600):  # ten minutes in steps of a second, asking every time
-        if budget.try_take():
+        if budget.take():
             taken.append(clock.now)
         clock.now += 1
     assert all(sum(1 for t in taken if start <= t < start + 60) <= 2 for start in taken)
@@ -49,7 +49,7 @@ def test_threads_sharing_one_budget_never_exceed_it() -> None:
 
     def ask() -> None:
         for _ in range(40):
-            ok = budget.try_take()
+            ok = budget.take()
             with lock:
                 granted.append(ok)
 
