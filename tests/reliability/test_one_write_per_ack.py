@@ -34,14 +34,18 @@ def ack_path_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_an_inline_lead_is_stored_with_its_delivery_in_one_write(bot: Any, ack_path_writes: list[str]) -> None:
+def test_an_inline_lead_is_stored_with_its_delivery_in_one_write(
+    bot: Any, ack_path_writes: list[str]
+) -> None:
     bot.command("/lead", 'name="Once Only" phone=919800000222')
     bot.settle()
     assert len(ack_path_writes) == 1
     assert bot.sandbox.find_lead("919800000222") is not None
 
 
-def test_a_gesture_that_writes_nothing_records_its_delivery_once(bot: Any, ack_path_writes: list[str]) -> None:
+def test_a_gesture_that_writes_nothing_records_its_delivery_once(
+    bot: Any, ack_path_writes: list[str]
+) -> None:
     bot.command("/lead", "help")
     bot.settle()
     assert len(ack_path_writes) == 1
