@@ -10,14 +10,14 @@ from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
-from commands import activity, home, lead, payment, timeline
+from commands import activity, home, lead, payment, pipeline, timeline
 from kit.context import delivery_recorded, expect_delivery, services_middleware
 from kit.services import Services
 
 log = logging.getLogger(__name__)
 
 # the composition root is the one place that knows the features
-FEATURES = (lead, payment, timeline, activity, home)
+FEATURES = (lead, payment, timeline, activity, pipeline, home)
 
 
 def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) -> str | None:

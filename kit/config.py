@@ -68,6 +68,8 @@ class Settings:
     admin_users: tuple[str, ...] = ()
     port: int = 3000
     log_level: str = "INFO"
+    # /pipeline (commands/pipeline): the team's days are counted in this zone
+    digest_tz: str = "Asia/Kolkata"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -208,6 +210,16 @@ def _currency(raw: str) -> str:
     return raw.upper()
 
 
+def _time_zone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid("a time zone name such as Asia/Kolkata or Europe/London") from None
+    return raw
+
+
 def _is_web_url(raw: str) -> bool:
     try:
         parts = urlsplit(raw)
@@ -273,6 +285,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "ADMIN_USERS": _names,
     "PORT": _port,
     "LOG_LEVEL": _log_level,
+    "DIGEST_TZ": _time_zone,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 CMD_LEAD = "/lead"
 CMD_PAYMENT = "/payment"
 CMD_TIMELINE = "/timeline"
+CMD_PIPELINE = "/pipeline"
 
 # modals (view callback ids)
 VIEW_LEAD_CREATE = "lead_create"
@@ -38,6 +39,7 @@ ACT_ACTIVITY_PICK = "activity_pick"  # choosing a custom action in a form
 ACT_LEAD_ACTIVITY_PICK = "lead_activity_pick"  # New lead modal: choosing the activity to log with it
 ACT_ACTIVITY_FIELD = "activity_field_value"  # inputs of a custom action's fields (own type-ahead)
 ACT_HOME_REFRESH = "home_refresh_schema"
+ACT_PIPELINE_SHARE = "pipeline_share"  # on a /pipeline report only its asker sees: post it for everyone
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
 
 # shortcuts

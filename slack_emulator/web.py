@@ -109,6 +109,7 @@ def read_app_features(text: str) -> dict[str, Any]:
                 "command": str(c.get("command", "")),
                 "description": str(c.get("description", "")),
                 "usage_hint": str(c.get("usage_hint", "")),
+                "should_escape": str(c.get("should_escape", "")).lower() == "true",
             }
             for c in commands
             if isinstance(c, dict) and str(c.get("command", "")).startswith("/")
@@ -135,6 +136,18 @@ def find_manifest() -> Path | None:
 
 
 # --- what the user types ---------------------------------------------------------------------------
+
+
+def escape_mentions(text: str, users: list[dict[str, Any]]) -> str:
+    """What Slack sends for a command declared with ``should_escape: true``: ``@handle`` of a member
+    becomes ``<@U…|handle>`` (an unknown handle stays as typed)."""
+    handles = {str(u.get("name", "")).lower(): u for u in users if u.get("name") and not u.get("deleted")}
+
+    def swap(match: re.Match[str]) -> str:
+        user = handles.get(match.group(1).lower())
+        return f"<@{user['id']}|{user['name']}>" if user else match.group(0)
+
+    return re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", swap, text)
 
 
 def parse_composer(text: str) -> tuple[str, str] | None:
@@ -380,6 +393,9 @@ class WebUI:
                 f"{command} is not a valid command. This app offers {', '.join(known)}. "
                 'In Slack, all messages that start with the "/" character are interpreted as commands.'
             )
+        declared: dict[str, Any] = next((c for c in self.app["commands"] if c["command"] == command), {})
+        if declared.get("should_escape"):
+            args = escape_mentions(args, self.emulator.users())
         delivery = self.emulator.slash_command(command, args, user=user, channel=channel)
         return {"problems": delivery_problems(command, delivery)}
 

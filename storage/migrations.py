@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from storage.deliveries import create_deliveries_table
 from storage.health import create_health_table
 from storage.outbox import add_outbox_leases, create_outbox_table
+from storage.pipeline import create_pipeline_tables
 
 MigrationStep = Callable[[Database], None]
 Migration = tuple[int, str, MigrationStep]
@@ -115,6 +116,11 @@ MIGRATIONS: list[Migration] = [
     (5, "outbox rows leased to one process, and the steps each job has done", add_outbox_leases),
     (6, "a row the health check writes to, to know the file can still be written", create_health_table),
     (7, "activity types seen on timelines (the /timeline form lists those first)", _action_types_seen),
+    (
+        8,
+        "/pipeline reports people can share, and the days the morning digest was posted",
+        create_pipeline_tables,
+    ),
 ]
 
 

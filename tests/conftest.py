@@ -80,6 +80,7 @@ def start_bot(
     workspace: dict | None = None,
     emulator_kwargs: dict | None = None,
     http_limits: Any = None,
+    clock: Callable[[], float] | None = None,
     **settings_overrides: Any,
 ) -> Bot:
     from bot.runtime import Runtime
@@ -96,7 +97,14 @@ def start_bot(
         payment_watch_seconds=3600,
         telecrm_timeout_seconds=5,
     ).with_overrides(**settings_overrides)
-    runtime = Runtime(settings, sandbox=sandbox, emulator=emulator, use_sandbox=True, use_emulator=True)
+    runtime = Runtime(
+        settings,
+        sandbox=sandbox,
+        emulator=emulator,
+        use_sandbox=True,
+        use_emulator=True,
+        **({"clock": clock} if clock is not None else {}),
+    )
     runtime.build()
     runtime.services.cache.refresh()  # before the server starts, so no warm-up fetch races a test's faults
     runtime.start_http(limits=http_limits)

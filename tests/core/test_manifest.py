@@ -52,6 +52,8 @@ def test_scopes_are_least_privilege():
         # only to tell, before a New lead form is submitted, that the bot is not in the channel
         "channels:read",
         "groups:read",
+        # only to upload the /pipeline chart, privately, so the report's image block can show it
+        "files:write",
     }
 
 
