@@ -72,6 +72,7 @@ class Settings:
     digest_channel: str = ""  # empty: no morning digest
     digest_time: str = "09:30"
     digest_tz: str = "Asia/Kolkata"
+    manager_users: tuple[str, ...] = ()  # see the whole team's week on App Home, like admins
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -306,6 +307,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "DIGEST_CHANNEL": _channel,
     "DIGEST_TIME": _time_of_day,
     "DIGEST_TZ": _time_zone,
+    "MANAGER_USERS": _names,
 }
 
 
