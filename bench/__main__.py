@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,pipeline] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ack, bulk, e2e, harness, memory, modal, profile, throughput
+from bench import ack, bulk, e2e, harness, memory, modal, pipeline, profile, throughput
 from bench.machine import this_machine
 from bench.report import MISSED, Row, markdown_table, missed
 
@@ -36,6 +36,7 @@ SECTIONS: dict[str, Section] = {
     "throughput": lambda d, q: throughput.run(d, quick=q),
     "memory": lambda d, q: memory.run(d, quick=q),
     "bulk": _bulk,
+    "pipeline": lambda d, q: pipeline.run(d, quick=q),
 }
 
 
