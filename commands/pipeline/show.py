@@ -89,7 +89,23 @@ def resolve_rep(services: Services, ask: PipelineAsk) -> tuple[Rep | None, str |
 def show_report(
     services: Services, *, ask: PipelineAsk, period: Period, user: str, channel: str | None, respond: Respond
 ) -> None:
-    """Count, draw, upload, and answer the caller only, with a *Share in channel* button."""
+    """Count, draw, upload, and answer the caller only, with a *Share in channel* button; whatever goes
+    wrong, the caller hears something."""
+    try:
+        _show_report(services, ask=ask, period=period, user=user, channel=channel, respond=respond)
+    except Exception:
+        log.exception("a /pipeline report could not be shown")
+        services.ephemeral(
+            channel,
+            user,
+            ":warning: Sorry — your `/pipeline` report could not be shown this time. Please try again; "
+            "tell your admin if it keeps happening.",
+        )
+
+
+def _show_report(
+    services: Services, *, ask: PipelineAsk, period: Period, user: str, channel: str | None, respond: Respond
+) -> None:
     try:
         rep, problem = resolve_rep(services, ask)
     except Exception as exc:  # the workspace's team could not be read (TeleCRM down on a cold start)

@@ -55,7 +55,19 @@ def make_chart(services: Services, numbers: PipelineNumbers, *, filename: str = 
     try:
         answer = services.slack.files_upload_v2(content=png, filename=filename, title=title)
         file_id = str((answer.get("file") or {}).get("id") or "")
-    except (SlackApiError, SlackRequestError, OSError) as exc:
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        log.warning("the pipeline chart could not be uploaded: %s", error)
+        if error == "missing_scope":
+            return Chart(
+                None,
+                ":warning: No chart: the app lacks Slack's `files:write` scope. An admin can reinstall it "
+                "from `manifest.yml` to add it; the numbers above are complete.",
+            )
+        return Chart(
+            None, ":warning: Slack did not take the chart this time; the numbers above are complete."
+        )
+    except (SlackRequestError, OSError) as exc:
         log.warning("the pipeline chart could not be uploaded: %s", exc)
         return Chart(
             None, ":warning: Slack did not take the chart this time; the numbers above are complete."

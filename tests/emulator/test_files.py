@@ -90,6 +90,9 @@ def test_the_sdk_upload_helper_works_and_a_url_reference_too(client: WebClient) 
 
 
 def test_refusals(emulator: SlackEmulator, client: WebClient) -> None:
+    wrong = WebClient(token="xoxb-wrong", base_url=emulator.api_url)
+    assert error_of(lambda: wrong.files_getUploadURLExternal(filename="x.png", length=3))[0] == "invalid_auth"
+    assert error_of(lambda: wrong.files_info(file="F1"))[0] == "invalid_auth"
     assert (
         error_of(lambda: client.files_getUploadURLExternal(filename="x.png", length=0))[0]
         == "missing_argument"

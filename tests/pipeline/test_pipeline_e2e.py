@@ -177,3 +177,13 @@ def test_a_second_report_soon_after_costs_no_new_searches(make_bot: Any) -> None
     text = block_texts(report_of(bot, "U0ANITA")["blocks"])
     assert "*New leads:* 3" in text and "from the last few minutes" in text
     assert len(bot.sandbox.request_log) == before
+
+
+def test_without_the_files_write_scope_the_report_says_how_to_get_its_chart(make_bot: Any) -> None:
+    bot = make_bot(workspace=team_workspace())
+    bot.emulator.web_faults.fail_next("files.getUploadURLExternal", error="missing_scope", status=200)
+    bot.command("/pipeline", "week")
+    report = report_of(bot)
+    text = block_texts(report["blocks"])
+    assert "*New leads:* 3" in text and image_of(report) is None
+    assert "the app lacks Slack's `files:write` scope" in text and "reinstall it from `manifest.yml`" in text
