@@ -135,6 +135,11 @@ class Files:
         self.by_upload_key[key] = stored.id
         return {"upload_url": f"{self._base()}/upload/v1/{key}", "file_id": stored.id}
 
+    def declared_length(self, key: str) -> int | None:
+        """The length promised for an upload URL still waiting for its bytes (None: no such URL)."""
+        stored = self.by_id.get(self.by_upload_key.get(key) or "")
+        return stored.length if stored is not None and not stored.completed else None
+
     def receive(self, key: str, data: bytes) -> StoredFile | None:
         """The bytes POSTed to an upload URL; None for a URL Slack never handed out (or used up)."""
         file_id = self.by_upload_key.get(key)

@@ -165,7 +165,15 @@ class Routes:
         return _json(result, status=status)
 
     def _handle_upload(self, request: Request, key: str) -> Response:
-        """An upload URL from files.getUploadURLExternal: raw bytes, or a multipart form with one file."""
+        """An upload URL from files.getUploadURLExternal: raw bytes, or a multipart form with one file,
+        no bigger than the length declared for it (plus room for a multipart envelope)."""
+        with self.ws.cond:
+            declared = self.ws.files.declared_length(key)
+        if declared is None:
+            return Response("Not Found", status=404, mimetype="text/plain")
+        request.max_content_length = declared + 64 * 1024
+        if (request.content_length or 0) > request.max_content_length:
+            return Response("Request Entity Too Large", status=413, mimetype="text/plain")
         if request.mimetype == "multipart/form-data":
             part = next(iter(request.files.values()), None)
             data = part.read() if part is not None else b""

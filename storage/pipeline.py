@@ -6,6 +6,9 @@
   restarts and processes sharing the file (the claim and the queued job are one transaction);
 * read-only sums over the core tables: payments recorded and completed in a period, per currency,
   and leads created from Slack (``lead_threads``).
+
+storage/migrations.py imports this module for its tables, so, like storage/outbox.py, it imports
+nothing from storage/db.py: a ``store`` here is the bot's :class:`storage.db.Store`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # storage/migrations.py imports this module, and storage/db.py imports it
-    from storage.db import Store
+from typing import Any
 
 Clock = Callable[[], float]
 REPORT_KEEP_SECONDS = 24 * 3600  # a report's Share button works for a day, like the data it shows
@@ -72,7 +72,7 @@ class StoredReport:
 
 
 class PipelineReports:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: Any, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -117,7 +117,7 @@ class PipelineReports:
 
 
 class DigestDays:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: Any, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -182,7 +182,7 @@ def _totals(rows: list[dict[str, Any]]) -> tuple[MoneyTotal, ...]:
 
 
 def payment_totals(
-    store: Store, start: float, end: float, recorded_by: tuple[str, ...] | None = None
+    store: Any, start: float, end: float, recorded_by: tuple[str, ...] | None = None
 ) -> PaymentTotals:
     """Per currency: payments recorded in [start, end), and payments COMPLETED in it (their status
     last changed then). ``recorded_by``: only payments these Slack users recorded."""
@@ -203,7 +203,7 @@ def payment_totals(
     return PaymentTotals(_totals(list(recorded)), _totals(list(completed)))
 
 
-def slack_leads(store: Store, start: float, end: float, created_by: tuple[str, ...] | None = None) -> int:
+def slack_leads(store: Any, start: float, end: float, created_by: tuple[str, ...] | None = None) -> int:
     """Leads whose card the bot posted in [start, end): leads created from Slack."""
     who, params = "", []
     if created_by is not None:
@@ -218,7 +218,7 @@ def slack_leads(store: Store, start: float, end: float, created_by: tuple[str, .
     return int(rows[0]["n"]) if rows else 0
 
 
-def slack_users_of(store: Store, member_email: str) -> tuple[str, ...]:
+def slack_users_of(store: Any, member_email: str) -> tuple[str, ...]:
     """Slack users linked to a TeleCRM team member (``user_links``)."""
     rows = store.db.query(
         "SELECT slack_user_id FROM user_links WHERE lower(member_email) = lower(?)", [member_email]

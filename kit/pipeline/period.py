@@ -81,6 +81,7 @@ def parse_pipeline(text: str) -> tuple[PipelineAsk, str | None]:
         if low in {"help", "-h", "--help", "?"}:
             return PipelineAsk(help=True), None
         if mention or raw.startswith("@"):
+            raw = truncate(raw, 60)
             if rep_user or rep_text:
                 return PipelineAsk(), "name one rep at most."
             if mention:

@@ -103,6 +103,10 @@ def test_refusals(emulator: SlackEmulator, client: WebClient) -> None:
     assert error_of(lambda: client.files_completeUploadExternal(files=[{"id": "F0NOSUCHFILE"}]))[0] == (
         "file_not_found"
     )
+    small = client.files_getUploadURLExternal(filename="big.png", length=10)
+    assert (
+        httpx.post(small["upload_url"], content=b"x" * (200 * 1024)).status_code == 413
+    )  # more than promised
     step1 = client.files_getUploadURLExternal(filename="notes.txt", length=5)
     # completing a file whose bytes never arrived
     assert error_of(lambda: client.files_completeUploadExternal(files=[{"id": step1["file_id"]}]))[0] == (
