@@ -110,10 +110,11 @@ def _show_report(
         rep, problem = resolve_rep(services, ask)
     except Exception as exc:  # the workspace's team could not be read (TeleCRM down on a cold start)
         log.warning("could not resolve the rep of a /pipeline: %s", exc)
-        rep, problem = (
-            None,
-            f"I can't read the TeleCRM team right now to find {ask.rep_shown}; try again soon.",
+        say(
+            respond,
+            f":warning: I can't read the TeleCRM team right now to find {ask.rep_shown}; try again soon.",
         )
+        return
     if problem:
         say(respond, usage_text(problem))
         return

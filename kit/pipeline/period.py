@@ -43,7 +43,7 @@ class PipelineAsk:
     def rep_shown(self) -> str | None:
         if self.rep_user:
             return f"<@{self.rep_user}>"
-        return f"@{self.rep_text}" if self.rep_text else None
+        return f"@{mrkdwn_escape(self.rep_text)}" if self.rep_text else None
 
 
 def usage_text(problem: str | None = None) -> str:
