@@ -74,6 +74,11 @@ class Settings:
     follow_up_field: str = ""
     lead_watch_seconds: float = 120.0  # how often a recently active lead is re-read; 0 = never
     lead_watch_calls: bool = False  # the watcher also tells threads of calls and messages
+    # /pipeline and the morning digest (commands/pipeline): the team's days are counted in digest_tz
+    digest_channel: str = ""  # empty: no morning digest
+    digest_time: str = "09:30"
+    digest_tz: str = "Asia/Kolkata"
+    manager_users: tuple[str, ...] = ()  # see the whole team's week on App Home, like admins
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -226,6 +231,32 @@ def _currency(raw: str) -> str:
     return raw.upper()
 
 
+def _time_of_day(raw: str) -> str:
+    hours, sep, minutes = raw.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise _Invalid("a time of day as HH:MM, such as 09:30")
+    if int(hours) > 23 or int(minutes) > 59:
+        raise _Invalid("a time of day as HH:MM, such as 09:30")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _time_zone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid("a time zone name such as Asia/Kolkata or Europe/London") from None
+    return raw
+
+
+def _channel(raw: str) -> str:
+    name = raw.lstrip("#")
+    if not name or any(c.isspace() for c in name):
+        raise _Invalid("a Slack channel id such as C0123456789 (or a channel name)")
+    return raw
+
+
 def _is_web_url(raw: str) -> bool:
     try:
         parts = urlsplit(raw)
@@ -296,6 +327,10 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "ADMIN_USERS": _names,
     "PORT": _port,
     "LOG_LEVEL": _log_level,
+    "DIGEST_CHANNEL": _channel,
+    "DIGEST_TIME": _time_of_day,
+    "DIGEST_TZ": _time_zone,
+    "MANAGER_USERS": _names,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 CMD_LEAD = "/lead"
 CMD_PAYMENT = "/payment"
 CMD_TIMELINE = "/timeline"
+CMD_PIPELINE = "/pipeline"
 
 # modals (view callback ids)
 VIEW_LEAD_CREATE = "lead_create"
@@ -43,6 +44,7 @@ ACT_HOME_REFRESH = "home_refresh_schema"
 ACT_FOLLOW_UP_DONE = "follow_up_done"
 ACT_FOLLOW_UP_SNOOZE = "follow_up_snooze"  # 1 hour
 ACT_FOLLOW_UP_TOMORROW = "follow_up_tomorrow"  # 10:00 tomorrow in the person's zone
+ACT_PIPELINE_SHARE = "pipeline_share"  # on a /pipeline report only its asker sees: post it for everyone
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
 
 # shortcuts

@@ -51,6 +51,10 @@ class Routes:
             response = self._handle_api(request, path[len("/api/") :])
         elif path.startswith("/response/") and request.method == "POST":
             response = self._handle_response_url(request, path[len("/response/") :])
+        elif path.startswith("/upload/v1/") and request.method == "POST":
+            response = self._handle_upload(request, path[len("/upload/v1/") :])
+        elif path.startswith("/files-pri/") and request.method in ("GET", "HEAD"):
+            response = self._handle_file_download(request, path)
         elif path == "/healthz":
             response = _json({"ok": True, "emulator": "slack", "team_id": self.team_id})
         elif path.startswith("/archives/"):
@@ -159,6 +163,44 @@ class Routes:
             status = 404 if exc.error in ("expired_url", "used_url") else 400
         self._record("response_url", body, result, started)
         return _json(result, status=status)
+
+    def _handle_upload(self, request: Request, key: str) -> Response:
+        """An upload URL from files.getUploadURLExternal: raw bytes, or a multipart form with one file,
+        no bigger than the length declared for it (plus room for a multipart envelope)."""
+        with self.ws.cond:
+            declared = self.ws.files.declared_length(key)
+        if declared is None:
+            return Response("Not Found", status=404, mimetype="text/plain")
+        request.max_content_length = declared + 64 * 1024
+        if (request.content_length or 0) > request.max_content_length:
+            return Response("Request Entity Too Large", status=413, mimetype="text/plain")
+        if request.mimetype == "multipart/form-data":
+            part = next(iter(request.files.values()), None)
+            data = part.read() if part is not None else b""
+        else:
+            data = request.get_data()
+        started = self.clock()
+        with self.ws.cond:
+            stored = self.ws.files.receive(key, data)
+            result: dict[str, Any] = {"ok": stored is not None, "bytes": len(data)}
+            if stored is None:
+                result["error"] = "upload_url_not_found"
+            self._record("upload", {"bytes": len(data)}, result, started)
+        if stored is None:
+            return Response("Not Found", status=404, mimetype="text/plain")
+        return Response(f"OK - {len(data)}", mimetype="text/plain")
+
+    def _handle_file_download(self, request: Request, path: str) -> Response:
+        """``url_private``: the bytes, to a bearer of the bot token only."""
+        with self.ws.cond:
+            stored = self.ws.files.by_private_path(path)
+            data = stored.data if stored is not None else None
+            mimetype = self.ws.files.file_object(stored)["mimetype"] if stored is not None else ""
+        if data is None:
+            return Response("Not Found", status=404, mimetype="text/plain")
+        if self._token(request, {}) != self.bot_token:
+            return Response("Forbidden", status=403, mimetype="text/plain")
+        return Response(data, mimetype=mimetype)
 
     def _record(self, method: str, args: dict[str, Any], result: dict[str, Any], started: float) -> None:
         with self.ws.cond:

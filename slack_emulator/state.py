@@ -15,6 +15,7 @@ from typing import Any
 
 from . import directory
 from .blockkit import iter_elements
+from .files import Files
 
 RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_TTL = 30 * 60
@@ -110,6 +111,7 @@ class Workspace:
         self.homes: dict[str, str] = {}
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.files = Files(team_id, clock, lambda: None)  # the Web API sets where its URLs point
         self.calls: list[dict[str, Any]] = []
         # link_shared events sent: (channel, message ts) -> the URLs Slack told the app about, and
         # unfurl_id -> (channel, message ts); chat.unfurl may unfurl only those URLs of that message

@@ -129,6 +129,7 @@ def read_app_features(text: str) -> dict[str, Any]:
                 "command": str(c.get("command", "")),
                 "description": str(c.get("description", "")),
                 "usage_hint": str(c.get("usage_hint", "")),
+                "should_escape": str(c.get("should_escape", "")).lower() == "true",
             }
             for c in commands
             if isinstance(c, dict) and str(c.get("command", "")).startswith("/")
@@ -155,6 +156,18 @@ def find_manifest() -> Path | None:
 
 
 # --- what the user types ---------------------------------------------------------------------------
+
+
+def escape_mentions(text: str, users: list[dict[str, Any]]) -> str:
+    """What Slack sends for a command declared with ``should_escape: true``: ``@handle`` of a member
+    becomes ``<@U…|handle>`` (an unknown handle stays as typed)."""
+    handles = {str(u.get("name", "")).lower(): u for u in users if u.get("name") and not u.get("deleted")}
+
+    def swap(match: re.Match[str]) -> str:
+        user = handles.get(match.group(1).lower())
+        return f"<@{user['id']}|{user['name']}>" if user else match.group(0)
+
+    return re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", swap, text)
 
 
 def parse_composer(text: str) -> tuple[str, str] | None:
@@ -290,6 +303,8 @@ class WebUI:
                 return self._state(request)
             if path.startswith("/archives/"):
                 return self._permalink(path, request.args.get("thread_ts"))
+            if path.startswith("/ui/files/"):
+                return self._file(path[len("/ui/files/") :])
         elif request.method == "POST" and path in self._routes:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
@@ -312,6 +327,20 @@ class WebUI:
         return Response(
             status=302, headers={"Location": "/?" + urlencode({"channel": channel, "thread": thread})}
         )
+
+    def _file(self, file_id: str) -> Response:
+        """An uploaded image shown in a message or the Home tab, as the Slack client shows it."""
+        files = self.emulator.ws.files
+        with self.emulator.ws.cond:
+            stored = files.by_id.get(file_id)
+            ready = stored is not None and stored.completed and stored.is_image
+            data = stored.data if stored is not None and ready else None
+            mimetype = files.file_object(stored)["mimetype"] if stored is not None and ready else ""
+        if data is None:
+            return _json({"ok": False, "error": "file_not_found"}, 404)
+        response = Response(data, mimetype=mimetype)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def _static(self, name: str) -> Response:
         target = safe_join(str(STATIC_DIR), name)
@@ -405,6 +434,9 @@ class WebUI:
                 f"{command} is not a valid command. This app offers {', '.join(known)}. "
                 'In Slack, all messages that start with the "/" character are interpreted as commands.'
             )
+        declared: dict[str, Any] = next((c for c in self.app["commands"] if c["command"] == command), {})
+        if declared.get("should_escape"):
+            args = escape_mentions(args, self.emulator.users())
         delivery = self.emulator.slash_command(command, args, user=user, channel=channel)
         return {"problems": delivery_problems(command, delivery)}
 

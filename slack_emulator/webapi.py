@@ -12,6 +12,7 @@ from typing import Any
 from . import directory
 from .api_error import ApiError
 from .blockkit import MESSAGE_TEXT_MAX, validate_message_blocks, validate_view
+from .files import FileError, StoredFile
 from .state import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, ResponseUrl, ViewRecord, Workspace, fill_ids
 from .unfurls import UnfurlMethods
 
@@ -66,6 +67,7 @@ class WebApi(UnfurlMethods):
         self.ws = ws
         self.trigger_ttl = trigger_ttl
         self.base_url = base_url
+        ws.files.base_url = base_url
         self.methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "api.test": self.api_test,
             "auth.test": self.auth_test,
@@ -88,6 +90,9 @@ class WebApi(UnfurlMethods):
             "conversations.open": self.conversations_open,
             "usergroups.list": self.usergroups_list,
             "usergroups.users.list": self.usergroups_users_list,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
+            "files.info": self.files_info,
         }
 
     # --- helpers -------------------------------------------------------------------------------
@@ -136,7 +141,9 @@ class WebApi(UnfurlMethods):
         if text is not None and len(text) > MESSAGE_TEXT_MAX:
             raise ApiError("msg_too_long")
         if blocks is not None:
-            problems = validate_message_blocks(blocks)
+            problems = validate_message_blocks(blocks) or self.ws.files.image_problems(
+                blocks, directory.BOT_USER_ID
+            )
             if problems:
                 raise ApiError("invalid_blocks", problems)
         if required and not text and not blocks and not args.get("attachments"):
@@ -175,6 +182,9 @@ class WebApi(UnfurlMethods):
         if view is None:
             raise ApiError("invalid_arguments", ["[ERROR] missing required field: view [json-pointer:/view]"])
         errors, warnings = validate_view(view)
+        errors = errors or self.ws.files.image_problems(
+            view.get("blocks"), directory.BOT_USER_ID, "/view/blocks"
+        )
         if errors:
             raise ApiError("invalid_arguments", errors)
         if len(json.dumps(view)) > 250_000:
@@ -525,6 +535,52 @@ class WebApi(UnfurlMethods):
         if group is None:
             raise ApiError("no_such_subteam")
         return {"users": list(group["users"])}
+
+    # --- files (slack_emulator/files.py) -------------------------------------------------------
+
+    def files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        with self.ws.cond:
+            return self._files(lambda: self.ws.files.get_upload_url(args, directory.BOT_USER_ID))
+
+    def files_complete_upload_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        channels = [c.strip() for c in str(args.get("channels") or "").split(",") if c.strip()]
+        if args.get("channel_id"):
+            channels.append(str(args["channel_id"]))
+        for cid in channels:  # every channel is checked before anything is shared
+            if not self._channel({"channel": cid}).get("is_member", True):
+                raise ApiError("not_in_channel")
+        if args.get("thread_ts") and len(channels) != 1:
+            raise ApiError("invalid_arguments", ["[ERROR] thread_ts needs exactly one channel"])
+        with self.ws.cond:
+            thread = str(args.get("thread_ts") or "")
+            if thread and self.ws.find_message(self._channel({"channel": channels[0]})["id"], thread) is None:
+                raise ApiError("thread_not_found")
+            return self._files(
+                lambda: self.ws.files.complete(
+                    args, directory.BOT_USER_ID, share=lambda f, cid: self._share_file(f, cid, args)
+                )
+            )
+
+    def files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        with self.ws.cond:
+            return self._files(lambda: self.ws.files.info(args, directory.BOT_USER_ID))
+
+    @staticmethod
+    def _files(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return call()
+        except FileError as exc:
+            raise ApiError(exc.error, exc.messages) from None
+
+    def _share_file(self, stored: StoredFile, channel: str, args: dict[str, Any]) -> None:
+        """The message that shares an uploaded file in a channel (initial_comment as its text)."""
+        cid = self._channel({"channel": channel})["id"]
+        message = self.bot_message({"text": args.get("initial_comment") or ""}, self.ws.next_ts())
+        message["files"] = [self.ws.files.file_object(stored)]
+        message["upload"] = True
+        if args.get("thread_ts"):
+            message["thread_ts"] = str(args["thread_ts"])
+        self.ws.add_message(cid, message)
 
     # --- response_url --------------------------------------------------------------------------
 

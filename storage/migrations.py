@@ -31,6 +31,7 @@ from storage.health import create_health_table
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_leases, create_outbox_table
+from storage.pipeline import create_pipeline_tables
 
 MigrationStep = Callable[[Database], None]
 Migration = tuple[int, str, MigrationStep]
@@ -128,6 +129,11 @@ MIGRATIONS: list[Migration] = [
         10,
         "what the bot last saw of each lead with a thread, and the lead watcher's state",
         create_lead_watch_tables,
+    ),
+    (
+        11,
+        "/pipeline reports people can share, and the days the morning digest was posted",
+        create_pipeline_tables,
     ),
 ]
 

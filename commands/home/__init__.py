@@ -1,4 +1,4 @@
-"""App Home: recent leads, the schema cache, queued writes, and the admin refresh."""
+"""App Home: the week's pipeline, recent leads, the schema cache, queued writes, and the admin refresh."""
 
 from commands.home.listeners import register
 

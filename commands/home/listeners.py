@@ -1,4 +1,5 @@
-"""App Home: the user's recent leads, the schema cache's health, pending writes, and an admin refresh."""
+"""App Home: the week's pipeline (the team's for admins and MANAGER_USERS, a rep's own otherwise), the
+user's recent leads, the schema cache's health, pending writes, and an admin refresh."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kit.cards import thread_permalink
 from kit.context import services_of
 from kit.explain import describe_failure, explain_error
 from kit.format import ago, format_when, mrkdwn_escape, mrkdwn_link, truncate
+from kit.pipeline.home import pipeline_home_blocks
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ def _intro_blocks(notice: str | None) -> list[dict[str, Any]]:
     blocks = [
         _header("TeleCRM in Slack"),
         _mrkdwn_section(
-            "Type `/lead` to capture a lead, `/payment` to record a payment and `/timeline` to read a "
-            "lead's history. Everything about a lead lands in its thread."
+            "Type `/lead` to capture a lead, `/payment` to record a payment, `/timeline` to read a "
+            "lead's history and `/pipeline` for the pipeline at a glance. Everything about a lead lands in "
+            "its thread."
         ),
     ]
     if notice:
@@ -96,11 +99,23 @@ def _admin_blocks() -> list[dict[str, Any]]:
     return [{"type": "actions", "block_id": "home_admin", "elements": [refresh]}]
 
 
+def is_manager(services: Services, user_id: str, *, admin: bool) -> bool:
+    """Who sees the whole team's numbers: admins and ``MANAGER_USERS``."""
+    return admin or user_id in services.settings.manager_users
+
+
 def render_home(
-    services: Services, user_id: str, *, admin: bool, tz: str | None = None, notice: str | None = None
+    services: Services,
+    user_id: str,
+    *,
+    admin: bool,
+    tz: str | None = None,
+    notice: str | None = None,
+    pipeline: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The Home tab view (kept well under Slack's 100-block limit)."""
-    blocks = _intro_blocks(notice) + _recent_lead_blocks(services, user_id, tz) + _status_blocks(services)
+    blocks = _intro_blocks(notice) + (pipeline or [])
+    blocks += _recent_lead_blocks(services, user_id, tz) + _status_blocks(services)
     if admin:
         blocks += _admin_blocks()
     return {"type": "home", "blocks": blocks}
@@ -108,7 +123,10 @@ def render_home(
 
 def publish_home(services: Services, user_id: str, *, notice: str | None = None) -> None:
     admin = is_admin(services, user_id)
-    view = render_home(services, user_id, admin=admin, tz=services.user_tz(user_id), notice=notice)
+    pipeline = pipeline_home_blocks(services, user_id, manager=is_manager(services, user_id, admin=admin))
+    view = render_home(
+        services, user_id, admin=admin, tz=services.user_tz(user_id), notice=notice, pipeline=pipeline
+    )
     services.slack.views_publish(user_id=user_id, view=view)
 
 

@@ -181,6 +181,13 @@ def _check_file_input(c: Checker, el: dict[str, Any], ptr: str) -> None:
 def check_image_element(c: Checker, el: dict[str, Any], ptr: str) -> None:
     if "image_url" not in el and "slack_file" not in el:
         c.fail("must provide image_url or slack_file", ptr)
+    if "image_url" in el and "slack_file" in el:
+        c.fail("must provide either image_url or slack_file, not both", ptr)
+    if "slack_file" in el:
+        slack_file = el["slack_file"]
+        keys = set(slack_file) if isinstance(slack_file, dict) else set()
+        if not isinstance(slack_file, dict) or len(keys & {"id", "url"}) != 1 or keys - {"id", "url"}:
+            c.fail("slack_file must have either id or url", f"{ptr}/slack_file")
     c.url(el, "image_url", ptr)
     c.string(el.get("alt_text"), f"{ptr}/alt_text", 2000, min_len=1)
 

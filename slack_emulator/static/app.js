@@ -52,6 +52,12 @@
     if (!t) return "";
     return t.type === "mrkdwn" ? mrkdwn(t.text) : plain(t.text, t.emoji !== false);
   }
+  // An image's source: its URL, or an uploaded file (slack_file by id or url_private) served by the emulator.
+  function imageSrc(x) {
+    const sf = x.slack_file || {};
+    const id = sf.id || ((sf.url || "").match(/\/files-pri\/[A-Z0-9]+-(F[A-Z0-9]+)\//) || [])[1];
+    return x.image_url || (id ? `/ui/files/${encodeURIComponent(id)}` : sf.url);
+  }
   function timeOf(ts) {
     const d = new Date(Number(ts) * 1000);
     return d.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
@@ -437,13 +443,13 @@
           b.accessory ? h("div", { class: "b-accessory" }, control(b, b.accessory, ctx, false)) : null);
       case "context":
         return h("div", { class: "b-context", "data-block-id": id }, (b.elements || []).map((e) =>
-          e.type === "image" ? h("img", { class: "ctx-img", src: e.image_url || e.slack_file?.url, alt: e.alt_text }) : h("span", { class: "mrkdwn", html: textHtml(e) })));
+          e.type === "image" ? h("img", { class: "ctx-img", src: imageSrc(e), alt: e.alt_text }) : h("span", { class: "mrkdwn", html: textHtml(e) })));
       case "actions":
         return h("div", { class: "b-actions", "data-block-id": id }, (b.elements || []).map((e) => control(b, e, ctx, false)));
       case "image":
         return h("figure", { class: "b-image", "data-block-id": id },
           b.title ? h("figcaption", { html: plain(b.title.text) }) : null,
-          h("img", { src: b.image_url || b.slack_file?.url, alt: b.alt_text }));
+          h("img", { src: imageSrc(b), alt: b.alt_text }));
       case "input": return renderInput(b, ctx);
       case "rich_text": return h("div", { class: "b-rich", "data-block-id": id, html: richText(b) });
       case "markdown": return h("div", { class: "mrkdwn b-markdown", html: markdown(b.text) });
@@ -611,7 +617,7 @@
         return group;
       }
       case "image":
-        return h("img", { class: "accessory-img", src: el.image_url || el.slack_file?.url, alt: el.alt_text });
+        return h("img", { class: "accessory-img", src: imageSrc(el), alt: el.alt_text });
       case "workflow_button":
         return h("button", { class: "btn", disabled: true, title: "Workflows are not emulated" }, el.text?.text || "Workflow");
       case "file_input":

@@ -5,6 +5,7 @@ Built on the action operations because a lead is created with its actions in one
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -149,19 +150,17 @@ class LeadOps(ActionOps):
                     raise invalid_filter(
                         where, "filter values must be strings or numbers (or an array of them)"
                     )
-            predicates.append(
-                lambda lead, f=fdef, vs=values: any(  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
-                    self._value_matches(f, lead["fields"].get(f.api_name), v) for v in vs
-                )
-            )
+            matches = self._matcher(fdef, values)
+            predicates.append(lambda lead, api=fdef.api_name, m=matches: m(lead["fields"].get(api)))  # type: ignore[misc]  # mypy cannot infer lambdas that bind a default argument
         if "actions" in body:
             predicates.append(self._lead_action_predicate(body["actions"]))
-        leads = [lead for lead in self.leads.values() if all(p(lead) for p in predicates)]
-        leads.sort(key=lambda lead: (lead["created_on"], lead["seq"]), reverse=True)
+        leads = list(self.leads.values())
+        for matches in predicates:  # one filter at a time: each pass reads only what the last kept
+            leads = [lead for lead in leads if matches(lead)]
+        # newest first; only the rows of the page are ordered (a count asks for one row of thousands)
+        page = heapq.nlargest(skip + limit, leads, key=lambda lead: (lead["created_on"], lead["seq"]))[skip:]
         return {
-            "data": [
-                {"id": lead["id"], "fields": self.render_fields(lead)} for lead in leads[skip : skip + limit]
-            ],
+            "data": [{"id": lead["id"], "fields": self.render_fields(lead)} for lead in page],
             "total_count": len(leads),
             "skip": skip,
             "limit": limit,
@@ -190,32 +189,41 @@ class LeadOps(ActionOps):
 
         return predicate
 
-    def _value_matches(self, fdef: FieldDef, stored: Any, query: Any) -> bool:
-        """Case-insensitive exact match, except status labels: case-sensitive (telecrm/sandbox/__init__.py)."""
-        if stored is None:
-            return False
+    def _matcher(self, fdef: FieldDef, queries: list[Any]) -> Callable[[Any], bool]:
+        """Whether a stored value matches any of ``queries``: case-insensitive exact match, except status
+        labels (case-sensitive); phones by their digits; a day matches the whole day. Each query is read
+        once, not once per lead, since a search reads every lead of the workspace."""
         t = fdef.type
         if t == "PHONE":
-            return stored in phone_match_keys(query, self.country_code)
+            keys = {k for q in queries for k in phone_match_keys(q, self.country_code)}
+            return lambda stored: stored is not None and stored in keys
         if t == "STATUS":
-            return query == stored
+            labels = [q for q in queries if isinstance(q, str)]
+            return lambda stored: stored in labels
         if t in ("NUMBER", "RATING", "MONEY"):
-            q, s = parse_decimal(query), parse_decimal(stored)
-            return q is not None and q == s
+            numbers = {n for n in (parse_decimal(q) for q in queries) if n is not None}
+            return lambda stored: stored is not None and parse_decimal(stored) in numbers
         if t == "DATE":
-            try:
-                lo = parse_date(query)
-                hi = parse_date(query, end_of_day=True)
-            except InvalidValue:
-                return False
-            return lo <= stored <= hi
-        if not isinstance(query, str):
-            return False
+            days = []
+            for q in queries:
+                try:
+                    days.append((parse_date(q), parse_date(q, end_of_day=True)))
+                except InvalidValue:
+                    continue
+            return lambda stored: stored is not None and any(lo <= stored <= hi for lo, hi in days)
+        texts = [q for q in queries if isinstance(q, str)]
         if t == "TAGS":
-            return any(tag.casefold() == query.casefold() for tag in stored)
+            tags = {q.casefold() for q in texts}
+            return lambda stored: stored is not None and any(tag.casefold() in tags for tag in stored)
         if t == "EMAIL":
-            return stored.casefold() == query.strip().casefold()
-        return str(stored).casefold() == query.casefold()
+            emails = {q.strip().casefold() for q in texts}
+            return lambda stored: stored is not None and stored.casefold() in emails
+        folded = {q.casefold() for q in texts}
+        return lambda stored: stored is not None and str(stored).casefold() in folded
+
+    def _value_matches(self, fdef: FieldDef, stored: Any, query: Any) -> bool:
+        """Case-insensitive exact match, except status labels: case-sensitive (telecrm/sandbox/__init__.py)."""
+        return self._matcher(fdef, [query])(stored)
 
     # -- async upsert ---------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def test_state_is_what_one_user_sees_in_one_channel(ui_emulator: SlackEmulator, 
     assert [e["text"] for e in rahul["ephemerals"]] == ["for Rahul"] and priya["ephemerals"] == []
     assert "D0PRIYA" not in {c["id"] for c in rahul["channels"]}
     assert "D0PRIYA" in {c["id"] for c in priya["channels"]}
-    assert [c["command"] for c in rahul["app"]["commands"]] == ["/lead", "/payment", "/timeline"]
+    assert [c["command"] for c in rahul["app"]["commands"]] == ["/lead", "/payment", "/timeline", "/pipeline"]
     unknown = httpx.get(ui_emulator.url + "/ui/state", params={"user": "U0NOBODY"})
     assert unknown.status_code == 400
 
@@ -97,6 +97,10 @@ def test_composer_posts_messages_and_sends_commands(ui_emulator: SlackEmulator) 
     assert answer == {"ok": True, "problems": []}
     assert ui_emulator.ephemerals("U0RAHUL")[-1]["text"].startswith("Usage")
     assert ui_emulator.deliveries[-1].payload["text"] == "help"
+
+    # /pipeline is declared with should_escape: a member's @handle arrives as a mention, as from Slack
+    ui(ui_emulator, "/ui/send", channel="C0SALES", text="/pipeline week @priya @nobody")
+    assert ui_emulator.deliveries[-1].payload["text"] == "week <@U0PRIYA|priya> @nobody"
 
     in_thread = ui(
         ui_emulator, "/ui/send", channel="C0SALES", text="/lead", thread_ts=answer.get("ts", "1.0")

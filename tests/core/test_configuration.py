@@ -154,6 +154,7 @@ def test_every_bad_value_is_one_line_naming_it_for_every_command(
         ("WORKER_THREADS", "0", "a whole number of at least 1"),
         ("PORT", "70000", "a port number from 1 to 65535"),
         ("SLACK_APP_TOKEN", "xoxb-not-an-app-token", "an app-level token starting with xapp-"),
+        ("DIGEST_TZ", "Mars/Olympus_Mons", "a time zone name such as Asia/Kolkata"),
     ],
 )
 def test_each_value_is_checked_against_what_it_must_be(name: str, value: str, expected: str) -> None:

@@ -57,6 +57,8 @@ def test_scopes_are_least_privilege():
         # lead links pasted in Slack: link_shared, answered with chat.unfurl
         "links:read",
         "links:write",
+        # only to upload the /pipeline chart, privately, so the report's image block can show it
+        "files:write",
     }
 
 
