@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from kit.config import Settings
 from kit.format import zone
+from kit.lead_fields import follow_up_field
 from kit.pipeline.counting import Counts, LeadCounter
 from kit.pipeline.period import Bucket, Period
 from kit.services import Services
@@ -123,16 +125,9 @@ def team_today(services: Services) -> date:
     return datetime.fromtimestamp(services.clock(), zone(services.settings.digest_tz)).date()
 
 
-def followup_field(schema: WorkspaceSchema, settings: Any) -> FieldDef | None:
-    """The follow-up date field: ``FOLLOW_UP_FIELD`` (API name or label) when set, else the first DATE
-    field whose API name or label mentions "follow"."""
-    wanted = str(
-        getattr(settings, "follow_up_field", "") or settings.extra.get("FOLLOW_UP_FIELD") or ""
-    ).strip()
-    dates = [f for f in schema.fields if f.type is FieldType.DATE]
-    if wanted:
-        return next((f for f in dates if wanted.lower() in {f.api_name.lower(), f.label.lower()}), None)
-    return next((f for f in dates if "follow" in f.api_name.lower() or "follow" in f.label.lower()), None)
+def followup_field(schema: WorkspaceSchema, settings: Settings) -> FieldDef | None:
+    """The follow-up date field, as reminders find it (:func:`kit.lead_fields.follow_up_field`)."""
+    return follow_up_field(schema, settings.follow_up_field)
 
 
 def source_field(schema: WorkspaceSchema) -> FieldDef | None:
