@@ -23,7 +23,7 @@ from kit.slack_errors import is_transient_slack_failure
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache, SchemaUnavailable
-from storage.db import Store
+from storage.db import Store, mark_urgent_writer
 from storage.deliveries import Deliveries
 from storage.follow_ups import FollowUps
 from storage.lead_index import LeadIndex
@@ -51,7 +51,9 @@ class Services:
     schedule: Callable[[str, float, Callable[[], Any]], None] = field(default=lambda name, seconds, fn: None)
     # where Bolt runs listeners: they only acknowledge, validate and queue; TeleCRM work is on `worker`
     listeners: TrackingExecutor = field(
-        default_factory=lambda: TrackingExecutor(max_workers=32, thread_name_prefix="listener")
+        default_factory=lambda: TrackingExecutor(
+            max_workers=32, thread_name_prefix="listener", initializer=mark_urgent_writer
+        )
     )
     _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -106,6 +106,42 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             delay = min(delay * 2, 0.1)
 
 
+_thread_role = threading.local()
+
+
+def mark_urgent_writer() -> None:
+    """This thread writes on Slack's acknowledgement path (a listener storing a gesture before its
+    ``ack()``): its writes go before background ones, so a busy worker never holds an ack past 3 s.
+    Meant as a thread pool's ``initializer``."""
+    _thread_role.urgent = True
+
+
+class _WriteGate:
+    """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    @contextlib.contextmanager
+    def held(self, *, urgent: bool) -> Iterator[None]:
+        with self._cond:
+            self._urgent_waiting += urgent
+            try:
+                while self._busy or (not urgent and self._urgent_waiting):
+                    self._cond.wait()
+            finally:
+                self._urgent_waiting -= urgent
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
 class StoreError(Exception):
     """The database cannot be used as it is."""
 
@@ -179,7 +215,7 @@ class Store:
         check_order(self._migrations)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._write_gate = _WriteGate()
         self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._generation = 0
         self._closed = False
@@ -287,7 +323,7 @@ class Store:
             return
         # Writers of this process queue on a lock, first come first served: SQLite's own busy wait
         # polls with backoff and is not fair, so under load one writer could starve past the timeout.
-        with self._write_lock:
+        with self._write_gate.held(urgent=getattr(_thread_role, "urgent", False)):
             db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield db
