@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import WSGITask
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 
 #: environ key holding a callable that drops the client connection without an answer.
 ABORT_KEY = "telecrm_sandbox.abort_connection"
+# How long the server's loop waits for socket activity before looking again (so a stop is noticed
+# within this long). Passed to waitress's loop directly: its ``asyncore_loop_timeout`` setting is
+# converted with ``int()``, which turns 0.05 into 0, and a loop polling with no timeout spins a core.
+LOOP_TIMEOUT_SECONDS = 0.05
 
 
 class _AbortableTask(WSGITask):
@@ -56,7 +61,6 @@ def _make_server(app: Callable[..., Any], host: str, port: int, threads: int) ->
         threads=threads,
         ident="telecrm-sandbox",
         connection_limit=max(100, threads * 4),
-        asyncore_loop_timeout=0.05,
         channel_timeout=60,
     )
     server.channel_class = _AbortableChannel
@@ -93,9 +97,14 @@ class RunningServer:
         self.stop()
 
 
+def _loop(server: Any) -> None:
+    """waitress's ``server.run()``, with a poll timeout that is not rounded down to 0."""
+    wasyncore.loop(timeout=LOOP_TIMEOUT_SECONDS, map=server._map, use_poll=server.adj.asyncore_use_poll)
+
+
 def _run_loop(server: Any) -> None:
     try:
-        server.run()
+        _loop(server)
     except (OSError, ValueError):
         if not getattr(server, "was_shutdown", False):
             log.exception("sandbox server loop failed")
@@ -118,7 +127,7 @@ def serve_forever(sandbox: Any, host: str, port: int) -> None:
     server = _make_server(_wsgi_of(sandbox), host, port, threads=16)
     log.info("TeleCRM sandbox listening on http://%s:%s", server.effective_host, server.effective_port)
     try:
-        server.run()
+        server.run()  # waitress's own loop timeout (1 s) here: nothing stops it but Ctrl-C
     finally:
         close = getattr(sandbox, "close", None)
         if callable(close):
