@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import logging
@@ -13,8 +12,10 @@ from . import directory
 from .api_error import ApiError
 from .blockkit import MESSAGE_TEXT_MAX, validate_message_blocks, validate_view
 from .files import FileError, StoredFile
+from .paging import _bool, _page
 from .state import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, ResponseUrl, ViewRecord, Workspace, fill_ids
 from .unfurls import UnfurlMethods
+from .usergroups import UsergroupMethods
 
 logger = logging.getLogger(__name__)
 
@@ -22,33 +23,6 @@ __all__ = ["ApiError", "WebApi"]  # ApiError lives in slack_emulator/api_error.p
 
 MAX_VIEW_STACK = 3
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
-
-
-def _encode_cursor(offset: int) -> str:
-    return base64.b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _decode_cursor(cursor: Any) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.b64decode(str(cursor)).decode().split(":", 1)[1])
-    except (ValueError, IndexError) as exc:
-        raise ApiError("invalid_cursor") from exc
-
-
-def _page(items: list[Any], args: dict[str, Any], default_limit: int = 100) -> tuple[list[Any], str]:
-    start = _decode_cursor(args.get("cursor"))
-    limit = int(args.get("limit") or default_limit) or default_limit
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, _encode_cursor(start + limit) if more else ""
 
 
 def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,7 +34,7 @@ def _with_metadata(messages: list[dict[str, Any]], args: dict[str, Any]) -> list
     return copies
 
 
-class WebApi(UnfurlMethods):
+class WebApi(UnfurlMethods, UsergroupMethods):
     """Dispatches `/api/<method>` calls against a Workspace (``chat.unfurl``: slack_emulator/unfurls.py)."""
 
     def __init__(self, ws: Workspace, *, base_url: Callable[[], str | None], trigger_ttl: float) -> None:
@@ -499,42 +473,6 @@ class WebApi(UnfurlMethods):
         channel = self.ws.direct_message_channel(user["id"])
         shown = copy.deepcopy(channel) if _bool(args.get("return_im")) else {"id": channel["id"]}
         return {"channel": shown, "already_open": opened, "no_op": opened}
-
-    # --- user groups ---------------------------------------------------------------------------
-
-    def _usergroup_json(self, group: dict[str, Any], include_users: bool) -> dict[str, Any]:
-        data = {
-            "id": group["id"],
-            "team_id": self.ws.team_id,
-            "is_usergroup": True,
-            "is_subteam": True,
-            "name": group["name"],
-            "description": group.get("description", ""),
-            "handle": group["handle"],
-            "is_external": False,
-            "date_create": 1700000000,
-            "date_update": 1700000000,
-            "date_delete": 0,
-            "auto_type": None,
-            "created_by": directory.DEFAULT_USERS[0]["id"],
-            "updated_by": directory.DEFAULT_USERS[0]["id"],
-            "deleted_by": None,
-            "prefs": {"channels": [], "groups": []},
-            "user_count": len(group["users"]),
-        }
-        if include_users:
-            data["users"] = list(group["users"])
-        return data
-
-    def usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        include = _bool(args.get("include_users"))
-        return {"usergroups": [self._usergroup_json(g, include) for g in self.ws.usergroups.values()]}
-
-    def usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        group = self.ws.usergroups.get(str(args.get("usergroup") or ""))
-        if group is None:
-            raise ApiError("no_such_subteam")
-        return {"users": list(group["users"])}
 
     # --- files (slack_emulator/files.py) -------------------------------------------------------
 

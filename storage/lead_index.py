@@ -33,12 +33,9 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlite_utils import Database
-
-if TYPE_CHECKING:  # storage/migrations.py imports this module, and storage/db.py imports that one
-    from storage.db import Store
 
 Clock = Callable[[], float]
 
@@ -267,7 +264,9 @@ class LeadIndex:
     """Record leads, search them by part of a value, and keep the mirror's cursor. Thread-safe
     (every thread uses its own connection of the :class:`~storage.db.Store`)."""
 
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    # ``store`` is a storage.db.Store; not imported, since storage/db.py imports the migrations that
+    # import this module (the other migration-registered tables do the same)
+    def __init__(self, store: Any, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
