@@ -26,6 +26,7 @@ from storage.cache import SchemaCache, SchemaUnavailable
 from storage.db import Store, mark_urgent_writer
 from storage.deliveries import Deliveries
 from storage.follow_ups import FollowUps
+from storage.imports import Imports
 from storage.lead_index import LeadIndex
 from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
@@ -96,6 +97,11 @@ class Services:
     @cached_property
     def follow_ups(self) -> FollowUps:
         return FollowUps(self.store, clock=self.clock)
+
+    @cached_property
+    def imports(self) -> Imports:
+        """Bulk imports of leads from a file (``storage/imports.py``)."""
+        return Imports(self.store, clock=self.clock)
 
     @cached_property
     def watches(self) -> LeadWatches:

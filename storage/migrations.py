@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from storage.deliveries import create_deliveries_table
 from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
+from storage.imports import create_import_tables
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_leases, create_outbox_table
@@ -135,6 +136,7 @@ MIGRATIONS: list[Migration] = [
         "/pipeline reports people can share, and the days the morning digest was posted",
         create_pipeline_tables,
     ),
+    (12, "bulk imports of leads from a file, and the valid rows each will send", create_import_tables),
 ]
 
 
