@@ -14,6 +14,7 @@ Then the same command a second time on the last bot: its counts come from the tw
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -101,6 +102,8 @@ def one_report(
     image = next((b for b in blocks if isinstance(b, dict) and b.get("type") == "image"), None)
     if image is None:
         raise RuntimeError(f"the report came without its chart: {calls[-1] if calls else 'nothing'}")
+    if "Missing from this report" in json.dumps(blocks):  # a fast report that left numbers out is no result
+        raise RuntimeError(f"the report left numbers out: {blocks}")
     stored = emulator.ws.files.by_id[image["slack_file"]["id"]]
     searches = [
         s for s in stand_ins.telecrm_time.spans() if s.start >= sent and s.path.endswith("/lead/search")
@@ -147,7 +150,7 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
     render = median(c[3] for c in cold) / 1000
     setting = f"{LEADS:,} leads, {REPS} reps, sandbox {LATENCY * 1000:.0f} ms per request, {runs} cold runs"
     rows = [
-        Row("/pipeline week: TeleCRM requests", setting, f"{searches} lead searches (limit 1 each)", "", "—"),
+        Row("/pipeline week: TeleCRM requests", setting, f"{searches} lead searches", "", "—"),
         Row(
             "/pipeline week: time to the posted chart",
             setting,

@@ -1,11 +1,12 @@
 """A per-minute budget of TeleCRM requests, shared by everything that reads TeleCRM in the background.
 
-TeleCRM publishes no Sync rate limit (docs/TELECRM.md), so the bot sets its own for the requests nobody
-is waiting for: the lead index's mirror of recent leads (:mod:`kit.lead_index`) and the lead watcher
-(``commands/lead/watch.py``) take their requests from one :class:`RequestBudget`
-(``TELECRM_WATCH_BUDGET_PER_MINUTE``), so together they never send more than that in any 60 seconds
-(a sliding window, not clock minutes). Requests a person waits for (a search, a write) are not
-counted here. The times of the last window's requests can be saved and loaded (:meth:`spent`,
+TeleCRM publishes no Sync rate limit (docs/TELECRM.md), so the bot sets its own for its reading
+requests: the lead index's mirror of recent leads (:mod:`kit.lead_index`), the lead watcher
+(``commands/lead/watch.py``) and the pipeline reports' counts (``kit/pipeline/counting.py``: a report
+is dozens of searches, so it counts here even when a person waits for it) take their requests from
+one :class:`RequestBudget` (``TELECRM_WATCH_BUDGET_PER_MINUTE``), so together they never send more
+than that in any 60 seconds (a sliding window, not clock minutes). A person's own search or write is
+not counted here. The times of the last window's requests can be saved and loaded (:meth:`spent`,
 :meth:`load`), so a process taking over from another keeps within the same budget.
 """
 

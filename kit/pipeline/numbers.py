@@ -2,7 +2,9 @@
 
 From TeleCRM (lead search ``total_count``, :mod:`kit.pipeline.counting`): leads created in the
 period and in each bar of the chart, per rep (or, for one rep, per source), the leads in each status
-of the workspace's pipeline right now (archived statuses apart), and the follow-ups due today.
+of the workspace's pipeline right now (archived statuses apart), and the follow-ups due today. The
+period's leads come with their search when they fit a page; then the bars and the per-rep (or
+per-source) numbers are tallied from them instead of costing a search each.
 From what the bot recorded itself: payments recorded and completed in the period, per currency
 (only payments recorded through Slack), and, when TeleCRM cannot be reached, the leads created from
 Slack. A number that could not be had is ``None`` with the reason in ``missing``.
@@ -20,16 +22,19 @@ from typing import Any
 from kit.config import Settings
 from kit.format import zone
 from kit.lead_fields import follow_up_field
-from kit.pipeline.counting import Counts, LeadCounter
+from kit.lead_index import created_ms
+from kit.pipeline.counting import OVER_BUDGET, UNREACHABLE, Counts, LeadCounter
 from kit.pipeline.period import Bucket, Period
 from kit.services import Services
 from storage.pipeline import PaymentTotals, payment_totals, slack_leads
+from telecrm.models import Lead
 from telecrm.schema import FieldDef, FieldType, StatusDef, WorkspaceSchema
 
 log = logging.getLogger(__name__)
 
 STACK_UP_TO = 14  # bars stacked by top rep/source when there are at most this many (3 counts a bar)
 STACKED_GROUPS = 3
+LEADS_PER_SEARCH = 100  # the most one lead search returns (docs/TELECRM.md): a bar's leads, when they fit
 MAX_SOURCE_OPTIONS = 15  # a source dropdown with more options is not broken down (one count each)
 
 # the parts of a report, as the message names them when they are missing
@@ -37,6 +42,7 @@ NEW_LEADS = "new leads"
 BY_GROUP = "new leads by rep or source"
 PIPELINE = "leads by status"
 FOLLOW_UPS = "follow-ups due today"
+BARS_BY_GROUP = "each bar split by rep or source"
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,9 @@ def counter_for(services: Services) -> LeadCounter:
     with _counters_lock:
         counter = _counters.get(id(services))
         if counter is None:
-            counter = _counters[id(services)] = LeadCounter(services.telecrm, services.clock)
+            counter = _counters[id(services)] = LeadCounter(
+                services.telecrm, services.watch_budget, services.clock
+            )
             weakref.finalize(services, _counters.pop, id(services), None)
         return counter
 
@@ -166,28 +174,25 @@ def gather(
         return {**base, **more, "created_on": {"from": period.start_ms(first), "to": period.end_ms(last)}}
 
     kind, groups = breakdown(schema, rep)
-    questions: dict[str, dict[str, Any]] = {"all": dict(base), "new": created(period.first, period.last)}
-    if len(numbers.buckets) > 1:
-        questions.update({f"b{i}": created(b.first, b.last) for i, b in enumerate(numbers.buckets)})
-    questions.update(
-        {f"g{j}": created(period.first, period.last, **{g.api_name: g.value}) for j, g in enumerate(groups)}
-    )
     statuses = list(schema.statuses) if schema is not None else []
-    questions.update({f"s{k}": {**base, "status": s.label} for k, s in enumerate(statuses)})
     numbers.followup_field = followup_field(schema, services.settings) if schema is not None else None
+    # what the report cannot do without, first: the budget may not cover everything
+    questions: dict[str, dict[str, Any]] = {"all": dict(base)}
+    questions.update({f"s{k}": {**base, "status": s.label} for k, s in enumerate(statuses)})
     if numbers.followup_field is not None:
         questions["fu"] = {**base, numbers.followup_field.api_name: today.strftime("%d/%m/%Y")}
     counts = counter.count(questions)
-    _read_new_leads(numbers, counts, kind, groups)
+    bars, listed = _count_bars(numbers, counter, created, counts)
+    _read_new_leads(numbers, listed, bars)
+    if groups and numbers.new_total:
+        _read_groups(numbers, counter, listed, bars, created, kind, groups)
     _read_pipeline(numbers, counts, statuses, schema)
     _read_followups(numbers, counts, schema)
-    if numbers.groups and numbers.new_total and 2 <= len(numbers.buckets) <= STACK_UP_TO:
-        _stack(numbers, counter, created, groups)
+    numbers.requests += counts.requests + listed.requests
+    numbers.cached += counts.cached + listed.cached
     start, end = period.bounds_s()
     numbers.payments = payment_totals(services.store, start, end, rep.slack_users if rep else None)
     numbers.slack_leads = slack_leads(services.store, start, end, rep.slack_users if rep else None)
-    numbers.requests += counts.requests
-    numbers.cached += counts.cached
     return numbers
 
 
@@ -202,30 +207,140 @@ def _schema(services: Services) -> WorkspaceSchema | None:
         return None
 
 
-def _read_new_leads(numbers: PipelineNumbers, counts: Counts, kind: str, groups: list[Group]) -> None:
-    bucket_keys = [f"b{i}" for i in range(len(numbers.buckets))] if len(numbers.buckets) > 1 else ["new"]
-    why = counts.missing(["new", *bucket_keys])
+def _count_bars(
+    numbers: PipelineNumbers, counter: LeadCounter, created: Any, counts: Counts
+) -> tuple[list[str], Counts]:
+    """Each bar's count (``b0``, ``b1``, … or ``new`` for a single bar) and its leads when they fit.
+
+    The whole period is asked first, with its leads: when they fit one page and each says when it
+    was created, the bars are drawn from them and cost nothing more (a small team's week is one
+    request); otherwise each bar is one search. Nothing is asked when TeleCRM was just found
+    unreachable.
+    """
+    bars = [f"b{i}" for i in range(len(numbers.buckets))] if len(numbers.buckets) > 1 else ["new"]
+    if counts.unreachable:
+        return bars, Counts.none(bars, UNREACHABLE)
+    whole = counter.count({"new": created(numbers.period.first, numbers.period.last)}, page=LEADS_PER_SEARCH)
+    if bars == ["new"]:
+        return bars, whole
+    split = split_by_bar(numbers, whole.leads.get("new"))
+    if split is not None:
+        found = Counts(requests=whole.requests, cached=whole.cached)
+        for name, leads in zip(bars, split, strict=True):
+            found.values[name], found.leads[name] = len(leads), leads
+        return bars, found
+    listed = counter.count(
+        {name: created(b.first, b.last) for name, b in zip(bars, numbers.buckets, strict=True)},
+        page=LEADS_PER_SEARCH,
+    )
+    listed.requests += whole.requests
+    listed.cached += whole.cached
+    return bars, listed
+
+
+def split_by_bar(numbers: PipelineNumbers, leads: list[Lead] | None) -> list[list[Lead]] | None:
+    """The period's leads per bar by their creation time; None when one of them does not say it."""
+    if leads is None:
+        return None
+    period = numbers.period
+    edges = [(period.start_ms(b.first), period.end_ms(b.last)) for b in numbers.buckets]
+    split: list[list[Lead]] = [[] for _ in edges]
+    for lead in leads:
+        at = created_ms(lead)
+        where = next((i for i, (low, high) in enumerate(edges) if at is not None and low <= at <= high), None)
+        if where is None:
+            return None
+        split[where].append(lead)
+    return split
+
+
+def _read_new_leads(numbers: PipelineNumbers, listed: Counts, bars: list[str]) -> None:
+    why = listed.missing(bars)
     if why:
         numbers.missing[NEW_LEADS] = why
         return
-    numbers.new_total = counts.get("new")
-    numbers.per_bucket = [counts.get(k) or 0 for k in bucket_keys]
-    if not groups:
+    numbers.per_bucket = [listed.get(k) or 0 for k in bars]
+    numbers.new_total = sum(numbers.per_bucket)
+
+
+def _read_groups(
+    numbers: PipelineNumbers,
+    counter: LeadCounter,
+    listed: Counts,
+    bars: list[str],
+    created: Any,
+    kind: str,
+    groups: list[Group],
+) -> None:
+    """New leads per rep (or source), and the chart's bars stacked by the biggest few.
+
+    When every bar's leads came with its search, they are tallied here and cost nothing more;
+    otherwise each rep or source is one more count, and each stacked piece of a bar another.
+    """
+    per_bar = [listed.leads.get(k) for k in bars]
+    if all(leads is not None for leads in per_bar):
+        tallies = [_tally(leads or [], groups) for leads in per_bar]
+        totals = {g.label: sum(t.get(g.label, 0) for t in tallies) for g in groups}
+        _set_groups(numbers, kind, totals)
+        if 2 <= len(numbers.buckets) <= STACK_UP_TO:
+            top = _top(numbers, groups)
+            _set_stacked(numbers, [(g.label, [t.get(g.label, 0) for t in tallies]) for g in top])
         return
+    counts = counter.count(
+        {
+            f"g{j}": created(numbers.period.first, numbers.period.last, **{g.api_name: g.value})
+            for j, g in enumerate(groups)
+        }
+    )
+    numbers.requests += counts.requests
+    numbers.cached += counts.cached
     why = counts.missing([f"g{j}" for j in range(len(groups))])
     if why:
         numbers.missing[BY_GROUP] = why
         return
+    _set_groups(numbers, kind, {g.label: counts.get(f"g{j}") or 0 for j, g in enumerate(groups)})
+    if 2 <= len(numbers.buckets) <= STACK_UP_TO:
+        _stack(numbers, counter, created, _top(numbers, groups))
+
+
+def _tally(leads: list[Lead], groups: list[Group]) -> dict[str, int]:
+    """How many of ``leads`` each group holds (a rep by assignee email, a source by its option)."""
+    by_value = {(g.api_name, g.value.strip().lower()): g.label for g in groups}
+    tally: dict[str, int] = {}
+    for lead in leads:
+        for (api_name, value), label in by_value.items():
+            if str(lead.fields.get(api_name) or "").strip().lower() == value:
+                tally[label] = tally.get(label, 0) + 1
+                break
+    return tally
+
+
+def _set_groups(numbers: PipelineNumbers, kind: str, totals: dict[str, int]) -> None:
     numbers.group_kind = kind
-    found = sorted(
-        ((g.label, counts.get(f"g{j}") or 0) for j, g in enumerate(groups)),
-        key=lambda item: (-item[1], item[0]),
-    )
-    named = [(label, n) for label, n in found if n]
+    named = sorted(((label, n) for label, n in totals.items() if n), key=lambda item: (-item[1], item[0]))
     other = (numbers.new_total or 0) - sum(n for _, n in named)
     if other > 0:
         named.append(("Unassigned" if kind == "rep" else "Other", other))
     numbers.groups = named
+
+
+def _top(numbers: PipelineNumbers, groups: list[Group]) -> list[Group]:
+    by_label = {g.label: g for g in groups}
+    return [by_label[label] for label, n in (numbers.groups or []) if label in by_label and n][
+        :STACKED_GROUPS
+    ]
+
+
+def _set_stacked(numbers: PipelineNumbers, series: list[tuple[str, list[int]]]) -> None:
+    """The top groups' share of each bar, and the rest of each bar as one more series."""
+    if not series or numbers.per_bucket is None:
+        return
+    rest = [total - sum(s[1][i] for s in series) for i, total in enumerate(numbers.per_bucket)]
+    if any(n > 0 for n in rest):
+        series.append(
+            ("Unassigned and others" if numbers.group_kind == "rep" else "Other", [max(0, n) for n in rest])
+        )
+    numbers.stacked = series
 
 
 def _read_pipeline(
@@ -254,29 +369,44 @@ def _read_followups(numbers: PipelineNumbers, counts: Counts, schema: WorkspaceS
     numbers.followups_today = counts.get("fu")
 
 
-def _stack(numbers: PipelineNumbers, counter: LeadCounter, created: Any, groups: list[Group]) -> None:
-    """Per bar, the leads of the biggest few reps or sources; the rest of each bar is "Other"."""
-    by_label = {g.label: g for g in groups}
-    top = [by_label[label] for label, n in (numbers.groups or []) if label in by_label and n][:STACKED_GROUPS]
-    if not top or numbers.per_bucket is None:
+def _stack(numbers: PipelineNumbers, counter: LeadCounter, created: Any, top: list[Group]) -> None:
+    """Per bar, the leads of the biggest few reps or sources.
+
+    Each top group's leads of the period are asked for once: when they fit a page they are split by
+    bar here (one search a group); otherwise each piece of each bar is one count, when the budget
+    has room for them all.
+    """
+    if not top:
+        return
+    whole = counter.count(
+        {g.label: created(numbers.period.first, numbers.period.last, **{g.api_name: g.value}) for g in top},
+        page=LEADS_PER_SEARCH,
+    )
+    numbers.requests += whole.requests
+    numbers.cached += whole.cached
+    split = [split_by_bar(numbers, whole.leads.get(g.label)) for g in top]
+    if all(parts is not None for parts in split):
+        _set_stacked(
+            numbers, [(g.label, [len(p) for p in parts or []]) for g, parts in zip(top, split, strict=True)]
+        )
         return
     questions = {
         f"b{i}g{j}": created(b.first, b.last, **{g.api_name: g.value})
         for i, b in enumerate(numbers.buckets)
         for j, g in enumerate(top)
     }
+    if counter.budget.available() < len(questions):  # cheaper to leave out than to lose later numbers
+        numbers.missing[BARS_BY_GROUP] = OVER_BUDGET
+        return
     counts = counter.count(questions)
     numbers.requests += counts.requests
     numbers.cached += counts.cached
     if counts.missing(list(questions)):
         return  # the bars still show each day's total
-    series = [
-        (g.label, [counts.get(f"b{i}g{j}") or 0 for i in range(len(numbers.buckets))])
-        for j, g in enumerate(top)
-    ]
-    rest = [total - sum(s[1][i] for s in series) for i, total in enumerate(numbers.per_bucket)]
-    if any(n > 0 for n in rest):
-        series.append(
-            ("Unassigned and others" if numbers.group_kind == "rep" else "Other", [max(0, n) for n in rest])
-        )
-    numbers.stacked = series
+    _set_stacked(
+        numbers,
+        [
+            (g.label, [counts.get(f"b{i}g{j}") or 0 for i in range(len(numbers.buckets))])
+            for j, g in enumerate(top)
+        ],
+    )

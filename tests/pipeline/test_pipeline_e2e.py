@@ -75,9 +75,10 @@ def test_week_shows_numbers_chart_and_sources_to_the_caller_only(make_bot: Any) 
         "files.completeUploadExternal",
     ]
     assert not bot.emulator.failed_calls()
-    # the whole report cost only cheap searches (one row each)
+    # cheap: one search per status, one for follow-ups, and one for the week's leads, which fit one
+    # page, so the bars and the per-rep numbers came from it (no search per day or per rep)
     searches = [r for r in bot.sandbox.request_log if r[1].endswith("/lead/search")]
-    assert 20 <= len(searches) <= 60
+    assert len(searches) <= 20
     share = next(b for b in report["blocks"] if b["type"] == "actions")
     assert share["elements"][0]["text"]["text"] == "Share in channel"
 

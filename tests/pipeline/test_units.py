@@ -14,15 +14,16 @@ import pytest
 from PIL import Image
 
 from kit.pipeline.chart import MAX_BYTES, has_chart, render_chart
-from kit.pipeline.counting import OVER_BUDGET, UNREACHABLE, LeadCounter, Missing, RequestBudget
-from kit.pipeline.numbers import PipelineNumbers
+from kit.pipeline.counting import OVER_BUDGET, UNREACHABLE, LeadCounter, Missing
+from kit.pipeline.numbers import PipelineNumbers, split_by_bar
 from kit.pipeline.period import Period, PipelineAsk, parse_pipeline
 from kit.pipeline.report import send_with_chart
 from kit.pipeline.reps import member_by_name
 from storage.db import Store
 from storage.pipeline import DigestDays, MoneyTotal, PaymentTotals, PipelineReports
+from telecrm.budget import RequestBudget
 from telecrm.errors import TeleCRMBadRequest, TeleCRMError
-from telecrm.models import Page
+from telecrm.models import Lead, Page
 from telecrm.schema import StatusDef, TeamMember, WorkspaceSchema
 
 TZ = "Asia/Kolkata"
@@ -96,11 +97,16 @@ class FakeTeleCRM:
         self.fail = fail
 
     def search_leads(self, fields: dict[str, Any], *, limit: int) -> Page[Any]:
-        assert limit == 1
         self.asked.append(fields)
         if self.fail is not None:
             raise self.fail
-        return Page(items=[], total_count=self.answers.get(str(fields.get("status")), 7), skip=0, limit=1)
+        total = self.answers.get(str(fields.get("status")), 7)
+        leads = [Lead(id=f"L{i}", fields={"assignee": "asha@acme.in"}) for i in range(min(total, limit))]
+        return Page(items=leads if limit > 1 else [], total_count=total, skip=0, limit=limit)
+
+
+def _budget() -> RequestBudget:
+    return RequestBudget(60, clock=Clock())
 
 
 class Clock:
@@ -113,7 +119,7 @@ class Clock:
 
 def test_counts_are_cached_for_a_while_and_kept_within_the_budget() -> None:
     telecrm, clock = FakeTeleCRM({"Won": 3}), Clock()
-    counter = LeadCounter(telecrm, clock, per_minute=3, ttl=120)  # type: ignore[arg-type]
+    counter = LeadCounter(telecrm, RequestBudget(3, clock=clock), clock, ttl=120)  # type: ignore[arg-type]
     first = counter.count({"won": {"status": "Won"}, "all": {}})
     assert first.values == {"won": 3, "all": 7} and first.requests == 2
     again = counter.count(
@@ -125,15 +131,25 @@ def test_counts_are_cached_for_a_while_and_kept_within_the_budget() -> None:
     clock.now += 121  # the cache and the budget's window have passed
     later = counter.count({"won": {"status": "Won"}})
     assert later.requests == 1 and later.values == {"won": 3}
-    assert RequestBudget(0, clock).take() is False
+
+
+def test_a_question_may_bring_its_leads_when_they_all_fit_a_page() -> None:
+    telecrm, clock = FakeTeleCRM({"Won": 3, "Lost": 250}), Clock()
+    counter = LeadCounter(telecrm, RequestBudget(60, clock=clock), clock)  # type: ignore[arg-type]
+    listed = counter.count({"won": {"status": "Won"}, "lost": {"status": "Lost"}}, page=100)
+    assert listed.values == {"won": 3, "lost": 250}
+    assert [lead.id for lead in listed.leads["won"]] == ["L0", "L1", "L2"]
+    assert "lost" not in listed.leads  # 250 do not fit one page: only the count is known
 
 
 def test_an_unreachable_telecrm_stops_the_counting_and_a_refusal_is_explained() -> None:
-    down = LeadCounter(FakeTeleCRM(fail=TeleCRMError("connection refused")), Clock(), parallel=1)  # type: ignore[arg-type]
+    down = LeadCounter(FakeTeleCRM(fail=TeleCRMError("connection refused")), _budget(), Clock(), parallel=1)  # type: ignore[arg-type]
     counts = down.count({f"s{i}": {"status": str(i)} for i in range(10)})
     assert counts.requests == 1 and set(counts.values.values()) == {Missing(UNREACHABLE)}
     assert counts.missing(["s3"]) == UNREACHABLE
-    refused = LeadCounter(FakeTeleCRM(fail=TeleCRMBadRequest("Invalid filter", status=400)), Clock())  # type: ignore[arg-type]
+    refused = LeadCounter(
+        FakeTeleCRM(fail=TeleCRMBadRequest("Invalid filter", status=400)), _budget(), Clock()
+    )  # type: ignore[arg-type]
     assert refused.count({"x": {"nope": 1}}).missing(["x"]) == "TeleCRM refused the search (Invalid filter)"
 
 
@@ -246,3 +262,15 @@ def test_reps_are_found_by_handle_name_or_first_name() -> None:
     assert member_by_name(schema, "Priya_Nair").email == "pnair@x.in"  # type: ignore[union-attr]
     assert member_by_name(schema, "priya") is None  # two Priyas: which one?
     assert member_by_name(schema, "old") is None
+
+
+def test_the_periods_leads_are_split_into_bars_by_creation_time_unless_one_does_not_say() -> None:
+    period = Period(date(2026, 3, 1), date(2026, 3, 3), TZ)
+    numbers = PipelineNumbers(period=period, today=date(2026, 3, 3), buckets=period.buckets())
+    second_day = period.start_ms(date(2026, 3, 2)) + 1000
+    leads = [Lead(id=f"L{i}", fields={"created_on": second_day + i}) for i in range(3)]
+    first_day = Lead(id="F", fields={"created_on": str(period.start_ms(date(2026, 3, 1)) // 1000)})  # seconds
+    split = split_by_bar(numbers, [*leads, first_day])
+    assert split is not None and [len(bar) for bar in split] == [1, 3, 0]
+    undated = Lead(id="U", fields={"name": "no created_on"})
+    assert split_by_bar(numbers, [*leads, undated]) is None  # then each bar is counted by TeleCRM
