@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
@@ -259,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="telecrm-bot", description="Work your TeleCRM workspace from Slack."
     )
     parser.add_argument(
-        "--env-file", default=".env", help="dotenv file to read (default .env; the real environment wins)"
+        "--env-file",
+        default=None,
+        help="dotenv file to read (default .env when there is one; the real environment wins)",
     )
     parser.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="default: LOG_LEVEL, else INFO"
@@ -307,8 +311,22 @@ def refuse(problems: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    env_file = None if args.env_file is None else Path(args.env_file)
+    if env_file is not None and (not env_file.exists() or env_file.is_dir()):  # a typo must not go unnoticed
+        return refuse(
+            [f"--env-file {args.env_file}: no such file (give a dotenv file's path, or leave it out)"]
+        )
     try:
-        settings = load_settings(dotenv_path=args.env_file, needs=needs_of(args))
+        return _main(args)
+    except BrokenPipeError:  # `telecrm-bot cache show | head`: the reader left; that is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 0
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(dotenv_path=args.env_file or ".env", needs=needs_of(args))
     except ConfigError as exc:
         return refuse(exc.problems)
     setup_logging(args.log_level or settings.log_level, _secrets(settings))

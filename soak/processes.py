@@ -47,7 +47,7 @@ class BotProcess:
 
     def start(self, ready_line: str = "Slack Request URL", timeout: float = 30) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", "serve"]
+            [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "serve"]
             + ["--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
             cwd=self.cwd,
@@ -108,7 +108,7 @@ class World:
     def outbox(self) -> list[dict[str, Any]]:
         """``telecrm-bot outbox --json``: the writes not finished yet."""
         out = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", "outbox", "--json"],
+            [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "outbox", "--json"],
             env=self.env,
             cwd=self.workdir,
             capture_output=True,

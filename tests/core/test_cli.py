@@ -77,7 +77,7 @@ def test_socket_without_app_token_explains(capsys, monkeypatch):
     for key in list(os.environ):
         if key.startswith(("SLACK_", "TELECRM_")):
             monkeypatch.delenv(key)
-    assert main(["--env-file", "/nonexistent", "socket"]) == 2
+    assert main(["--env-file", "/dev/null", "socket"]) == 2
     assert "SLACK_APP_TOKEN" in capsys.readouterr().err
 
 
@@ -91,16 +91,16 @@ def test_cache_show_refresh_and_outbox(tmp_path):
         "TELECRM_SYNC_TOKEN": sandbox.sync_token,
     }
     try:
-        empty = run_cli(["--env-file", "/nonexistent", "cache", "show"], env, tmp_path)
+        empty = run_cli(["--env-file", "/dev/null", "cache", "show"], env, tmp_path)
         assert empty.returncode == 1 and "cache refresh" in empty.stdout
-        refreshed = run_cli(["--env-file", "/nonexistent", "cache", "refresh"], env, tmp_path)
+        refreshed = run_cli(["--env-file", "/dev/null", "cache", "refresh"], env, tmp_path)
         assert refreshed.returncode == 0, refreshed.stderr
         assert "fields" in refreshed.stdout and "team members" in refreshed.stdout
-        shown = run_cli(["--env-file", "/nonexistent", "cache", "show"], env, tmp_path)
+        shown = run_cli(["--env-file", "/dev/null", "cache", "show"], env, tmp_path)
         assert shown.returncode == 0
         assert "[identifier]" in shown.stdout and "city" in shown.stdout and "(archived)" in shown.stdout
         assert sandbox.sync_token not in shown.stdout + shown.stderr
-        outbox = run_cli(["--env-file", "/nonexistent", "outbox"], env, tmp_path)
+        outbox = run_cli(["--env-file", "/dev/null", "outbox"], env, tmp_path)
         assert outbox.returncode == 0 and "no pending writes" in outbox.stdout
     finally:
         server.stop()
@@ -116,9 +116,36 @@ def test_cache_refresh_with_a_wrong_token_says_so(tmp_path):
         "TELECRM_SYNC_TOKEN": "wrong-token-value",
     }
     try:
-        result = run_cli(["--env-file", "/nonexistent", "cache", "refresh"], env, tmp_path)
+        result = run_cli(["--env-file", "/dev/null", "cache", "refresh"], env, tmp_path)
     finally:
         server.stop()
     assert result.returncode != 0
     assert "token" in (result.stdout + result.stderr).lower()
     assert "wrong-token-value" not in result.stdout + result.stderr
+
+
+def test_an_env_file_that_is_not_there_is_refused_not_ignored(tmp_path):
+    for missing in (tmp_path / "prod.env", tmp_path):  # a typo, and a directory
+        result = run_cli(
+            ["--env-file", str(missing), "outbox"], {"DATABASE_PATH": str(tmp_path / "b.sqlite3")}, tmp_path
+        )
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert f"--env-file {missing}: no such file" in result.stderr
+    assert not (tmp_path / "b.sqlite3").exists()  # nothing was started
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path):
+    """`telecrm-bot cache show | head -1`: the reader leaves early; no traceback, a clean exit."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "TELECRM_"))}
+    argv = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull]
+    subprocess.run(
+        [*argv, "cache", "refresh"], env=env, cwd=tmp_path, capture_output=True, timeout=60, check=True
+    )
+    shown = subprocess.Popen(
+        [*argv, "cache", "show"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert shown.stdout is not None
+    shown.stdout.close()  # hang up before it writes (starting Python takes far longer than this)
+    _, err = shown.communicate(timeout=60)
+    assert shown.returncode == 0 and b"Traceback" not in err and b"BrokenPipe" not in err

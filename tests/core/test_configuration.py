@@ -30,7 +30,7 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
         if not k.startswith(("SLACK_", "TELECRM_", "DATABASE_", "PORT", "LOG_LEVEL"))
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", *args],
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", *args],
         env={**clean, "PYTHONPATH": str(ROOT), **env},
         cwd=cwd,
         capture_output=True,
@@ -271,7 +271,7 @@ def test_the_sandbox_prints_every_demo_value_it_falls_back_to(tmp_path: Path) ->
     env = {"TELECRM_SYNC_TOKEN": "my-own-sync-token"}
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELECRM_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", "sandbox", "--port", "0"],
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "sandbox", "--port", "0"],
         env={**clean, "PYTHONPATH": str(ROOT), **env},
         cwd=tmp_path,
         stdout=subprocess.PIPE,

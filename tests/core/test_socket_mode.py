@@ -155,7 +155,7 @@ def test_telecrm_bot_socket_serves_a_command_and_stops_cleanly_on_sigterm(tmp_pa
     # as an operator would before the first start, so the command does not race the schema warm-up
     assert cmd_cache(load_settings(env, dotenv_path=None), "refresh") == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", "socket"],
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "socket"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,

@@ -62,7 +62,7 @@ def cards(emulator, name: str) -> list[dict]:
 
 def outbox(env) -> list[dict]:
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", "outbox", "--json"],
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "outbox", "--json"],
         env=env,
         capture_output=True,
         text=True,

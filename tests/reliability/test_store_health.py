@@ -315,7 +315,7 @@ def test_health_checks_probe_the_store_at_most_once_per_interval(tmp_path: Path)
 def run_cli(args: list[str], database_path: Path, cwd: Path) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELECRM_", "DATABASE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent", *args],
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", *args],
         env={**clean, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(database_path)},
         cwd=cwd,
         capture_output=True,
