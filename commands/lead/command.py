@@ -17,14 +17,14 @@ from slack_sdk import WebClient
 from commands.lead.find import find_and_answer
 from commands.lead.listener_kit import schema_or_refresh, user_of
 from commands.lead.messages import (
-    NOT_LOADED,
+    LOADING_FIRST,
     SHORT_QUERY,
     help_message,
     identifier_refusal,
     problems_message,
 )
 from commands.lead.new_lead import open_new_lead
-from commands.lead.payloads import CreateLead, UpdateLead
+from commands.lead.payloads import CreateLead, TypedLead, UpdateLead
 from commands.lead.values import WORKSPACE_TZ
 from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class Plan:
     """What to do with ``/lead …`` text: reply, open the modal, or queue a write / a search."""
 
-    kind: str  # "reply" | "modal" | "create" | "update" | "find"
+    kind: str  # "reply" | "modal" | "create" | "update" | "find" | "later" (no schema to check against yet)
     text: str = ""
     blocks: list[dict[str, Any]] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
@@ -72,7 +72,7 @@ def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
             return Plan("reply", SHORT_QUERY, [])
         return Plan("find", query=cmd.query)
     if schema is None:
-        return Plan("reply", NOT_LOADED, [])
+        return Plan("later")
     if cmd.action == "update":
         return _plan_update(schema, cmd, cc)
     resolved, key_problems = resolve_keys(schema, cmd.pairs)
@@ -111,7 +111,7 @@ def _assignee_names(schema: WorkspaceSchema | None) -> set[str]:
     return {found.api_name} if found is not None else set()
 
 
-def _write_payload(
+def write_payload(
     plan: Plan, schema: WorkspaceSchema | None, user: str, channel: str | None
 ) -> CreateLead | UpdateLead:
     """The outbox payload of a typed create or update."""
@@ -137,7 +137,7 @@ def on_lead_command(
     plan = plan_command(
         schema, body.get("text") or "", default_country_code=services.settings.default_country_code
     )
-    if schema is None and plan.kind == "reply":  # "not loaded yet": ask TeleCRM for it meanwhile
+    if schema is None and plan.kind == "reply":  # e.g. help: ask TeleCRM for the schema meanwhile
         schema_or_refresh(services)
     if plan.kind == "modal":
         ack()
@@ -148,9 +148,16 @@ def on_lead_command(
     elif plan.kind in ("create", "update"):
         services.worker.submit(
             f"cmd:{body.get('trigger_id')}",
-            _write_payload(plan, schema, user, channel),
+            write_payload(plan, schema, user, channel),
             delivery=claim_delivery(context),
         )
         ack()
+    elif plan.kind == "later":  # kept as typed, read once the schema is cached (commands/lead/typed_job.py)
+        services.worker.submit(
+            f"cmd:{body.get('trigger_id')}",
+            TypedLead(text=body.get("text") or "", user=user, channel=channel),
+            delivery=claim_delivery(context),
+        )
+        ack(text=LOADING_FIRST)
     else:
         ack(text=plan.text, blocks=plan.blocks or None)

@@ -30,6 +30,7 @@ from commands.lead.new_lead import (
     on_more_fields_submit,
 )
 from commands.lead.payloads import CreateLead, UpdateLead
+from commands.lead.typed_job import typed_job_kind
 from commands.lead.update_job import update_lead
 from commands.lead.watch import WATCH_NAME, tick_seconds, watch_leads
 from commands.lead.watch_job import change_job_kind
@@ -44,6 +45,7 @@ def register(app: App, services: Services) -> None:
     """Bind the lead listeners and job kinds; the listeners find ``services`` in Bolt's context."""
     services.worker.register(job_kind(services, CreateLead, create_lead))
     services.worker.register(job_kind(services, UpdateLead, update_lead))
+    services.worker.register(typed_job_kind(services))
     if services.settings.lead_index_days > 0:
         services.schedule("lead-index", MIRROR_SECONDS, services.lead_mirror.run)
     services.worker.register(change_job_kind(services))

@@ -29,6 +29,11 @@ NOT_LOADED = (
     "should run `telecrm-bot cache refresh`."
 )
 
+LOADING_FIRST = (
+    ":hourglass_flowing_sand: Loading your TeleCRM workspace's fields first (the bot has just started); "
+    "I'll check what you typed against them and answer here in a moment. Nothing is lost."
+)
+
 
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
     """A mrkdwn section, cut to Slack's 3,000 characters."""

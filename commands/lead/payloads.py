@@ -132,3 +132,22 @@ class LeadChangedInTeleCRM:
             assigned_to=str(data.get("assigned_to") or ""),
             fields=dict(fields) if isinstance(fields, Mapping) else None,
         )
+
+
+@dataclass(frozen=True)
+class TypedLead:
+    """``/lead …`` text that names fields, typed before the workspace's fields were cached: kept as
+    typed, read once they are (:mod:`commands.lead.typed_job`), then answered or written."""
+
+    KIND: ClassVar[str] = "lead.typed"
+
+    text: str
+    user: str | None
+    channel: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "user": self.user, "channel": self.channel}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(text=str(data.get("text") or ""), user=data.get("user"), channel=data.get("channel"))

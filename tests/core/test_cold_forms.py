@@ -177,3 +177,35 @@ def test_a_refused_token_on_a_cold_start_is_explained_in_the_modal(make_bot, for
     text = shown(view)
     assert "Nothing was saved" in text and "TELECRM_SYNC_TOKEN" in text
     assert not view.get("submit")
+
+
+def test_a_lead_typed_on_a_cold_start_is_kept_and_created_once_the_fields_arrive(make_bot):
+    bot, _card = cold_bot(make_bot, lambda faults: setattr(faults, "latency", 2.0))
+    delivery = bot.command("/lead", 'name="Typed Early" phone=9876512399 rating=4')
+    assert "Loading your TeleCRM workspace's fields first" in delivery.body
+    bot.wait(lambda e: any("Typed Early" in json.dumps(m) for m in e.messages(CHANNEL)), timeout=30)
+    bot.settle()
+    made = [x for x in bot.sandbox.leads() if x["fields"].get("name") == "Typed Early"]
+    assert len(made) == 1 and str(made[0]["fields"].get("rating")) == "4"
+
+
+def test_a_mistake_typed_on_a_cold_start_is_answered_once_the_fields_arrive(make_bot):
+    bot, _card = cold_bot(make_bot, lambda faults: setattr(faults, "latency", 2.0))
+    writes = bot.telecrm_writes()
+    delivery = bot.command("/lead", "phone=9876512398 colour=red")
+    assert "Loading your TeleCRM workspace's fields first" in delivery.body
+    said = bot.wait(lambda e: [m for m in e.ephemerals(USER) if "colour" in json.dumps(m)], timeout=30)
+    assert "colour" in json.dumps(said[-1]) and "Loading" not in json.dumps(said[-1])
+    bot.settle()
+    assert bot.telecrm_writes() == writes  # nothing was written
+
+
+def test_a_lead_typed_while_telecrm_is_down_is_kept_and_the_person_told_why(make_bot):
+    bot, _card = cold_bot(make_bot, _timed_out, telecrm_timeout_seconds=1)
+    bot.command("/lead", 'name="Typed While Down" phone=9876512397')
+    said = bot.wait(
+        lambda e: [m for m in e.ephemerals(USER) if "TeleCRM is not answering" in json.dumps(m)], timeout=30
+    )
+    assert "Your /lead is saved and queued" in json.dumps(said[-1])
+    bot.sandbox.faults.latency = 0  # TeleCRM is back: the kept command goes through by itself
+    bot.wait(lambda e: any("Typed While Down" in json.dumps(m) for m in e.messages(CHANNEL)), timeout=60)

@@ -177,7 +177,7 @@ def test_plan_turns_text_into_the_right_action(demo_schema):
     assert (update.kind, update.target, update.fields) == ("update", "919876543210", {"rating": 4})
     unknown = plan_command(demo_schema, "phone=9876543210 colour=red")
     assert unknown.kind == "reply" and "colour" in unknown.text
-    assert plan_command(None, "phone=9876543210").kind == "reply"
+    assert plan_command(None, "phone=9876543210").kind == "later"  # read once the schema is cached
 
 
 _SCHEMA = schema_of(with_rahul(demo_workspace()))

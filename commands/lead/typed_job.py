@@ -1,0 +1,44 @@
+"""``lead.typed``: a typed ``/lead name=… phone=…`` (or ``/lead update …``) that arrived before the
+workspace's fields were cached (the first minute after a start, or while TeleCRM was unreachable).
+
+Refusing it ("not loaded yet, try again") would lose what the person typed, so the listener keeps the
+text in the outbox with its Slack delivery and says it is loading. This job waits for the schema
+(raising TeleCRM's error, so the worker retries and the person hears why), plans the text exactly as
+the listener would have, and then answers the problems or queues the write under a key derived from
+this job's, so a retried job queues it once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.lead.command import plan_command, write_payload
+from commands.lead.jobs import tell
+from commands.lead.messages import queued_message
+from commands.lead.payloads import TypedLead
+from kit.explain import explain_error, wait_note
+from kit.services import Services
+from kit.worker import Job, JobKind
+
+
+def read_typed_lead(services: Services, job: Job[TypedLead]) -> dict[str, Any]:
+    payload = job.payload
+    schema = services.schema()  # TeleCRM's error is raised: retried, and the person is told why
+    plan = plan_command(schema, payload.text, default_country_code=services.settings.default_country_code)
+    if plan.kind in ("create", "update"):
+        write = write_payload(plan, schema, payload.user or "", payload.channel)
+        services.worker.submit(f"{job.key}:write", write)
+        return {"queued": plan.kind}
+    tell(services, payload, plan.text, plan.blocks or None)
+    return {"answered": plan.kind}
+
+
+def typed_job_kind(services: Services) -> JobKind[TypedLead]:
+    return JobKind(
+        TypedLead,
+        lambda job: read_typed_lead(services, job),
+        on_queued=lambda job, error, when: tell(
+            services, job.payload, queued_message(error, "your /lead") + wait_note(when, services.clock())
+        ),
+        on_failed=lambda job, error: tell(services, job.payload, explain_error(error, what="your /lead")),
+    )
