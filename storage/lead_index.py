@@ -222,8 +222,11 @@ class Query:
 
     @classmethod
     def parse(cls, typed: str) -> Query | None:
-        """``None`` when there is too little to search for (fewer than 2 characters)."""
-        text = " ".join(typed.casefold().split())
+        """``None`` when there is too little to search for (fewer than 2 characters).
+
+        Wildcards people bring from other search boxes (``Kaly*``, ``%steel%``) are dropped: every
+        query here already matches a part of a value."""
+        text = " ".join(typed.casefold().replace("*", " ").replace("%", " ").split())
         if len(text) < MIN_QUERY_CHARS:
             return None
         digits = re.sub(r"\D", "", text) if _PHONE_LIKE.fullmatch(text) else None

@@ -35,7 +35,7 @@ def names(page_or_entries: object) -> list[str | None]:
 
 def test_part_of_a_name_finds_the_lead(index: LeadIndex) -> None:
     index.record([JANE, lead(2, "John Smith"), lead(3, "Benjamin Gupta")])
-    for typed in ("jan", "JANE", "doe", "ane d", "Jane Doe"):
+    for typed in ("jan", "JANE", "doe", "ane d", "Jane Doe", "Jan*", "%doe%"):  # wildcards are dropped
         assert names(index.search(typed)) == ["Jane Doe"], typed
     assert index.search("smi").entries[0].name == "John Smith"
 
