@@ -12,7 +12,9 @@ from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
 from commands import activity, follow_up, home, lead, payment, pipeline, timeline, unfurl
 from kit.context import delivery_recorded, expect_delivery, services_middleware
+from kit.ids import ACT_FORM_RETRY
 from kit.lead_changes import card_refresh_kind
+from kit.loading import on_form_retry
 from kit.services import Services
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         return None
 
     services.worker.register(card_refresh_kind(services))  # every feature may ask for a card refresh
+    app.action(ACT_FORM_RETRY)(on_form_retry)  # any feature's form that could not load (kit/loading.py)
     for feature in FEATURES:
         feature.register(app, services)
     return app

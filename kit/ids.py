@@ -20,6 +20,7 @@ VIEW_ACTIVITY = "activity_log"
 VIEW_TIMELINE = "timeline_query"
 
 # buttons on the lead card (value: the lead id)
+ACT_FORM_RETRY = "form_try_again"  # on a form that could not load: load it again
 ACT_CARD_PAYMENT = "lead_card_payment"
 ACT_CARD_ACTIVITY = "lead_card_activity"
 ACT_CARD_TIMELINE = "lead_card_timeline"

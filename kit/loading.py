@@ -13,19 +13,28 @@ longer than that to give. So:
   (:func:`kit.explain.explain_error`).
 
 :func:`open_then_fill` is the general form of it: open any placeholder now, fill it from the worker.
+
+An explanation that TeleCRM did not answer carries *Try again* (:func:`on_form_retry`): the same
+modal goes back to loading and is filled again. What refills it lives in this process only (a bounded
+map by view id): after a restart the button says to open the form again instead.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from kit.context import services_of
 from kit.explain import Doing, describe_failure, explain_error, telecrm_error_in
 from kit.format import truncate
+from kit.ids import ACT_FORM_RETRY
 from kit.services import Services
 from telecrm.schema import WorkspaceSchema
 
@@ -33,6 +42,11 @@ log = logging.getLogger(__name__)
 
 LOADING_TEXT = ":hourglass_flowing_sand: Loading your workspace's fields from TeleCRM…"
 LOADING_NOTE = "The form appears here by itself as soon as TeleCRM answers; you can leave this open."
+GONE_TEXT = (
+    ":information_source: This form was opened before the bot restarted, so it cannot be loaded again "
+    "from here. Close it and open the form again (the same command or button)."
+)
+RETRIES_KEPT = 500  # forms whose *Try again* this process remembers (the oldest are forgotten first)
 
 View = dict[str, Any]
 
@@ -118,6 +132,30 @@ def open_then_fill(
     return view_id
 
 
+Refill = Callable[[], None]
+_retries: OrderedDict[str, Refill] = OrderedDict()
+_retries_lock = threading.Lock()
+
+
+def _remember_retry(view_id: str, refill: Refill) -> None:
+    with _retries_lock:
+        _retries[view_id] = refill
+        _retries.move_to_end(view_id)
+        while len(_retries) > RETRIES_KEPT:
+            _retries.popitem(last=False)
+
+
+def _with_try_again(view: View) -> View:
+    """The explanation with a *Try again* button under it."""
+    button = {
+        "type": "button",
+        "action_id": ACT_FORM_RETRY,
+        "text": {"type": "plain_text", "text": "Try again"},
+        "style": "primary",
+    }
+    return {**view, "blocks": [*view.get("blocks", []), {"type": "actions", "elements": [button]}]}
+
+
 def _fill(
     services: Services,
     client: WebClient,
@@ -137,7 +175,31 @@ def _fill(
         else:
             log.exception("a form could not be filled")
         view = failed(exc, explain_error(exc, what=what, doing=doing))
+        if not view.get("submit"):  # an explanation, not a form offered anyway: it may be tried again
+            _remember_retry(
+                view_id, lambda: _fill(services, client, view_id, user, fill, failed, what, doing)
+            )
+            view = _with_try_again(view)
     try:
         client.views_update(view_id=view_id, view=services.view_seal.seal(view, user=user))
     except SlackApiError as exc:  # closed meanwhile (not_found): nothing to show it in
         log.info("a loading form was not updated: %s", exc.response.get("error"))
+
+
+def on_form_retry(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """*Try again* on an explanation: back to loading, and filled again on the worker."""
+    ack()
+    services = services_of(context)
+    view = body.get("view") or {}
+    view_id, user = str(view.get("id") or ""), str(context.user_id or "")
+    with _retries_lock:
+        refill = _retries.pop(view_id, None)
+    title = str((view.get("title") or {}).get("text") or "TeleCRM")
+    shown = loading_view(title) if refill is not None else message_view(title, GONE_TEXT)
+    try:
+        client.views_update(view_id=view_id, view=services.view_seal.seal(shown, user=user))
+    except SlackApiError as exc:
+        log.info("a form could not go back to loading: %s", exc.response.get("error"))
+        return
+    if refill is not None:
+        services.worker.background(refill)

@@ -209,3 +209,17 @@ def test_a_lead_typed_while_telecrm_is_down_is_kept_and_the_person_told_why(make
     assert "Your /lead is saved and queued" in json.dumps(said[-1])
     bot.sandbox.faults.latency = 0  # TeleCRM is back: the kept command goes through by itself
     bot.wait(lambda e: any("Typed While Down" in json.dumps(m) for m in e.messages(CHANNEL)), timeout=60)
+
+
+def test_try_again_on_the_explanation_loads_the_form_once_telecrm_answers(make_bot):
+    bot, _card = cold_bot(make_bot, _timed_out, telecrm_timeout_seconds=1)
+    bot.command("/lead")
+    (view,) = bot.wait(
+        lambda e: [v for v in e.open_views(USER) if "TeleCRM is not answering" in shown(v)], timeout=30
+    )
+    assert "Try again" in shown(view)
+    bot.sandbox.faults.latency = 0  # TeleCRM is back
+    bot.emulator.click_button(user=USER, action_id=ids.ACT_FORM_RETRY, view_id=view["id"])
+    (form,) = bot.wait(lambda e: [v for v in e.open_views(USER) if v.get("submit")], timeout=30)
+    assert form["id"] == view["id"]  # the same modal, now the New lead form
+    assert "Phone" in shown(form)
