@@ -47,3 +47,40 @@ class PaymentMadeWithLead:
             user=data.get("user"),
             channel=data.get("channel"),
         )
+
+
+@dataclass(frozen=True)
+class PaymentFoundInTeleCRM:
+    """A payment someone recorded in TeleCRM itself on a lead with a thread, found by the lead
+    watcher: the payments feature keeps it and shows it in the thread with its status buttons, like
+    a payment recorded with ``/payment``. ``by`` is who recorded it, as TeleCRM names them (or "")."""
+
+    KIND: ClassVar[str] = "payment.found_in_telecrm"
+
+    lead_id: str
+    action_id: str
+    amount: str
+    currency: str
+    status: str
+    by: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "action_id": self.action_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status,
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            lead_id=data["lead_id"],
+            action_id=data["action_id"],
+            amount=data["amount"],
+            currency=data["currency"],
+            status=data["status"],
+            by=str(data.get("by") or ""),
+        )

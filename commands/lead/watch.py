@@ -35,13 +35,14 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from commands.lead.payloads import LeadChangedInTeleCRM
 from commands.lead.values import comparable
 from kit.cards import activity_label, member_name, plain_value
 from kit.display import display_value, has_value
+from kit.events import PaymentFoundInTeleCRM
 from kit.format import format_money
 from kit.services import Services
 from storage.lead_watch import KNOWN_ACTIONS_KEPT, LeadWatch, Sighting, WatchCandidate
@@ -148,6 +149,8 @@ class _Run:
         self.paused_until: float | None = None
         # looks that found nothing to tell: recorded together, one transaction per request
         self._quiet: list[tuple[str, int, Sighting]] = []
+        # payments recorded in TeleCRM that the lead being looked at holds (filled by _action_line)
+        self._payments_found: list[PaymentFoundInTeleCRM] = []
 
     # --- the plan -------------------------------------------------------------------------------------
 
@@ -281,6 +284,7 @@ class _Run:
 
     def _look(self, c: WatchCandidate, lead: Lead) -> None:
         self.report.looked += 1
+        self._payments_found = []
         watches = self.services.watches
         problem = malformed(lead, c.lead_id)
         if problem:
@@ -303,7 +307,8 @@ class _Run:
         by = next(
             (member_name(self.schema, fields[k]) for k in _CHANGED_BY_KEYS if has_value(fields.get(k))), ""
         )
-        changed = bool(rows or activities)
+        payments = [replace(p, lead_id=c.lead_id) for p in self._payments_found]
+        changed = bool(rows or activities or payments)
         sighting = Sighting(fields, modified_on, cursor, known, changed=changed)
         if not changed:
             self._quiet.append((c.lead_id, w.version, sighting))
@@ -320,7 +325,10 @@ class _Run:
         with self.services.store.transaction():
             if not watches.record(c.lead_id, w.version, sighting):
                 return  # the bot (or another process) changed the row since it was read: next time
-            self.services.worker.submit(f"leadwatch:{c.lead_id}:{w.version}:{digest[:12]}", payload)
+            if rows or activities:
+                self.services.worker.submit(f"leadwatch:{c.lead_id}:{w.version}:{digest[:12]}", payload)
+            for found in payments:  # shown with their buttons by the payments feature
+                self.services.worker.submit(f"leadwatch:payment:{found.action_id}", found)
         self.report.changed += 1
         self.report.found.append(c.lead_id)
 
@@ -413,6 +421,13 @@ class _Run:
                 return None, who  # recorded through the bot: its thread has it already
             money = format_money(display_value(row.get("amount")), display_value(row.get("currency")))
             status = display_value(row.get("status")).upper()
+            if action_id and has_value(row.get("amount")) and has_value(row.get("currency")):
+                self._payments_found.append(
+                    PaymentFoundInTeleCRM(
+                        "", action_id, str(row["amount"]), str(row["currency"]), status or "PENDING", by=who
+                    )
+                )
+                return None, who  # its own message, with buttons, says it
             return f"{icon} {label} {money} {status}".strip() + by, who
         custom = self.schema.custom_action(action_type) if action_type else None
         if custom is not None or action_type.isdigit():

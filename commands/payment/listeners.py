@@ -47,10 +47,10 @@ from commands.payment.render import STATUS_ACTION_PREFIX, payment_in_value, read
 from commands.payment.statuses import can_transition
 from commands.payment.texts import amount_change_text, problems_text, refusal_text, usage_text
 from commands.payment.watcher import check_open_payments
-from commands.payment.with_lead import show_payment_made_with_lead
+from commands.payment.with_lead import show_payment_found_in_telecrm, show_payment_made_with_lead
 from kit import ids
 from kit.context import claim_delivery, services_of
-from kit.events import PaymentMadeWithLead
+from kit.events import PaymentFoundInTeleCRM, PaymentMadeWithLead
 from kit.explain import explain_error, telecrm_error_in
 from kit.format import format_money
 from kit.grammar import parse_payment
@@ -377,6 +377,7 @@ def register(app: App, services: Services) -> None:
     )
     worker.register(JobKind(PaymentChangedInTeleCRM, lambda job: show_change_from_telecrm(services, job)))
     worker.register(JobKind(PaymentMadeWithLead, lambda job: show_payment_made_with_lead(services, job)))
+    worker.register(JobKind(PaymentFoundInTeleCRM, lambda job: show_payment_found_in_telecrm(services, job)))
     if services.settings.payment_watch_seconds > 0:
         services.schedule(
             "payment-watch", services.settings.payment_watch_seconds, partial(check_open_payments, services)

@@ -87,11 +87,21 @@ def test_payments_and_custom_activities_recorded_in_telecrm_are_told(wbot: Bot) 
     bot.sandbox.add_builtin_action(lead_id, "OUTGOING_CALL", performed_by=PRIYA_EMAIL, duration=60)
 
     assert watch(bot).changed == 1
-    (note,) = told(bot, card)
-    assert "Payment ₹2,500.00 PENDING" in note and "Site Visit" in note and "Interested" in note
+    (note,) = [t for t in told(bot, card) if "Payment of" not in t]
+    assert "Site Visit" in note and "Interested" in note
     assert "&lt;!here&gt;" in note and "<!here>" not in note  # TeleCRM's text is escaped
     assert "call" not in note.lower()  # calls are told only when LEAD_WATCH_CALLS is on
     assert "Last activity: 📲 Outgoing call" in current(bot, card)
+    # the payment has its own message in the thread, with the buttons of one recorded with /payment
+    (payment,) = [r for r in bot.replies(card["ts"]) if "Payment of" in text_of(r)]
+    assert "₹2,500.00" in text_of(payment) and "Recorded in TeleCRM" in text_of(payment)
+    assert "payment_status" in json.dumps(payment["blocks"])
+    (kept,) = bot.services.payments.for_lead(lead_id)
+    assert (kept.amount, kept.status, kept.message_ts) == ("2500", "PENDING", payment["ts"])
+    assert (
+        watch(bot).changed == 0
+        and len([r for r in bot.replies(card["ts"]) if "Payment of" in text_of(r)]) == 1
+    )
 
 
 def test_calls_are_told_when_an_admin_turns_them_on(make_bot: Callable[..., Bot]) -> None:
