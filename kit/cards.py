@@ -88,7 +88,7 @@ def card_value(services: Services, schema: WorkspaceSchema, f: FieldDef, value: 
     """A field's value on a card (mrkdwn, escaped): a team member linked to a Slack user as a mention."""
     if f.type is FieldType.ACTIVE_USERS and isinstance(value, str) and "@" in value:
         try:
-            user = services.slack_user_for_member(value)
+            user = services.slack_user_for_member(value, ask_slack=True)  # cards are drawn by jobs
         except Exception:
             log.exception("could not find the Slack user of a team member")
             user = None

@@ -29,8 +29,6 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
-
 from kit.cards import lead_name
 from kit.display import display_value, has_value
 from kit.fields.dates import parse_datetime
@@ -192,25 +190,5 @@ def reminded_user(
 
 
 def slack_user_of_member(services: Services, email: str) -> str | None:
-    """The Slack user who is this TeleCRM team member: linked before, else found by email in Slack
-    (``users.lookupByEmail``, then remembered in ``user_links``). Never raises."""
-    links = services.user_links.by_member_email(email)
-    if links:
-        return links[0].slack_user_id
-    try:
-        found = services.slack.users_lookupByEmail(email=email).get("user") or {}
-    except SlackApiError as exc:
-        if exc.response.get("error") != "users_not_found":
-            log.warning("users.lookupByEmail failed: %s", exc.response.get("error"))
-        return None
-    except Exception:
-        log.exception("users.lookupByEmail failed")
-        return None
-    uid = found.get("id")
-    if not uid or found.get("deleted") or found.get("is_bot"):
-        return None
-    try:
-        services.user_links.link(str(uid), email=email, member_email=email)
-    except Exception:
-        log.exception("could not remember the Slack user's TeleCRM account")
-    return str(uid)
+    """The Slack user who is this TeleCRM team member, asking Slack by email when not linked yet."""
+    return services.slack_user_for_member(email, ask_slack=True)

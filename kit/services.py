@@ -37,6 +37,8 @@ from telecrm.schema import TeamMember, WorkspaceSchema
 
 log = logging.getLogger(__name__)
 
+NOT_IN_SLACK_SECONDS = 3600.0  # a TeleCRM member Slack did not know by email is asked about again after this
+
 
 @dataclass
 class Services:
@@ -58,6 +60,7 @@ class Services:
     )
     _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _not_in_slack: dict[str, float] = field(default_factory=dict, repr=False)  # member email → when asked
 
     @cached_property
     def threads(self) -> LeadThreads:
@@ -173,14 +176,49 @@ class Services:
             self._members[user_id] = (now, member, email)
         return member, email
 
-    def slack_user_for_member(self, email: str) -> str | None:
-        """The Slack user linked to the TeleCRM team member with this email (``user_links``: matched by
-        email when they used the bot, :meth:`member_for`), or ``None``."""
+    def slack_user_for_member(self, email: str, *, ask_slack: bool = False) -> str | None:
+        """The Slack user who is the TeleCRM team member with this email, or ``None``.
+
+        Linked before (``user_links``: matched by email when they used the bot, :meth:`member_for`);
+        else, with ``ask_slack`` (off the listener threads: it is a Slack call), looked for in Slack by
+        email (``users.lookupByEmail``) and remembered. A member Slack does not know is not asked
+        about again for :data:`NOT_IN_SLACK_SECONDS`. Never raises.
+        """
         key = email.strip()
         if not key:
             return None
         links = self.user_links.by_member_email(key)
-        return links[0].slack_user_id if links else None
+        if links:
+            return links[0].slack_user_id
+        if not ask_slack:
+            return None
+        with self._lock:
+            asked_at = self._not_in_slack.get(key.lower())
+        if asked_at is not None and self.clock() - asked_at < NOT_IN_SLACK_SECONDS:
+            return None
+        found = self._slack_user_by_email(key)
+        if found is None:
+            with self._lock:
+                self._not_in_slack[key.lower()] = self.clock()
+            return None
+        try:
+            self.user_links.link(found, email=key, member_email=key)
+        except Exception:
+            log.exception("could not remember the Slack user's TeleCRM account")
+        return found
+
+    def _slack_user_by_email(self, email: str) -> str | None:
+        try:
+            user = self.slack.users_lookupByEmail(email=email).get("user") or {}
+        except SlackApiError as exc:
+            if exc.response.get("error") != "users_not_found":
+                log.warning("users.lookupByEmail failed: %s", exc.response.get("error"))
+            return None
+        except Exception:
+            log.exception("users.lookupByEmail failed")
+            return None
+        uid = user.get("id")
+        return None if not uid or user.get("deleted") or user.get("is_bot") else str(uid)
 
     def user_tz(self, user_id: str) -> str:
         return self.slack_user(user_id).get("tz") or "Asia/Kolkata"

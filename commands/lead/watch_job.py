@@ -89,7 +89,7 @@ def show_change(services: Services, job: Job[LeadChangedInTeleCRM]) -> dict[str,
 def _tell_assignee(services: Services, job: Job[LeadChangedInTeleCRM], thread_channel: str) -> None:
     """A DM with the card to the Slack user of the new assignee (when the bot can find them)."""
     p = job.payload
-    user = services.slack_user_for_member(p.assigned_to)
+    user = services.slack_user_for_member(p.assigned_to, ask_slack=True)
     if not user or user == thread_channel:
         return
     schema = services.schema()

@@ -4,6 +4,7 @@ becomes one DM to its assignee at that time, with the card and *Done* / *Snooze 
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -192,17 +193,18 @@ def test_a_change_seen_in_telecrm_moves_the_reminder_through_the_one_hook(
     assert bot.services.follow_ups.get(lead_id) is None
 
 
-def test_an_assignee_the_bot_has_not_met_is_found_in_slack_when_the_reminder_is_due(
-    start: Any, clock: MovableClock
-) -> None:
+def test_an_assignee_the_bot_has_not_met_is_found_in_slack_by_email(start: Any, clock: MovableClock) -> None:
     bot = start()
     lead_id = new_lead(bot, "919800011115", f"follow_up_date=05/01/2027 {ASSIGNED_TO_OMAR}")
     row = bot.services.follow_ups.get(lead_id)
-    # setting the date asked Slack nothing: the rep who typed it stands in, at 10:00 where he is
-    assert (row.user_id, row.assignee, row.remind_at) == (USER, "karthik.nair@suryodayasolar.in", at(5, 10))
-    assert bot.emulator.calls_to("users.lookupByEmail") == []
+    # drawing the new lead's card found the assignee in Slack by email: the reminder is his from the start
+    assert (row.user_id, row.assignee) == (OMAR, "karthik.nair@suryodayasolar.in")
+    assert len(bot.emulator.calls_to("users.lookupByEmail")) == 1
+    thread = bot.services.threads.get(lead_id)
+    card = next(m for m in bot.emulator.messages(thread.channel) if m["ts"] == thread.ts)
+    assert f"<@{OMAR}>" in json.dumps(card["blocks"])  # and the card mentions him
 
-    clock.set(at(5, 10, 1))
+    clock.set(row.remind_at + 60)  # 10:00 where Omar is
     assert due_now(bot) == 1
 
     (dm,) = reminders(bot)  # Omar's Slack email is Karthik Nair's: he gets it, not the rep

@@ -162,7 +162,8 @@ def test_edit_opens_at_once_then_shows_current_values_and_sends_only_changes(lea
     assert "Reading" in text_of(loading)
     view = bot.wait(lambda e: next((v for v in e.open_views(USER) if v.get("submit")), None))
     bot.sandbox.faults.latency = 0.0
-    assert not bot.emulator.failed_calls()
+    # (a TeleCRM member Slack does not know by email is an expected users_not_found, asked once)
+    assert not [c for c in bot.emulator.failed_calls() if c["error"] != "users_not_found"]
     name = next(b for b in view["blocks"] if b.get("block_id") == "name")
     assert name["element"]["initial_value"] == "Jane"
     assert "phone" not in [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
