@@ -17,13 +17,16 @@ with their first examples (:class:`Tally`) and every problem row is written to a
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from kit.fields import FieldError, Problem, normalize_amount, validate_fields
+from kit.fields import ConvertMemo, FieldError, Problem, normalize_amount, validate_fields
 from kit.format import DEFAULT_TZ
 from kit.imports.mapping import PAYMENT_PREFIX, Mapping_, split_action_target
 from kit.imports.reader import Table
@@ -96,18 +99,28 @@ def check_rows(
     rules: RowRules,
     tally: Tally,
     problem_csv: TextIO | None = None,
+    *,
+    workers: int = 1,
 ) -> Iterator[CheckedRow]:
     """The valid rows of ``table`` under ``mapping``, in file order; ``tally`` (and ``problem_csv``,
-    when given) learn of the others. Raises :class:`~kit.imports.reader.NotATable` past the row limit."""
+    when given) learn of the others. Raises :class:`~kit.imports.reader.NotATable` past the row limit.
+
+    With ``workers`` > 1 the rows are checked by that many processes (the checks are pure CPU work,
+    and a thread would hold the interpreter's lock): the file is still read, and the results taken,
+    in order here, a few chunks ahead at most, so memory stays bounded."""
     columns = [(i, mapping.get(h)) for i, h in enumerate(table.header) if mapping.get(h)]
     writer = csv.writer(problem_csv) if problem_csv is not None else None
     if writer is not None:
         writer.writerow(["row", *table.header, "reason"])
     identifier = schema.identifier.api_name
     seen: dict[str, int] = {}
-    for row_no, cells in table.rows():
+    checked = (
+        _pooled(table.rows(), columns, schema, rules, workers)
+        if workers > 1
+        else _in_turn(table.rows(), columns, schema, rules)
+    )
+    for row_no, cells, body, problems in checked:
         tally.total_rows += 1
-        body, problems = _check_row(cells, columns, schema, rules)
         key = _identity(body["fields"].get(identifier)) if not problems else None
         if key is not None and key in seen:
             label = schema.identifier.label or identifier
@@ -131,6 +144,74 @@ def check_rows(
         yield CheckedRow(row_no, str(body["fields"].get(identifier, "")), body)
 
 
+_Checked = tuple[int, list[str], dict[str, Any], list[Problem]]
+_CHUNK_ROWS = 2000
+_worker_setup: tuple[list[tuple[int, str | None]], WorkspaceSchema, RowRules, ConvertMemo] | None = None
+
+
+def _in_turn(
+    rows: Iterator[tuple[int, list[str]]],
+    columns: list[tuple[int, str | None]],
+    schema: WorkspaceSchema,
+    rules: RowRules,
+) -> Iterator[_Checked]:
+    memo = ConvertMemo()
+    for row_no, cells in rows:
+        yield (row_no, cells, *_check_row(cells, columns, schema, rules, memo))
+
+
+def _pooled(
+    rows: Iterator[tuple[int, list[str]]],
+    columns: list[tuple[int, str | None]],
+    schema: WorkspaceSchema,
+    rules: RowRules,
+    workers: int,
+) -> Iterator[_Checked]:
+    # "spawn": a fork of the bot would copy its threads' locks mid-use
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(columns, schema, rules)
+    ) as pool:
+        pending: deque[
+            tuple[list[tuple[int, list[str]]], Future[list[tuple[dict[str, Any], list[Problem]]]]]
+        ] = deque()
+        for chunk in _chunks(rows, _CHUNK_ROWS):
+            pending.append((chunk, pool.submit(_check_chunk, [cells for _, cells in chunk])))
+            while len(pending) > workers * 2:
+                yield from _results(*pending.popleft())
+        while pending:
+            yield from _results(*pending.popleft())
+
+
+def _results(
+    chunk: list[tuple[int, list[str]]], future: Future[list[tuple[dict[str, Any], list[Problem]]]]
+) -> Iterator[_Checked]:
+    for (row_no, cells), (body, problems) in zip(chunk, future.result(), strict=True):
+        yield row_no, cells, body, problems
+
+
+def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _start_worker(columns: list[tuple[int, str | None]], schema: WorkspaceSchema, rules: RowRules) -> None:
+    global _worker_setup
+    _worker_setup = (columns, schema, rules, ConvertMemo())
+
+
+def _check_chunk(rows: list[list[str]]) -> list[tuple[dict[str, Any], list[Problem]]]:
+    assert _worker_setup is not None  # set by _start_worker in this process
+    columns, schema, rules, memo = _worker_setup
+    return [_check_row(cells, columns, schema, rules, memo) for cells in rows]
+
+
 def _identity(value: object) -> str | None:
     """How TeleCRM matches identifiers: exactly, ignoring case (phones are already normalised)."""
     if value is None:
@@ -139,7 +220,11 @@ def _identity(value: object) -> str | None:
 
 
 def _check_row(
-    cells: list[str], columns: list[tuple[int, str | None]], schema: WorkspaceSchema, rules: RowRules
+    cells: list[str],
+    columns: list[tuple[int, str | None]],
+    schema: WorkspaceSchema,
+    rules: RowRules,
+    memo: ConvertMemo,
 ) -> tuple[dict[str, Any], list[Problem]]:
     lead: dict[str, object] = {}
     payment: dict[str, str] = {}
@@ -155,7 +240,12 @@ def _check_row(
         else:
             lead[target] = value
     values, problems = validate_fields(
-        schema, lead, require_identifier=True, default_country_code=rules.default_country_code, tz=rules.tz
+        schema,
+        lead,
+        require_identifier=True,
+        default_country_code=rules.default_country_code,
+        tz=rules.tz,
+        memo=memo,
     )
     body: dict[str, Any] = {"fields": values}
     out_actions: list[dict[str, Any]] = []
@@ -171,6 +261,7 @@ def _check_row(
             default_country_code=rules.default_country_code,
             tz=rules.tz,
             fields=action.fields,
+            memo=memo,
         )
         problems += [
             Problem(p.api_name, f"{action.display_name}: {p.label}", p.message) for p in action_problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from kit.imports.mapping import Mapping_, auto_map, mapping_problems, valid_targ
 from kit.imports.reader import TableInfo, open_table
 from storage.imports import CheckedRow, Imports
 from telecrm.schema import WorkspaceSchema
+
+PARALLEL_FROM_BYTES = 1024 * 1024  # about 10,000 rows
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def check_file(
     max_rows: int,
     workdir: Path,
     mapping: Mapping_ | None = None,
+    workers: int | None = None,
 ) -> CheckedFile:
     """Check the file at ``path``; raises :class:`~kit.imports.reader.NotATable` for a file that
     cannot be imported. ``mapping`` (from *Change mapping*) wins over the headers' names for the
@@ -68,11 +72,13 @@ def check_file(
             h: (mapping[h] if mapping.get(h) in known else None) if h in mapping else chosen[h]
             for h in table.header
         }
+    if workers is None:
+        workers = parallel_workers(path)
     tally = Tally()
     spool = workdir / "rows.jsonl"
     problems = workdir / "problem-rows.csv"
     with spool.open("w", encoding="utf-8") as out, open_problem_csv(problems) as bad:
-        for row in check_rows(table, chosen, schema, rules, tally, bad):
+        for row in check_rows(table, chosen, schema, rules, tally, bad, workers=workers):
             out.write(json.dumps([row.row_no, row.identifier, row.body], ensure_ascii=False) + "\n")
     return CheckedFile(
         name=name,
@@ -84,6 +90,14 @@ def check_file(
         rows_spool=spool,
         problem_csv=problems,
     )
+
+
+def parallel_workers(path: Path) -> int:
+    """Processes to check a file with: one for a small file (starting more costs more than it
+    saves), else one per core, at most 4 (the bot has other work to do)."""
+    if path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def spooled_rows(spool: Path) -> Iterator[CheckedRow]:

@@ -180,3 +180,22 @@ def test_no_identifier_column_is_said(check: Callable[..., CheckedFile]) -> None
     assert "No column is mapped to Phone" in checked.mapping_problems[0]
     changed = check("Name,Mobile\nJane,9876543210\n", mapping={"Mobile": "phone"})
     assert changed.mapping_problems == [] and changed.tally.valid_rows == 1
+
+
+def test_checked_in_parallel_the_same_as_in_turn(tmp_path: Path, demo_schema: WorkspaceSchema) -> None:
+    lines = ["Name,Phone,Email,City"]
+    for n in range(2500):
+        lines.append(f"Lead {n},98{n % 2400:08d},{'bad@' if n % 97 == 0 else f'l{n}@example.com'},Pune")
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n")
+    outcomes = []
+    for workers in (1, 2):
+        work = tmp_path / f"w{workers}"
+        work.mkdir()
+        checked = check_file(
+            path, "many.csv", demo_schema, RowRules(), max_rows=10_000, workdir=work, workers=workers
+        )
+        outcomes.append((checked.tally, checked.rows_spool.read_text(), checked.problem_csv.read_text()))
+    assert outcomes[0] == outcomes[1]
+    tally = outcomes[0][0]
+    assert tally.repeated_rows == 97 and tally.valid_rows + tally.problem_rows == 2500
