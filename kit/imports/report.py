@@ -66,6 +66,10 @@ def rows_word(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
+def _verb(n: int) -> str:
+    return "repeats" if n == 1 else "repeat"
+
+
 def summary_line(tally: Tally) -> str:
     parts = [f"*{rows_word(tally.total_rows)}*", f"*{tally.valid_rows:,} ready to import*"]
     if tally.problem_rows:
@@ -113,7 +117,7 @@ def details_message(facts: PreviewFacts, schema: WorkspaceSchema) -> tuple[str, 
     if tally.repeated_rows:
         blocks.append(
             _section(
-                f":repeat: {rows_word(tally.repeated_rows)} repeat the identifier of an earlier row; only the "
+                f":repeat: {rows_word(tally.repeated_rows)} {_verb(tally.repeated_rows)} the identifier of an earlier row; only the "
                 "first row with it is imported (TeleCRM would apply both to one lead)."
             )
         )
