@@ -19,7 +19,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from kit.format import DEFAULT_TZ, zone
+from kit.format import DEFAULT_TZ, mrkdwn_escape, zone
 from kit.imports.checks import RowRules
 from kit.imports.mapping import Mapping_
 from kit.imports.preview import CheckedFile, check_file, store_checked
@@ -71,7 +71,9 @@ def start_import(services: Services, *, file_id: str, user: str, channel: str, s
             got = download(services.slack, file_id, workdir)
         except (SlackFileError, NotATable) as exc:
             services.tell(
-                channel, user, f":warning: I could not import that file: {exc} Nothing was sent to TeleCRM."
+                channel,
+                user,
+                f":warning: I could not import that file: {mrkdwn_escape(str(exc))} Nothing was sent to TeleCRM.",
             )
             return
         record = services.imports.create(
@@ -110,7 +112,11 @@ def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None,
         try:
             got = download(services.slack, record.file_id, workdir)
         except (SlackFileError, NotATable) as exc:
-            services.tell(record.channel, user, f":warning: I could not read {record.file_name} again: {exc}")
+            services.tell(
+                record.channel,
+                user,
+                f":warning: I could not read {mrkdwn_escape(record.file_name)} again: {mrkdwn_escape(str(exc))}",
+            )
             return
         if got.sha256 != record.file_sha256:  # Slack files cannot change, but say so if one did
             log.warning("import %s: the file's bytes changed since the preview", import_id)
@@ -142,7 +148,7 @@ def _check_and_show(
         services.tell(
             record.channel,
             record.user_id or "",
-            f":information_source: The import of {got.name} has already started; its preview stays as it was.",
+            f":information_source: The import of {mrkdwn_escape(got.name)} has already started; its preview stays as it was.",
         )
         return
     facts = PreviewFacts(

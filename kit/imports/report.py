@@ -81,7 +81,7 @@ def preview_message(facts: PreviewFacts) -> tuple[str, Blocks]:
     """The channel message: what the file holds, and the buttons."""
     tally = facts.tally
     who = f" from {mention(facts.user)}" if facts.user else ""
-    text = f"Import preview of {facts.file_name}: {tally.valid_rows:,} of {tally.total_rows:,} rows ready to import"
+    text = f"Import preview of {mrkdwn_escape(facts.file_name)}: {tally.valid_rows:,} of {tally.total_rows:,} rows ready to import"
     blocks: Blocks = [
         _section(
             f":page_facing_up: *Import preview — {mrkdwn_escape(facts.file_name)}*{who}\n{summary_line(tally)}."
@@ -131,7 +131,7 @@ def details_message(facts: PreviewFacts, schema: WorkspaceSchema) -> tuple[str, 
         blocks.append(
             _context("Every problem row, with a `reason` column, is in the CSV file below this message.")
         )
-    text = f"Columns and problems of {facts.file_name}"
+    text = f"Columns and problems of {mrkdwn_escape(facts.file_name)}"
     return text, blocks[:50]
 
 
@@ -173,12 +173,14 @@ def _chunks(lines: Iterable[str], title: str) -> list[str]:
 
 def status_message(file_name: str, text: str) -> tuple[str, Blocks]:
     """The channel message while the file is read, or when it cannot be imported."""
-    return f"{file_name}: {text}", [_section(f":page_facing_up: *{mrkdwn_escape(file_name)}* — {text}")]
+    return f"{mrkdwn_escape(file_name)}: {mrkdwn_escape(text)}", [
+        _section(f":page_facing_up: *{mrkdwn_escape(file_name)}* — {mrkdwn_escape(text)}")
+    ]
 
 
 def cancelled_message(file_name: str, user: str | None) -> tuple[str, Blocks]:
     by = f" by {mention(user)}" if user else ""
-    text = f"Import of {file_name} cancelled"
+    text = f"Import of {mrkdwn_escape(file_name)} cancelled"
     return text, [
         _section(
             f":no_entry_sign: Import of *{mrkdwn_escape(file_name)}* cancelled{by}. Nothing was sent to TeleCRM."
@@ -188,7 +190,7 @@ def cancelled_message(file_name: str, user: str | None) -> tuple[str, Blocks]:
 
 def again_question(import_id: str, file_name: str, earlier: str) -> tuple[str, Blocks]:
     """ "This file was already imported on <date> (N rows). Import it again?" with its two answers."""
-    text = f"{file_name}: {earlier} Import it again?"
+    text = f"{mrkdwn_escape(file_name)}: {earlier} Import it again?"
     return text, [
         _section(f":repeat: *{mrkdwn_escape(file_name)}* — {earlier} Import it again?"),
         {

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 import httpx
+import openpyxl
 
 from kit import ids
 from storage.imports import CANCELLED, PREVIEW
@@ -248,3 +249,42 @@ def test_the_same_file_again_asks_first(bot: Bot) -> None:
     )
     assert buttons(again)[ids.ACT_IMPORT_CONFIRM]["value"] != first
     assert "already imported on" in text_of(again)
+
+
+def test_xlsx_and_names_that_would_ping(bot: Bot) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Phone", "<!channel>"])
+    sheet.append(["<!here> Jane", 919876543210, "x"])
+    sheet.append(["Bad", 12, "y"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    ts, _ = share_file(bot, "<!channel>.xlsx", buffer.getvalue())
+    bot.emulator.message_shortcut(
+        user=USER, callback_id=ids.SHORTCUT_IMPORT_FROM_FILE, channel=CHANNEL, message_ts=ts
+    )
+    preview = the_preview(bot)
+    assert buttons(preview)[ids.ACT_IMPORT_CONFIRM]["text"]["text"] == "Import 1 valid row"
+    record = bot.services.imports.get(buttons(preview)[ids.ACT_IMPORT_CONFIRM]["value"])
+    assert record is not None
+    assert [r.body for r in bot.services.imports.rows(record.id)] == [
+        {"fields": {"name": "<!here> Jane", "phone": "919876543210"}}
+    ]
+    bot.settle()
+    everything = [preview, *bot.replies(preview["ts"])]
+    for message in everything:
+        assert "<!channel>" not in text_of(message) and "<!here>" not in text_of(message)
+    assert "&lt;!channel&gt;" in text_of(preview)
+
+
+def test_over_the_row_limit_nothing_is_kept(make_bot: Any) -> None:
+    bot = make_bot(import_max_rows=3)
+    ts, _ = share_file(bot, "four.csv", "phone\n9876543210\n9876543211\n9876543212\n9876543213\n")
+    bot.emulator.message_shortcut(
+        user=USER, callback_id=ids.SHORTCUT_IMPORT_FROM_FILE, channel=CHANNEL, message_ts=ts
+    )
+    refused = bot.wait(
+        lambda e: next((m for m in e.messages(CHANNEL) if "more than 3 rows" in text_of(m)), None), timeout=20
+    )
+    assert "IMPORT_MAX_ROWS" in text_of(refused) and "Nothing was sent to TeleCRM" in text_of(refused)
+    assert bot.services.imports.in_state(PREVIEW) == []
