@@ -63,6 +63,8 @@ def on_import_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         return
     channel = submitted_channel(values) or sealed.channel or user
     ack()
+    if not services.deliveries.first_time(f"import-form:{view.get('id')}"):
+        return  # Slack delivered this submission again: its import is already under way
     services.worker.background(
         start_import, services, file_id=files[0], user=user, channel=channel, source="modal"
     )

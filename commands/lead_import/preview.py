@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 DETAILS_EVENT = "telecrm_import_details"  # message metadata of a preview's details in its thread
 STARTED_STATES = (SENDING, PAUSED, VERIFYING, DONE)
+_checking: set[str] = set()  # imports being checked again in this process
+_checking_lock = threading.Lock()
 
 
 def rules_of(services: Services) -> RowRules:
@@ -107,6 +110,10 @@ def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None,
     record = services.imports.get(import_id)
     if record is None or record.state != PREVIEW or not record.file_id:
         return
+    with _checking_lock:
+        if import_id in _checking:  # a double click: the check under way will show the preview
+            return
+        _checking.add(import_id)
     workdir = Path(tempfile.mkdtemp(prefix="telecrm-import-"))
     try:
         try:
@@ -123,6 +130,8 @@ def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None,
         _check_and_show(services, record, got, mapping=mapping)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        with _checking_lock:
+            _checking.discard(import_id)
 
 
 def _check_and_show(

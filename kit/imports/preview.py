@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.imports.checks import RowRules, Tally, check_rows, open_problem_csv
 from kit.imports.mapping import Mapping_, auto_map, mapping_problems, valid_targets
-from kit.imports.reader import TableInfo, open_table
+from kit.imports.reader import Table, TableInfo, open_table
 from storage.imports import CheckedRow, Imports
 from telecrm.schema import WorkspaceSchema
+
+log = logging.getLogger(__name__)
 
 PARALLEL_FROM_BYTES = 1024 * 1024  # about 10,000 rows
 
@@ -74,12 +78,11 @@ def check_file(
         }
     if workers is None:
         workers = parallel_workers(path)
-    tally = Tally()
-    spool = workdir / "rows.jsonl"
-    problems = workdir / "problem-rows.csv"
-    with spool.open("w", encoding="utf-8") as out, open_problem_csv(problems) as bad:
-        for row in check_rows(table, chosen, schema, rules, tally, bad, workers=workers):
-            out.write(json.dumps([row.row_no, row.identifier, row.body], ensure_ascii=False) + "\n")
+    try:
+        tally, spool, problems = _check_into(table, chosen, schema, rules, workdir, workers)
+    except BrokenProcessPool:  # a checking process could not start or died: check in this one
+        log.warning("the processes checking %s stopped; checking it in one process", name)
+        tally, spool, problems = _check_into(table, chosen, schema, rules, workdir, 1)
     return CheckedFile(
         name=name,
         info=table.info,
@@ -90,6 +93,18 @@ def check_file(
         rows_spool=spool,
         problem_csv=problems,
     )
+
+
+def _check_into(
+    table: Table, mapping: Mapping_, schema: WorkspaceSchema, rules: RowRules, workdir: Path, workers: int
+) -> tuple[Tally, Path, Path]:
+    tally = Tally()
+    spool = workdir / "rows.jsonl"
+    problems = workdir / "problem-rows.csv"
+    with spool.open("w", encoding="utf-8") as out, open_problem_csv(problems) as bad:
+        for row in check_rows(table, mapping, schema, rules, tally, bad, workers=workers):
+            out.write(json.dumps([row.row_no, row.identifier, row.body], ensure_ascii=False) + "\n")
+    return tally, spool, problems
 
 
 def parallel_workers(path: Path) -> int:
