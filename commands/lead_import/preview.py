@@ -20,6 +20,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from kit.explain import explain_error
 from kit.format import DEFAULT_TZ, mrkdwn_escape, zone
 from kit.imports.checks import RowRules
 from kit.imports.mapping import Mapping_
@@ -135,6 +136,25 @@ def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None,
 
 
 def _check_and_show(
+    services: Services, record: ImportRecord, got: Downloaded, *, mapping: Mapping_ | None
+) -> None:
+    """Check and show; whatever goes wrong, the import's message says so instead of "checking…"."""
+    try:
+        _check_and_show_unguarded(services, record, got, mapping=mapping)
+    except Exception as exc:
+        log.exception("import %s could not be checked", record.id)
+        text = explain_error(exc, what=f"the preview of {mrkdwn_escape(got.name)}", doing="read")
+        try:
+            _update(services, record, "The file could not be checked", [_mrkdwn_section(text)])
+        except SlackApiError:
+            log.warning("could not say an import preview failed")
+
+
+def _mrkdwn_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _check_and_show_unguarded(
     services: Services, record: ImportRecord, got: Downloaded, *, mapping: Mapping_ | None
 ) -> None:
     assert record.channel and record.thread_ts  # set_thread ran before
