@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
 from bot.store_outage import answer_store_outage
-from commands import activity, follow_up, home, lead, payment, pipeline, timeline, unfurl
+from commands import activity, follow_up, home, lead, lead_import, payment, pipeline, timeline, unfurl
 from kit.context import delivery_recorded, expect_delivery, services_middleware
 from kit.ids import ACT_FORM_RETRY
 from kit.lead_changes import card_refresh_kind
@@ -20,7 +20,7 @@ from kit.services import Services
 log = logging.getLogger(__name__)
 
 # the composition root is the one place that knows the features
-FEATURES = (lead, payment, timeline, activity, pipeline, home, unfurl, follow_up)
+FEATURES = (lead, lead_import, payment, timeline, activity, pipeline, home, unfurl, follow_up)
 
 
 def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) -> str | None:

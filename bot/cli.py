@@ -286,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["refresh", "show"])
     p = sub.add_parser("outbox", help="list TeleCRM writes waiting to be retried")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("import", help="import leads from a CSV or XLSX file (--dry-run: only the preview)")
+    p.add_argument("file", help="the CSV or XLSX file")
+    p.add_argument(
+        "--dry-run", action="store_true", help="check the file and print the preview; send nothing"
+    )
     return parser
 
 
@@ -295,7 +300,7 @@ def needs_of(args: argparse.Namespace) -> Needs:
         return Needs(slack=args.command, telecrm=True, database=True, listen=Listen(args.host, args.port))
     if args.command == "socket":
         return Needs(slack="socket", telecrm=True, database=True)
-    if args.command == "cache":
+    if args.command in ("cache", "import"):
         return Needs(telecrm=True, database=True)
     if args.command == "outbox":
         return Needs(database=True)
@@ -357,6 +362,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_cache(settings, args.action)
     if args.command == "outbox":
         return cmd_outbox(settings, args.json)
+    if args.command == "import":
+        from bot.import_cli import cmd_import
+
+        return cmd_import(settings, args.file, dry_run=args.dry_run)
     return 2
 
 

@@ -79,6 +79,7 @@ class Settings:
     digest_time: str = "09:30"
     digest_tz: str = "Asia/Kolkata"
     manager_users: tuple[str, ...] = ()  # see the whole team's week on App Home, like admins
+    import_max_rows: int = 200_000  # rows one bulk import takes (/lead import, telecrm-bot import)
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -297,6 +298,16 @@ def _lead_url(raw: str) -> str:
     return raw
 
 
+def _row_limit(raw: str) -> int:
+    try:
+        value = int(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise _Invalid("a whole number of rows, e.g. 200000") from None
+    if value < 1:
+        raise _Invalid("a whole number of rows, 1 or more")
+    return value
+
+
 # Every variable and how its value is read; each Settings field is its variable's name in lower case.
 _PARSERS: dict[str, Callable[[str], object]] = {
     "SLACK_BOT_TOKEN": _token("xoxb-", "a bot token"),
@@ -331,6 +342,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "DIGEST_TIME": _time_of_day,
     "DIGEST_TZ": _time_zone,
     "MANAGER_USERS": _names,
+    "IMPORT_MAX_ROWS": _row_limit,
 }
 
 

@@ -211,7 +211,7 @@ def format_kv(pairs: Iterable[tuple[str, str]]) -> str:
 
 @dataclass
 class LeadCommand:
-    action: Literal["modal", "create", "find", "update", "help"]
+    action: Literal["modal", "create", "find", "update", "help", "import"]
     pairs: list[tuple[str, str]] = field(default_factory=list)
     query: str = ""
     target: str = ""
@@ -244,6 +244,8 @@ def _parse_lead(text: str) -> LeadCommand:
         return LeadCommand("help" if errors else "find", query=query, errors=errors)
     if head in ("update", "edit"):
         return _parse_update(rest)
+    if head == "import":
+        return LeadCommand("import")
     if head in ("new", "create", "add"):
         if not rest:
             return LeadCommand("modal")

@@ -18,6 +18,8 @@ VIEW_LEAD_MORE_FIELDS = "lead_more_fields"
 VIEW_PAYMENT = "payment_record"
 VIEW_ACTIVITY = "activity_log"
 VIEW_TIMELINE = "timeline_query"
+VIEW_LEAD_IMPORT = "lead_import"  # /lead import: the file to import
+VIEW_IMPORT_MAPPING = "lead_import_mapping"  # *Change mapping* on an import preview
 
 # buttons on the lead card (value: the lead id)
 ACT_FORM_RETRY = "form_try_again"  # on a form that could not load: load it again
@@ -47,7 +49,14 @@ ACT_FOLLOW_UP_SNOOZE = "follow_up_snooze"  # 1 hour
 ACT_FOLLOW_UP_TOMORROW = "follow_up_tomorrow"  # 10:00 tomorrow in the person's zone
 ACT_PIPELINE_SHARE = "pipeline_share"  # on a /pipeline report only its asker sees: post it for everyone
 ACT_FIELD_VALUE = "value"  # the action id of every schema-built input element
+# bulk import (value: the import id). import_confirm is the sending engine's (commands/lead_import)
+ACT_IMPORT_CONFIRM = "import_confirm"  # *Import N valid rows* on a preview
+ACT_IMPORT_CHANGE_MAPPING = "import_change_mapping"
+ACT_IMPORT_PREVIEW_CANCEL = "import_preview_cancel"  # *Cancel* while the import is still a preview
+ACT_IMPORT_AGAIN = "import_again"  # "This file was already imported … Import it again?" — yes
+BLOCK_IMPORT_FILE = "import_file"  # the file_input block of the Import leads modal
 
 # shortcuts
 SHORTCUT_LEAD_FROM_MESSAGE = "create_lead_from_message"
 SHORTCUT_PAYMENT_ON_CARD = "record_payment_on_card"
+SHORTCUT_IMPORT_FROM_FILE = "import_leads_from_file"

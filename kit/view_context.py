@@ -41,6 +41,7 @@ class ViewContext(Packed):
     lead_id: str | None = None
     thread_channel: str | None = None
     thread_ts: str | None = None
+    import_id: str | None = None  # the bulk import a *Change mapping* form is about
 
     def to_metadata(self) -> str:
         """Compact JSON of what is set; the view builders put this in, :class:`ViewSeal` signs it."""

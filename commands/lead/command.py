@@ -29,6 +29,7 @@ from commands.lead.values import WORKSPACE_TZ
 from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
 from kit.grammar import LeadCommand, parse_lead
+from kit.imports.forms import open_import_form
 from kit.lead_fields import assignee_field
 from storage.lead_index import Query
 from telecrm.schema import WorkspaceSchema
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 class Plan:
     """What to do with ``/lead …`` text: reply, open the modal, or queue a write / a search."""
 
-    kind: str  # "reply" | "modal" | "create" | "update" | "find" | "later" (no schema to check against yet)
+    kind: str  # "reply" | "modal" | "import" | "create" | "update" | "find" | "later" (no schema yet)
     text: str = ""
     blocks: list[dict[str, Any]] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +65,8 @@ def _plan(schema: WorkspaceSchema | None, cmd: LeadCommand, cc: str) -> Plan:
     """The plan of a parsed command; writes only when every value is valid for this workspace."""
     if cmd.action == "modal":
         return Plan("modal")
+    if cmd.action == "import":
+        return Plan("import")
     if cmd.action == "help":
         message, blocks = help_message(schema, cmd.errors)
         return Plan("reply", message, blocks)
@@ -142,6 +145,9 @@ def on_lead_command(
     if plan.kind == "modal":
         ack()
         open_new_lead(services, client, body.get("trigger_id", ""), user, channel, respond)
+    elif plan.kind == "import":  # the form of the import feature, opened through the kit
+        ack()
+        open_import_form(services, client, trigger_id=body.get("trigger_id", ""), user=user, channel=channel)
     elif plan.kind == "find":
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()

@@ -85,6 +85,8 @@ def help_message(schema: WorkspaceSchema | None, errors: Sequence[str] = ()) -> 
         "*`/lead find <part of a name, phone, email or company>`* — search (a phone's last digits, "
         "a misspelt name and a full phone, email or lead id work too)\n"
         f"*`/lead update <lead id or {ident_name}> key=value …`* — change fields of a lead\n"
+        "*`/lead import`* — import leads from a CSV or XLSX file (a preview first, nothing is sent "
+        "until you confirm)\n"
         "*`/lead help`* — this message"
     )
     blocks.append(_section(usage))

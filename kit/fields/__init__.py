@@ -49,6 +49,7 @@ from kit.fields.dates import parse_datetime
 from kit.fields.elements import options_for_query
 from kit.fields.forms import form_values, order_fields_for_modal, value_from_state, view_spec
 from kit.fields.kinds import (
+    ConvertMemo,
     FieldKind,
     convert,
     describe_type,
@@ -61,6 +62,7 @@ from kit.fields.kinds import (
 from kit.fields.values import normalize_amount, normalize_phone
 
 __all__ = [
+    "ConvertMemo",
     "MAX_ACTION_ID",
     "MAX_HINT",
     "MAX_LABEL",

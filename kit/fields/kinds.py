@@ -7,6 +7,7 @@ form or a whole ``/lead`` line; :func:`input_block` renders one field for a moda
 
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 import re
@@ -159,13 +160,15 @@ def validate_fields(
     tz: str | None = None,
     now: datetime | None = None,
     fields: Sequence[FieldDef] | None = None,
+    memo: ConvertMemo | None = None,
 ) -> tuple[dict[str, object], list[Problem]]:
     """Check and convert a whole form. Keys are API names; results come back in the schema's order.
 
     Empty values are skipped (fields are optional), except that with ``require_identifier`` (a create)
     the identifier and any field marked required must be present. ``fields`` validates another set of
     fields (a custom action's ``fieldSchema``) against the same workspace. A key that is not a field is
-    reported, never silently dropped.
+    reported, never silently dropped. ``memo`` remembers conversions across calls (a bulk import
+    checks the same city or status thousands of times).
     """
     defs = tuple(schema.fields if fields is None else fields)
     by_lower = {f.api_name.lower(): f for f in defs}
@@ -189,12 +192,78 @@ def validate_fields(
                 )
             continue
         try:
-            values[f.api_name] = convert(
-                f, value, schema, default_country_code=default_country_code, tz=tz, now=now
-            )
+            if memo is not None:
+                values[f.api_name] = memo.convert(
+                    f, value, schema, default_country_code=default_country_code, tz=tz, now=now
+                )
+            else:
+                values[f.api_name] = convert(
+                    f, value, schema, default_country_code=default_country_code, tz=tz, now=now
+                )
         except FieldError as exc:
             problems.append(Problem(f.api_name, f.label, exc.message))
     return values, problems
+
+
+# Types whose values repeat across the rows of a file (a city, a status, a date) and are worth
+# remembering; phones and emails are mostly unique, so remembering them would only cost memory.
+_MEMO_TYPES = frozenset(
+    {
+        FieldType.DROPDOWN,
+        FieldType.STATUS,
+        FieldType.LOST_REASON,
+        FieldType.ACTIVE_USERS,
+        FieldType.RATING,
+        FieldType.DATE,
+        FieldType.TAGS,
+        FieldType.MONEY,
+        FieldType.NUMBER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    message: str
+    detail: str
+
+
+class ConvertMemo:
+    """:func:`convert` remembered per (field, value) for one schema and one set of options: the
+    same answer — value or :class:`FieldError` — as converting again. At most ``limit`` values per
+    field are kept, so a column of unique values costs bounded memory."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        self._limit = limit
+        self._seen: dict[
+            int, dict[object, object]
+        ] = {}  # by id(field): an action field may share a lead field's name
+
+    def convert(
+        self,
+        field: FieldDef,
+        raw: object,
+        schema: WorkspaceSchema,
+        *,
+        default_country_code: str,
+        tz: str | None,
+        now: datetime | None,
+    ) -> object:
+        if field.type not in _MEMO_TYPES or not isinstance(raw, str):
+            return convert(field, raw, schema, default_country_code=default_country_code, tz=tz, now=now)
+        seen = self._seen.setdefault(id(field), {})
+        if raw in seen:
+            found = seen[raw]
+        else:
+            try:
+                found = convert(field, raw, schema, default_country_code=default_country_code, tz=tz, now=now)
+            except FieldError as exc:
+                found = _Refused(exc.message, exc.detail)
+            if len(seen) < self._limit:
+                seen[raw] = found
+        if isinstance(found, _Refused):  # a new error each time: a raised one carries its traceback
+            raise FieldError(found.message, detail=found.detail)
+        return copy.copy(found)  # a list (tags) must not be shared between rows
 
 
 def _norm_key(text: str) -> str:

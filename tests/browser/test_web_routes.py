@@ -187,6 +187,7 @@ def test_manifest_is_read_with_or_without_pyyaml(monkeypatch: pytest.MonkeyPatch
     assert {s["callback_id"] for s in with_yaml["shortcuts"]} == {
         "create_lead_from_message",
         "record_payment_on_card",
+        "import_leads_from_file",
     }
     assert with_yaml["commands"][0]["usage_hint"].startswith('[name="Jane Doe"')
 

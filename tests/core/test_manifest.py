@@ -57,8 +57,11 @@ def test_scopes_are_least_privilege():
         # lead links pasted in Slack: link_shared, answered with chat.unfurl
         "links:read",
         "links:write",
-        # only to upload the /pipeline chart, privately, so the report's image block can show it
+        # to upload the /pipeline chart (privately, so the report's image block can show it) and an
+        # import's CSV of problem rows
         "files:write",
+        # to read the CSV/XLSX file of /lead import and *Import leads from this file*
+        "files:read",
     }
 
 
