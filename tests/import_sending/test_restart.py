@@ -1,0 +1,152 @@
+"""``kill -9`` of the real bot process in the middle of an import: the restarted process resumes
+after the last row sent, reconciles the row whose request was in flight, and no lead or payment is
+lost or doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from slack_sdk import WebClient
+
+from soak.processes import BOT_TOKEN, BotProcess
+from soak.processes import world as stand_ins
+from storage.db import Store
+from storage.import_sending import ImportSending
+from storage.imports import CheckedRow, Imports
+from tests.conftest import CHANNEL, USER
+from tests.import_sending.conftest import lead_body, phone
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+
+ROWS = 40
+KILL_AT = 12  # the Async request during which the bot is killed
+
+
+class SendingBotProcess(BotProcess):
+    """The bot process with the sending listeners bound (tests/import_sending/sending_bot.py)."""
+
+    def start(self, ready_line: str = "Slack Request URL", timeout: float = 30) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.import_sending.sending_bot", "--env-file", "/nonexistent", "serve"]
+            + ["--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            cwd=self.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        ready = threading.Event()
+        self.output = []
+
+        def drain(stream) -> None:
+            for line in stream:
+                self.output.append(line)
+                if ready_line in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True).start()
+        if not ready.wait(timeout) or self.proc.poll() is not None:
+            raise RuntimeError("the bot process did not start:\n" + "".join(self.output[-40:]))
+
+
+class HoldAsyncRequest:
+    """WSGI wrapper: the ``KILL_AT``-th Async request is held (in flight) for a while, then applied."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+        self.arrived = threading.Event()
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/autoupdatelead"):
+            self.count += 1
+            if self.count == KILL_AT:
+                self.arrived.set()
+                time.sleep(2.0)  # the bot is killed while it waits for this answer
+        return self.app(environ, start_response)
+
+
+def test_kill_9_mid_import_resumes_with_nothing_lost_or_doubled(tmp_path):
+    holds: list[HoldAsyncRequest] = []
+
+    def wrap(app):
+        holds.append(HoldAsyncRequest(app))
+        return holds[0]
+
+    env = {
+        "TELECRM_TIMEOUT_SECONDS": "4",
+        "TELECRM_ASYNC_RATE_PER_HOUR": "18000",
+        "IMPORT_VERIFY_WAIT_SECONDS": "3",
+        "LEAD_INDEX_DAYS": "0",
+    }
+    with stand_ins(tmp_path, wrap=wrap, **env) as w:
+        w.env["TELECRM_ASYNC_TOKEN"] = w.sandbox.async_token
+        first = SendingBotProcess(w.env, w.bot().port, w.workdir)
+        w.emulator.app_url = first.url + "/slack/events"
+        first.start(ready_line="Workspace schema refreshed")
+
+        store = Store(w.env["DATABASE_PATH"])
+        imports = Imports(store)
+        record = imports.create(
+            file_sha256="f" * 64, file_name="leads.csv", source="slack", on_existing="update", user_id=USER
+        )
+        bodies = [lead_body(n, payment=str(1000 + n)) for n in range(ROWS)]
+        imports.replace_rows(
+            record.id,
+            mapping={"Phone": "phone"},
+            total_rows=ROWS,
+            problems={},
+            problem_rows=0,
+            rows=[CheckedRow(n + 2, b["fields"]["phone"], b) for n, b in enumerate(bodies)],
+        )
+        slack = WebClient(token=BOT_TOKEN, base_url=w.emulator.api_url)
+        parent = slack.chat_postMessage(channel=CHANNEL, text="Import of leads.csv")
+        button = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": f"Import {ROWS} valid rows"},
+            "action_id": "import_confirm",
+            "value": record.id,
+        }
+        preview = slack.chat_postMessage(
+            channel=CHANNEL,
+            thread_ts=parent["ts"],
+            text="Preview",
+            blocks=[{"type": "actions", "elements": [button]}],
+        )
+        imports.set_thread(record.id, channel=CHANNEL, thread_ts=parent["ts"])
+        w.emulator.click_button(
+            user=USER, action_id="import_confirm", channel=CHANNEL, message_ts=preview["ts"]
+        )
+
+        assert holds[0].arrived.wait(30), "the import never got to the request it is killed in"
+        first.kill9()
+        sent_before = imports.row_counts(record.id)["sent"]
+        assert sent_before == KILL_AT - 1
+        # the row in flight: recorded as attempted, never marked sent, and TeleCRM applies it anyway
+        assert [a.row_no for a in ImportSending(store).unknown_attempts(record.id)] == [KILL_AT + 1]
+
+        second = SendingBotProcess(w.env, w.bot().port, w.workdir)
+        w.emulator.app_url = second.url + "/slack/events"
+        second.start()
+
+        def summary() -> str | None:
+            texts = [m.get("text", "") for m in w.emulator.replies(CHANNEL, parent["ts"])]
+            return next((t for t in texts if t.startswith("*Import of")), None)
+
+        text = w.wait(summary, timeout=90, what="the import's summary")
+        second.terminate()
+        assert f"{ROWS} rows sent" in text and f"{ROWS} found" in text
+        for n in range(ROWS):
+            lead = w.sandbox.find_lead(phone(n))
+            assert lead is not None, f"row {n} was lost"
+            amounts = [a["amount"] for a in w.sandbox.actions(lead["id"]) if a["type"] == "PAYMENT"]
+            assert amounts == [str(1000 + n)], f"row {n}: payments {amounts}"
+        assert (
+            len([lead for lead in w.sandbox.leads() if lead["fields"]["name"].startswith("Imported")]) == ROWS
+        )
+        store.close()
