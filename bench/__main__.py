@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,find,watch,pipeline] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,find,watch,pipeline,pacing] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -16,7 +16,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ack, bulk, e2e, find, harness, memory, modal, pipeline, profile, throughput, watch
+from bench import (
+    ack,
+    bulk,
+    e2e,
+    find,
+    harness,
+    import_pacing,
+    memory,
+    modal,
+    pipeline,
+    profile,
+    throughput,
+    watch,
+)
 from bench.machine import this_machine
 from bench.report import MISSED, Row, markdown_table, missed
 
@@ -39,6 +52,7 @@ SECTIONS: dict[str, Section] = {
     "find": lambda d, q: find.run(d, quick=q),
     "watch": lambda d, q: watch.run(d, quick=q),
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
+    "pacing": lambda d, q: (import_pacing.run(d, quick=q), {}),
 }
 
 

@@ -118,3 +118,33 @@ def test_no_async_token_is_a_clear_answer_and_nothing_is_sent(sending_bot):
     assert any("no Async token is configured" in e.get("text", "") for e in bot.ephemerals())
     assert bot.services.imports.get(preview.import_id).state == "preview"
     assert bot.sandbox.find_lead(phone(1)) is None
+
+
+def test_the_cli_engine_sends_and_verifies_an_import_to_the_end_with_progress(sending_bot):
+    from kit.imports.progress import progress_text
+    from kit.imports.sending import send_import
+    from storage.imports import CheckedRow
+
+    bot = sending_bot()
+    services = bot.services
+    record = services.imports.create(
+        file_sha256="c" * 64, file_name="ops.csv", source="cli", on_existing="update"
+    )
+    bodies = [lead_body(n, payment="10") for n in range(8)]
+    services.imports.replace_rows(
+        record.id,
+        mapping={"Phone": "phone"},
+        total_rows=8,
+        problems={},
+        problem_rows=0,
+        rows=[CheckedRow(n + 2, b["fields"]["phone"], b) for n, b in enumerate(bodies)],
+    )
+    seen = []
+    state = send_import(services, record.id, on_progress=seen.append)
+    assert state == DONE
+    assert seen[-1].sent == 8 and seen[-1].state == DONE
+    assert any(p.state == "verifying" for p in seen)
+    assert progress_text(seen[-1]) == "Done: 8 of 8 rows sent"
+    assert services.imports.row_counts(record.id)["verified"] == 8
+    for n in range(8):
+        assert bot.sandbox.find_lead(phone(n)) is not None
