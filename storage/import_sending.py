@@ -36,7 +36,7 @@ def create_import_sending_tables(db: Any) -> None:
             owner TEXT,
             lease_until REAL,
             sending_since REAL,
-            note TEXT
+            note TEXT  -- the outbox job that posts the summary (claim_summary)
         )
         """
     )
@@ -125,6 +125,17 @@ class ImportSending:
             )
         since = self.sending_since(import_id)
         return since if since is not None else now
+
+    def claim_summary(self, import_id: str, by: str) -> bool:
+        """Whether ``by`` (an outbox job's key) is the one to post the import's summary: the first to
+        ask, or the same one again (its retry). A *Resume* that raced the run never posts a second."""
+        with self._store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            cursor = db.execute(
+                "UPDATE import_senders SET note = ? WHERE import_id = ? AND (note IS NULL OR note = ?)",
+                [by, import_id, by],
+            )
+            return cursor.rowcount == 1
 
     # -- one row's request ----------------------------------------------------------------------------
     def begin_row(self, import_id: str, row_no: int) -> None:

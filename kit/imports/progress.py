@@ -135,6 +135,10 @@ class ProgressThrottle:
         self._shown: tuple[str, int] | None = None
         self._at = -math.inf
 
+    def may_be_due(self) -> bool:
+        """False while the interval since the last update runs (cheap: no progress is built)."""
+        return self._clock() - self._at >= self._every
+
     def due(self, progress: Progress) -> bool:
         key = (progress.state, progress.sent)
         if key == self._shown:
