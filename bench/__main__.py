@@ -52,7 +52,7 @@ SECTIONS: dict[str, Section] = {
     "find": lambda d, q: find.run(d, quick=q),
     "watch": lambda d, q: watch.run(d, quick=q),
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
-    "pacing": lambda d, q: (import_pacing.run(d, quick=q), {}),
+    "pacing": lambda d, q: (import_pacing.run(d, quick=q) + import_pacing.run_e2e(d, quick=q), {}),
 }
 
 
