@@ -47,6 +47,7 @@ from kit.services import Services
 from kit.worker import GiveUp, Job, JobKind, Retry, lease_for
 from storage.import_sending import REFUSED, ImportSending
 from storage.imports import CANCELLED, DONE, PAUSED, PREVIEW, READY, SENDING, SENT, VERIFYING, ImportRow
+from storage.outbox import process_owner
 from telecrm.errors import TeleCRMAuthError, TeleCRMError, TeleCRMRateLimited
 
 log = logging.getLogger(__name__)
@@ -151,16 +152,16 @@ class Sender:
             self.sending.mark_started(self.import_id)
             if record.state == SENDING:
                 self._send_all()
-            if self._state() == SENDING and not self.services.imports.rows(
+            if self.state() == SENDING and not self.services.imports.rows(
                 self.import_id, state=READY, limit=1
             ):
                 self.services.imports.move(self.import_id, to=VERIFYING, only_from=(SENDING,))
             self.show(force=True)
-            if self._state() == VERIFYING and verify_import(
+            if self.state() == VERIFYING and verify_import(
                 self.services, self.import_id, self.sending, should_stop=self.should_stop
             ):
                 self.services.imports.move(self.import_id, to=DONE, only_from=(VERIFYING,))
-            state = self._state()
+            state = self.state()
             if state in (DONE, CANCELLED):
                 self.summary = summarize(self.services, self.import_id, self.sending)
             self.show(force=True)
@@ -173,7 +174,7 @@ class Sender:
         self._total = sum(counts.values())
         self._sent = self._total - counts[READY]
 
-    def _state(self) -> str:
+    def state(self) -> str:
         record = self.services.imports.get(self.import_id)
         return record.state if record is not None else CANCELLED
 
@@ -190,7 +191,7 @@ class Sender:
         self._checked_at = now
         if not self.sending.renew(self.import_id, self.owner, lease_seconds=self._lease):
             raise ImportBusy(self.import_id)
-        self._leaving = self._state() not in (SENDING, VERIFYING)
+        self._leaving = self.state() not in (SENDING, VERIFYING)
         return self._leaving
 
     def _send_all(self) -> None:
@@ -333,17 +334,15 @@ def send_import(
     called with a :class:`~kit.imports.progress.Progress` at most every ``progress_every`` seconds
     and at every change of state (render it with :func:`~kit.imports.progress.progress_text` and
     :func:`~kit.imports.progress.text_bar`); it must not raise. Returns the state the import ended
-    in: ``done``, ``cancelled`` (*Cancel* in Slack), or ``paused`` (*Pause* in Slack, a 401 from the
-    Async API, or ``stop`` set: e.g. Ctrl-C). Raises :class:`ImportBusy` when another process is
+    in: ``done``, ``cancelled`` (*Cancel* in Slack), ``paused`` (*Pause* in Slack, a 401 from the
+    Async API), or — when ``stop`` was set (e.g. Ctrl-C) — the state it stopped in (``sending`` or
+    ``verifying``: calling it again carries on from there). Raises :class:`ImportBusy` when another process is
     sending it, and ``TeleCRMAuthError`` when no Async token is configured (nothing is sent). A lost
     answer (timeout, 5xx) is retried here after a pause, reconciling the row first. The bot process
     running in the meantime never sends the same import at once (one lease, ``import_senders``).
     """
-    from storage.outbox import process_owner
-    from telecrm.errors import TeleCRMAuthError as NoToken
-
     if not has_async_token(services):
-        raise NoToken(_NO_ASYNC_TOKEN)
+        raise TeleCRMAuthError(_NO_ASYNC_TOKEN)
     services.imports.move(import_id, to=SENDING, only_from=(PREVIEW, PAUSED))
     owner = "cli:" + process_owner()
     stop = stop or threading.Event()
@@ -360,7 +359,13 @@ def send_import(
             state = sender.run()
         except Retry:
             if stop.wait(services.settings.telecrm_timeout_seconds):
-                return sender._state()
+                return sender.state()
             continue
-        if state in (DONE, CANCELLED) or stop.is_set() or state == PAUSED:
+        if state in (DONE, CANCELLED, PAUSED) or stop.is_set():
             return state
+
+
+def import_summary(services: Services, import_id: str) -> Summary:
+    """What an import's summary says (``kit.imports.progress.summary_text`` renders it), from what is
+    stored: for the CLI to print after :func:`send_import`."""
+    return summarize(services, import_id, sending_of(services))

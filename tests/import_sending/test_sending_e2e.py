@@ -121,8 +121,8 @@ def test_no_async_token_is_a_clear_answer_and_nothing_is_sent(sending_bot):
 
 
 def test_the_cli_engine_sends_and_verifies_an_import_to_the_end_with_progress(sending_bot):
-    from kit.imports.progress import progress_text
-    from kit.imports.sending import send_import
+    from kit.imports.progress import progress_text, summary_text
+    from kit.imports.sending import import_summary, send_import
     from storage.imports import CheckedRow
 
     bot = sending_bot()
@@ -146,5 +146,8 @@ def test_the_cli_engine_sends_and_verifies_an_import_to_the_end_with_progress(se
     assert any(p.state == "verifying" for p in seen)
     assert progress_text(seen[-1]) == "Done: 8 of 8 rows sent"
     assert services.imports.row_counts(record.id)["verified"] == 8
+    assert summary_text(import_summary(services, record.id)).startswith(
+        "*Import of ops.csv finished.* 8 rows sent"
+    )
     for n in range(8):
         assert bot.sandbox.find_lead(phone(n)) is not None
