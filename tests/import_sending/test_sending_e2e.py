@@ -36,6 +36,8 @@ def test_confirm_sends_every_row_once_and_the_summary_says_all_were_verified(sen
         payments = [a for a in bot.sandbox.actions(lead["id"]) if a["type"] == "PAYMENT"]
         assert len(payments) == (1 if n % 5 == 0 else 0)
     assert bot.sandbox.find_lead("919812345670")["fields"]["name"] == "Renamed by import"
+    # the leads read back are in the index /lead find searches by part of a value
+    assert bot.services.lead_index.get(bot.sandbox.find_lead(phone(7))["id"]) is not None
     progress = progress_message(bot, preview)
     assert progress is not None and "21 of 21 rows sent" in progress["text"]
     assert not [b for b in progress["blocks"] if b["type"] == "actions"]  # no buttons once done
@@ -151,3 +153,24 @@ def test_the_cli_engine_sends_and_verifies_an_import_to_the_end_with_progress(se
     )
     for n in range(8):
         assert bot.sandbox.find_lead(phone(n)) is not None
+
+
+def test_a_lead_with_a_card_gets_its_card_redrawn_after_the_import_changed_it(sending_bot):
+    import json
+
+    bot = sending_bot()
+    bot.command("/lead", f'name="Before Import" phone={phone(3)}')
+    bot.settle()
+
+    def card_with(name: str):
+        def found(_):
+            return next((m for m in bot.messages() if name in json.dumps(m.get("blocks") or [])), None)
+
+        return found
+
+    bot.wait(card_with("Before Import"))
+    preview = make_import(bot, [lead_body(n) for n in range(5)])  # row 3 renames that lead
+    confirm(bot, preview)
+    summary(bot, preview)
+    card = bot.wait(card_with("Imported 3"), timeout=30)
+    assert "Before Import" not in json.dumps(card["blocks"])
