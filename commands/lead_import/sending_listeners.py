@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from kit.context import services_of
+from kit.context import claim_delivery, services_of
 from kit.imports.progress import (
     ACT_CANCEL_SENDING,
     ACT_PAUSE,
@@ -72,10 +72,21 @@ def on_import_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], co
     _, channel, thread = _where(body, context)
     if (not record.channel or not record.thread_ts) and channel and thread:
         services.imports.set_thread(import_id, channel=channel, thread_ts=thread)
-    started = start_sending(services, import_id, run=str(action.get("action_ts") or ""), only_from=(PREVIEW,))
+    started = start_sending(
+        services,
+        import_id,
+        run=str(action.get("action_ts") or ""),
+        only_from=(PREVIEW,),
+        delivery=claim_delivery(context) if record.state == PREVIEW else None,
+    )
     ack()
     if not started and record.state != PREVIEW:
         _tell(services, body, context, f"This import is already {_state_words(services, import_id)}.")
+
+
+def _is(services: Services, import_id: str, state: str) -> bool:
+    record = services.imports.get(import_id)
+    return record is not None and record.state == state
 
 
 def _state_words(services: Services, import_id: str) -> str:
@@ -126,7 +137,13 @@ def on_resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
         ack()
         _tell(services, body, context, NO_ASYNC_TOKEN)
         return
-    started = start_sending(services, import_id, run=str(action.get("action_ts") or ""), only_from=(PAUSED,))
+    started = start_sending(
+        services,
+        import_id,
+        run=str(action.get("action_ts") or ""),
+        only_from=(PAUSED,),
+        delivery=claim_delivery(context) if _is(services, import_id, PAUSED) else None,
+    )
     ack()
     if started:
         _redraw(services, import_id)

@@ -88,14 +88,17 @@ def has_async_token(services: Services) -> bool:
     return services.telecrm.has_async_token
 
 
-def start_sending(services: Services, import_id: str, *, run: str, only_from: tuple[str, ...]) -> bool:
+def start_sending(
+    services: Services, import_id: str, *, run: str, only_from: tuple[str, ...], delivery: str | None = None
+) -> bool:
     """Move the import from one of ``only_from`` to ``sending`` and queue its job, in one transaction;
     False (and nothing queued) when the import was not in one of those states: a double click or a
-    second *Resume* starts nothing. ``run`` makes the job key unique per start (the click's action)."""
+    second *Resume* starts nothing. ``run`` makes the job key unique per start (the click's action);
+    ``delivery`` is the Slack delivery recorded with it (:func:`kit.context.claim_delivery`)."""
     with services.store.transaction():
         if not services.imports.move(import_id, to=SENDING, only_from=only_from):
             return False
-        services.worker.submit(f"import.send:{import_id}:{run}", SendImport(import_id))
+        services.worker.submit(f"import.send:{import_id}:{run}", SendImport(import_id), delivery=delivery)
     return True
 
 
