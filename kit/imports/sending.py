@@ -135,6 +135,7 @@ class Sender:
         self.summary: Summary | None = None
         self._checked_at = -math.inf
         self._leaving = False
+        self._note: str | None = None  # shown with every update of this run (why it paused)
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self) -> str:
@@ -248,9 +249,8 @@ class Sender:
 
     def _pause_refused(self) -> None:
         self.services.imports.move(self.import_id, to=PAUSED, only_from=(SENDING,))
-        self.show(
-            force=True, note="Paused: TeleCRM refused the Async token (401). Fix it, then press Resume."
-        )
+        self._note = "Paused: TeleCRM refused the Async token (401). Fix it, then press Resume."
+        self.show(force=True)
 
     def counted_sent(self, *, sent: bool = True) -> None:
         self._sent += 1
@@ -275,9 +275,7 @@ class Sender:
             held_off_until=held_off_until,
         )
 
-    def show(
-        self, *, force: bool = False, held_off_until: float | None = None, note: str | None = None
-    ) -> None:
+    def show(self, *, force: bool = False, held_off_until: float | None = None) -> None:
         if not force and not self._throttle.may_be_due():
             return
         progress = self.progress(held_off_until)
@@ -285,7 +283,7 @@ class Sender:
             return
         self._throttle.shown(progress)
         try:
-            self._on_progress(replace(progress, note=note) if note else progress)
+            self._on_progress(replace(progress, note=self._note) if self._note else progress)
         except Exception:  # a progress message is worth a log line, never a stopped import
             log.exception("could not show import %s's progress", self.import_id)
 

@@ -61,3 +61,41 @@ def test_a_large_import_is_verified_on_a_random_sample_of_400(sending_bot):
     assert "A random sample of 400 of the 450 sent rows was read back: 400 found" in text
     counts = bot.services.imports.row_counts(preview.import_id)
     assert counts["verified"] == 400 and counts["sent"] == 50
+
+
+def test_a_refused_async_token_pauses_the_import_and_says_so_and_resume_finishes_it(sending_bot):
+    from kit.imports.progress import ACT_RESUME
+    from tests.import_sending.conftest import click, progress_message
+
+    bot = sending_bot()
+    preview = make_import(bot, [lead_body(n) for n in range(4)])
+    bot.sandbox.faults.fail_next(1, 401, path_contains="autoupdatelead")
+    confirm(bot, preview)
+    bot.settle()
+    message = progress_message(bot, preview)
+    assert "refused the Async token" in message["blocks"][0]["text"]["text"]
+    assert "Resume" in str(message["blocks"])
+    assert bot.services.imports.get(preview.import_id).state == "paused"
+    click(bot, preview, ACT_RESUME)
+    text = summary(bot, preview)
+    assert "4 rows sent" in text and "4 found" in text
+
+
+def test_cancel_while_paused_posts_the_summary_once(sending_bot):
+    from kit.imports.progress import ACT_CANCEL_SENDING, ACT_PAUSE
+    from tests.import_sending.conftest import click, progress_message
+
+    bot = sending_bot(settings={"telecrm_async_rate_per_hour": 3_600})
+    preview = make_import(bot, [lead_body(n) for n in range(30)])
+    confirm(bot, preview)
+    bot.wait(lambda _: "Pause" in str((progress_message(bot, preview) or {}).get("blocks")))
+    click(bot, preview, ACT_PAUSE)
+    bot.settle()
+    click(bot, preview, ACT_CANCEL_SENDING)
+    text = summary(bot, preview)
+    bot.settle()
+    sent = 30 - bot.services.imports.row_counts(preview.import_id)["ready"]
+    assert f"{sent:,} rows were sent before it stopped" in text
+    replies = bot.replies(preview.thread_ts)
+    assert sum(1 for m in replies if m.get("text", "").startswith("*Import of")) == 1
+    assert "Cancelled" in progress_message(bot, preview)["text"]
