@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline,pacing] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -23,6 +23,7 @@ from bench import (
     find,
     harness,
     import_check,
+    import_pacing,
     memory,
     modal,
     pipeline,
@@ -53,6 +54,7 @@ SECTIONS: dict[str, Section] = {
     "find": lambda d, q: find.run(d, quick=q),
     "watch": lambda d, q: watch.run(d, quick=q),
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
+    "pacing": lambda d, q: (import_pacing.run(d, quick=q) + import_pacing.run_e2e(d, quick=q), {}),
 }
 
 

@@ -2,8 +2,9 @@
 
 The file goes through the same engine as ``/lead import`` (kit/imports): read, mapped by its headers,
 every row checked as ``/lead`` checks it. ``--dry-run`` prints the preview and stores nothing.
-Without it the import is recorded (source ``cli``) with its valid rows, then handed to
-:func:`send_checked_import` — the one hook the sending engine (``send_import``) is wired into.
+Without it the import is recorded (source ``cli``) with its valid rows and sent by
+:func:`send_checked_import` through the same engine as *Import N valid rows* in Slack, with a progress
+bar on the terminal.
 
 Exit status: 0 when the file was read and has rows to import; 1 when it cannot be imported (not a
 table, too big, no identifier column, no valid row) — with one line saying why; 2 for configuration.
@@ -12,15 +13,19 @@ table, too big, no identifier column, no valid row) — with one line saying why
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from kit.config import Settings
 from kit.imports.checks import RowRules
 from kit.imports.preview import check_file, file_sha256, store_checked
+from kit.imports.progress import Progress, progress_text, summary_text, text_bar
 from kit.imports.reader import NotATable
 from kit.imports.report import PreviewFacts, rows_word, terminal_text
+from kit.imports.sending import ImportBusy, import_summary, send_import
 from storage.imports import DONE, PAUSED, SENDING, VERIFYING, Imports
 from telecrm.errors import TeleCRMError
 
@@ -101,11 +106,38 @@ def _import(settings: Settings, file: str, *, dry_run: bool) -> int:
 
 
 def send_checked_import(settings: Settings, import_id: str) -> int:
-    """The hook where the sending engine's ``send_import(services, import_id, on_progress=…)`` is
-    called (with a terminal progress bar) once it is merged; until then the rows wait, stored."""
-    print(
-        f"\nimport {import_id} is stored with its valid rows; sending through TeleCRM's Async API is "
-        "done by the sending engine, which is not wired into this command yet.",
-        file=sys.stderr,
-    )
-    return 1
+    """Send the stored import through TeleCRM's Async API and verify it, with a progress bar on the
+    terminal (:func:`kit.imports.sending.send_import`). Ctrl-C stops after the request in flight; the
+    import carries on from there when run again (or when the bot, running, picks it up).
+
+    Exit status: 0 when every row was sent and the summary printed; 1 otherwise, with one line."""
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings, use_sandbox=False, use_emulator=False)  # the stand-ins are already up
+    services = runtime.build_services()  # no Bolt app: Slack is not needed to send
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        state = send_import(services, import_id, on_progress=_print_progress, stop=stop)
+        summary = summary_text(import_summary(services, import_id)) if state == DONE else ""
+    except (ImportBusy, TeleCRMError) as exc:
+        print(f"\ntelecrm-bot import: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        runtime.stop()
+    print()
+    if state != DONE:
+        print(
+            f"telecrm-bot import: import {import_id} is {state}; run the same command to carry on.",
+            file=sys.stderr,
+        )
+        return 1
+    print(summary.replace("*", ""))  # the thread's summary, without Slack's bold marks
+    return 0
+
+
+def _print_progress(progress: Progress) -> None:
+    """One line, rewritten in place: the bar, rows sent of total, rate and time left."""
+    done = progress.sent / progress.total if progress.total else 1.0
+    print(f"\r{text_bar(done)} {progress_text(progress)}", end="", flush=True)

@@ -164,6 +164,13 @@ class Runtime:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def build(self) -> Services:
+        """Services and the Bolt app with every feature's listeners (the app asks Slack who it is)."""
+        services = self.build_services()
+        self.app = build_app(services)
+        return services
+
+    def build_services(self) -> Services:
+        """Services alone, no Bolt app: for commands that work without Slack (``telecrm-bot import``)."""
         # the store first: a database that cannot be used stops the start before anything else runs
         store = Store(self.settings.database_path)
         self._stoppers.append(store.close)
@@ -209,7 +216,6 @@ class Runtime:
         )
         # every lead TeleCRM answers with goes into the index /lead find searches
         telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
-        self.app = build_app(self.services)
         return self.services
 
     def every(self, name: str, interval: float, fn: Callable[[], Any]) -> None:

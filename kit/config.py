@@ -80,6 +80,10 @@ class Settings:
     digest_tz: str = "Asia/Kolkata"
     manager_users: tuple[str, ...] = ()  # see the whole team's week on App Home, like admins
     import_max_rows: int = 200_000  # rows one bulk import takes (/lead import, telecrm-bot import)
+    # bulk imports (kit/imports/sending.py): the Async pace, and how many rows are all read back
+    telecrm_async_rate_per_hour: int = 18_000  # TeleCRM's documented Async limit per token
+    import_verify_all_max: int = 1_000  # more valid rows than this: a random sample of 400 is read back
+    import_verify_wait_seconds: float = 120.0  # how long Async gets to apply rows before one is missing
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -193,6 +197,13 @@ def _switch(raw: str) -> bool:
     if raw.lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
         raise _Invalid("1 (on) or 0 (off)")
     return raw.lower() in {"1", "true", "yes", "on"}
+
+
+def _async_rate(raw: str) -> int:
+    # above TeleCRM's documented 18,000 an hour every request past it is a 429: a typo, not a choice
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 18_000:
+        raise _Invalid("a whole number of Async requests an hour from 1 to 18000 (TeleCRM's limit)")
+    return int(raw)
 
 
 def _days(raw: str) -> int:
@@ -343,6 +354,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "DIGEST_TZ": _time_zone,
     "MANAGER_USERS": _names,
     "IMPORT_MAX_ROWS": _row_limit,
+    "TELECRM_ASYNC_RATE_PER_HOUR": _async_rate,
+    "IMPORT_VERIFY_ALL_MAX": _threads,
+    "IMPORT_VERIFY_WAIT_SECONDS": _seconds,
 }
 
 

@@ -323,6 +323,12 @@ class Worker:
             self._inflight_reads += 1
         return self._reads.submit(run)
 
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called: a long job (an import's send) ends its run and raises
+        :class:`Retry`, so its row waits in SQLite and resumes at the next start."""
+        return self._stopping
+
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()

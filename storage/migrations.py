@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from storage.deliveries import create_deliveries_table
 from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
+from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
@@ -137,6 +138,11 @@ MIGRATIONS: list[Migration] = [
         create_pipeline_tables,
     ),
     (12, "bulk imports of leads from a file, and the valid rows each will send", create_import_tables),
+    (
+        13,
+        "who is sending each import, the Async request in flight per row, and the shared Async pace",
+        create_import_sending_tables,
+    ),
 ]
 
 

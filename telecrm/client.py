@@ -94,6 +94,11 @@ class TeleCRMClient:
     def enterprise_id(self) -> str:
         return self._transport.enterprise_id
 
+    @property
+    def has_async_token(self) -> bool:
+        """Whether an Async token is configured (bulk imports need one before anything starts)."""
+        return self._transport.has_async_token
+
     def __repr__(self) -> str:
         return f"TeleCRMClient(base_url={self.base_url!r}, enterprise_id={self.enterprise_id!r})"
 

@@ -1,9 +1,10 @@
 """Bulk import of leads from a CSV or XLSX file: ``/lead import``, *Import leads from this file*, the
-preview and its *Change mapping* / *Cancel* (the reading and checking itself is kit/imports).
+preview and its *Change mapping* / *Cancel*, then sending from *Import N valid rows*
+(``import_confirm``) with *Pause* / *Resume* / *Cancel* (the reading, checking and sending themselves
+are kit/imports).
 
 ``/lead import`` is parsed by the lead feature, which opens the form through
-:func:`kit.imports.forms.open_import_form`; everything after the form is bound here. The sending
-engine (``import_confirm`` on) registers through ``register_sending`` once it is merged.
+:func:`kit.imports.forms.open_import_form`; everything after the form is bound here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from commands.lead_import.listeners import (
     on_mapping_submit,
     on_preview_cancel,
 )
+from commands.lead_import.sending_listeners import register_sending
 from kit import ids
 from kit.services import Services
 
@@ -32,3 +34,4 @@ def register(app: App, services: Services) -> None:
     app.view(ids.VIEW_IMPORT_MAPPING)(on_mapping_submit)
     app.action(ids.ACT_IMPORT_AGAIN)(on_check_again)
     app.action(ids.ACT_IMPORT_PREVIEW_CANCEL)(on_preview_cancel)
+    register_sending(app, services)

@@ -47,3 +47,15 @@ def test_import_max_rows_is_checked_and_applied(tmp_path: Path) -> None:
     env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "IMPORT_MAX_ROWS": "2"}
     done = run_cli(["import", str(file), "--dry-run"], env, tmp_path)
     assert done.returncode == 1 and "more than 2 rows" in done.stderr
+
+
+def test_without_dry_run_the_rows_are_sent_with_a_progress_bar_and_read_back(tmp_path: Path) -> None:
+    file = tmp_path / "visitors.csv"
+    file.write_text("Name,Phone\nAsha,9876543210\nBilal,9876543211\nChen,9876543212\nBad,12\n")
+    done = run_cli(["import", str(file)], {"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "visitors.csv: 4 rows, 3 ready to import, 1 with problems" in out
+    assert "▓▓▓" in out and "3 of 3 rows sent" in out  # the progress bar
+    assert "Import of visitors.csv finished." in out and "Traceback" not in done.stderr
+    assert "3 found" in out  # every row read back through the Sync API

@@ -1,0 +1,238 @@
+"""Sending an import's rows through the Async API: who is sending it, which request is in flight, and
+the pace every process keeps together (migration 13).
+
+Three tables, next to ``imports`` / ``import_rows`` (storage/imports.py, which they never rewrite):
+
+* ``import_senders`` — one row per import being sent: the process holding it (``owner``) until
+  ``lease_until``, renewed while it works, so two processes (or a *Resume* racing the old run) never
+  send the same import at once; ``sending_since`` is when the first request went out (ETA, rate, and
+  "created or updated" in the summary);
+* ``import_row_attempts`` — written (committed) *before* a row's request goes out and removed in the
+  same transaction that marks the row ``sent``. A row still ``ready`` with an attempt recorded is one
+  whose outcome is unknown (the process died, or the answer was lost): the sender reconciles it
+  before sending it again (kit/imports/sending.py);
+* ``import_row_checks`` — what reading a row back found: the lead's id and whether the import created
+  it (its ``created_on`` after sending began) or updated it, so a restart mid-verify keeps the counts;
+* ``async_pacing`` — the shared token bucket of Async requests (kit/imports/pacing.py): when the next
+  request may go, so a process taking over keeps the pace of the one that died.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+REFUSED = "refused"  # an import row TeleCRM refused (a 4xx other than 401/429): never resent
+
+
+def create_import_sending_tables(db: Any) -> None:
+    """Migration step: ``import_senders``, ``import_row_attempts``, ``async_pacing``, ``import_row_checks``."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS import_senders (
+            import_id TEXT PRIMARY KEY,
+            owner TEXT,
+            lease_until REAL,
+            sending_since REAL,
+            note TEXT  -- the outbox job that posts the summary (claim_summary)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS import_row_attempts (
+            import_id TEXT NOT NULL,
+            row_no INTEGER NOT NULL,
+            sent_at REAL NOT NULL,
+            PRIMARY KEY (import_id, row_no)
+        )
+        """
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS async_pacing (name TEXT PRIMARY KEY, next_at REAL NOT NULL)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS import_row_checks (
+            import_id TEXT NOT NULL,
+            row_no INTEGER NOT NULL,
+            lead_id TEXT,
+            created INTEGER,
+            PRIMARY KEY (import_id, row_no)
+        )
+        """
+    )
+
+
+@dataclass(frozen=True)
+class UnknownAttempt:
+    """A row whose request may have reached TeleCRM: sent at ``sent_at``, never marked."""
+
+    row_no: int
+    sent_at: float
+
+
+class ImportSending:
+    """The only place the sending tables' SQL lives."""
+
+    def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    # -- who sends an import ------------------------------------------------------------------------
+    def claim(self, import_id: str, owner: str, *, lease_seconds: float) -> bool:
+        """Hold the import for ``owner`` (free, already its own, or its holder's lease ran out)."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            cursor = db.execute(
+                "UPDATE import_senders SET owner = ?, lease_until = ? WHERE import_id = ?"
+                " AND (owner IS NULL OR owner = ? OR lease_until < ?)",
+                [owner, now + lease_seconds, import_id, owner, now],
+            )
+            return cursor.rowcount == 1
+
+    def renew(self, import_id: str, owner: str, *, lease_seconds: float) -> bool:
+        """Extend the hold; False when ``owner`` no longer holds the import (it must stop)."""
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE import_senders SET lease_until = ? WHERE import_id = ? AND owner = ?",
+                [self._clock() + lease_seconds, import_id, owner],
+            )
+            return cursor.rowcount == 1
+
+    def release(self, import_id: str, owner: str) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE import_senders SET owner = NULL, lease_until = NULL WHERE import_id = ? AND owner = ?",
+                [import_id, owner],
+            )
+
+    def sending_since(self, import_id: str) -> float | None:
+        rows = list(
+            self._store.db.query("SELECT sending_since FROM import_senders WHERE import_id = ?", [import_id])
+        )
+        return rows[0]["sending_since"] if rows else None
+
+    def mark_started(self, import_id: str) -> float:
+        """When sending began (set once; later runs keep the first)."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            db.execute(
+                "UPDATE import_senders SET sending_since = COALESCE(sending_since, ?) WHERE import_id = ?",
+                [now, import_id],
+            )
+        since = self.sending_since(import_id)
+        return since if since is not None else now
+
+    def claim_summary(self, import_id: str, by: str) -> bool:
+        """Whether ``by`` (an outbox job's key) is the one to post the import's summary: the first to
+        ask, or the same one again (its retry). A *Resume* that raced the run never posts a second."""
+        with self._store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            cursor = db.execute(
+                "UPDATE import_senders SET note = ? WHERE import_id = ? AND (note IS NULL OR note = ?)",
+                [by, import_id, by],
+            )
+            return cursor.rowcount == 1
+
+    # -- one row's request ----------------------------------------------------------------------------
+    def begin_row(self, import_id: str, row_no: int) -> None:
+        """Record, durably, that the row's request is about to go out."""
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO import_row_attempts (import_id, row_no, sent_at) VALUES (?, ?, ?)",
+                [import_id, row_no, self._clock()],
+            )
+
+    def finish_row(self, import_id: str, row_no: int, *, to: str) -> None:
+        """The row's outcome is known: move it (from ``ready`` only) and forget the attempt, together."""
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE import_rows SET state = ?, updated_at = ? WHERE import_id = ? AND row_no = ?"
+                " AND state = 'ready'",
+                [to, self._clock(), import_id, row_no],
+            )
+            db.execute(
+                "DELETE FROM import_row_attempts WHERE import_id = ? AND row_no = ?", [import_id, row_no]
+            )
+
+    def forget_attempt(self, import_id: str, row_no: int) -> None:
+        """The request was refused before TeleCRM took it (429): the row is simply still ready."""
+        with self._store.transaction() as db:
+            db.execute(
+                "DELETE FROM import_row_attempts WHERE import_id = ? AND row_no = ?", [import_id, row_no]
+            )
+
+    def unknown_attempts(self, import_id: str) -> list[UnknownAttempt]:
+        """Rows still ``ready`` whose request may have been sent (file order)."""
+        rows = self._store.db.query(
+            "SELECT a.row_no, a.sent_at FROM import_row_attempts a JOIN import_rows r"
+            " ON r.import_id = a.import_id AND r.row_no = a.row_no"
+            " WHERE a.import_id = ? AND r.state = 'ready' ORDER BY a.row_no",
+            [import_id],
+        )
+        return [UnknownAttempt(raw["row_no"], raw["sent_at"]) for raw in rows]
+
+    # -- the shared pace ----------------------------------------------------------------------------
+    def take_turn(self, name: str, *, interval: float) -> float:
+        """A turn of the shared bucket: 0 when the caller may send now (and the next turn moves
+        ``interval`` on), else the seconds to wait before asking again (nothing taken)."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            rows = list(db.query("SELECT next_at FROM async_pacing WHERE name = ?", [name]))
+            next_at = rows[0]["next_at"] if rows else now
+            if next_at > now:
+                return next_at - now
+            db.execute(
+                "INSERT OR REPLACE INTO async_pacing (name, next_at) VALUES (?, ?)",
+                [name, max(next_at, now - interval) + interval],
+            )
+            return 0.0
+
+    def hold_off(self, name: str, *, until: float) -> None:
+        """Nobody sends before ``until`` (a 429's ``Retry-After``)."""
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET next_at = MAX(next_at, excluded.next_at)",
+                [name, until],
+            )
+
+    # -- reading rows back --------------------------------------------------------------------------
+    def sent_row_numbers(self, import_id: str) -> list[int]:
+        """Every row that was sent (whatever reading it back found since), in file order."""
+        rows = self._store.db.query(
+            "SELECT row_no FROM import_rows WHERE import_id = ? AND state IN ('sent', 'verified', 'missing')"
+            " ORDER BY row_no",
+            [import_id],
+        )
+        return [raw["row_no"] for raw in rows]
+
+    def record_checks(self, import_id: str, found: dict[int, tuple[str | None, bool | None]]) -> None:
+        """Rows read back: row → (lead id, created by this import?); each row moves to ``verified``."""
+        now = self._clock()
+        with self._store.transaction() as db:
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO import_row_checks (import_id, row_no, lead_id, created) VALUES (?, ?, ?, ?)",
+                [
+                    (import_id, n, lead_id, None if created is None else int(created))
+                    for n, (lead_id, created) in found.items()
+                ],
+            )
+            db.conn.executemany(
+                "UPDATE import_rows SET state = 'verified', updated_at = ? WHERE import_id = ? AND row_no = ?",
+                [(now, import_id, n) for n in found],
+            )
+
+    def created_updated(self, import_id: str) -> tuple[int, int]:
+        """(rows whose lead this import created, rows whose lead existed before)."""
+        rows = list(
+            self._store.db.query(
+                "SELECT SUM(created = 1) AS created, SUM(created = 0) AS updated FROM import_row_checks"
+                " WHERE import_id = ?",
+                [import_id],
+            )
+        )
+        return (rows[0]["created"] or 0, rows[0]["updated"] or 0) if rows else (0, 0)
