@@ -95,7 +95,9 @@ def test_cancel_while_paused_posts_the_summary_once(sending_bot):
     text = summary(bot, preview)
     bot.settle()
     sent = 30 - bot.services.imports.row_counts(preview.import_id)["ready"]
-    assert f"{sent:,} rows were sent before it stopped" in text
+    assert (
+        f"{sent:,} rows were sent before it stopped" if sent != 1 else "1 row was sent before it stopped"
+    ) in text
     replies = bot.replies(preview.thread_ts)
     assert sum(1 for m in replies if m.get("text", "").startswith("*Import of")) == 1
     assert "Cancelled" in progress_message(bot, preview)["text"]
