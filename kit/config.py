@@ -477,13 +477,22 @@ def load_settings(
 
     :class:`ConfigError` lists every bad value and, given ``needs``, everything else in the way.
     """
+    settings, bad = read_settings(env, dotenv_path=dotenv_path)
+    problems = list(bad.values()) + (needs.problems(settings, list(bad)) if needs else [])
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def read_settings(
+    env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env"
+) -> tuple[Settings, dict[str, str]]:
+    """Settings of the values that are fine (defaults for the others), and the problem of each
+    variable that is not, by name: for ``telecrm-bot doctor``, which reports them and checks on."""
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     values.update(os.environ if env is None else env)
     parsed, bad = _parse(values)
     settings = Settings(**parsed, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type
-    problems = list(bad.values()) + (needs.problems(settings, list(bad)) if needs else [])
-    if problems:
-        raise ConfigError(problems)
-    return settings
+    return settings, bad
