@@ -79,6 +79,7 @@ class Settings:
     digest_time: str = "09:30"
     digest_tz: str = "Asia/Kolkata"
     manager_users: tuple[str, ...] = ()  # see the whole team's week on App Home, like admins
+    retention_days: int = 30  # finished work older than this is deleted (storage/retention.py); 0 = kept
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -331,6 +332,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "DIGEST_TIME": _time_of_day,
     "DIGEST_TZ": _time_zone,
     "MANAGER_USERS": _names,
+    "RETENTION_DAYS": _days,
 }
 
 
