@@ -260,11 +260,11 @@ def cmd_outbox(settings: Settings, as_json: bool) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.doctor import run_doctor
 
-    settings, _ = read_settings(dotenv_path=args.env_file or ".env")
+    settings, bad = read_settings(dotenv_path=args.env_file or ".env")
     # the stand-ins' start-up notes are not the doctor's answer: warnings and worse only, on stderr
     setup_logging(args.log_level or "WARNING", _secrets(settings))
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # a failed call is the Slack line itself
-    return run_doctor(args.env_file or ".env")
+    return run_doctor(settings, bad)
 
 
 def build_parser() -> argparse.ArgumentParser:

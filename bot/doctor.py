@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.sandbox_mode import serving_sandbox
-from kit.config import SLACK_CREDENTIALS, TELECRM_CREDENTIALS, Needs, Settings, read_settings
+from kit.config import SLACK_CREDENTIALS, TELECRM_CREDENTIALS, Needs, Settings
 from storage.inspection import CURRENT, NEEDS_MIGRATING, NOT_A_FILE, NOT_CREATED, TOO_NEW, inspect_database
 from telecrm.client import TeleCRMClient
 from telecrm.errors import (
@@ -53,9 +53,9 @@ class Check:
         return f"{self.name}: ok" + (f" ({self.detail})" if self.detail else "")
 
 
-def run_doctor(env_file: str | None, env: dict[str, str] | None = None) -> int:
-    """Print every check's line; 0 when all passed, 1 otherwise."""
-    settings, bad = read_settings(env, dotenv_path=env_file)
+def run_doctor(settings: Settings, bad: dict[str, str]) -> int:
+    """Print every check's line for ``settings`` and the ``bad`` variables (kit/config.py
+    :func:`~kit.config.read_settings`); 0 when all passed, 1 otherwise."""
     checks = [
         *configuration(settings, bad),
         database(settings),
