@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-dev browser lint bench soak clean
+.PHONY: run test install install-dev browser postgres lint bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 browser:
 	bash scripts/install-browser.sh
 
+# PostgreSQL server from Debian for the PostgreSQL tests (tests/postgres.py starts one per session);
+# skipped when already there. Those tests never skip: this fails, saying why, when it cannot install.
+postgres:
+	bash scripts/install-postgres.sh
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,6 +36,9 @@ lint: install-dev
 
 test: install-dev lint browser
 	$(BIN)/pytest
+
+# (a prerequisite of its own line, so the rule above stays as it was)
+test: postgres
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -24,6 +24,7 @@ from kit.config import (
     Settings,
     listen_problem,
     load_settings,
+    read_settings,
 )
 from storage.cache import SchemaCache
 from storage.db import StoreError
@@ -256,6 +257,16 @@ def cmd_outbox(settings: Settings, as_json: bool) -> int:
         store.close()
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    settings, bad = read_settings(dotenv_path=args.env_file or ".env")
+    # the stand-ins' start-up notes are not the doctor's answer: warnings and worse only, on stderr
+    setup_logging(args.log_level or "WARNING", _secrets(settings))
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # a failed call is the Slack line itself
+    return run_doctor(settings, bad)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="telecrm-bot", description="Work your TeleCRM workspace from Slack."
@@ -290,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the CSV or XLSX file")
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and print the preview; send nothing"
+    )
+    sub.add_parser(
+        "doctor", help="check configuration, the database, Slack auth and TeleCRM auth, one line each"
     )
     return parser
 
@@ -330,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.command == "doctor":  # configuration problems are among its lines, not a refusal
+        return cmd_doctor(args)
     try:
         settings = load_settings(dotenv_path=args.env_file or ".env", needs=needs_of(args))
     except ConfigError as exc:

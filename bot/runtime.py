@@ -30,6 +30,7 @@ from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
 from storage.outbox import Outbox
+from storage.retention import PASS_SECONDS, Retention
 from telecrm.observed import ObservedTeleCRMClient
 from telecrm.redact import mask
 
@@ -216,6 +217,8 @@ class Runtime:
         )
         # every lead TeleCRM answers with goes into the index /lead find searches
         telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
+        retention = Retention(store, days=s.retention_days, clock=self.clock, stopping=self._stopping.is_set)
+        self.every("retention", PASS_SECONDS, retention.prune)
         return self.services
 
     def every(self, name: str, interval: float, fn: Callable[[], Any]) -> None:

@@ -84,6 +84,7 @@ class Settings:
     telecrm_async_rate_per_hour: int = 18_000  # TeleCRM's documented Async limit per token
     import_verify_all_max: int = 1_000  # more valid rows than this: a random sample of 400 is read back
     import_verify_wait_seconds: float = 120.0  # how long Async gets to apply rows before one is missing
+    retention_days: int = 30  # finished work older than this is deleted (storage/retention.py); 0 = kept
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def given(self, variables: Sequence[str]) -> list[str]:
@@ -357,6 +358,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "TELECRM_ASYNC_RATE_PER_HOUR": _async_rate,
     "IMPORT_VERIFY_ALL_MAX": _threads,
     "IMPORT_VERIFY_WAIT_SECONDS": _seconds,
+    "RETENTION_DAYS": _days,
 }
 
 
@@ -503,13 +505,22 @@ def load_settings(
 
     :class:`ConfigError` lists every bad value and, given ``needs``, everything else in the way.
     """
+    settings, bad = read_settings(env, dotenv_path=dotenv_path)
+    problems = list(bad.values()) + (needs.problems(settings, list(bad)) if needs else [])
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def read_settings(
+    env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env"
+) -> tuple[Settings, dict[str, str]]:
+    """Settings of the values that are fine (defaults for the others), and the problem of each
+    variable that is not, by name: for ``telecrm-bot doctor``, which reports them and checks on."""
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     values.update(os.environ if env is None else env)
     parsed, bad = _parse(values)
     settings = Settings(**parsed, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type
-    problems = list(bad.values()) + (needs.problems(settings, list(bad)) if needs else [])
-    if problems:
-        raise ConfigError(problems)
-    return settings
+    return settings, bad
