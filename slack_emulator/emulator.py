@@ -82,6 +82,8 @@ class SlackEmulator(Driver, Routes):
         )
         self.ui = WebUI(self)
         self.unfurl_domains = list(self.ui.app.get("unfurl_domains") or [])
+        # the manifest's bot_events: a shared file's message is an event only where the app subscribes
+        self.bot_events = set(self.ui.app.get("bot_events") or [])
         self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
 
     def _state_changed(self) -> None:

@@ -14,9 +14,11 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from . import directory
 from .faults import WebApiFault, WebApiFaults
 from .socket_mode import SocketModeServer
 from .state import Workspace
@@ -191,16 +193,29 @@ class Routes:
         return Response(f"OK - {len(data)}", mimetype="text/plain")
 
     def _handle_file_download(self, request: Request, path: str) -> Response:
-        """``url_private``: the bytes, to a bearer of the bot token only."""
+        """``url_private`` / ``url_private_download``: the bytes, to a bearer of the bot token when the
+        bot can see the file; without a valid token, Slack's redirect to its sign-in page."""
+        if self._token(request, {}) != self.bot_token:
+            # what Slack's file servers answer a browser that is not signed in (no file, no JSON)
+            return Response(
+                "Found",
+                status=302,
+                mimetype="text/plain",
+                headers={"Location": "/?" + urlencode({"redir": path})},
+            )
         with self.ws.cond:
             stored = self.ws.files.by_private_path(path)
-            data = stored.data if stored is not None else None
-            mimetype = self.ws.files.file_object(stored)["mimetype"] if stored is not None else ""
+            visible = stored is not None and self.ws.files.visible_to(stored, directory.BOT_USER_ID)
+            data = stored.data if stored is not None and visible else None
+            mimetype = stored.mimetype if stored is not None else ""
+            name = stored.name if stored is not None else ""
         if data is None:
             return Response("Not Found", status=404, mimetype="text/plain")
-        if self._token(request, {}) != self.bot_token:
-            return Response("Forbidden", status=403, mimetype="text/plain")
-        return Response(data, mimetype=mimetype)
+        response = Response(data, mimetype=mimetype)
+        response.headers["Content-Length"] = str(len(data))
+        if "/download/" in path:
+            response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response
 
     def _record(self, method: str, args: dict[str, Any], result: dict[str, Any], started: float) -> None:
         with self.ws.cond:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
-from . import directory, views
+from . import directory
 from .blockkit import iter_elements
 from .delivery import Delivery
 from .driver import Driver
@@ -115,15 +115,18 @@ def read_app_features(text: str) -> dict[str, Any]:
         commands = features.get("slash_commands") or []
         shortcuts = features.get("shortcuts") or []
         domains = features.get("unfurl_domains") or []
+        events = ((data.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events") or []
     else:
         match = re.search(r"^\s*name:\s*(.+)$", text, re.M)
         name = _scalar(match.group(1)) if match else ""
         commands = _list_of_maps(text, "slash_commands")
         shortcuts = _list_of_maps(text, "shortcuts")
         domains = _list_of_scalars(text, "unfurl_domains")
+        events = _list_of_scalars(text, "bot_events")
     return {
         "name": str(name or ""),
         "unfurl_domains": [str(d).strip().lower() for d in domains if isinstance(d, str) and d.strip()],
+        "bot_events": [str(e).strip() for e in events if isinstance(e, str) and e.strip()],
         "commands": [
             {
                 "command": str(c.get("command", "")),
@@ -457,8 +460,8 @@ class WebUI:
             for block_id, value in inputs.items():
                 element = elements.get(block_id)
                 if element is not None:
-                    record.inputs[(block_id, element["action_id"])] = views.to_state_value(
-                        element, value, record, emu.ws.users
+                    record.inputs[(block_id, element["action_id"])] = emu._state_value(
+                        block_id, element, value, record, user
                     )
 
     def action(self, body: dict[str, Any]) -> dict[str, Any]:

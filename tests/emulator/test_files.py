@@ -65,7 +65,12 @@ def test_upload_in_three_steps_then_show_it_in_a_message(emulator: SlackEmulator
     posted = client.chat_postMessage(channel=CHANNEL, text="chart", blocks=blocks)
     assert posted["message"]["blocks"][0]["slack_file"] == {"id": file_id}
     # url_private needs the token, as on Slack's file servers
-    assert httpx.get(file["url_private"]).status_code == 403
+    # without the token Slack's file servers send a browser to the sign-in page: no bytes, no JSON
+    unsigned = httpx.get(file["url_private"])
+    assert unsigned.status_code == 302 and unsigned.headers["location"].startswith("/?redir=")
+    assert (
+        httpx.get(file["url_private"], follow_redirects=True).headers["content-type"].startswith("text/html")
+    )
     got = httpx.get(file["url_private"], headers={"Authorization": f"Bearer {client.token}"})
     assert got.content == png and got.headers["content-type"] == "image/png"
     # the page (the Slack client) shows it
