@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
-from . import directory
+from . import directory, web_files
 from .blockkit import iter_elements
 from .delivery import Delivery
 from .driver import Driver
@@ -306,8 +306,10 @@ class WebUI:
                 return self._state(request)
             if path.startswith("/archives/"):
                 return self._permalink(path, request.args.get("thread_ts"))
-            if path.startswith("/ui/files/"):
-                return self._file(path[len("/ui/files/") :])
+            if path.startswith("/ui/files/"):  # shown (images) or downloaded: slack_emulator/web_files.py
+                return web_files.serve(self.emulator, path[len("/ui/files/") :], "download" in request.args)
+        elif request.method == "POST" and path == "/ui/upload":
+            return web_files.upload(self.emulator, request)
         elif request.method == "POST" and path in self._routes:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
@@ -330,20 +332,6 @@ class WebUI:
         return Response(
             status=302, headers={"Location": "/?" + urlencode({"channel": channel, "thread": thread})}
         )
-
-    def _file(self, file_id: str) -> Response:
-        """An uploaded image shown in a message or the Home tab, as the Slack client shows it."""
-        files = self.emulator.ws.files
-        with self.emulator.ws.cond:
-            stored = files.by_id.get(file_id)
-            ready = stored is not None and stored.completed and stored.is_image
-            data = stored.data if stored is not None and ready else None
-            mimetype = files.file_object(stored)["mimetype"] if stored is not None and ready else ""
-        if data is None:
-            return _json({"ok": False, "error": "file_not_found"}, 404)
-        response = Response(data, mimetype=mimetype)
-        response.headers["Cache-Control"] = "private, max-age=3600"
-        return response
 
     def _static(self, name: str) -> Response:
         target = safe_join(str(STATIC_DIR), name)

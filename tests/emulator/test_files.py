@@ -134,7 +134,8 @@ def test_refusals(emulator: SlackEmulator, client: WebClient) -> None:
         == "invalid_blocks"
     )
     assert error_of(lambda: client.files_info(file="F0NOSUCHFILE"))[0] == "file_not_found"
-    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}").status_code == 404
+    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}").status_code == 404  # shown: images only
+    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}?download=1").content == b"hello"
 
 
 def test_completing_with_a_channel_shares_the_file_there(emulator: SlackEmulator, client: WebClient) -> None:
