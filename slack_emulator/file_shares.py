@@ -59,6 +59,8 @@ class FileShares:
         with self.ws.cond:
             if user not in self.ws.users or self.ws.users[user].get("is_bot"):
                 raise LookupError(f"unknown user {user!r}; known: {sorted(self.ws.users)}")
+            if channel == "D" + user[1:]:  # the person's DM with the app, opened on first use
+                self.ws.direct_message_channel(user)
             if channel not in self.ws.channels:
                 raise LookupError(f"unknown channel {channel!r}; known: {sorted(self.ws.channels)}")
             if thread_ts and self.ws.find_message(channel, thread_ts) is None:

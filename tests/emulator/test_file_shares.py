@@ -214,3 +214,27 @@ def test_the_slack_client_refuses_files_that_do_not_fit(
         emulator.submit_view_with_files(user=USER, view_id=view_id, files={"import_file": files})
     assert refused.value.errors == {"import_file": shown}
     assert not emulator.deliveries  # nothing was sent to the app
+
+
+def test_a_file_shared_in_the_apps_dm_is_readable_by_the_bot(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    file_id, _ts = emulator.share_file(USER, "D" + USER[1:], "mine.csv", CSV)
+    assert client.files_info(file=file_id)["file"]["ims"] == ["D" + USER[1:]]
+
+
+def test_the_bot_uploads_a_report_into_a_thread(emulator: SlackEmulator, client: WebClient) -> None:
+    _file_id, ts = emulator.share_file(USER, "C0SALES", "leads.csv", CSV)
+    report = b"row,reason\n3,phone is missing\n"
+    client.files_upload_v2(
+        content=report,
+        filename="problem-rows.csv",
+        channel="C0SALES",
+        thread_ts=ts,
+        initial_comment="Problems",
+    )
+    (reply,) = emulator.replies("C0SALES", ts)
+    (shown,) = reply["files"]
+    assert (reply["text"], shown["name"], shown["mimetype"]) == ("Problems", "problem-rows.csv", "text/csv")
+    got = httpx.get(shown["url_private_download"], headers={"Authorization": f"Bearer {client.token}"})
+    assert got.content == report
