@@ -25,6 +25,14 @@ from .state import Workspace
 from .web import WebUI
 from .webapi import ApiError, WebApi
 
+# The scope each method needs (docs.slack.dev method pages), checked against the app's manifest; only
+# the file methods for now, whose scopes an app adds late.
+METHOD_SCOPES = {
+    "files.info": "files:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+
 # the name this module's log lines had when they were written from slack_emulator/emulator.py
 logger = logging.getLogger("slack_emulator.emulator")
 
@@ -41,6 +49,7 @@ class Routes:
     team_id: str
     bot_token: str
     app_token: str
+    bot_scopes: set[str] | None
     clock: Callable[[], float]
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -116,6 +125,9 @@ class Routes:
                     raise ApiError("not_allowed_token_type")
                 if token != self.bot_token:
                     raise ApiError("invalid_auth")
+                needed = METHOD_SCOPES.get(method)
+                if needed and self.bot_scopes is not None and needed not in self.bot_scopes:
+                    raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(self.bot_scopes)))
                 fault = self.web_faults.take(method)
                 if fault is not None:
                     return self._fault(method, args, fault, started)

@@ -116,6 +116,7 @@ def read_app_features(text: str) -> dict[str, Any]:
         shortcuts = features.get("shortcuts") or []
         domains = features.get("unfurl_domains") or []
         events = ((data.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events") or []
+        scopes = ((data.get("oauth_config") or {}).get("scopes") or {}).get("bot")
     else:
         match = re.search(r"^\s*name:\s*(.+)$", text, re.M)
         name = _scalar(match.group(1)) if match else ""
@@ -123,10 +124,15 @@ def read_app_features(text: str) -> dict[str, Any]:
         shortcuts = _list_of_maps(text, "shortcuts")
         domains = _list_of_scalars(text, "unfurl_domains")
         events = _list_of_scalars(text, "bot_events")
+        scopes = _list_of_scalars(text, "bot") if re.search(r"^\s*scopes:\s*$", text, re.M) else None
     return {
         "name": str(name or ""),
         "unfurl_domains": [str(d).strip().lower() for d in domains if isinstance(d, str) and d.strip()],
         "bot_events": [str(e).strip() for e in events if isinstance(e, str) and e.strip()],
+        # None: the manifest grants no scopes list, so none is checked
+        "bot_scopes": None
+        if not isinstance(scopes, list)
+        else [str(x).strip() for x in scopes if str(x).strip()],
         "commands": [
             {
                 "command": str(c.get("command", "")),

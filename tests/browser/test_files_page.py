@@ -7,11 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 from slack_sdk import WebClient
 
 from slack_emulator import SlackEmulator
 from tests.browser.test_page import RAHUL, last_delivery, open_page
+
+
+@pytest.fixture(autouse=True)
+def files_read(ui_emulator: SlackEmulator) -> None:
+    """``files:read``, which the manifest gains with the bulk import (tests/emulator/conftest.py)."""
+    assert ui_emulator.bot_scopes is not None
+    ui_emulator.bot_scopes.add("files:read")
+
 
 CSV = b"name,phone\nJane Doe,919999999999\n"
 

@@ -9,10 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from slack_emulator import ClientValidationError, SlackEmulator
 
 from .test_files import error_of
+
+pytestmark = pytest.mark.usefixtures("files_read")
 
 USER = "U0PRIYA"
 CSV = b"name,phone\nJane Doe,919999999999\n"
@@ -238,3 +241,14 @@ def test_the_bot_uploads_a_report_into_a_thread(emulator: SlackEmulator, client:
     assert (reply["text"], shown["name"], shown["mimetype"]) == ("Problems", "problem-rows.csv", "text/csv")
     got = httpx.get(shown["url_private_download"], headers={"Authorization": f"Bearer {client.token}"})
     assert got.content == report
+
+
+def test_files_info_needs_the_files_read_scope(emulator: SlackEmulator, client: WebClient) -> None:
+    file_id, _ts = emulator.share_file(USER, "C0SALES", "leads.csv", CSV)
+    assert emulator.bot_scopes is not None
+    emulator.bot_scopes.discard("files:read")
+    with pytest.raises(SlackApiError) as refused:
+        client.files_info(file=file_id)
+    answer = refused.value.response
+    assert (answer["error"], answer["needed"]) == ("missing_scope", "files:read")
+    assert "files:write" in answer["provided"].split(",")

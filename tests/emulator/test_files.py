@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from slack_emulator import SlackEmulator
 
+pytestmark = pytest.mark.usefixtures("files_read")
+
 CHANNEL = "C0SALES"
 USER = "U0PRIYA"
 
