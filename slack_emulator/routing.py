@@ -125,7 +125,7 @@ class Routes:
                     raise ApiError("not_allowed_token_type")
                 if token != self.bot_token:
                     raise ApiError("invalid_auth")
-                needed = METHOD_SCOPES.get(method)
+                needed = _needed_scope(method, args)
                 if needed and self.bot_scopes is not None and needed not in self.bot_scopes:
                     raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(self.bot_scopes)))
                 fault = self.web_faults.take(method)
@@ -244,6 +244,23 @@ class Routes:
                 }
             )
             self.ws.changed()
+
+
+def _needed_scope(method: str, args: dict[str, Any]) -> str | None:
+    """The scope a call needs: its method's, or ``files:read`` for a view with a file_input ("your app
+    must have the files:read scope", docs.slack.dev, File input element)."""
+    if method in ("views.open", "views.update", "views.push"):
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return None
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        elements = [b.get("element") for b in blocks or [] if isinstance(b, dict)]
+        if any(isinstance(e, dict) and e.get("type") == "file_input" for e in elements):
+            return "files:read"
+    return METHOD_SCOPES.get(method)
 
 
 def _json(data: Any, status: int = 200) -> Response:

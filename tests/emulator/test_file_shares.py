@@ -252,3 +252,16 @@ def test_files_info_needs_the_files_read_scope(emulator: SlackEmulator, client: 
     answer = refused.value.response
     assert (answer["error"], answer["needed"]) == ("missing_scope", "files:read")
     assert "files:write" in answer["provided"].split(",")
+
+
+def test_a_modal_with_a_file_input_needs_the_files_read_scope(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    assert emulator.bot_scopes is not None
+    emulator.bot_scopes.discard("files:read")
+    with pytest.raises(SlackApiError) as refused:
+        open_modal(emulator, client, import_modal())
+    assert (refused.value.response["error"], refused.value.response["needed"]) == (
+        "missing_scope",
+        "files:read",
+    )
