@@ -2,10 +2,9 @@
 shortcuts and events, each sent to the app exactly as Slack sends it, then the app's answer applied
 the way Slack applies it.
 
-A gesture is only possible where Slack would offer it: a button must really be on that message or
-the top view, a slash command is never typed in a thread, a submission goes through the Slack
-client's own checks first (slack_emulator/views.py). What Slack keeps of a modal between gestures is
-the view state machine in slack_emulator/views.py; sending is slack_emulator/transport.py.
+A gesture is only possible where Slack would offer it (a button on that message or the top view, no
+slash command in a thread, the Slack client's own checks before a submission: views.py, which keeps
+a modal's state; files people share or pick: file_shares.py). Sending: transport.py.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Any, cast
 from . import directory, views
 from .blockkit import iter_elements, validate_options_answer
 from .delivery import Delivery
+from .file_shares import FileShares
 from .readers import Readers
 from .state import ResponseUrl, ViewRecord
 from .transport import Transport
@@ -29,7 +29,7 @@ from .webapi import ApiError, WebApi
 VERIFICATION_TOKEN = "emulatorVerificationToken"
 
 
-class Driver(Transport, Readers):
+class Driver(FileShares, Transport, Readers):
     """User gestures; a mixin of :class:`~slack_emulator.emulator.SlackEmulator`, whose constructor
     sets the attributes below (``url`` once the emulator is served)."""
 
@@ -345,11 +345,12 @@ class Driver(Transport, Readers):
             for block_id, value in (values or {}).items():
                 if block_id not in inputs:
                     raise LookupError(f"no input block {block_id!r}; inputs: {sorted(inputs)}")
-                block, element = inputs[block_id]
-                record.inputs[(block_id, element["action_id"])] = views.to_state_value(
-                    element, value, record, self.ws.users
+                element = inputs[block_id][1]
+                record.inputs[(block_id, element["action_id"])] = self._state_value(
+                    block_id, element, value, record, user
                 )
             views.client_side_checks(record, inputs)
+            self._give_files_to_app(record)
             record.errors = {}
             trigger_id = self.ws.new_trigger(user)
             view_payload = views.view_payload(record)
@@ -579,8 +580,7 @@ class Driver(Transport, Readers):
         return self.send_event(event)
 
     def post_user_message(self, *, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
-        """A person writes in a channel (for message shortcuts on people's messages, and the UI); its
-        links on the app's unfurl domains go to the app in a ``link_shared`` event (slack_emulator/unfurls.py)."""
+        """A person writes in a channel; links on the app's unfurl domains make a ``link_shared`` event."""
         self._user_ref(user)
         self._channel_ref(channel)
         with self.ws.cond:

@@ -82,6 +82,12 @@ class SlackEmulator(Driver, Routes):
         )
         self.ui = WebUI(self)
         self.unfurl_domains = list(self.ui.app.get("unfurl_domains") or [])
+        # the manifest's bot_events: a shared file's message is an event only where the app subscribes
+        self.bot_events = set(self.ui.app.get("bot_events") or [])
+        # the manifest's bot scopes (None: no manifest, nothing checked): a method needing another is
+        # refused with missing_scope (slack_emulator/routing.py METHOD_SCOPES)
+        scopes = self.ui.app.get("bot_scopes")
+        self.bot_scopes: set[str] | None = None if scopes is None else set(scopes)
         self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
 
     def _state_changed(self) -> None:

@@ -10,14 +10,22 @@ An image block or image element may show an uploaded file with ``slack_file`` (`
 unknown, not yet completed, not an image, or not visible to the poster — the message users of the
 Python SDK report (slackapi/python-slack-sdk#1658); the emulator checks the same.
 
+People share files too (slack_emulator/file_shares.py): a file posted in a channel or DM, or picked
+in a modal's ``file_input``. The bot sees a file it uploaded, one shared where it is a member (or
+in its DMs), and one submitted to it through a ``file_input``; any other is ``file_not_found`` to
+``files.info`` and 404 to its ``url_private`` — as for a file that does not exist.
+
 Choices where Slack's documentation is silent: a completion that names a file whose bytes never
-arrived answers ``file_not_found``; ``url_private`` without the token answers 403.
+arrived answers ``file_not_found``; ``url_private`` without a valid token answers what Slack's file
+servers answer a browser that is not signed in — a 302 to the workspace's sign-in page (clients
+that follow it get that HTML page, not the file; slackapi/bolt-js#2585, deno-slack-sdk#285).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import mimetypes
 import re
 import secrets
 import struct
@@ -28,6 +36,14 @@ from typing import Any
 from . import directory
 
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
+# what Slack calls the spreadsheet types an import reads, and what mimetypes may not know
+OTHER_TYPES = {
+    "csv": ("text/csv", "CSV"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel Spreadsheet"),
+    "xls": ("application/vnd.ms-excel", "Excel Spreadsheet"),
+    "txt": ("text/plain", "Plain Text"),
+    "pdf": ("application/pdf", "PDF"),
+}
 ALT_TXT_MAX = 1000
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # Slack's per-file limit: 1 GB
 
@@ -56,11 +72,25 @@ class StoredFile:
     data: bytes | None = None
     completed: bool = False
     channels: list[str] = field(default_factory=list)
+    # submitted to the app through a modal's file_input (the app may then read it)
+    given_to_app: bool = False
 
     @property
     def filetype(self) -> str:
         ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
         return ext if re.fullmatch(r"[a-z0-9]{1,8}", ext) else "binary"
+
+    @property
+    def mimetype(self) -> str:
+        if self.filetype in IMAGE_TYPES:
+            return IMAGE_TYPES[self.filetype]
+        if self.filetype in OTHER_TYPES:
+            return OTHER_TYPES[self.filetype][0]
+        return mimetypes.guess_type(self.name)[0] or "application/octet-stream"
+
+    @property
+    def pretty_type(self) -> str:
+        return OTHER_TYPES[self.filetype][1] if self.filetype in OTHER_TYPES else self.filetype.upper()
 
     @property
     def is_image(self) -> bool:
@@ -97,6 +127,8 @@ class Files:
         self.base_url = base_url
         self.by_id: dict[str, StoredFile] = {}
         self.by_upload_key: dict[str, str] = {}
+        # is the bot a member of this channel? (the workspace sets it: slack_emulator/state.py)
+        self.bot_in: Callable[[str], bool] = lambda channel: True
 
     def _base(self) -> str:
         return self.base_url() or "http://127.0.0.1"
@@ -173,7 +205,32 @@ class Files:
                     stored.channels.append(channel.strip())
         return {"files": [self.file_object(stored) for stored, _ in found]}
 
+    def add_shared(self, user: str, name: str, data: bytes, title: str = "") -> StoredFile:
+        """A file a person uploads from the Slack client (to share in a message or a modal's
+        file_input): complete at once, private to them until shared."""
+        if not name.strip():
+            raise FileError("invalid_arguments", ["[ERROR] missing required field: filename"])
+        if not data:
+            raise FileError("no_file_data")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise FileError("file_upload_size_restricted")
+        stored = StoredFile(
+            id=directory.random_id("F"),
+            name=name.strip(),
+            length=len(data),
+            user=user,
+            created=int(self.clock()),
+            upload_key="",
+            title=title or name.strip(),
+            data=data,
+            completed=True,
+        )
+        self.by_id[stored.id] = stored
+        return stored
+
     def info(self, args: dict[str, Any], user: str) -> dict[str, Any]:
+        if not args.get("file"):
+            raise FileError("invalid_arguments", ["[ERROR] missing required field: file"])
         stored = self.by_id.get(str(args.get("file") or ""))
         if stored is None or not stored.completed or not self.visible_to(stored, user):
             raise FileError("file_not_found")
@@ -181,10 +238,14 @@ class Files:
 
     # --- reading -------------------------------------------------------------------------------
 
-    @staticmethod
-    def visible_to(stored: StoredFile, user: str) -> bool:
-        """The uploader always sees a file; others once it is shared somewhere."""
-        return stored.user == user or bool(stored.channels)
+    def visible_to(self, stored: StoredFile, user: str) -> bool:
+        """The uploader always sees a file; the bot one shared where it is a member or given to it in
+        a file_input; people (whose channel membership is not modelled) once it is shared anywhere."""
+        if stored.user == user:
+            return True
+        if user == directory.BOT_USER_ID:
+            return stored.given_to_app or any(self.bot_in(c) for c in stored.channels)
+        return bool(stored.channels)
 
     def url_private(self, stored: StoredFile) -> str:
         return f"{self._base()}/files-pri/{self.team_id}-{stored.id}/{stored.name}"
@@ -205,9 +266,9 @@ class Files:
             "timestamp": stored.created,
             "name": stored.name,
             "title": stored.title or stored.name,
-            "mimetype": IMAGE_TYPES.get(stored.filetype, "application/octet-stream"),
+            "mimetype": stored.mimetype,
             "filetype": stored.filetype,
-            "pretty_type": stored.filetype.upper(),
+            "pretty_type": stored.pretty_type,
             "user": stored.user,
             "user_team": self.team_id,
             "editable": False,

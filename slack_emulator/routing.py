@@ -14,14 +14,24 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from . import directory
 from .faults import WebApiFault, WebApiFaults
 from .socket_mode import SocketModeServer
 from .state import Workspace
 from .web import WebUI
 from .webapi import ApiError, WebApi
+
+# The scope each method needs (docs.slack.dev method pages), checked against the app's manifest; only
+# the file methods for now, whose scopes an app adds late.
+METHOD_SCOPES = {
+    "files.info": "files:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
 
 # the name this module's log lines had when they were written from slack_emulator/emulator.py
 logger = logging.getLogger("slack_emulator.emulator")
@@ -39,6 +49,7 @@ class Routes:
     team_id: str
     bot_token: str
     app_token: str
+    bot_scopes: set[str] | None
     clock: Callable[[], float]
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -114,6 +125,9 @@ class Routes:
                     raise ApiError("not_allowed_token_type")
                 if token != self.bot_token:
                     raise ApiError("invalid_auth")
+                needed = _needed_scope(method, args)
+                if needed and self.bot_scopes is not None and needed not in self.bot_scopes:
+                    raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(self.bot_scopes)))
                 fault = self.web_faults.take(method)
                 if fault is not None:
                     return self._fault(method, args, fault, started)
@@ -191,16 +205,29 @@ class Routes:
         return Response(f"OK - {len(data)}", mimetype="text/plain")
 
     def _handle_file_download(self, request: Request, path: str) -> Response:
-        """``url_private``: the bytes, to a bearer of the bot token only."""
+        """``url_private`` / ``url_private_download``: the bytes, to a bearer of the bot token when the
+        bot can see the file; without a valid token, Slack's redirect to its sign-in page."""
+        if self._token(request, {}) != self.bot_token:
+            # what Slack's file servers answer a browser that is not signed in (no file, no JSON)
+            return Response(
+                "Found",
+                status=302,
+                mimetype="text/plain",
+                headers={"Location": "/?" + urlencode({"redir": path})},
+            )
         with self.ws.cond:
             stored = self.ws.files.by_private_path(path)
-            data = stored.data if stored is not None else None
-            mimetype = self.ws.files.file_object(stored)["mimetype"] if stored is not None else ""
+            visible = stored is not None and self.ws.files.visible_to(stored, directory.BOT_USER_ID)
+            data = stored.data if stored is not None and visible else None
+            mimetype = stored.mimetype if stored is not None else ""
+            name = stored.name if stored is not None else ""
         if data is None:
             return Response("Not Found", status=404, mimetype="text/plain")
-        if self._token(request, {}) != self.bot_token:
-            return Response("Forbidden", status=403, mimetype="text/plain")
-        return Response(data, mimetype=mimetype)
+        response = Response(data, mimetype=mimetype)
+        response.headers["Content-Length"] = str(len(data))
+        if "/download/" in path:
+            response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response
 
     def _record(self, method: str, args: dict[str, Any], result: dict[str, Any], started: float) -> None:
         with self.ws.cond:
@@ -217,6 +244,23 @@ class Routes:
                 }
             )
             self.ws.changed()
+
+
+def _needed_scope(method: str, args: dict[str, Any]) -> str | None:
+    """The scope a call needs: its method's, or ``files:read`` for a view with a file_input ("your app
+    must have the files:read scope", docs.slack.dev, File input element)."""
+    if method in ("views.open", "views.update", "views.push"):
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return None
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        elements = [b.get("element") for b in blocks or [] if isinstance(b, dict)]
+        if any(isinstance(e, dict) and e.get("type") == "file_input" for e in elements):
+            return "files:read"
+    return METHOD_SCOPES.get(method)
 
 
 def _json(data: Any, status: int = 200) -> Response:

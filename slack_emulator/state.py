@@ -112,6 +112,7 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files = Files(team_id, clock, lambda: None)  # the Web API sets where its URLs point
+        self.files.bot_in = lambda cid: bool(self.channels.get(cid, {}).get("is_member", False))
         self.calls: list[dict[str, Any]] = []
         # link_shared events sent: (channel, message ts) -> the URLs Slack told the app about, and
         # unfurl_id -> (channel, message ts); chat.unfurl may unfurl only those URLs of that message

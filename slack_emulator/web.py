@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
-from . import directory, views
+from . import directory, web_files
 from .blockkit import iter_elements
 from .delivery import Delivery
 from .driver import Driver
@@ -115,15 +115,24 @@ def read_app_features(text: str) -> dict[str, Any]:
         commands = features.get("slash_commands") or []
         shortcuts = features.get("shortcuts") or []
         domains = features.get("unfurl_domains") or []
+        events = ((data.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events") or []
+        scopes = ((data.get("oauth_config") or {}).get("scopes") or {}).get("bot")
     else:
         match = re.search(r"^\s*name:\s*(.+)$", text, re.M)
         name = _scalar(match.group(1)) if match else ""
         commands = _list_of_maps(text, "slash_commands")
         shortcuts = _list_of_maps(text, "shortcuts")
         domains = _list_of_scalars(text, "unfurl_domains")
+        events = _list_of_scalars(text, "bot_events")
+        scopes = _list_of_scalars(text, "bot") if re.search(r"^\s*scopes:\s*$", text, re.M) else None
     return {
         "name": str(name or ""),
         "unfurl_domains": [str(d).strip().lower() for d in domains if isinstance(d, str) and d.strip()],
+        "bot_events": [str(e).strip() for e in events if isinstance(e, str) and e.strip()],
+        # None: the manifest grants no scopes list, so none is checked
+        "bot_scopes": None
+        if not isinstance(scopes, list)
+        else [str(x).strip() for x in scopes if str(x).strip()],
         "commands": [
             {
                 "command": str(c.get("command", "")),
@@ -303,8 +312,10 @@ class WebUI:
                 return self._state(request)
             if path.startswith("/archives/"):
                 return self._permalink(path, request.args.get("thread_ts"))
-            if path.startswith("/ui/files/"):
-                return self._file(path[len("/ui/files/") :])
+            if path.startswith("/ui/files/"):  # shown (images) or downloaded: slack_emulator/web_files.py
+                return web_files.serve(self.emulator, path[len("/ui/files/") :], "download" in request.args)
+        elif request.method == "POST" and path == "/ui/upload":
+            return web_files.upload(self.emulator, request)
         elif request.method == "POST" and path in self._routes:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
@@ -327,20 +338,6 @@ class WebUI:
         return Response(
             status=302, headers={"Location": "/?" + urlencode({"channel": channel, "thread": thread})}
         )
-
-    def _file(self, file_id: str) -> Response:
-        """An uploaded image shown in a message or the Home tab, as the Slack client shows it."""
-        files = self.emulator.ws.files
-        with self.emulator.ws.cond:
-            stored = files.by_id.get(file_id)
-            ready = stored is not None and stored.completed and stored.is_image
-            data = stored.data if stored is not None and ready else None
-            mimetype = files.file_object(stored)["mimetype"] if stored is not None and ready else ""
-        if data is None:
-            return _json({"ok": False, "error": "file_not_found"}, 404)
-        response = Response(data, mimetype=mimetype)
-        response.headers["Cache-Control"] = "private, max-age=3600"
-        return response
 
     def _static(self, name: str) -> Response:
         target = safe_join(str(STATIC_DIR), name)
@@ -457,8 +454,8 @@ class WebUI:
             for block_id, value in inputs.items():
                 element = elements.get(block_id)
                 if element is not None:
-                    record.inputs[(block_id, element["action_id"])] = views.to_state_value(
-                        element, value, record, emu.ws.users
+                    record.inputs[(block_id, element["action_id"])] = emu._state_value(
+                        block_id, element, value, record, user
                     )
 
     def action(self, body: dict[str, Any]) -> dict[str, Any]:

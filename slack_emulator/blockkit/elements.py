@@ -175,7 +175,17 @@ def _check_number_input(c: Checker, el: dict[str, Any], ptr: str) -> None:
 
 
 def _check_file_input(c: Checker, el: dict[str, Any], ptr: str) -> None:
+    """docs.slack.dev, File input element: in an input block of a modal; ``max_files`` 1 to 10;
+    ``filetypes`` an array of file extensions."""
+    if c.surface != "modal":
+        c.fail(f"file_input is only supported in modals, not in a {c.surface}", f"{ptr}/type")
     c.integer(el, "max_files", ptr, minimum=1)
+    if isinstance(el.get("max_files"), int) and el["max_files"] > 10:
+        c.fail("must be at most 10", f"{ptr}/max_files")
+    if "filetypes" in el:
+        for i, kind in enumerate(c.array(el["filetypes"], f"{ptr}/filetypes", min_items=0, max_items=100)):
+            if not isinstance(kind, str) or not kind.strip():
+                c.fail("must be a file extension string", f"{ptr}/filetypes/{i}")
 
 
 def check_image_element(c: Checker, el: dict[str, Any], ptr: str) -> None:

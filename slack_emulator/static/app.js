@@ -85,6 +85,7 @@
     for (const p of answer.problems || []) toast(p);
     return answer;
   }
+  window.EmuFiles.init({ h, toast, me: () => S.me }); // files.js: files in messages, attach, file_input
 
   // --- state from the emulator ----------------------------------------------------------------
   function stateUrl() {
@@ -301,7 +302,8 @@
           h("span", { class: "time", title: m.ts }, timeOf(m.ts)),
           m.edited ? h("span", { class: "muted" }, " (edited)") : null),
         broadcast,
-        content,
+        m.subtype === "file_share" && !m.text ? null : content,
+        window.EmuFiles.list(m.files),
         renderAttachments(m.attachments),
         replies),
       ephemeral ? null : messageMenu(m, where));
@@ -421,8 +423,9 @@
       if (e.key === "Tab" && matches().length) { e.preventDefault(); input.value = matches()[0].command + " "; showHints(); }
       else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
     });
+    const attach = window.EmuFiles.attachButton({ channel: () => S.channel, thread_ts, input });
     return h("div", { class: "composer" }, hints,
-      h("div", { class: "composer-box" }, input, h("button", { class: "send", "aria-label": "Send", title: "Send (Enter)", onclick: send }, "➤")));
+      h("div", { class: "composer-box" }, attach, input, h("button", { class: "send", "aria-label": "Send", title: "Send (Enter)", onclick: send }, "➤")));
   }
 
   // --- blocks ---------------------------------------------------------------------------------
@@ -493,6 +496,7 @@
       case "timepicker": return st.selected_time || null;
       case "datetimepicker": return st.selected_date_time ?? null;
       case "rich_text_input": return st.rich_text_value || null;
+      case "file_input": return st.files || [];
       default: return null;
     }
   }
@@ -621,7 +625,7 @@
       case "workflow_button":
         return h("button", { class: "btn", disabled: true, title: "Workflows are not emulated" }, el.text?.text || "Workflow");
       case "file_input":
-        return h("div", { class: "muted small" }, "File uploads are not emulated.");
+        return window.EmuFiles.picker(el, value, change, common);
       default:
         return h("span", { class: "muted small" }, `[${el.type}]`);
     }

@@ -120,8 +120,17 @@ Async
   * 200 `{"status": "QUEUED"}` for any valid JSON body; applied by a background worker
     (`Sandbox.drain_async()` waits for it). Upsert on the identifier; missing/invalid identifier →
     dropped; invalid or unknown fields dropped; only `ACTION_<code>` custom actions and PAYMENT are
-    kept. 18,000 requests per hour per token (sliding window), then 429 `TOO_MANY_REQUESTS` with
-    `Retry-After`. Sync requests are unlimited unless `faults.rate_limit_per_hour` is set.
+    kept. 18,000 requests per hour per token (sliding window), then a bare 429
+    `TOO_MANY_REQUESTS` — no `Retry-After`: TeleCRM documents none for the Async limit and the
+    client is to stay under it (docs API.md §11). The limit is requests per window:
+    `Sandbox(async_rate_limit=600, async_rate_window_seconds=60)`, else the environment
+    (`SANDBOX_ASYNC_LIMIT`, `SANDBOX_ASYNC_WINDOW_SECONDS`, read by `telecrm-bot sandbox` too),
+    else 18,000 per 3600 s; `faults.async_rate_limit` / `faults.async_rate_window_seconds` (or
+    `POST /_sandbox/faults`) change it live and `reset()` goes back to the configured one.
+    `Sandbox.async_counts()` (and `async` in `GET /_sandbox/state`) counts `accepted`,
+    `rate_limited` (by the limiter; injected faults are not counted), `applied`, `created`,
+    `updated`, `dropped` and `pending`. Sync requests are unlimited unless
+    `faults.rate_limit_per_hour` is set (then 429 with `Retry-After`).
 
 Strict docs (`Sandbox(strict_docs=True)`, or `SANDBOX_STRICT_DOCS=1` in the environment when the
 flag is not given): every 2xx answer keeps only the keys the documented examples show

@@ -77,6 +77,7 @@ class AdminRoutes(SandboxBase):
                 "write_count": state.write_count,
             }
         counts["async_pending"] = self._async.pending()
+        counts["async"] = self.async_counts()
         with self._log_lock:
             counts["requests"] = len(self.request_log)
         counts["faults"] = self.faults.snapshot()

@@ -149,11 +149,21 @@ class Sandbox(LeadRoutes, MemberRoutes, MetadataRoutes, AdminRoutes):
                 )
             raise ApiError(404, "ENTERPRISE_NOT_FOUND", f"The enterprise with ID {eid} was not found.")
         retry_after = self.faults.check_rate("async" if is_async else "sync", token)
-        if retry_after is not None:
-            limit = self.faults.async_rate_limit_per_hour if is_async else self.faults.rate_limit_per_hour
+        if retry_after is None:
+            return
+        if is_async:
+            # API.md §11: the Async limit answers a bare 429 (TeleCRM documents no Retry-After for it;
+            # the client is to stay under the limit), so none is sent: the bot must pace itself
+            self._count_async("rate_limited")
+            limit, window = self.faults.async_rate_limit, self.faults.async_rate_window_seconds
+            per = "hour" if window == 3600 else f"{window:g} seconds"
             raise ApiError(
-                429,
-                "TOO_MANY_REQUESTS",
-                f"Rate limit of {limit} requests per hour per token exceeded. Retry after {retry_after} seconds.",
-                headers={"Retry-After": str(retry_after)},
+                429, "TOO_MANY_REQUESTS", f"Rate limit of {limit} requests per {per} per token exceeded."
             )
+        raise ApiError(
+            429,
+            "TOO_MANY_REQUESTS",
+            f"Rate limit of {self.faults.rate_limit_per_hour} requests per hour per token exceeded. "
+            f"Retry after {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import Counter
 from typing import Any, NamedTuple
 
 from .async_queue import AsyncQueue
 from .documented import strict_docs_from_env
 from .errors import bad_request
-from .faults import Faults
+from .faults import Faults, async_limit_from_env
 from .state import State
 from .values import DroppedValue, InvalidValue
 from .workspace import (
@@ -48,6 +49,8 @@ class SandboxBase:
         async_token: str = DEMO_ASYNC_TOKEN,
         default_country_code: str = "91",
         strict_docs: bool | None = None,
+        async_rate_limit: int | None = None,
+        async_rate_window_seconds: float | None = None,
     ) -> None:
         self.enterprise_id = enterprise_id
         # answers with only the documented keys (telecrm/sandbox/documented.py); None: $SANDBOX_STRICT_DOCS
@@ -58,7 +61,16 @@ class SandboxBase:
         self._workspace_src = copy.deepcopy(workspace) if workspace is not None else demo_workspace()
         self._lock = threading.RLock()
         self._state = self._build_state()
-        self.faults = Faults()
+        # the Async limit: the arguments, else $SANDBOX_ASYNC_LIMIT / $SANDBOX_ASYNC_WINDOW_SECONDS,
+        # else the documented 18,000 an hour; `faults.clear()` and `reset()` go back to it
+        env_limit, env_window = async_limit_from_env()
+        self.faults = Faults(
+            async_limit=env_limit if async_rate_limit is None else async_rate_limit,
+            async_window_seconds=env_window
+            if async_rate_window_seconds is None
+            else async_rate_window_seconds,
+        )
+        self._async_counts: Counter[str] = Counter()
         self.request_log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._async = AsyncQueue(self._apply_async, lambda: self.faults.async_delay)
@@ -68,7 +80,23 @@ class SandboxBase:
 
     def _apply_async(self, body: Any) -> str:
         with self._lock:
-            return self._state.apply_async(body)
+            outcome = self._state.apply_async(body)
+        self._count_async("applied", outcome.split(":")[0])
+        return outcome
+
+    def _count_async(self, *names: str) -> None:
+        with self._log_lock:
+            self._async_counts.update(names)
+
+    def async_counts(self) -> dict[str, int]:
+        """What the Async route did since start (or `reset()`): ``accepted`` (answered QUEUED),
+        ``rate_limited`` (refused with 429 by the limiter; injected faults are not counted),
+        ``applied`` and of those ``created`` / ``updated`` / ``dropped``, and ``pending`` (queued)."""
+        with self._log_lock:
+            counts = {k: self._async_counts[k] for k in ("accepted", "rate_limited", "applied")}
+            counts.update({k: self._async_counts[k] for k in ("created", "updated", "dropped")})
+        counts["pending"] = self._async.pending()
+        return counts
 
     # -- inspection helpers (thread-safe, copies) ----------------------------------------------
 
@@ -176,6 +204,7 @@ class SandboxBase:
             self._state = self._build_state()
         with self._log_lock:
             self.request_log.clear()
+            self._async_counts.clear()
         self.faults.clear()
 
     # -- the Async queue ------------------------------------------------------------------------

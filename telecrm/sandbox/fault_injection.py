@@ -18,7 +18,15 @@ from .server import ABORT_KEY
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-_SETTINGS = ("latency", "write_latency", "async_delay", "rate_limit_per_hour", "async_rate_limit_per_hour")
+_SETTINGS = (
+    "latency",
+    "write_latency",
+    "async_delay",
+    "rate_limit_per_hour",
+    "async_rate_limit",
+    "async_rate_window_seconds",
+    "async_rate_limit_per_hour",
+)
 _ONE_SHOT_RULES = ("fail_next", "fail_after_write_next", "reset_next")
 
 

@@ -3,12 +3,52 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+ASYNC_LIMIT = 18_000  # documented: 18,000 requests per hour per token
+ASYNC_WINDOW_SECONDS = 3600.0
+
+
+LIMIT_ENV = "SANDBOX_ASYNC_LIMIT"
+WINDOW_ENV = "SANDBOX_ASYNC_WINDOW_SECONDS"
+
+
+def async_limit_from_env(environ: Mapping[str, str] | None = None) -> tuple[int, float]:
+    """(requests, window seconds) of the Async limiter from ``SANDBOX_ASYNC_LIMIT`` and
+    ``SANDBOX_ASYNC_WINDOW_SECONDS``; the documented 18,000 an hour for what is unset."""
+    env = environ if environ is not None else os.environ
+    raw_limit, raw_window = env.get(LIMIT_ENV, "").strip(), env.get(WINDOW_ENV, "").strip()
+    try:
+        limit = _positive_int(raw_limit, "async_rate_limit") if raw_limit else ASYNC_LIMIT
+    except ValueError:
+        raise ValueError(
+            f"{LIMIT_ENV} must be a whole number of requests of at least 1, not {raw_limit!r}"
+        ) from None
+    try:
+        window = _window(raw_window) if raw_window else ASYNC_WINDOW_SECONDS
+    except ValueError:
+        raise ValueError(f"{WINDOW_ENV} must be a number of seconds above 0, not {raw_window!r}") from None
+    return limit, window
+
+
+def _positive_int(value: object, name: str) -> int:
+    number = int(str(value))
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return number
+
+
+def _window(value: object) -> float:
+    seconds = float(str(value))
+    if not seconds > 0:
+        raise ValueError(f"async_rate_window_seconds must be a number of seconds above 0, not {value!r}")
+    return seconds
 
 
 @dataclass
@@ -36,15 +76,23 @@ class FaultRule:
 class Faults:
     """Thread-safe fault switches. Rules are consumed first-in first-out, one per matching request."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        async_limit: int = ASYNC_LIMIT,
+        async_window_seconds: float = ASYNC_WINDOW_SECONDS,
+    ) -> None:
         self._lock = threading.Lock()
+        # what `clear()` goes back to: the documented 18,000 an hour, or the sandbox's configured limit
+        self._async_default = (_positive_int(async_limit, "async_limit"), _window(async_window_seconds))
         self._clock = clock
         self._rules: list[FaultRule] = []
         self._latency = 0.0
         self._write_latency = 0.0
         self._async_delay = 0.0
         self._rate_limit: int | None = None
-        self._async_rate_limit = 18_000
+        self._async_rate_limit, self._async_window = self._async_default
         self._windows: dict[tuple[str, str], deque[float]] = {}
 
     # -- settable switches --------------------------------------------------------------------
@@ -95,15 +143,36 @@ class Faults:
             self._rate_limit = None if value is None else int(value)
 
     @property
-    def async_rate_limit_per_hour(self) -> int:
-        """Async requests per hour per token (documented: 18,000)."""
+    def async_rate_limit(self) -> int:
+        """Async requests per token allowed in any ``async_rate_window_seconds`` (documented: 18,000 an hour)."""
         with self._lock:
             return self._async_rate_limit
 
+    @async_rate_limit.setter
+    def async_rate_limit(self, value: int) -> None:
+        with self._lock:
+            self._async_rate_limit = _positive_int(value, "async_rate_limit")
+
+    @property
+    def async_rate_window_seconds(self) -> float:
+        """Length of the Async limiter's sliding window (documented: an hour); shorter windows let tests
+        and benchmarks show the pacing in minutes."""
+        with self._lock:
+            return self._async_window
+
+    @async_rate_window_seconds.setter
+    def async_rate_window_seconds(self, seconds: float) -> None:
+        with self._lock:
+            self._async_window = _window(seconds)
+
+    @property
+    def async_rate_limit_per_hour(self) -> int:
+        """The older name of ``async_rate_limit`` (requests per window; the window is an hour unless changed)."""
+        return self.async_rate_limit
+
     @async_rate_limit_per_hour.setter
     def async_rate_limit_per_hour(self, value: int) -> None:
-        with self._lock:
-            self._async_rate_limit = int(value)
+        self.async_rate_limit = value
 
     # -- queued faults ------------------------------------------------------------------------
 
@@ -159,23 +228,25 @@ class Faults:
             self._write_latency = 0.0
             self._async_delay = 0.0
             self._rate_limit = None
-            self._async_rate_limit = 18_000
+            self._async_rate_limit, self._async_window = self._async_default
             self._windows.clear()
 
     # -- rate limiting ------------------------------------------------------------------------
 
     def check_rate(self, kind: str, token: str) -> int | None:
-        """Count one request for (`kind`, `token`) in a sliding hour; over the limit → Retry-After seconds."""
+        """Count one request for (`kind`, `token`) in its sliding window (Sync: an hour; Async:
+        ``async_rate_window_seconds``); over the limit → seconds until a request would be allowed."""
         with self._lock:
             limit = self._rate_limit if kind == "sync" else self._async_rate_limit
             if limit is None:
                 return None
+            span = 3600.0 if kind == "sync" else self._async_window
             now = self._clock()
             window = self._windows.setdefault((kind, token), deque())
-            while window and window[0] <= now - 3600:
+            while window and window[0] <= now - span:
                 window.popleft()
             if len(window) >= limit:
-                return max(1, math.ceil(window[0] + 3600 - now)) if window else 3600
+                return max(1, math.ceil(window[0] + span - now)) if window else math.ceil(span)
             window.append(now)
             return None
 
@@ -186,6 +257,7 @@ class Faults:
                 "write_latency": self._write_latency,
                 "async_delay": self._async_delay,
                 "rate_limit_per_hour": self._rate_limit,
-                "async_rate_limit_per_hour": self._async_rate_limit,
+                "async_rate_limit": self._async_rate_limit,
+                "async_rate_window_seconds": self._async_window,
                 "queued": [r.describe() for r in self._rules],
             }

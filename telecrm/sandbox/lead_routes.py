@@ -75,4 +75,5 @@ class LeadRoutes(SandboxBase):
     def _api_autoupdatelead(self, request: Request) -> tuple[int, Any]:
         body = json_body(request)
         self._async.put(body)
+        self._count_async("accepted")
         return 200, {"status": "QUEUED"}

@@ -43,6 +43,14 @@ def emulator(clock: FakeClock) -> Iterator[SlackEmulator]:
 
 
 @pytest.fixture
+def files_read(emulator: SlackEmulator) -> None:
+    """Grant ``files:read``, which the repository's manifest gains with the bulk import (until then
+    files.info is refused with missing_scope, as Slack refuses it)."""
+    assert emulator.bot_scopes is not None
+    emulator.bot_scopes.add("files:read")
+
+
+@pytest.fixture
 def client(emulator: SlackEmulator) -> WebClient:
     return WebClient(token=BOT_TOKEN, base_url=emulator.api_url)
 

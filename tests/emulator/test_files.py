@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from slack_emulator import SlackEmulator
 
+pytestmark = pytest.mark.usefixtures("files_read")
+
 CHANNEL = "C0SALES"
 USER = "U0PRIYA"
 
@@ -65,7 +67,12 @@ def test_upload_in_three_steps_then_show_it_in_a_message(emulator: SlackEmulator
     posted = client.chat_postMessage(channel=CHANNEL, text="chart", blocks=blocks)
     assert posted["message"]["blocks"][0]["slack_file"] == {"id": file_id}
     # url_private needs the token, as on Slack's file servers
-    assert httpx.get(file["url_private"]).status_code == 403
+    # without the token Slack's file servers send a browser to the sign-in page: no bytes, no JSON
+    unsigned = httpx.get(file["url_private"])
+    assert unsigned.status_code == 302 and unsigned.headers["location"].startswith("/?redir=")
+    assert (
+        httpx.get(file["url_private"], follow_redirects=True).headers["content-type"].startswith("text/html")
+    )
     got = httpx.get(file["url_private"], headers={"Authorization": f"Bearer {client.token}"})
     assert got.content == png and got.headers["content-type"] == "image/png"
     # the page (the Slack client) shows it
@@ -129,7 +136,8 @@ def test_refusals(emulator: SlackEmulator, client: WebClient) -> None:
         == "invalid_blocks"
     )
     assert error_of(lambda: client.files_info(file="F0NOSUCHFILE"))[0] == "file_not_found"
-    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}").status_code == 404
+    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}").status_code == 404  # shown: images only
+    assert httpx.get(f"{emulator.url}/ui/files/{step1['file_id']}?download=1").content == b"hello"
 
 
 def test_completing_with_a_channel_shares_the_file_there(emulator: SlackEmulator, client: WebClient) -> None:

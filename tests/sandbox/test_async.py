@@ -98,7 +98,8 @@ def test_async_rate_limit_per_token(h: Harness) -> None:
     answers = [h.upsert({"fields": {"phone": f"91981110030{i}"}}) for i in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     limited = answers[3]
-    assert 1 <= int(limited.headers["Retry-After"]) <= 3600
+    # TeleCRM documents no Retry-After for the Async limit (docs/API.md §11): the client paces itself
+    assert "Retry-After" not in limited.headers
     error = error_of(limited)
     assert error["code"] == "TOO_MANY_REQUESTS"
     assert "3 requests per hour" in error["message"]
