@@ -28,6 +28,13 @@ from storage.migrations import MIGRATIONS, Migration, check_order, latest_versio
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Each connection's page cache, in KiB (SQLite's default is 2,000 KiB). The bot has one connection
+# per thread that touches the store (HTTP request threads, listeners, the worker's pools, periodic
+# tasks: about 60 under load), and each cache fills with the pages its thread reads as the file
+# grows, so with the default the process grew by up to 60 × 2 MB as the database did
+# (docs/PERFORMANCE.md, memory). The pages a write touches again and again (the B-trees' upper
+# levels) fit in far less; the rest is in the OS's file cache, a system call away.
+PAGE_CACHE_KIB = 256
 PRIVATE_MODE = 0o600
 SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
@@ -120,26 +127,31 @@ class _WriteGate:
     """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._busy = False
         self._urgent_waiting = 0
+        self._waiting = 0  # so a release nobody waits for wakes nobody (most writes, when idle)
 
     @contextlib.contextmanager
     def held(self, *, urgent: bool) -> Iterator[None]:
         with self._cond:
-            self._urgent_waiting += urgent
-            try:
-                while self._busy or (not urgent and self._urgent_waiting):
-                    self._cond.wait()
-            finally:
-                self._urgent_waiting -= urgent
+            if self._busy or (not urgent and self._urgent_waiting):
+                self._urgent_waiting += urgent
+                self._waiting += 1
+                try:
+                    while self._busy or (not urgent and self._urgent_waiting):
+                        self._cond.wait()
+                finally:
+                    self._urgent_waiting -= urgent
+                    self._waiting -= 1
             self._busy = True
         try:
             yield
         finally:
             with self._cond:
                 self._busy = False
-                self._cond.notify_all()
+                if self._waiting:
+                    self._cond.notify_all()
 
 
 class StoreError(Exception):
@@ -257,6 +269,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error:
             conn.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from storage.db import SchemaTooNewError, Store, StoreError
+from storage.db import PAGE_CACHE_KIB, SchemaTooNewError, Store, StoreError
 from storage.migrations import MIGRATIONS, check_order, latest_version
 
 
@@ -23,6 +23,8 @@ def test_connection_settings(store: Store) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    # a bounded page cache per connection: the process does not grow with the database (PERFORMANCE.md)
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
 
 
 def test_each_thread_gets_its_own_connection(store: Store) -> None:
