@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ack, bulk, e2e, find, harness, memory, modal, pipeline, profile, throughput, watch
+from bench import ack, bulk, cold, e2e, find, harness, memory, modal, pipeline, profile, throughput, watch
 from bench.machine import this_machine
 from bench.report import MISSED, Row, markdown_table, missed
 
@@ -41,6 +41,7 @@ SECTIONS: dict[str, Section] = {
     "find": lambda d, q: find.run(d, quick=q),
     "watch": lambda d, q: watch.run(d, quick=q),
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
+    "cold": lambda d, q: cold.run(d, quick=q),
 }
 
 
