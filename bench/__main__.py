@@ -80,7 +80,7 @@ def print_profiles(directory: Path) -> None:
                 print(profile.render(shares, f"  {title}, share of its samples:"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and commands (about 2 minutes)")
     parser.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
@@ -99,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="commands the memory section sends (default 2,000, 1,000 with --quick); "
         f"from {memory.SOAK_FROM:,} on it is a soak, judged on growth over its second half",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.commands is not None and args.commands < 2 * memory.STEP:
         parser.error(f"--commands must be at least {2 * memory.STEP}")

@@ -46,6 +46,20 @@ def paired_ratio(ours: list[Latency], floor: list[Latency]) -> float:
     return median(o.p99 / f.p99 for o, f in zip(ours, floor, strict=True) if f.p99 > 0)
 
 
+def _ack_cpu_row(setting: str, ack_cpu: dict[str, dict[int, list[float]]], level: int) -> tuple[Row, float]:
+    """The CPU-per-acknowledged-command row of one level, and its paired ratio."""
+    ours, floor = ack_cpu["bot"][level], ack_cpu["bare"][level]
+    ratio = median(o / f for o, f in zip(ours, floor, strict=True) if f > 0)
+    row = Row(
+        "CPU per acknowledged command (request and listener threads)",
+        setting,
+        f"bot {ms(median(ours))}, bare Bolt {ms(median(floor))}; ratio {ratio:.2f}× (median of paired runs)",
+        f"≤ {TARGET_CPU_RATIO}× bare",
+        verdict(ratio <= TARGET_CPU_RATIO),
+    )
+    return row, ratio
+
+
 def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
     runs = 3 if quick else 6
     per_run = {1: 60, 10: 200, 50: 400} if quick else {1: 150, 10: 400, 50: 800}
@@ -86,9 +100,8 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         ours, floor = median_latency(measured["bot"][level]), median_latency(measured["bare"][level])
         ratio = paired_ratio(measured["bot"][level], measured["bare"][level])
         cpu_ours, cpu_floor = median(cpu["bot"][level]), median(cpu["bare"][level])
-        ack_ours, ack_floor = median(ack_cpu["bot"][level]), median(ack_cpu["bare"][level])
-        cpu_ratio = median(
-            o / f for o, f in zip(ack_cpu["bot"][level], ack_cpu["bare"][level], strict=True) if f > 0
+        cpu_row, cpu_ratio = _ack_cpu_row(
+            f"{level} concurrent, {runs}×{per_run[level]} commands", ack_cpu, level
         )
         own_failures = [f for f in failures[level] if f.startswith("bot:")]
         rows.append(
@@ -103,15 +116,7 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
                 verdict(ratio <= TARGET_RATIO and not own_failures),
             )
         )
-        rows.append(
-            Row(
-                "CPU per acknowledged command (request and listener threads)",
-                f"{level} concurrent, {runs}×{per_run[level]} commands",
-                f"bot {ms(ack_ours)}, bare Bolt {ms(ack_floor)}; ratio {cpu_ratio:.2f}× (median of paired runs)",
-                f"≤ {TARGET_CPU_RATIO}× bare",
-                verdict(cpu_ratio <= TARGET_CPU_RATIO),
-            )
-        )
+        rows.append(cpu_row)
         raw[str(level)] = {
             "p99_ratio_paired_median": ratio,
             "ack_cpu_ratio_paired_median": cpu_ratio,
