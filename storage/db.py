@@ -124,34 +124,62 @@ def mark_urgent_writer() -> None:
 
 
 class _WriteGate:
-    """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first."""
+    """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first.
+
+    A release wakes one waiter — the next urgent one, else the next background one — rather than
+    every waiter (who would all take the lock in turn only for all but one to wait again: under ten
+    concurrent commands that was a tenth of a listener's CPU, docs/PERFORMANCE.md).
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        self._lock = lock
+        self._urgent = threading.Condition(lock)
+        self._background = threading.Condition(lock)
         self._busy = False
         self._urgent_waiting = 0
-        self._waiting = 0  # so a release nobody waits for wakes nobody (most writes, when idle)
+        self._background_waiting = 0
+
+    def _wake_one(self) -> None:
+        """With the lock held and the gate free: let the next waiter in line try."""
+        if self._urgent_waiting:
+            self._urgent.notify()
+        elif self._background_waiting:
+            self._background.notify()
+
+    def _wait_turn(self, urgent: bool) -> None:
+        """With the lock held: until the gate is free and, for a background writer, no urgent one waits."""
+        if urgent:
+            self._urgent_waiting += 1
+        else:
+            self._background_waiting += 1
+        try:
+            while self._busy or (not urgent and self._urgent_waiting):
+                (self._urgent if urgent else self._background).wait()
+        finally:
+            if urgent:
+                self._urgent_waiting -= 1
+            else:
+                self._background_waiting -= 1
+        # (a waiter interrupted after it was woken passes its turn on: see ``held``)
 
     @contextlib.contextmanager
     def held(self, *, urgent: bool) -> Iterator[None]:
-        with self._cond:
+        with self._lock:
             if self._busy or (not urgent and self._urgent_waiting):
-                self._urgent_waiting += urgent
-                self._waiting += 1
                 try:
-                    while self._busy or (not urgent and self._urgent_waiting):
-                        self._cond.wait()
-                finally:
-                    self._urgent_waiting -= urgent
-                    self._waiting -= 1
+                    self._wait_turn(urgent)
+                except BaseException:
+                    if not self._busy:
+                        self._wake_one()
+                    raise
             self._busy = True
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._busy = False
-                if self._waiting:
-                    self._cond.notify_all()
+                self._wake_one()
 
 
 class StoreError(Exception):
