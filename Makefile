@@ -43,7 +43,8 @@ test: postgres
 bench: install-dev
 	$(BIN)/python -m bench
 
-# Slow reliability runs (crashes, overlapping processes, hostile clients); results in docs/RELIABILITY.md.
+# Slow reliability runs (crashes, overlapping processes, hostile clients; results in docs/RELIABILITY.md)
+# and memory over 100,000 commands (soak/memory.py; results in docs/PERFORMANCE.md).
 soak: install-dev
 	$(BIN)/python -m soak
 

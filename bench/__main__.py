@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline,pacing] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline,pacing,cold] [--commands N] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -19,6 +19,7 @@ from typing import Any
 from bench import (
     ack,
     bulk,
+    cold,
     e2e,
     find,
     harness,
@@ -37,6 +38,8 @@ from bench.report import MISSED, Row, markdown_table, missed
 log = logging.getLogger("bench")
 
 Section = Callable[[Path, bool], tuple[list[Row], dict[str, Any]]]
+# ``--commands N``: how many commands the memory section sends (a soak when large)
+MEMORY_COMMANDS: int | None = None
 
 
 def _bulk(workdir: Path, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -48,13 +51,14 @@ SECTIONS: dict[str, Section] = {
     "modal": lambda d, q: modal.run(d, quick=q),
     "e2e": lambda d, q: e2e.run(d, quick=q),
     "throughput": lambda d, q: throughput.run(d, quick=q),
-    "memory": lambda d, q: memory.run(d, quick=q),
+    "memory": lambda d, q: memory.run(d, quick=q, total=MEMORY_COMMANDS),
     "bulk": _bulk,
     "import": lambda d, q: import_check.run(d, quick=q),
     "find": lambda d, q: find.run(d, quick=q),
     "watch": lambda d, q: watch.run(d, quick=q),
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
     "pacing": lambda d, q: (import_pacing.run(d, quick=q) + import_pacing.run_e2e(d, quick=q), {}),
+    "cold": lambda d, q: cold.run(d, quick=q),
 }
 
 
@@ -93,7 +97,7 @@ def print_profiles(directory: Path) -> None:
                 print(profile.render(shares, f"  {title}, share of its samples:"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and commands (about 2 minutes)")
     parser.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
@@ -105,7 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="sample every app process with py-spy into DIR and print where the time went",
     )
+    parser.add_argument(
+        "--commands",
+        type=int,
+        metavar="N",
+        help="commands the memory section sends (default 2,000, 1,000 with --quick); "
+        f"from {memory.SOAK_FROM:,} on it is a soak, judged on growth over its second half",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.commands is not None and args.commands < 2 * memory.STEP:
+        parser.error(f"--commands must be at least {2 * memory.STEP}")
+    global MEMORY_COMMANDS
+    MEMORY_COMMANDS = args.commands
     try:
         names = parse_only(args.only)
     except ValueError as exc:
@@ -142,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_after = _load()
     table = markdown_table(rows)
     command = "python -m bench" + (" --quick" if args.quick else "")
+    command += f" --only {args.only}" if args.only else ""
+    command += f" --commands {args.commands}" if args.commands else ""
     header = (
         f"Machine: {machine.describe()}  \n"
         f"Load average before / after: {load_before} / {load_after}  \n"

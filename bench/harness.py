@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -166,11 +167,28 @@ def read_vmrss_kib(status_text: str) -> int:
     raise ValueError("no VmRSS line (is the process still alive?)")
 
 
+# Threads that serve Slack's request until it is acknowledged: waitress's loop (``http`` in the bot, the
+# main thread of the bare app) and its request threads, and Bolt's listener threads. Everything else
+# (the outbox worker, background reads, periodic tasks) works after the acknowledgement.
+ACK_THREADS = frozenset({"MainThread", "http", "waitress", "listener"})
+
+
+def thread_group(name: str) -> str:
+    """``listener_12`` → ``listener``, ``waitress-3`` → ``waitress``: one group per pool."""
+    return re.sub(r"[-_]?\d+$", "", name)
+
+
 def cpu_seconds_from_stat(stat_text: str, ticks_per_second: int) -> float:
     """User + system CPU time from /proc/<pid>/stat text (the command name may contain spaces)."""
     fields = stat_text.rsplit(")", 1)[1].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted from 1
     return (utime + stime) / ticks_per_second
+
+
+def thread_cpu_from_schedstat(text: str) -> float:
+    """A thread's time on a CPU from /proc/<pid>/task/<tid>/schedstat (nanoseconds, the first field):
+    exact, where /proc's stat counts whole clock ticks (10 ms)."""
+    return int(text.split()[0]) / 1e9
 
 
 class AppProcess:
@@ -218,6 +236,22 @@ class AppProcess:
         stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
         return cpu_seconds_from_stat(stat, os.sysconf("SC_CLK_TCK"))
 
+    def thread_cpu_seconds(self) -> dict[str, float]:
+        """CPU time so far per thread group (:func:`thread_group` of each OS thread's name; the app
+        runs under ``bench.named_threads``, which names them)."""
+        groups: dict[str, float] = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):  # a thread that ended in between
+                name = thread_group((task / "comm").read_text().strip())
+                groups[name] = groups.get(name, 0.0) + thread_cpu_from_schedstat(
+                    (task / "schedstat").read_text()
+                )
+        return groups
+
+    def ack_cpu_seconds(self) -> float:
+        """CPU time so far of the threads that serve a request until its acknowledgement."""
+        return sum(cpu for group, cpu in self.thread_cpu_seconds().items() if group in ACK_THREADS)
+
     def rss_kib(self) -> int:
         return read_vmrss_kib(Path(f"/proc/{self.proc.pid}/status").read_text())
 
@@ -244,7 +278,16 @@ def start_bot(stand_ins: StandIns, workdir: Path, *, name: str = "bot") -> AppPr
     """``telecrm-bot serve`` against the stand-ins, ready once the workspace schema is cached."""
     port = free_port()
     db = str(workdir / f"{name}.sqlite3")
-    argv = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "--log-level", "INFO"]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.named_threads",
+        "bot.cli",
+        "--env-file",
+        os.devnull,
+        "--log-level",
+        "INFO",
+    ]
     argv += ["serve", "--host", "127.0.0.1", "--port", str(port)]
     bot = AppProcess(name, argv, stand_ins.bot_env(db), workdir, port)
     try:
@@ -258,7 +301,7 @@ def start_bot(stand_ins: StandIns, workdir: Path, *, name: str = "bot") -> AppPr
 
 def start_bare(stand_ins: StandIns, workdir: Path) -> AppProcess:
     port = free_port()
-    argv = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+    argv = [sys.executable, "-m", "bench.named_threads", "bench.bare_app", "--port", str(port)]
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -9,10 +9,11 @@ about the bot token (and ``SLACK_APP_ID`` when set) before any listener runs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 # Shortcut payloads are the only ones Slack sends without ``api_app_id``; every other names the app.
 _WITHOUT_APP_ID = frozenset({"shortcut", "message_action"})
@@ -61,8 +62,7 @@ def response_urls(body: Mapping[str, Any]) -> Iterator[str]:
             yield str(entry["response_url"])
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
+def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     try:
         port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
     except ValueError:  # a port that is not a number
@@ -70,11 +70,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
+@functools.lru_cache(maxsize=8)  # one hooks URL per bot: parsed once, not on every request
+def _hooks_base(hooks_url: str) -> tuple[tuple[str, str, int | None], str]:
+    parts = urlsplit(hooks_url)
+    return _origin(parts), parts.path or "/"
+
+
 def is_hook_url(url: str, hooks_url: str) -> bool:
     """Whether ``url`` is on the hooks host (same scheme, host and port) and under its path."""
-    if _origin(url) != _origin(hooks_url):
-        return False
-    return urlsplit(url).path.startswith(urlsplit(hooks_url).path or "/")
+    origin, path = _hooks_base(hooks_url)
+    parts = urlsplit(url)
+    return _origin(parts) == origin and parts.path.startswith(path)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,16 @@ def services_middleware(services: Services) -> Callable[..., Any]:
     """A Bolt global middleware that puts ``services`` into every request's context."""
 
     def put_services(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002
-        context[_SERVICES] = services
+        attach_services(context, services)
         return next()
 
     return put_services
+
+
+def attach_services(context: BoltContext, services: Services) -> None:
+    """Put ``services`` into one request's context (what :func:`services_middleware` does, for a
+    middleware of the composition root that does more)."""
+    context[_SERVICES] = services
 
 
 def services_of(context: BoltContext) -> Services:

@@ -28,6 +28,13 @@ from storage.migrations import MIGRATIONS, Migration, check_order, latest_versio
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Each connection's page cache, in KiB (SQLite's default is 2,000 KiB). The bot has one connection
+# per thread that touches the store (HTTP request threads, listeners, the worker's pools, periodic
+# tasks: about 60 under load), and each cache fills with the pages its thread reads as the file
+# grows, so with the default the process grew by up to 60 × 2 MB as the database did
+# (docs/PERFORMANCE.md, memory). The pages a write touches again and again (the B-trees' upper
+# levels) fit in far less; the rest is in the OS's file cache, a system call away.
+PAGE_CACHE_KIB = 256
 PRIVATE_MODE = 0o600
 SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
@@ -117,29 +124,62 @@ def mark_urgent_writer() -> None:
 
 
 class _WriteGate:
-    """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first."""
+    """One writer of this process at a time; urgent writers (:func:`mark_urgent_writer`) go first.
+
+    A release wakes one waiter — the next urgent one, else the next background one — rather than
+    every waiter (who would all take the lock in turn only for all but one to wait again: under ten
+    concurrent commands that was a tenth of a listener's CPU, docs/PERFORMANCE.md).
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._lock = lock
+        self._urgent = threading.Condition(lock)
+        self._background = threading.Condition(lock)
         self._busy = False
         self._urgent_waiting = 0
+        self._background_waiting = 0
+
+    def _wake_one(self) -> None:
+        """With the lock held and the gate free: let the next waiter in line try."""
+        if self._urgent_waiting:
+            self._urgent.notify()
+        elif self._background_waiting:
+            self._background.notify()
+
+    def _wait_turn(self, urgent: bool) -> None:
+        """With the lock held: until the gate is free and, for a background writer, no urgent one waits."""
+        if urgent:
+            self._urgent_waiting += 1
+        else:
+            self._background_waiting += 1
+        try:
+            while self._busy or (not urgent and self._urgent_waiting):
+                (self._urgent if urgent else self._background).wait()
+        finally:
+            if urgent:
+                self._urgent_waiting -= 1
+            else:
+                self._background_waiting -= 1
+        # (a waiter interrupted after it was woken passes its turn on: see ``held``)
 
     @contextlib.contextmanager
     def held(self, *, urgent: bool) -> Iterator[None]:
-        with self._cond:
-            self._urgent_waiting += urgent
-            try:
-                while self._busy or (not urgent and self._urgent_waiting):
-                    self._cond.wait()
-            finally:
-                self._urgent_waiting -= urgent
+        with self._lock:
+            if self._busy or (not urgent and self._urgent_waiting):
+                try:
+                    self._wait_turn(urgent)
+                except BaseException:
+                    if not self._busy:
+                        self._wake_one()
+                    raise
             self._busy = True
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._busy = False
-                self._cond.notify_all()
+                self._wake_one()
 
 
 class StoreError(Exception):
@@ -257,6 +297,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error:
             conn.close()

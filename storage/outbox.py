@@ -137,10 +137,11 @@ class Outbox:
                 " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
                 [key, kind, json.dumps(payload), PENDING, now, now, now],
             )
-            created = cursor.rowcount == 1
+            if cursor.rowcount == 1:  # the row is what was just written: no need to read it back
+                return OutboxItem(key, kind, payload, PENDING, 0, now, None, None, None, now, now), True
             item = self._row(db, key)
         assert item is not None
-        return item, created
+        return item, False
 
     def get(self, key: str) -> OutboxItem | None:
         return self._row(self._store.db, key)

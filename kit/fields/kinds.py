@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -266,8 +267,42 @@ class ConvertMemo:
         return copy.copy(found)  # a list (tags) must not be shared between rows
 
 
+_NOT_IN_KEYS = re.compile(r"[\s_\-]")
+
+
+@functools.lru_cache(maxsize=4096)  # field names and the keys people type: a few hundred in practice
 def _norm_key(text: str) -> str:
-    return re.sub(r"[\s_\-]", "", text.casefold())
+    return _NOT_IN_KEYS.sub("", text.casefold())
+
+
+@dataclass(frozen=True)
+class _KeyIndex:
+    exact: dict[str, FieldDef]
+    loose: dict[str, list[FieldDef]]
+
+
+# The key index of the last few field lists, by identity: a cached schema's ``fields`` is one tuple
+# for its lifetime, so each ``/lead`` line skips re-normalising every name and label (the strong
+# reference kept beside it means an id is never reused while it is here).
+_KEY_INDEXES: dict[int, tuple[Sequence[FieldDef], _KeyIndex]] = {}
+_KEY_INDEXES_KEPT = 8
+
+
+def _key_index(defs: tuple[FieldDef, ...]) -> _KeyIndex:
+    hit = _KEY_INDEXES.get(id(defs))
+    if hit is not None and hit[0] is defs:
+        return hit[1]
+    exact = {f.api_name.casefold(): f for f in defs}
+    loose: dict[str, list[FieldDef]] = {}
+    for f in defs:
+        for name in {_norm_key(f.api_name), _norm_key(f.label)}:
+            if name and f not in loose.setdefault(name, []):
+                loose[name].append(f)
+    index = _KeyIndex(exact, loose)
+    if len(_KEY_INDEXES) >= _KEY_INDEXES_KEPT:
+        _KEY_INDEXES.clear()
+    _KEY_INDEXES[id(defs)] = (defs, index)
+    return index
 
 
 def resolve_keys(
@@ -278,12 +313,8 @@ def resolve_keys(
     Unknown keys are reported with the closest field names; a field given twice is reported too.
     """
     defs = tuple(schema.fields if fields is None else fields)
-    exact = {f.api_name.casefold(): f for f in defs}
-    loose: dict[str, list[FieldDef]] = {}
-    for f in defs:
-        for name in {_norm_key(f.api_name), _norm_key(f.label)}:
-            if name and f not in loose.setdefault(name, []):
-                loose[name].append(f)
+    index = _key_index(defs)
+    exact, loose = index.exact, index.loose
     resolved: dict[str, str] = {}
     typed_as: dict[str, str] = {}
     problems: list[Problem] = []

@@ -8,9 +8,9 @@ import pytest
 
 from bench.__main__ import parse_only
 from bench.bulk import async_import_callers
-from bench.harness import read_vmrss_kib
+from bench.harness import read_vmrss_kib, thread_cpu_from_schedstat, thread_group
 from bench.machine import cpu_model, mem_total_gib, os_name
-from bench.memory import second_half_trend
+from bench.memory import second_half_trend, step_for, trend_limit
 from bench.report import MET, MISSED, Row, markdown_table, missed, ms, verdict
 from bench.throughput import exactly_once
 from bench.workspaces import inline_create_text, next_phone, workspace_with_fields
@@ -162,3 +162,18 @@ def test_find_bench_leads_and_queries_are_realistic_and_repeatable(tmp_path: Pat
     assert raw["leads"] == 300 and raw["index_bytes"] > 0
     assert raw["found"]["phone ending"] == 10 and raw["found"]["whole name"] == 10
     assert sum(len(t) for t in raw["timings"].values()) == 60
+
+
+def test_thread_groups_and_their_cpu_time_are_read_from_proc_files() -> None:
+    assert [thread_group(n) for n in ("listener_12", "waitress-3", "outbox-schedule", "MainThread")] == [
+        "listener",
+        "waitress",
+        "outbox-schedule",
+        "MainThread",
+    ]
+    assert thread_cpu_from_schedstat("1500000000 2000 30\n") == pytest.approx(1.5)
+
+
+def test_a_long_memory_run_is_a_soak_sampled_about_a_hundred_times() -> None:
+    assert step_for(2000) == 100 and step_for(100_000) == 1000 and step_for(25_050) == 200
+    assert trend_limit(2000) == 2.0 and trend_limit(100_000) == 0.05

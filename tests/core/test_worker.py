@@ -411,3 +411,11 @@ def test_backoff_grows_and_honours_retry_after():
     assert b.delay(10) == 60
     assert b.delay(1, retry_after=30) == 30
     assert b.delay(1, retry_after=10**9) == MAX_RETRY_AFTER_SECONDS
+
+
+def test_a_new_outbox_row_is_returned_as_it_is_stored(store):
+    outbox = Outbox(store, clock=Clock())
+    added, created = outbox.add("k", "demo", {"lead": "x", "n": [1, 2]}, delivery="trigger:t1")
+    again, created_again = outbox.add("k", "demo", {"lead": "other"})
+    assert created and not created_again
+    assert added == again == outbox.get("k")

@@ -43,7 +43,9 @@ def world(tmp_path):
         watch.append(ArrivalWatch(app))
         return watch[0]
 
-    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="10", PAYMENT_WATCH_SECONDS="300") as w:
+    # 5 s: still well above the 2 s TeleCRM takes in these tests, and a killed process's lease
+    # (kit/worker.py lease_for: 2 × (timeout + 2 s)) runs out after 14 s instead of 24 s
+    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="5", PAYMENT_WATCH_SECONDS="300") as w:
         bot = w.bot()
         yield w.sandbox, watch[0], w.emulator, bot, w.env
         bot.terminate()

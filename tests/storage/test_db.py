@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from storage.db import SchemaTooNewError, Store, StoreError
+from storage.db import PAGE_CACHE_KIB, SchemaTooNewError, Store, StoreError, _WriteGate
 from storage.migrations import MIGRATIONS, check_order, latest_version
 
 
@@ -23,6 +23,8 @@ def test_connection_settings(store: Store) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    # a bounded page cache per connection: the process does not grow with the database (PERFORMANCE.md)
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
 
 
 def test_each_thread_gets_its_own_connection(store: Store) -> None:
@@ -171,3 +173,30 @@ def test_concurrent_opens_migrate_once(db_path: Path) -> None:
     assert {s.schema_version for s in stores} == {latest_version()}
     for s in stores:
         s.close()
+
+
+def test_the_write_gate_lets_one_writer_in_at_a_time_and_every_writer_through() -> None:
+    gate = _WriteGate()
+    inside = 0
+    most = 0
+    done: list[bool] = []
+    guard = threading.Lock()
+
+    def writer(urgent: bool) -> None:
+        nonlocal inside, most
+        for _ in range(200):
+            with gate.held(urgent=urgent):
+                with guard:
+                    inside += 1
+                    most = max(most, inside)
+                with guard:
+                    inside -= 1
+        done.append(urgent)
+
+    threads = [threading.Thread(target=writer, args=(i % 3 == 0,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(done) == 12, "a writer was never let in (a lost wake-up)"
+    assert most == 1
