@@ -1,9 +1,9 @@
 """Import previews end to end: the real bot, the Slack emulator and the TeleCRM sandbox.
 
-Until the emulator lets a *person* share a file (the stand-ins' branch), the file is shared in the
-channel by the bot's own upload (``files.getUploadURLExternal`` / ``completeUploadExternal``): Slack
-then shows it in a message of the channel, and ``files.info`` / the download work as for any file
-the bot can see.
+Here the file is put in the channel by the bot's own upload (``files.getUploadURLExternal`` /
+``completeUploadExternal``): Slack then shows it in a message of the channel, and ``files.info`` / the
+download work as for any file the bot can see. tests/lead_import/test_whole_import_e2e.py has a person
+share it, and pick it in the form.
 """
 
 from __future__ import annotations
@@ -129,14 +129,17 @@ def test_shortcut_previews_a_file_in_its_thread(bot: Bot) -> None:
 
 
 def test_lead_import_opens_the_form_and_previews_the_file(bot: Bot) -> None:
-    _, file = share_file(bot, "team.csv", "phone;name\n9876543210;Asha\n9876543211;Ravi\n")
     bot.command("/lead", "import")
     view = bot.wait(lambda e: next(iter(e.open_views(USER)), None))
     file_block = next(b for b in view["blocks"] if b.get("block_id") == ids.BLOCK_IMPORT_FILE)
     assert file_block["element"]["type"] == "file_input"
     assert file_block["element"]["filetypes"] == ["csv", "xlsx"] and file_block["element"]["max_files"] == 1
     assert "update that lead" in text_of({"blocks": view["blocks"]})
-    bot.emulator.submit_view(user=USER, values={ids.BLOCK_IMPORT_FILE: [file], "import_channel": CHANNEL})
+    bot.emulator.submit_view_with_files(  # picked from the person's computer in the form
+        user=USER,
+        files={ids.BLOCK_IMPORT_FILE: [("team.csv", b"phone;name\n9876543210;Asha\n9876543211;Ravi\n")]},
+        values={"import_channel": CHANNEL},
+    )
     preview = the_preview(bot)
     assert buttons(preview)[ids.ACT_IMPORT_CONFIRM]["text"]["text"] == "Import 2 valid rows"
     record = bot.services.imports.get(buttons(preview)[ids.ACT_IMPORT_CONFIRM]["value"])
