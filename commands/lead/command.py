@@ -1,8 +1,11 @@
 """``/lead …``: the typed command planned (pure), then answered, opened or queued.
 
-Listeners acknowledge first, validate against the cached schema (pure and fast), and hand every
-TeleCRM call to the worker: writes through the durable outbox, keyed by the Slack gesture so a retry,
-a double click or a re-submission writes once; reads in the background.
+The listener reads only what the line asks for (help, find, import, the form) and answers it; a line
+that names fields is stored as typed in the durable outbox with its Slack delivery — the one write
+before the acknowledgement, keyed by the Slack gesture so a retry or a double click writes once — and
+checked right after it by the ``lead.typed`` job (:mod:`commands.lead.typed_job`), which answers the
+mistakes or queues the TeleCRM write. Validation (phone numbers, emails, dates) is the costliest part of
+a line, so keeping it off the acknowledgement keeps that at the framework's floor.
 """
 
 from __future__ import annotations
@@ -50,10 +53,18 @@ class Plan:
     explicit: set[str] = field(default_factory=set)
 
 
-def plan_command(schema: WorkspaceSchema | None, text: str, *, default_country_code: str = "91") -> Plan:
-    """``/lead`` text → a :class:`Plan`. Pure; never raises; invalid input always yields a reply."""
+def plan_command(
+    schema: WorkspaceSchema | None, text: str, *, default_country_code: str = "91", check_values: bool = True
+) -> Plan:
+    """``/lead`` text → a :class:`Plan`. Pure; never raises; invalid input always yields a reply.
+
+    With ``check_values`` off (the listener), a line that names fields is planned ``later``: its values
+    are checked by the ``lead.typed`` job right after the acknowledgement, not in it.
+    """
     try:
         cmd = parse_lead(text or "")
+        if not check_values and cmd.action in ("create", "update") and not cmd.errors:
+            return Plan("later")
         return _plan(schema, cmd, default_country_code)
     except Exception:  # a bug here must still leave the user with an answer
         log.exception("could not plan a /lead command")
@@ -138,7 +149,10 @@ def on_lead_command(
     user, channel = user_of(context), context.channel_id
     schema = services.cache.cached()
     plan = plan_command(
-        schema, body.get("text") or "", default_country_code=services.settings.default_country_code
+        schema,
+        body.get("text") or "",
+        default_country_code=services.settings.default_country_code,
+        check_values=False,  # phone, email and the rest are checked right after the ack (typed_job.py)
     )
     if schema is None and plan.kind == "reply":  # e.g. help: ask TeleCRM for the schema meanwhile
         schema_or_refresh(services)
@@ -151,19 +165,15 @@ def on_lead_command(
     elif plan.kind == "find":
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()
-    elif plan.kind in ("create", "update"):
-        services.worker.submit(
-            f"cmd:{body.get('trigger_id')}",
-            write_payload(plan, schema, user, channel),
-            delivery=claim_delivery(context),
-        )
-        ack()
-    elif plan.kind == "later":  # kept as typed, read once the schema is cached (commands/lead/typed_job.py)
+    elif plan.kind == "later":  # kept as typed: checked, then written, by the lead.typed job (typed_job.py)
         services.worker.submit(
             f"cmd:{body.get('trigger_id')}",
             TypedLead(text=body.get("text") or "", user=user, channel=channel),
             delivery=claim_delivery(context),
         )
-        ack(text=LOADING_FIRST)
+        if schema is None:
+            ack(text=LOADING_FIRST)
+        else:
+            ack()
     else:
         ack(text=plan.text, blocks=plan.blocks or None)

@@ -1,11 +1,11 @@
-"""``lead.typed``: a typed ``/lead name=… phone=…`` (or ``/lead update …``) that arrived before the
-workspace's fields were cached (the first minute after a start, or while TeleCRM was unreachable).
+"""``lead.typed``: a typed ``/lead name=… phone=…`` (or ``/lead update …``), kept as typed by the
+listener (one durable write before the acknowledgement) and checked here, right after it.
 
-Refusing it ("not loaded yet, try again") would lose what the person typed, so the listener keeps the
-text in the outbox with its Slack delivery and says it is loading. This job waits for the schema
-(raising TeleCRM's error, so the worker retries and the person hears why), plans the text exactly as
-the listener would have, and then answers the problems or queues the write under a key derived from
-this job's, so a retried job queues it once.
+Before the workspace's fields are cached (the first minute after a start, or while TeleCRM is
+unreachable) the listener says it is loading, and this job waits for the schema (raising TeleCRM's
+error, so the worker retries and the person hears why) rather than refusing what was typed. It plans
+the text with every value checked, then answers the problems or queues the write under a key derived
+from this job's, so a retried job queues it once.
 """
 
 from __future__ import annotations
