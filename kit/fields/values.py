@@ -8,6 +8,7 @@ Each ``convert_*`` takes the field, the raw value (typed text, or what a modal e
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,11 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import (
+    CASE_INSENSITIVE_MAILBOX_NAMES,
+    EMAIL_MAX_LENGTH,
+    LOCAL_PART_MAX_LENGTH,
+)
 
 from kit.fields.base import PHONE_EXAMPLE, ConvertCtx, FieldError, fail, scalar_text, shown
 from telecrm.schema import FieldDef
@@ -30,11 +36,52 @@ def convert_text(field: FieldDef, raw: object, ctx: ConvertCtx) -> str:
 def convert_email(field: FieldDef, raw: object, ctx: ConvertCtx) -> str:
     text = strip_mailto(scalar_text(field, raw))
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return normalize_email(text)
     except EmailNotValidError as exc:
         raise fail(
             field, f"{shown(text)} is not an email address ({exc}) — use e.g. jane@example.com"
         ) from None
+
+
+# A plain address: an unquoted ASCII local part of dot-separated atoms, and an ASCII domain name.
+_PLAIN_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+# local parts email-validator lower-cases (RFC 2142 role names): left to it
+_ROLE_NAMES = frozenset(name.lower() for name in CASE_INSENSITIVE_MAILBOX_NAMES)
+
+
+def normalize_email(text: str) -> str:
+    """email-validator's normalized address, or its ``EmailNotValidError``.
+
+    The domain is most of what checking an address costs (IDNA rules) and repeats across a file
+    (gmail.com), so for a plain address the domain's check is remembered and the local part, whose
+    syntax the pattern already holds to, is kept as typed — exactly what email-validator returns for
+    such an address. Anything else (quotes, non-ASCII, a display name, a role name, a domain it
+    refuses, lengths past the limits) goes through email-validator whole, for its own words.
+    """
+    plain = _PLAIN_EMAIL.fullmatch(text)
+    if (
+        plain is not None
+        and len(plain["local"]) <= LOCAL_PART_MAX_LENGTH
+        and len(text) <= EMAIL_MAX_LENGTH
+        and plain["local"].lower() not in _ROLE_NAMES
+    ):
+        domain = _checked_domain(plain["domain"])
+        if domain is not None:
+            return plain["local"] + "@" + domain
+    return validate_email(text, check_deliverability=False).normalized
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_domain(domain: str) -> str | None:
+    """The domain as email-validator normalizes it, or None when it refuses it (said in its words by
+    the full check)."""
+    try:
+        return validate_email("x@" + domain, check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 def strip_mailto(text: str) -> str:
