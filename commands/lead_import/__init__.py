@@ -19,9 +19,11 @@ from commands.lead_import.listeners import (
     on_mapping_submit,
     on_preview_cancel,
 )
+from commands.lead_import.preview import StartImport, start_import
 from commands.lead_import.sending_listeners import register_sending
 from kit import ids
 from kit.services import Services
+from kit.worker import JobKind
 
 __all__ = ["register"]
 
@@ -34,4 +36,5 @@ def register(app: App, services: Services) -> None:
     app.view(ids.VIEW_IMPORT_MAPPING)(on_mapping_submit)
     app.action(ids.ACT_IMPORT_AGAIN)(on_check_again)
     app.action(ids.ACT_IMPORT_PREVIEW_CANCEL)(on_preview_cancel)
+    services.worker.register(JobKind(StartImport, lambda job: start_import(services, job)))
     register_sending(app, services)

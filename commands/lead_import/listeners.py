@@ -1,7 +1,8 @@
 """The Slack gestures of an import up to its confirmation: the *Import leads* form, the message
 shortcut *Import leads from this file*, *Change mapping*, *Check it again* and *Cancel* on a preview.
 
-Each acknowledges first; reading and checking the file happens on the worker's background pool
+A file is previewed by an outbox job stored before the acknowledgement (so a restart loses no file
+accepted from Slack); checking it again happens on the worker's background pool
 (:mod:`commands.lead_import.preview`). *Import N valid rows* (``import_confirm``) and everything after
 it are the sending engine's (``register_sending`` in commands/lead_import/sending_listeners.py).
 """
@@ -15,8 +16,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from commands.lead_import.preview import check_again, start_import
-from kit.context import services_of
+from commands.lead_import.preview import StartImport, check_again
+from kit.context import claim_delivery, services_of
 from kit.ids import BLOCK_IMPORT_FILE
 from kit.imports.forms import (
     MAPPING_TITLE,
@@ -62,22 +63,22 @@ def on_import_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         ack(response_action="errors", errors={BLOCK_IMPORT_FILE: "Choose a CSV or XLSX file to import."})
         return
     channel = submitted_channel(values) or sealed.channel or user
-    ack()
-    if not services.deliveries.first_time(f"import-form:{view.get('id')}"):
-        return  # Slack delivered this submission again: its import is already under way
-    services.worker.background(
-        start_import, services, file_id=files[0], user=user, channel=channel, source="modal"
+    # keyed by the view: a submission Slack delivers again queues nothing new
+    services.worker.submit(
+        f"import-form:{view.get('id')}",
+        StartImport(file_id=files[0], user=user, channel=channel, source="modal"),
     )
+    ack()
 
 
 def on_import_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """*Import leads from this file* on a message: its CSV/XLSX file, previewed in the same channel."""
-    ack()
     services = services_of(context)
     user = _user(context)
     channel = context.channel_id or (body.get("channel") or {}).get("id") or user
     files = importable_files(body.get("message") or {})
     if not files:
+        ack()
         services.ephemeral(
             channel,
             user,
@@ -85,9 +86,12 @@ def on_import_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> 
             "*Import leads from this file* on it, or type `/lead import`.",
         )
         return
-    services.worker.background(
-        start_import, services, file_id=str(files[0]["id"]), user=user, channel=channel, source="shortcut"
+    services.worker.submit(  # stored with the delivery before the ack: previewed even across a restart
+        f"import-shortcut:{body.get('trigger_id')}",
+        StartImport(file_id=str(files[0]["id"]), user=user, channel=channel, source="shortcut"),
+        delivery=claim_delivery(context),
     )
+    ack()
 
 
 def on_change_mapping(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -1,6 +1,7 @@
 """The preview of an import in Slack: the file fetched and checked, the message and its thread.
 
-Runs on the worker's background pool (``services.worker.background``), after the listener's ack.
+The first preview of a file runs as an outbox job (:class:`StartImport`), after the listener's ack;
+checking it again (*Change mapping*, *Check it again*) on the worker's background pool.
 The import's message is posted in the chosen channel first ("Checking …") and becomes the preview
 (``chat.update``); its thread holds the details (mapping, repeats, problems) — one message, found
 again by its metadata when *Change mapping* updates it in place — and the CSV of problem rows.
@@ -14,9 +15,11 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from slack_sdk.errors import SlackApiError
 
@@ -35,6 +38,7 @@ from kit.imports.report import (
 )
 from kit.imports.slack_files import Downloaded, SlackFileError, download, upload_problem_rows
 from kit.services import Services
+from kit.worker import Job
 from storage.imports import CANCELLED, DONE, PAUSED, PREVIEW, SENDING, VERIFYING, ImportRecord
 
 log = logging.getLogger(__name__)
@@ -67,42 +71,69 @@ def earlier_note(records: list[ImportRecord]) -> str:
     return f"This file was already imported on {when} ({last.valid_rows:,} rows)."
 
 
-def start_import(services: Services, *, file_id: str, user: str, channel: str, source: str) -> None:
-    """From a submitted *Import leads* form or the message shortcut: fetch, ask or check, post."""
+@dataclass(frozen=True)
+class StartImport:
+    """A file to preview, from a submitted *Import leads* form or the message shortcut: an outbox job
+    (``import.preview``), so a file accepted from Slack is previewed even if the bot restarts first."""
+
+    KIND: ClassVar[str] = "import.preview"
+
+    file_id: str
+    user: str
+    channel: str
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file_id": self.file_id, "user": self.user, "channel": self.channel, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(str(data["file_id"]), str(data["user"]), str(data["channel"]), str(data["source"]))
+
+
+def start_import(services: Services, job: Job[StartImport]) -> dict[str, Any]:
+    """Fetch, then ask (same file again) or check, and post. A retried job (the bot restarted
+    half-way) keeps the import and the message the first attempt made (``job.once``)."""
+    p = job.payload
     workdir = Path(tempfile.mkdtemp(prefix="telecrm-import-"))
     try:
         try:
-            got = download(services.slack, file_id, workdir)
+            got = download(services.slack, p.file_id, workdir)
         except (SlackFileError, NotATable) as exc:
-            services.tell(
-                channel,
-                user,
-                f":warning: I could not import that file: {mrkdwn_escape(str(exc))} Nothing was sent to TeleCRM.",
-            )
-            return
-        record = services.imports.create(
-            file_sha256=got.sha256,
-            file_name=got.name,
-            source=source,
-            on_existing="update",
-            file_id=file_id,
-            user_id=user,
-            channel=channel,
-        )
+            why = f":warning: I could not import that file: {mrkdwn_escape(str(exc))} Nothing was sent to TeleCRM."
+            job.once("refused", lambda: services.tell(p.channel, p.user, why))
+            return {"import": None}
+        record_id = job.once("record", lambda: _new_record(services, p, got))
+        record = services.imports.get(record_id)
+        if record is None or record.state != PREVIEW:
+            return {"import": record_id}
         earlier = earlier_imports(services, record)
         if earlier:
             text, blocks = again_question(record.id, got.name, earlier_note(earlier))
         else:
             text, blocks = status_message(got.name, "checking the rows… the preview appears here.")
-        posted = _post(services, channel, user, text, blocks)
+        posted = job.once("message", lambda: _post(services, p.channel, p.user, text, blocks))
         if posted is None:
             services.imports.move(record.id, to=CANCELLED, only_from=[PREVIEW])
-            return
+            return {"import": record_id}
         services.imports.set_thread(record.id, channel=posted[0], thread_ts=posted[1])
         if not earlier:
             _check_and_show(services, services.imports.get(record.id) or record, got, mapping=None)
+        return {"import": record_id}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _new_record(services: Services, p: StartImport, got: Downloaded) -> str:
+    return services.imports.create(
+        file_sha256=got.sha256,
+        file_name=got.name,
+        source=p.source,
+        on_existing="update",
+        file_id=p.file_id,
+        user_id=p.user,
+        channel=p.channel,
+    ).id
 
 
 def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None, user: str) -> None:
@@ -119,6 +150,13 @@ def check_again(services: Services, import_id: str, *, mapping: Mapping_ | None,
     try:
         try:
             got = download(services.slack, record.file_id, workdir)
+        except SlackApiError:  # Slack is busy right now: say so rather than leave the click unanswered
+            services.tell(
+                record.channel,
+                user,
+                ":hourglass: Slack is busy right now; press the button again in a minute.",
+            )
+            return
         except (SlackFileError, NotATable) as exc:
             services.tell(
                 record.channel,
@@ -244,12 +282,12 @@ def _details_ts(services: Services, record: ImportRecord) -> str | None:
 
 def _post(
     services: Services, channel: str, user: str, text: str, blocks: list[dict[str, Any]]
-) -> tuple[str, str] | None:
+) -> list[str] | None:
     """The import's message in ``channel``; in the person's DM when the bot cannot post there."""
     for where in (channel, user):
         try:
             answer = services.slack.chat_postMessage(channel=where, text=text, blocks=blocks)
-            return str(answer["channel"]), str(answer["ts"])
+            return [str(answer["channel"]), str(answer["ts"])]  # (JSON: kept by job.once)
         except SlackApiError as exc:
             log.warning("could not post an import preview in %s: %s", where, exc.response.get("error"))
     return None

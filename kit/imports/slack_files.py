@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from kit.imports.reader import MAX_FILE_BYTES, NotATable
+from kit.slack_errors import is_transient_slack_failure
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,12 @@ def importable_files(message: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def download(slack: WebClient, file_id: str, into: Path, *, timeout: float = 60.0) -> Downloaded:
     """The file's bytes in ``into``; raises :class:`SlackFileError` or, for a too-large file,
-    :class:`~kit.imports.reader.NotATable`."""
+    :class:`~kit.imports.reader.NotATable` — or Slack's own error when it may pass (rate limit, 5xx)."""
     try:
         info = slack.files_info(file=file_id).get("file") or {}
     except SlackApiError as exc:
+        if is_transient_slack_failure(exc):
+            raise  # rate-limited or a 5xx: the caller tries again later
         error = exc.response.get("error")
         if error == "missing_scope":
             raise SlackFileError(

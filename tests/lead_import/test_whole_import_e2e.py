@@ -94,3 +94,23 @@ def _found(bot: Bot, typed: str) -> str:
     bot.command("/lead", f"find {typed}")
     bot.settle()
     return json.dumps(bot.ephemerals(USER)[-1], ensure_ascii=False)
+
+
+def test_a_file_accepted_while_slack_is_busy_is_previewed_once_when_it_answers(
+    make_bot: Callable[..., Bot],
+) -> None:
+    """The preview is an outbox job stored before the acknowledgement: Slack refusing the file's
+    details for a moment (or the bot restarting) delays it, never loses or doubles it."""
+    bot = fast_bot(make_bot)
+    _file_id, ts = bot.emulator.share_file(USER, CHANNEL, "later.csv", b"phone,name\n9845033331,Gita\n")
+    bot.emulator.web_faults.fail_next("files.info", 2, error="ratelimited", retry_after=0)
+    bot.emulator.message_shortcut(
+        user=USER, callback_id=ids.SHORTCUT_IMPORT_FROM_FILE, channel=CHANNEL, message_ts=ts
+    )
+    preview = the_preview(bot)
+    assert "later.csv" in text_of(preview) and "1 ready to import" in text_of(preview)
+    bot.settle()
+    previews = [m for m in bot.messages(CHANNEL) if "later.csv" in json.dumps(m) and m.get("blocks")]
+    assert len(previews) == 1  # one message, one import, however many attempts it took
+    assert len([c for c in bot.emulator.calls if c["method"] == "files.info"]) >= 3
+    assert not [m for m in bot.ephemerals(USER) if "could not import" in json.dumps(m)]
