@@ -148,7 +148,14 @@ def on_check_again(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
     """*Check it again* on "This file was already imported …": the preview, as for a new file."""
     ack()
     services = services_of(context)
-    services.worker.background(check_again, services, _button_value(body), mapping=None, user=_user(context))
+    import_id = _button_value(body)
+    record = services.imports.get(import_id)
+    message_ts = (body.get("container") or {}).get("message_ts")
+    channel = _where(body, context)
+    if record is not None and not record.thread_ts and message_ts and channel:
+        # clicked before the job that posted the question had noted where it is: the click says
+        services.imports.set_thread(import_id, channel=channel, thread_ts=str(message_ts))
+    services.worker.background(check_again, services, import_id, mapping=None, user=_user(context))
 
 
 def on_preview_cancel(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
