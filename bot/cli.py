@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
+from bot.schema_access import open_schema_cache
 from kit.config import (
     LOG_LEVELS,
     SECRET_FIELDS,
@@ -137,29 +138,6 @@ def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None)
     return 0
 
 
-def _cache(settings: Settings):
-    from storage.db import Store
-    from telecrm.client import TeleCRMClient
-
-    store = Store(settings.database_path)
-    client = TeleCRMClient(
-        base_url=settings.telecrm_api_url,
-        enterprise_id=settings.telecrm_enterprise_id,
-        sync_token=settings.telecrm_sync_token,
-        timeout=settings.telecrm_timeout_seconds,
-    )
-    return (
-        store,
-        client,
-        SchemaCache(
-            store,
-            client.fetch_schema,
-            ttl_seconds=settings.cache_ttl_seconds,
-            enterprise_id=settings.telecrm_enterprise_id,
-        ),
-    )
-
-
 def cmd_cache(settings: Settings, action: str) -> int:
     """Against the database and workspace the bot uses: in sandbox mode, the embedded sandbox's."""
     if not settings.uses_telecrm_sandbox:
@@ -172,7 +150,7 @@ def cmd_cache(settings: Settings, action: str) -> int:
 
 
 def _cache_command(settings: Settings, action: str) -> int:
-    store, client, cache = _cache(settings)
+    store, client, cache = open_schema_cache(settings)
     try:
         return _cache_refresh(cache) if action == "refresh" else _cache_show(settings, cache)
     finally:

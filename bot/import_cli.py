@@ -19,6 +19,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from bot.schema_access import open_schema_cache
 from kit.config import Settings
 from kit.imports.checks import RowRules
 from kit.imports.preview import check_file, file_sha256, store_checked
@@ -42,13 +43,11 @@ def cmd_import(settings: Settings, file: str, *, dry_run: bool) -> int:
 
 
 def _import(settings: Settings, file: str, *, dry_run: bool) -> int:
-    from bot.cli import _cache  # the same store, client and cache as `telecrm-bot cache`
-
     path = Path(file)
     if not path.is_file():
         print(f"telecrm-bot import: {file} is not a file", file=sys.stderr)
         return 1
-    store, client, cache = _cache(settings)
+    store, client, cache = open_schema_cache(settings)  # as `telecrm-bot cache` has them
     workdir = Path(tempfile.mkdtemp(prefix="telecrm-import-"))
     try:
         try:

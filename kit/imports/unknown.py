@@ -13,15 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kit.reconcile import find_earlier_attempt, search_window
-from storage.import_sending import UnknownAttempt
-from storage.imports import SENT
+from kit.services import Services
+from storage.import_sending import ImportSending, UnknownAttempt
+from storage.imports import SENT, ImportRow
 from telecrm.action_types import sync_action_type
-
-if TYPE_CHECKING:
-    from kit.imports.sending import Sender
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,21 @@ def same_action(sent: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
     return same
 
 
-def reconcile_row(sender: Sender, attempt: UnknownAttempt) -> bool:
+class RowSender(Protocol):
+    """What reconciling a row needs of the run that sends it (``kit/imports/sending.py`` ``Sender``)."""
+
+    services: Services
+    import_id: str
+    sending: ImportSending
+
+    def send_row(self, row: ImportRow, body: dict[str, Any]) -> bool: ...
+
+    def should_stop(self, seconds: float) -> bool: ...
+
+    def counted_sent(self) -> None: ...
+
+
+def reconcile_row(sender: RowSender, attempt: UnknownAttempt) -> bool:
     """Settle one unknown row (sent again, or marked ``sent``); False when the run must stop and the
     row is left for the next run."""
     services = sender.services
