@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from kit import ids
+from kit.blocks import button
 from kit.display import display_value, has_value
 from kit.display import field_text as shown_value
 from kit.format import (
@@ -212,10 +213,10 @@ def render_lead_card(
             "type": "actions",
             "block_id": "lead_card_actions",
             "elements": [
-                _button("Record payment", ids.ACT_CARD_PAYMENT, lead_id, style="primary"),
-                _button("Log activity", ids.ACT_CARD_ACTIVITY, lead_id),
-                _button("Timeline", ids.ACT_CARD_TIMELINE, lead_id),
-                _button("Edit", ids.ACT_CARD_EDIT, lead_id),
+                button("Record payment", ids.ACT_CARD_PAYMENT, lead_id, style="primary"),
+                button("Log activity", ids.ACT_CARD_ACTIVITY, lead_id),
+                button("Timeline", ids.ACT_CARD_TIMELINE, lead_id),
+                button("Edit", ids.ACT_CARD_EDIT, lead_id),
             ],
         }
     )
@@ -224,18 +225,6 @@ def render_lead_card(
     shown_ident = plain_value(services, schema, ident, ident_value) if has_value(ident_value) else ""
     text = f"{title}: {mrkdwn_escape(name)}" + (f" ({mrkdwn_escape(shown_ident)})" if shown_ident else "")
     return text, blocks
-
-
-def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def thread_for(services: Services, lead_id: str) -> LeadThread | None:

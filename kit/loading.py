@@ -31,6 +31,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from kit.blocks import button
 from kit.context import services_of
 from kit.explain import Doing, describe_failure, explain_error, telecrm_error_in
 from kit.format import truncate
@@ -147,13 +148,8 @@ def _remember_retry(view_id: str, refill: Refill) -> None:
 
 def _with_try_again(view: View) -> View:
     """The explanation with a *Try again* button under it."""
-    button = {
-        "type": "button",
-        "action_id": ACT_FORM_RETRY,
-        "text": {"type": "plain_text", "text": "Try again"},
-        "style": "primary",
-    }
-    return {**view, "blocks": [*view.get("blocks", []), {"type": "actions", "elements": [button]}]}
+    again = button("Try again", ACT_FORM_RETRY, "again", style="primary")
+    return {**view, "blocks": [*view.get("blocks", []), {"type": "actions", "elements": [again]}]}
 
 
 def _fill(

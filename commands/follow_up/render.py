@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from kit import ids
+from kit.blocks import button
 from kit.cards import render_lead_card
 from kit.follow_ups import WORKSPACE_TZ
 from kit.format import format_when, mrkdwn_escape, truncate, zone
@@ -82,10 +83,10 @@ def reminder_message(
             "type": "actions",
             "block_id": ACTIONS_BLOCK,
             "elements": [
-                _button("Done", ids.ACT_FOLLOW_UP_DONE, value, style="primary"),
-                _button("Snooze 1 h", ids.ACT_FOLLOW_UP_SNOOZE, value),
-                _button("Tomorrow 10:00", ids.ACT_FOLLOW_UP_TOMORROW, value),
-                _button("Log activity", ids.ACT_CARD_ACTIVITY, lead_id),
+                button("Done", ids.ACT_FOLLOW_UP_DONE, value, style="primary"),
+                button("Snooze 1 h", ids.ACT_FOLLOW_UP_SNOOZE, value),
+                button("Tomorrow 10:00", ids.ACT_FOLLOW_UP_TOMORROW, value),
+                button("Log activity", ids.ACT_CARD_ACTIVITY, lead_id),
             ],
         }
     )
@@ -100,15 +101,3 @@ def answered(blocks: Sequence[Mapping[str, Any]], note: str) -> list[dict[str, A
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
-def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button

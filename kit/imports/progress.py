@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kit.blocks import button
 from kit.format import mrkdwn_escape
 from kit.imports.report import rows_word
 from storage.imports import CANCELLED, DONE, PAUSED, SENDING, VERIFYING
@@ -86,18 +87,6 @@ def progress_text(progress: Progress) -> str:
     return " · ".join(parts)
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def progress_blocks(progress: Progress) -> list[dict[str, Any]]:
     """The progress message: file, bar, numbers, and the buttons the state allows."""
     lines = [
@@ -114,11 +103,11 @@ def progress_blocks(progress: Progress) -> list[dict[str, Any]]:
     ]
     buttons = []
     if progress.state == SENDING:
-        buttons.append(_button("Pause", ACT_PAUSE, progress.import_id))
+        buttons.append(button("Pause", ACT_PAUSE, progress.import_id))
     if progress.state == PAUSED:
-        buttons.append(_button("Resume", ACT_RESUME, progress.import_id, "primary"))
+        buttons.append(button("Resume", ACT_RESUME, progress.import_id, style="primary"))
     if progress.state in (SENDING, PAUSED):
-        buttons.append(_button("Cancel", ACT_CANCEL_SENDING, progress.import_id, "danger"))
+        buttons.append(button("Cancel", ACT_CANCEL_SENDING, progress.import_id, style="danger"))
     if buttons:
         blocks.append({"type": "actions", "block_id": BLOCK_CONTROLS, "elements": buttons})
     return blocks

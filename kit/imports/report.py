@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit import ids
+from kit.blocks import button
 from kit.format import mention, mrkdwn_escape, truncate
 from kit.imports.checks import REPEATED, Tally
 from kit.imports.mapping import Mapping_, target_label
@@ -43,18 +44,6 @@ def _section(text: str) -> dict[str, Any]:
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": truncate(text, 75)},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def _code(text: str) -> str:
@@ -94,9 +83,9 @@ def preview_message(facts: PreviewFacts) -> tuple[str, Blocks]:
     buttons = []
     if tally.valid_rows:
         label = f"Import {tally.valid_rows:,} valid row" + ("" if tally.valid_rows == 1 else "s")
-        buttons.append(_button(label, ids.ACT_IMPORT_CONFIRM, facts.import_id, "primary"))
-    buttons.append(_button("Change mapping", ids.ACT_IMPORT_CHANGE_MAPPING, facts.import_id))
-    buttons.append(_button("Cancel", ids.ACT_IMPORT_PREVIEW_CANCEL, facts.import_id, "danger"))
+        buttons.append(button(label, ids.ACT_IMPORT_CONFIRM, facts.import_id, style="primary"))
+    buttons.append(button("Change mapping", ids.ACT_IMPORT_CHANGE_MAPPING, facts.import_id))
+    buttons.append(button("Cancel", ids.ACT_IMPORT_PREVIEW_CANCEL, facts.import_id, style="danger"))
     blocks.append({"type": "actions", "block_id": "import_preview_buttons", "elements": buttons})
     blocks.append(
         _context(
@@ -197,8 +186,8 @@ def again_question(import_id: str, file_name: str, earlier: str) -> tuple[str, B
             "type": "actions",
             "block_id": "import_again_buttons",
             "elements": [
-                _button("Check it again", ids.ACT_IMPORT_AGAIN, import_id, "primary"),
-                _button("Cancel", ids.ACT_IMPORT_PREVIEW_CANCEL, import_id),
+                button("Check it again", ids.ACT_IMPORT_AGAIN, import_id, style="primary"),
+                button("Cancel", ids.ACT_IMPORT_PREVIEW_CANCEL, import_id),
             ],
         },
     ]
