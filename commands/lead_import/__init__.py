@@ -19,7 +19,8 @@ from commands.lead_import.listeners import (
     on_mapping_submit,
     on_preview_cancel,
 )
-from commands.lead_import.preview import StartImport, start_import
+from commands.lead_import.payloads import StartImport
+from commands.lead_import.preview import start_import
 from commands.lead_import.sending_listeners import register_sending
 from kit import ids
 from kit.services import Services

@@ -16,7 +16,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from commands.lead_import.preview import StartImport, check_again
+from commands.lead_import.payloads import StartImport
+from commands.lead_import.preview import check_again
 from kit.context import claim_delivery, services_of
 from kit.ids import BLOCK_IMPORT_FILE
 from kit.imports.forms import (

@@ -15,14 +15,13 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from commands.lead_import.payloads import StartImport
 from kit.explain import explain_error
 from kit.format import DEFAULT_TZ, mrkdwn_escape, zone
 from kit.imports.checks import RowRules
@@ -37,7 +36,9 @@ from kit.imports.report import (
     status_message,
 )
 from kit.imports.slack_files import Downloaded, SlackFileError, download, upload_problem_rows
+from kit.job_posts import post_once
 from kit.services import Services
+from kit.slack_errors import is_transient_slack_failure
 from kit.worker import Job
 from storage.imports import CANCELLED, DONE, PAUSED, PREVIEW, SENDING, VERIFYING, ImportRecord
 
@@ -71,26 +72,6 @@ def earlier_note(records: list[ImportRecord]) -> str:
     return f"This file was already imported on {when} ({last.valid_rows:,} rows)."
 
 
-@dataclass(frozen=True)
-class StartImport:
-    """A file to preview, from a submitted *Import leads* form or the message shortcut: an outbox job
-    (``import.preview``), so a file accepted from Slack is previewed even if the bot restarts first."""
-
-    KIND: ClassVar[str] = "import.preview"
-
-    file_id: str
-    user: str
-    channel: str
-    source: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file_id": self.file_id, "user": self.user, "channel": self.channel, "source": self.source}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(str(data["file_id"]), str(data["user"]), str(data["channel"]), str(data["source"]))
-
-
 def start_import(services: Services, job: Job[StartImport]) -> dict[str, Any]:
     """Fetch, then ask (same file again) or check, and post. A retried job (the bot restarted
     half-way) keeps the import and the message the first attempt made (``job.once``)."""
@@ -112,7 +93,7 @@ def start_import(services: Services, job: Job[StartImport]) -> dict[str, Any]:
             text, blocks = again_question(record.id, got.name, earlier_note(earlier))
         else:
             text, blocks = status_message(got.name, "checking the rows… the preview appears here.")
-        posted = job.once("message", lambda: _post(services, p.channel, p.user, text, blocks))
+        posted = _post_once(services, job, text, blocks)
         if posted is None:
             services.imports.move(record.id, to=CANCELLED, only_from=[PREVIEW])
             return {"import": record_id}
@@ -280,15 +261,19 @@ def _details_ts(services: Services, record: ImportRecord) -> str | None:
     return None
 
 
-def _post(
-    services: Services, channel: str, user: str, text: str, blocks: list[dict[str, Any]]
-) -> list[str] | None:
-    """The import's message in ``channel``; in the person's DM when the bot cannot post there."""
-    for where in (channel, user):
+def _post_once(
+    services: Services, job: Job[StartImport], text: str, blocks: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """The import's message in its channel, else in the person's DM when the bot cannot post there;
+    once across retries and restarts (:func:`kit.job_posts.post_once`)."""
+    p = job.payload
+    for step, where in (("message", p.channel), ("message in DM", p.user)):
         try:
-            answer = services.slack.chat_postMessage(channel=where, text=text, blocks=blocks)
-            return [str(answer["channel"]), str(answer["ts"])]  # (JSON: kept by job.once)
+            answer = post_once(services, job, step, channel=where, text=text, blocks=blocks)
+            return answer["channel"], answer["ts"]
         except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise  # the job is tried again
             log.warning("could not post an import preview in %s: %s", where, exc.response.get("error"))
     return None
 
