@@ -42,6 +42,20 @@ def delivery_key(body: dict[str, Any], headers: dict[str, Any] | None = None) ->
     return None
 
 
+def _retry_number(req: BoltRequest) -> str | None:
+    """Slack's retry number of a redelivery (``X-Slack-Retry-Num``; Bolt's Socket Mode adapter copies
+    the envelope's ``retry_attempt`` into the same header), None for a first delivery.
+
+    Only a redelivery can have been seen before, so only it costs a read: a first delivery goes
+    straight to its listener, whose write records the delivery. Anything that arrives twice without
+    the mark (a proxy's replay) is still written once — the write and its delivery share one unique
+    key (:meth:`storage.outbox.Outbox.add`), and an acknowledgement records its delivery
+    (:class:`_DeliveryAck`) — it is only not turned away before its listener runs.
+    """
+    values = req.headers.get("x-slack-retry-num")
+    return values[0] if values else None
+
+
 class _DeliveryAck(Ack):
     """``ack()`` that records the request's delivery first, unless the listener's write already
     did (:func:`kit.context.claim_delivery`): one durable write per acknowledgement either way."""
@@ -63,8 +77,8 @@ class _RequestMiddleware(Middleware):
 
     Requests for another workspace or app, or with a response_url off Slack's hooks host, are
     acknowledged and dropped before anything else sees them. A redelivered request is acknowledged
-    and dropped (a read); a new one's key is recorded with the write its listener queues, or at its
-    acknowledgement when it queues none. One class-based middleware rather than three functions:
+    and dropped (a read, only for what Slack marks as a retry); a new one's key is recorded with the
+    write its listener queues, or at its acknowledgement when it queues none. One class-based middleware rather than three functions:
     Bolt calls a :class:`Middleware` as it is, where it prepares some thirty keyword arguments for
     every function middleware on every request (the acknowledgement's CPU, docs/PERFORMANCE.md).
     """
@@ -89,8 +103,8 @@ class _RequestMiddleware(Middleware):
         key = delivery_key(body)
         if key is None:
             return next()
-        if self._services.deliveries.seen(key):
-            retry = req.headers.get("x-slack-retry-num", [None])[0]
+        retry = _retry_number(req)
+        if retry is not None and self._services.deliveries.seen(key):
             log.info("ignoring a redelivered Slack request (%s, retry %s)", key.split(":")[0], retry)
             context.ack()
             return BoltResponse(status=200, body="")

@@ -229,28 +229,58 @@ def parse_lead(text: str) -> LeadCommand:
         return LeadCommand("help", errors=[f"could not read that command ({type(exc).__name__})"])
 
 
-def _parse_lead(text: str) -> LeadCommand:
-    plain = slack_unescape(text).strip()
-    if not plain:
-        return LeadCommand("modal")
+def lead_action(text: str) -> str:
+    """What a ``/lead`` line asks for, from its first word alone: ``modal``, ``help``, ``find``,
+    ``update``, ``import`` or ``create``.
+
+    The first step of :func:`parse_lead`, and all the acknowledgement needs to know: a ``create`` or
+    ``update`` line is stored as typed and read in full after it (its pairs may still turn out
+    malformed, which is answered then, like a wrong value)."""
+    return _action(*_head(slack_unescape(text or "").strip()))
+
+
+def _head(plain: str) -> tuple[str, str, str]:
+    """The line, its first word and the rest."""
     first, *tail = re.split(r"\s+", plain, maxsplit=1)
+    return plain, first, tail[0].strip() if tail else ""
+
+
+def _action(plain: str, first: str, rest: str) -> str:
     head = first.lower()
-    rest = tail[0].strip() if tail else ""
+    if not plain:
+        return "modal"
     if head in _HELP_WORDS:
-        return LeadCommand("help")
+        return "help"
     if head in ("find", "search"):
+        return "find"
+    if head in ("update", "edit"):
+        return "update"
+    if head == "import":
+        return "import"
+    if head in ("new", "create", "add"):
+        return "create" if rest else "modal"
+    return "create" if "=" in plain else "help"
+
+
+def _parse_lead(text: str) -> LeadCommand:
+    plain, first, rest = _head(slack_unescape(text).strip())
+    action = _action(plain, first, rest)
+    head = first.lower()
+    if action == "modal":
+        return LeadCommand("modal")
+    if action == "help" and head in _HELP_WORDS:
+        return LeadCommand("help")
+    if action == "find":
         words, errors = split_words(rest)
         query = " ".join(words).strip()  # too short (even empty) is answered by the find itself
         return LeadCommand("help" if errors else "find", query=query, errors=errors)
-    if head in ("update", "edit"):
+    if action == "update":
         return _parse_update(rest)
-    if head == "import":
+    if action == "import":
         return LeadCommand("import")
     if head in ("new", "create", "add"):
-        if not rest:
-            return LeadCommand("modal")
         plain = rest
-    elif "=" not in plain:
+    elif action == "help":
         return LeadCommand(
             "help",
             errors=[

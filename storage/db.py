@@ -19,6 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -35,6 +36,9 @@ BUSY_TIMEOUT_MS = 5000
 # (docs/PERFORMANCE.md, memory). The pages a write touches again and again (the B-trees' upper
 # levels) fit in far less; the rest is in the OS's file cache, a system call away.
 PAGE_CACHE_KIB = 256
+# The one connection every write of the process goes through (:meth:`Store._writing`) keeps the
+# pages of every table and index the bot writes: one cache, so it can be the default size.
+WRITER_CACHE_KIB = 2000
 PRIVATE_MODE = 0o600
 SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
@@ -258,6 +262,12 @@ class Store:
         self._write_gate = _WriteGate()
         self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._generation = 0
+        # every write of this process goes through one connection, one writer at a time (the gate):
+        # its page cache stays valid from one write to the next, where each thread's own connection
+        # found its cache stale (another connection had written since) and read its pages again
+        self._writer: Database | None = None
+        self._writer_generation = 0
+        self._writer_thread: int | None = None  # the thread inside a write now
         self._closed = False
         self.health = StoreHealth(self)
         try:
@@ -290,6 +300,17 @@ class Store:
     # --- connections ------------------------------------------------------------------------------
 
     def _connect(self) -> Database:
+        """This thread's connection, registered so it is closed when the thread ends."""
+        conn = self._open_connection()
+        with self._lock:
+            if self._closed:
+                conn.close()
+                raise StoreError(f"Store {self.path} is closed")
+            self._prune_dead_threads()
+            self._connections.append((weakref.ref(threading.current_thread()), conn))
+        return Database(conn)
+
+    def _open_connection(self) -> sqlite3.Connection:
         if _is_file_path(self.path):
             _create_private(self.path)
         conn = self.opener(self.path)
@@ -302,13 +323,7 @@ class Store:
         except sqlite3.Error:
             conn.close()
             raise
-        with self._lock:
-            if self._closed:
-                conn.close()
-                raise StoreError(f"Store {self.path} is closed")
-            self._prune_dead_threads()
-            self._connections.append((weakref.ref(threading.current_thread()), conn))
-        return Database(conn)
+        return conn
 
     def _prune_dead_threads(self) -> None:
         """Close connections of threads that have ended (e.g. finished background refreshes)."""
@@ -326,6 +341,8 @@ class Store:
         """This thread's connection (opened on first use, reopened after :meth:`reset_connections`)."""
         if self._closed:
             raise StoreError(f"Store {self.path} is closed")
+        if self._writer_thread == threading.get_ident() and self._writer is not None:
+            return self._writer  # inside this thread's write: what it reads must see what it wrote
         db: Database | None = getattr(self._local, "db", None)
         if db is not None and self._local.generation != self._generation and not db.conn.in_transaction:
             self._forget(db.conn)
@@ -351,20 +368,48 @@ class Store:
         conn.close()
 
     @contextlib.contextmanager
+    def _writing(self) -> Iterator[Database]:
+        """The process's write connection, this thread's alone for the block.
+
+        Writers of this process queue on a lock, first come first served: SQLite's own busy wait
+        polls with backoff and is not fair, so under load one writer could starve past the timeout.
+        """
+        with self._write_gate.held(urgent=getattr(_thread_role, "urgent", False)):
+            writer = self._writer
+            if writer is None or self._writer_generation != self._generation:
+                if writer is not None:
+                    writer.conn.close()
+                self._writer = None
+                generation = self._generation
+                writer = Database(self._open_connection())
+                writer.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+                with self._lock:
+                    if self._closed:
+                        writer.conn.close()
+                        raise StoreError(f"Store {self.path} is closed")
+                    self._writer, self._writer_generation = writer, generation
+            self._writer_thread = threading.get_ident()
+            try:
+                yield writer
+            finally:
+                self._writer_thread = None
+
+    def _in_write(self) -> bool:
+        return self._writer_thread == threading.get_ident()
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error); nested use becomes a savepoint.
 
         IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way with
         "database is locked": concurrent writers wait (up to the busy timeout) instead.
         """
-        db = self.db
-        if db.conn.in_transaction:
+        if self._in_write():
+            db = self.db
             with db.atomic():
                 yield db
             return
-        # Writers of this process queue on a lock, first come first served: SQLite's own busy wait
-        # polls with backoff and is not fair, so under load one writer could starve past the timeout.
-        with self._write_gate.held(urgent=getattr(_thread_role, "urgent", False)):
+        with self._writing() as db:
             db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -379,12 +424,29 @@ class Store:
                     db.conn.execute("ROLLBACK")
                 raise
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """One statement as a transaction of its own, through the same queue as :meth:`transaction`.
+
+        SQLite runs a lone statement outside ``BEGIN`` as its own transaction and takes the write lock
+        before it reads (as ``BEGIN IMMEDIATE`` does), so a write that is one statement needs neither
+        ``BEGIN`` nor ``COMMIT``: a quarter of the calls into SQLite, each of which gives Python's
+        lock to other threads and takes it back (the acknowledgement's CPU, docs/PERFORMANCE.md).
+        Inside a :meth:`transaction` it is part of that transaction.
+        """
+        if self._in_write():
+            return self.db.conn.execute(sql, params)
+        with self._writing() as db:
+            return db.conn.execute(sql, params)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             for _, conn in self._connections:
                 conn.close()
             self._connections.clear()
+            if self._writer is not None:
+                self._writer.conn.close()
+                self._writer = None
 
     def __enter__(self) -> Store:
         return self

@@ -1,8 +1,9 @@
 """Slack deliveries already seen, so a redelivered request does nothing twice (kept for a day).
 
-A gesture that queues a write records its delivery in the same transaction as the outbox row
-(:meth:`storage.outbox.Outbox.add` with ``delivery=``): one durable write per acknowledgement.
-Other gestures record it on their own (:meth:`Deliveries.record`).
+A gesture that queues a write is recorded by that write: the outbox row carries its delivery, unique
+(:meth:`storage.outbox.Outbox.add` with ``delivery=``), so the acknowledgement costs one statement.
+Other gestures record it here on their own (:meth:`Deliveries.record`); :meth:`Deliveries.seen`
+looks in both places.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ class Deliveries:
         self._since_prune = 0
 
     def seen(self, key: str) -> bool:
-        """Whether a delivery with ``key`` was recorded (a read: no write lock is taken)."""
-        rows = self._store.db.execute("SELECT 1 FROM deliveries WHERE key = ?", [key]).fetchall()
+        """Whether a delivery with ``key`` was recorded, here or by the write it queued (a read: no
+        write lock is taken)."""
+        rows = self._store.db.execute(
+            "SELECT 1 FROM deliveries WHERE key = ? UNION ALL SELECT 1 FROM outbox WHERE delivery = ? LIMIT 1",
+            [key, key],
+        ).fetchall()
         return bool(rows)
 
     def first_time(self, key: str) -> bool:

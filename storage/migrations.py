@@ -32,7 +32,7 @@ from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
-from storage.outbox import add_outbox_leases, create_outbox_table
+from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
 from storage.pipeline import create_pipeline_tables
 
 MigrationStep = Callable[[Database], None]
@@ -142,6 +142,11 @@ MIGRATIONS: list[Migration] = [
         13,
         "who is sending each import, the Async request in flight per row, and the shared Async pace",
         create_import_sending_tables,
+    ),
+    (
+        14,
+        "the Slack delivery that asked for each queued write, unique: one statement per ack",
+        add_outbox_delivery,
     ),
 ]
 

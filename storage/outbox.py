@@ -24,8 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from storage.deliveries import insert_delivery
-
 PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
@@ -61,6 +59,17 @@ def add_outbox_leases(db: Any) -> None:
         db.execute("ALTER TABLE outbox ADD COLUMN owner TEXT")
     if "progress" not in columns:
         db.execute("ALTER TABLE outbox ADD COLUMN progress TEXT")
+
+
+def add_outbox_delivery(db: Any) -> None:
+    """Migration step: the Slack delivery that asked for a row (``delivery``), unique, so the row is
+    also the record that the delivery was handled (:mod:`storage.deliveries`)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)").fetchall()}
+    if "delivery" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN delivery TEXT")
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS outbox_delivery ON outbox (delivery) WHERE delivery IS NOT NULL"
+    )
 
 
 def process_owner() -> str:
@@ -124,24 +133,31 @@ class Outbox:
     def add(
         self, key: str, kind: str, payload: dict[str, Any], *, delivery: str | None = None
     ) -> tuple[OutboxItem, bool]:
-        """Store a write unless one with this key exists. Returns the row and whether it is new.
+        """Store a write unless one with this key, or from this delivery, exists. Returns the row and
+        whether it is new.
 
-        ``delivery``: the Slack delivery that asked for it, recorded in the same transaction (one
-        durable write per acknowledgement; see :mod:`storage.deliveries`)."""
+        ``delivery``: the Slack delivery that asked for it, stored in the row (unique): the row is the
+        record that the delivery was handled, so the acknowledgement costs one statement, a transaction
+        of its own (:meth:`storage.db.Store.write`)."""
         now = self._clock()
-        with self._store.transaction() as db:
-            if delivery is not None:
-                insert_delivery(db, delivery, now)
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                [key, kind, json.dumps(payload), PENDING, now, now, now],
-            )
-            if cursor.rowcount == 1:  # the row is what was just written: no need to read it back
-                return OutboxItem(key, kind, payload, PENDING, 0, now, None, None, None, now, now), True
-            item = self._row(db, key)
-        assert item is not None
+        cursor = self._store.write(
+            "INSERT INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
+            " delivery) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [key, kind, json.dumps(payload), PENDING, now, now, now, delivery],
+        )
+        if cursor.rowcount == 1:  # the row is what was just written: no need to read it back
+            return OutboxItem(key, kind, payload, PENDING, 0, now, None, None, None, now, now), True
+        item = self._row(self._store.db, key) or self._delivered(delivery)
+        if item is None:  # only a retention pass between the two statements could do this
+            raise LookupError(f"outbox row {key} conflicted but is gone")
         return item, False
+
+    def _delivered(self, delivery: str | None) -> OutboxItem | None:
+        """The row a delivery already queued (a redelivery whose listener chose another key)."""
+        if delivery is None:
+            return None
+        rows = list(self._store.db.query("SELECT * FROM outbox WHERE delivery = ?", [delivery]))
+        return OutboxItem.from_row(rows[0]) if rows else None
 
     def get(self, key: str) -> OutboxItem | None:
         return self._row(self._store.db, key)

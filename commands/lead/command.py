@@ -31,7 +31,7 @@ from commands.lead.payloads import CreateLead, TypedLead, UpdateLead
 from commands.lead.values import WORKSPACE_TZ
 from kit.context import claim_delivery, services_of
 from kit.fields import Problem, resolve_keys, validate_fields
-from kit.grammar import LeadCommand, parse_lead
+from kit.grammar import LeadCommand, lead_action, parse_lead
 from kit.imports.forms import open_import_form
 from kit.lead_fields import assignee_field
 from storage.lead_index import Query
@@ -62,10 +62,9 @@ def plan_command(
     are checked by the ``lead.typed`` job right after the acknowledgement, not in it.
     """
     try:
-        cmd = parse_lead(text or "")
-        if not check_values and cmd.action in ("create", "update") and not cmd.errors:
-            return Plan("later")
-        return _plan(schema, cmd, default_country_code)
+        if not check_values and lead_action(text) in ("create", "update"):
+            return Plan("later")  # the line's pairs are read, and answered, after the acknowledgement
+        return _plan(schema, parse_lead(text or ""), default_country_code)
     except Exception:  # a bug here must still leave the user with an answer
         log.exception("could not plan a /lead command")
         message, blocks = help_message(schema, ["I could not read that command"])

@@ -158,6 +158,7 @@ def text_of(message: dict[str, Any]) -> str:
 
 
 def last_ephemeral(bot: Bot, user: str = USER) -> str:
+    bot.settle()  # a typed line is answered by its job, right after the acknowledgement
     messages = bot.ephemerals(user)
     assert messages, "the user got no reply"
     return text_of(messages[-1])

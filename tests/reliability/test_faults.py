@@ -194,6 +194,20 @@ def resend(bot, delivery, retry_num: int = 1) -> httpx.Response:
     return httpx.post(bot.emulator.app_url, content=body, headers=headers)
 
 
+def test_a_command_replayed_without_slacks_retry_mark_is_still_written_once(bot):
+    """Only what Slack marks as a retry is turned away before its listener; a replay without the mark
+    (a proxy resending) reaches the listener, and its write is still the first one."""
+    first = bot.command("/lead", 'name="Replay Ravi" phone=919800000444')
+    body = urllib.parse.urlencode(first.payload)
+    headers = {**sign_request(SIGNING_SECRET, body), "Content-Type": "application/x-www-form-urlencoded"}
+    assert httpx.post(bot.emulator.app_url, content=body, headers=headers).status_code == 200
+    bot.wait(lambda emu: lead_cards(bot, "Replay Ravi"))
+    bot.settle()
+    assert len(leads_named(bot, "Replay Ravi")) == 1
+    assert len(lead_cards(bot, "Replay Ravi")) == 1
+    assert creates(bot) == 1
+
+
 def test_new_lead_form_submitted_twice_creates_one_lead(bot):
     bot.command("/lead")
     view = bot.wait(lambda emu: emu.open_views(USER) and emu.open_views(USER)[-1])

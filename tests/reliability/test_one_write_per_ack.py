@@ -1,6 +1,6 @@
-"""An acknowledgement costs one durable write: a gesture that queues a write records its Slack
-delivery in the same transaction as the outbox row; one that queues none records it at its ack.
-Redeliveries are still dropped (tests/reliability/test_faults.py)."""
+"""An acknowledgement costs one durable write: a gesture that queues a write stores its Slack delivery
+in the outbox row itself (one statement); one that queues none records it at its ack. Redeliveries
+are still dropped (tests/reliability/test_faults.py)."""
 
 from __future__ import annotations
 
@@ -18,19 +18,28 @@ ACK_PATH = ("listener", "waitress")  # the Slack request thread and the listener
 
 @pytest.fixture
 def ack_path_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Write transactions opened on the acknowledgement path (not by the outbox worker)."""
+    """Write transactions (a ``transaction()`` block or a lone ``write()``) opened on the
+    acknowledgement path (not by the outbox worker)."""
     seen: list[str] = []
-    original = Store.transaction
+    original_transaction, original_write = Store.transaction, Store.write
+
+    def count(store: Store) -> None:
+        name = threading.current_thread().name
+        if name.startswith(ACK_PATH) and not store.db.conn.in_transaction:
+            seen.append(name)
 
     @contextmanager
-    def counted(self: Store) -> Iterator[Any]:
-        name = threading.current_thread().name
-        if name.startswith(ACK_PATH) and not self.db.conn.in_transaction:
-            seen.append(name)
-        with original(self) as db:
+    def counted_transaction(self: Store) -> Iterator[Any]:
+        count(self)
+        with original_transaction(self) as db:
             yield db
 
-    monkeypatch.setattr(Store, "transaction", counted)
+    def counted_write(self: Store, sql: str, params: Any = ()) -> Any:
+        count(self)
+        return original_write(self, sql, params)
+
+    monkeypatch.setattr(Store, "transaction", counted_transaction)
+    monkeypatch.setattr(Store, "write", counted_write)
     return seen
 
 

@@ -200,3 +200,52 @@ def test_the_write_gate_lets_one_writer_in_at_a_time_and_every_writer_through() 
         t.join(60)
     assert len(done) == 12, "a writer was never let in (a lost wake-up)"
     assert most == 1
+
+
+def test_a_lone_write_is_a_transaction_of_its_own_and_part_of_an_enclosing_one(store: Store) -> None:
+    cursor = store.write("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U1', 1)")
+    assert cursor.rowcount == 1
+    with pytest.raises(RuntimeError), store.transaction():
+        store.write("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U2', 1)")
+        raise RuntimeError("boom")
+    ids = [r["slack_user_id"] for r in store.db.query("SELECT slack_user_id FROM user_links")]
+    assert ids == ["U1"]
+
+
+def test_inside_a_transaction_the_thread_reads_what_it_wrote_and_others_do_not_yet(store: Store) -> None:
+    seen_elsewhere: list[int] = []
+
+    def count_from_another_thread() -> None:
+        seen_elsewhere.append(store.db.execute("SELECT COUNT(*) FROM user_links").fetchone()[0])
+
+    with store.transaction() as db:
+        db.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES ('U1', 1)")
+        assert store.db.execute("SELECT COUNT(*) FROM user_links").fetchone()[0] == 1
+        reader = threading.Thread(target=count_from_another_thread)
+        reader.start()
+        reader.join()
+    assert seen_elsewhere == [0]
+    count_from_another_thread()
+    assert seen_elsewhere == [0, 1]
+
+
+def test_writes_from_many_threads_share_one_connection_one_at_a_time(store: Store) -> None:
+    writers: set[int] = set()
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            with store.transaction() as db:
+                writers.add(id(db.conn))
+                db.execute("INSERT INTO user_links (slack_user_id, updated_at) VALUES (?, 1)", [f"U{n}"])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(writers) == 1
+    assert store.db.execute("SELECT COUNT(*) FROM user_links").fetchone()[0] == 20

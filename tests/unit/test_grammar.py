@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kit.grammar import (
     BUILTIN_ACTION_TYPES,
     LeadCommand,
     format_kv,
+    lead_action,
     parse_lead,
     parse_payment,
     parse_timeline,
@@ -399,3 +402,34 @@ def test_a_lead_name_of_several_words_needs_no_quotes(
 def test_a_name_alone_opens_the_form_for_that_lead() -> None:
     cmd = parse_payment("Jane Doe")
     assert (cmd.action, cmd.lead) == ("modal", "Jane Doe")
+
+
+_LEAD_PIECES = [*"ab =\"'\t\n&<>|:/?-", "help", "find", "update", "new", "import", "&lt;", "<https://x.io|x>"]
+
+
+@given(st.lists(st.sampled_from(_LEAD_PIECES), max_size=12).map("".join))
+def test_lead_action_is_what_the_full_reading_decides(text: str) -> None:
+    """The acknowledgement reads only the first word: it must agree with the full reading, except
+    that a create or update whose pairs are malformed is answered after it (as help)."""
+    action, full = lead_action(text), parse_lead(text).action
+    assert action == full or (action in ("create", "update") and full == "help")
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("", "modal"),
+        ("new", "modal"),
+        ("NEW name=A", "create"),
+        ('name="A B" phone=1', "create"),
+        ("update 123 status=Won", "update"),
+        ("Edit 123", "update"),
+        ("find jane", "find"),
+        ("import", "import"),
+        ("?", "help"),
+        ("jane", "help"),
+        ('name="unclosed', "create"),
+    ],
+)
+def test_lead_action(text: str, action: str) -> None:
+    assert lead_action(text) == action
