@@ -167,8 +167,7 @@ class _WriteGate:
                 self._background_waiting -= 1
         # (a waiter interrupted after it was woken passes its turn on: see ``held``)
 
-    @contextlib.contextmanager
-    def held(self, *, urgent: bool) -> Iterator[None]:
+    def acquire(self, *, urgent: bool) -> None:
         with self._lock:
             if self._busy or (not urgent and self._urgent_waiting):
                 try:
@@ -178,12 +177,19 @@ class _WriteGate:
                         self._wake_one()
                     raise
             self._busy = True
+
+    def release(self) -> None:
+        with self._lock:
+            self._busy = False
+            self._wake_one()
+
+    @contextlib.contextmanager
+    def held(self, *, urgent: bool) -> Iterator[None]:
+        self.acquire(urgent=urgent)
         try:
             yield
         finally:
-            with self._lock:
-                self._busy = False
-                self._wake_one()
+            self.release()
 
 
 class StoreError(Exception):
@@ -367,32 +373,51 @@ class Store:
             self._connections = [(t, c) for t, c in self._connections if c is not conn]
         conn.close()
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[Database]:
-        """The process's write connection, this thread's alone for the block.
+    def _take_writer(self) -> Database:
+        """The process's write connection, for this thread until :meth:`_give_back_writer`.
 
         Writers of this process queue on a lock, first come first served: SQLite's own busy wait
         polls with backoff and is not fair, so under load one writer could starve past the timeout.
+        (Plain calls rather than a context manager: this is on every acknowledgement's path.)
         """
-        with self._write_gate.held(urgent=getattr(_thread_role, "urgent", False)):
+        self._write_gate.acquire(urgent=getattr(_thread_role, "urgent", False))
+        try:
             writer = self._writer
             if writer is None or self._writer_generation != self._generation:
-                if writer is not None:
-                    writer.conn.close()
-                self._writer = None
-                generation = self._generation
-                writer = Database(self._open_connection())
-                writer.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-                with self._lock:
-                    if self._closed:
-                        writer.conn.close()
-                        raise StoreError(f"Store {self.path} is closed")
-                    self._writer, self._writer_generation = writer, generation
-            self._writer_thread = threading.get_ident()
-            try:
-                yield writer
-            finally:
-                self._writer_thread = None
+                writer = self._reopen_writer()
+        except BaseException:
+            self._write_gate.release()
+            raise
+        self._writer_thread = threading.get_ident()
+        return writer
+
+    def _give_back_writer(self) -> None:
+        self._writer_thread = None
+        self._write_gate.release()
+
+    def _reopen_writer(self) -> Database:
+        """With the gate held: a fresh write connection (first use, or after :meth:`reset_connections`)."""
+        if self._writer is not None:
+            self._writer.conn.close()
+            self._writer = None
+        generation = self._generation
+        writer = Database(self._open_connection())
+        writer.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+        with self._lock:
+            if self._closed:
+                writer.conn.close()
+                raise StoreError(f"Store {self.path} is closed")
+            self._writer, self._writer_generation = writer, generation
+        return writer
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Database]:
+        """The process's write connection, this thread's alone for the block."""
+        writer = self._take_writer()
+        try:
+            yield writer
+        finally:
+            self._give_back_writer()
 
     def _in_write(self) -> bool:
         return self._writer_thread == threading.get_ident()
@@ -435,8 +460,11 @@ class Store:
         """
         if self._in_write():
             return self.db.conn.execute(sql, params)
-        with self._writing() as db:
-            return db.conn.execute(sql, params)
+        writer = self._take_writer()
+        try:
+            return writer.conn.execute(sql, params)
+        finally:
+            self._give_back_writer()
 
     def close(self) -> None:
         with self._lock:
