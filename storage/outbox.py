@@ -133,8 +133,8 @@ class Outbox:
             if delivery is not None:
                 insert_delivery(db, delivery, now)
             cursor = db.execute(
-                "INSERT OR IGNORE INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                "INSERT INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                 [key, kind, json.dumps(payload), PENDING, now, now, now],
             )
             if cursor.rowcount == 1:  # the row is what was just written: no need to read it back

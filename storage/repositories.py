@@ -68,11 +68,16 @@ class LeadThreads:
         A lead has one thread: unless ``replace`` is set, a second card posted for the same lead (a
         retried delivery, a race between two users) does not move it; the first thread is returned.
         """
-        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        on_conflict = (
+            "DO UPDATE SET channel = excluded.channel, ts = excluded.ts, identifier = excluded.identifier,"
+            " name = excluded.name, created_by = excluded.created_by, created_at = excluded.created_at"
+            if replace
+            else "DO NOTHING"
+        )
         with self._store.transaction() as db:
             db.execute(
-                f"{verb} INTO lead_threads (lead_id, channel, ts, identifier, name, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO lead_threads (lead_id, channel, ts, identifier, name, created_by, created_at)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) {on_conflict}",
                 [lead_id, channel, str(ts), identifier, name, created_by, self._clock()],
             )
             raw = list(db.query("SELECT * FROM lead_threads WHERE lead_id = ?", [lead_id]))[0]
@@ -269,8 +274,9 @@ class UserLinks:
     def link(self, slack_user_id: str, *, email: str | None, member_email: str | None) -> UserLink:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO user_links (slack_user_id, email, member_email, updated_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO user_links (slack_user_id, email, member_email, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (slack_user_id) DO UPDATE SET email = excluded.email,"
+                " member_email = excluded.member_email, updated_at = excluded.updated_at",
                 [slack_user_id, email, member_email, self._clock()],
             )
             raw = list(db.query("SELECT * FROM user_links WHERE slack_user_id = ?", [slack_user_id]))[0]
@@ -320,6 +326,8 @@ class CachedSchemas:
     def save(self, enterprise_id: str, schema: WorkspaceSchema) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO schema_cache (enterprise_id, schema_json, fetched_at) VALUES (?, ?, ?)",
+                "INSERT INTO schema_cache (enterprise_id, schema_json, fetched_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (enterprise_id) DO UPDATE SET schema_json = excluded.schema_json,"
+                " fetched_at = excluded.fetched_at",
                 [enterprise_id, json.dumps(schema_to_json(schema)), schema.fetched_at],
             )

@@ -44,7 +44,9 @@ class LeadDrafts:
         now = self._clock()
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id,"
+                " data = excluded.data, created_at = excluded.created_at",
                 [key, kind, user, json.dumps(data, default=str), now],
             )
             db.execute("DELETE FROM lead_drafts WHERE created_at < ?", [now - DRAFT_RETENTION_SECONDS])
