@@ -318,7 +318,9 @@ class LeadIndex:
                         f"UPDATE lead_index SET {sets} WHERE id = ?",
                         [*(getattr(merged, c) for c in _COLUMNS[1:-1]), row[0]],
                     )
-            conn.executemany("INSERT INTO lead_index_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING", words)
+            conn.executemany(
+                "INSERT INTO lead_index_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING", words
+            )
             conn.execute("UPDATE lead_index_state SET updated_at = ? WHERE id = 1", [now])
         return len(todo)
 
