@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
+from storage.dialect import SQLITE, Dialect
 from storage.health import StoreHealth
 from storage.migrations import MIGRATIONS, Migration, check_order, latest_version
 
@@ -239,6 +240,8 @@ def _explain_open_error(path: str, error: BaseException) -> str:
 class Store:
     """The bot's SQLite database. Thread-safe: one connection per thread (WAL mode, busy_timeout 5000 ms,
     foreign keys on)."""
+
+    dialect: Dialect = SQLITE
 
     def __init__(
         self,

@@ -1,13 +1,23 @@
-"""Fixtures for storage tests: a real SQLite file per test, and a controllable clock."""
+"""Fixtures for storage tests: the store on each database the bot runs on, and a controllable clock.
+
+``store`` is a real SQLite file, then a real PostgreSQL database (the session's server,
+tests/postgres.py) in a schema of its own, dropped afterwards, so tests stay independent.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
+import psycopg
 import pytest
 
 from storage.db import Store
+from storage.postgres import PostgresStore
+from storage.stores import sqlite_url
 
 
 class FakeClock:
@@ -29,9 +39,39 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A URL of the session's PostgreSQL server whose tables go into a fresh schema of their own."""
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_url}?options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Any]:
+    """The bot's store on SQLite, then on PostgreSQL."""
+    if request.param == "sqlite":
+        with Store(db_path) as s:
+            yield s
+        return
+    with PostgresStore(request.getfixturevalue("pg_url")) as s:
+        yield s
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[Store]:
+    """The SQLite store alone, for what only SQLite has (PRAGMAs, one connection per thread)."""
     with Store(db_path) as s:
         yield s
+
+
+@pytest.fixture
+def store_url(store: Any) -> str:
+    """The ``DATABASE_URL`` of ``store``, for another process to open it."""
+    url = getattr(store, "url", None)
+    return url if isinstance(url, str) else sqlite_url(store.path)
 
 
 @pytest.fixture
