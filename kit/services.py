@@ -27,7 +27,7 @@ from storage.db import Store, mark_urgent_writer
 from storage.deliveries import Deliveries
 from storage.follow_ups import FollowUps
 from storage.imports import Imports
-from storage.lead_index import LeadIndex
+from storage.lead_index import LeadIndex, lead_index_for
 from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.budget import RequestBudget
@@ -77,7 +77,7 @@ class Services:
     @cached_property
     def lead_index(self) -> LeadIndex:
         """The bot's index of leads for ``/lead find`` (storage/lead_index.py)."""
-        return LeadIndex(self.store, clock=self.clock)
+        return lead_index_for(self.store, clock=self.clock)
 
     @cached_property
     def watch_budget(self) -> RequestBudget:

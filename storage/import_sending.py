@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 REFUSED = "refused"  # an import row TeleCRM refused (a 4xx other than 401/429): never resent
 
 
@@ -191,8 +193,15 @@ class ImportSending:
         ``interval`` on), else the seconds to wait before asking again (nothing taken)."""
         now = self._clock()
         with self._store.transaction() as db:
-            rows = list(db.query("SELECT next_at FROM async_pacing WHERE name = ?", [name]))
-            next_at = rows[0]["next_at"] if rows else now
+            # the row first, so that the read below can lock it: one turn at a time across processes
+            db.execute(
+                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                [name, now],
+            )
+            lock = dialect_of(self._store).lock_rows
+            next_at = list(db.query(f"SELECT next_at FROM async_pacing WHERE name = ?{lock}", [name]))[0][
+                "next_at"
+            ]
             if next_at > now:
                 return next_at - now
             db.execute(

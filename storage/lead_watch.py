@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 Clock = Callable[[], float]
 
 #: how many action ids a row remembers (the newest; older actions are behind ``activity_on`` anyway)
@@ -187,7 +189,9 @@ class LeadWatches:
 
     def _ensure(self, db: Any, lead_id: str) -> LeadWatch:
         db.execute("INSERT INTO lead_watch (lead_id) VALUES (?) ON CONFLICT (lead_id) DO NOTHING", [lead_id])
-        return LeadWatch.from_row(list(db.query("SELECT * FROM lead_watch WHERE lead_id = ?", [lead_id]))[0])
+        lock = dialect_of(self._store).lock_rows  # the caller's read-then-write is not overtaken
+        rows = list(db.query(f"SELECT * FROM lead_watch WHERE lead_id = ?{lock}", [lead_id]))
+        return LeadWatch.from_row(rows[0])
 
     def baseline(self, lead_id: str, fields: Mapping[str, Any] | None, *, title: str | None = None) -> None:
         """The lead as a new card shows it (read from TeleCRM): what later looks compare against,
@@ -360,7 +364,8 @@ class LeadWatches:
         """A small persistent flag of the watcher (e.g. that TeleCRM refused a batched search)."""
         with self._store.transaction() as db:
             db.execute("INSERT INTO watch_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
-            row = list(db.query("SELECT notes FROM watch_runs WHERE name = ?", [name]))[0]
+            lock = dialect_of(self._store).lock_rows
+            row = list(db.query(f"SELECT notes FROM watch_runs WHERE name = ?{lock}", [name]))[0]
             notes = json.loads(row["notes"]) if row.get("notes") else {}
             if value is not None:
                 notes[key] = value

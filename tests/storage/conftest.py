@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from storage.db import Store
+from storage.dialect import SQLITE
 from storage.postgres import PostgresStore
 from storage.stores import sqlite_url
 
@@ -72,6 +73,18 @@ def store_url(store: Any) -> str:
     """The ``DATABASE_URL`` of ``store``, for another process to open it."""
     url = getattr(store, "url", None)
     return url if isinstance(url, str) else sqlite_url(store.path)
+
+
+def columns_of(store: Any, table: str) -> list[str]:
+    """The columns of ``table`` in order, on either database."""
+    if store.dialect is SQLITE:
+        return [row[1] for row in store.db.execute(f"PRAGMA table_info({table})").fetchall()]
+    rows = store.db.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+        " AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    )
+    return [name for (name,) in rows]
 
 
 @pytest.fixture
