@@ -19,7 +19,6 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -28,6 +27,7 @@ from storage.db import SchemaTooNewError, StoreError, StoreUnavailable
 from storage.dialect import POSTGRES, Dialect
 from storage.health import FULL, OK, READ_ONLY, StoreHealth
 from storage.postgres_schema import POSTGRES_MIGRATIONS, PostgresMigration
+from storage.stores import shown_url
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +39,6 @@ CONNECT_TIMEOUT_SECONDS = 10
 BORROW_TIMEOUT_SECONDS = 30.0
 # pg_advisory_xact_lock's key for migrating ("telecrm" as a number): one replica migrates at a time
 MIGRATION_LOCK = 7_346_174_257
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from storage.db import Store
+from storage.dialect import BotStore
 from telecrm.schema import WorkspaceSchema, schema_from_json, schema_to_json
 
 Row = TypeVar("Row")
@@ -26,7 +26,7 @@ def _row(cls: type[Row], raw: dict[str, Any]) -> Row:
     return cls(**{k: v for k, v in raw.items() if k in names})
 
 
-def _first(store: Store, sql: str, params: Iterable[Any]) -> dict[str, Any] | None:
+def _first(store: BotStore, sql: str, params: Iterable[Any]) -> dict[str, Any] | None:
     rows = list(store.db.query(sql, list(params)))
     return rows[0] if rows else None
 
@@ -48,7 +48,7 @@ class LeadThread:
 
 
 class LeadThreads:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -143,7 +143,7 @@ class Payment:
 class Payments:
     """PAYMENT actions the bot recorded, with the Slack message that shows each one."""
 
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -267,7 +267,7 @@ class UserLink:
 
 
 class UserLinks:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -304,7 +304,7 @@ class UserLinks:
 class CachedSchemas:
     """Rows of ``schema_cache``: one serialised :class:`WorkspaceSchema` per enterprise id."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: BotStore) -> None:
         self._store = store
 
     def load(self, enterprise_id: str) -> WorkspaceSchema | None:

@@ -8,6 +8,7 @@ surface of :class:`storage.dialect.BotStore`, so nothing above this module knows
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from storage.dialect import BotStore
 
@@ -42,6 +43,15 @@ def parse_database_url(url: str) -> DatabaseTarget:
         return DatabaseTarget("postgresql", url)
     scheme = url.split("://", 1)[0] + "://" if "://" in url else "no scheme"
     raise ValueError(f"{EXPECTED} (got {scheme})")
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def open_store(url: str) -> BotStore:

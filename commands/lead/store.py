@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kit.services import Services
-from storage.db import Store
+from storage.dialect import BotStore
 
 DRAFT_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -34,7 +34,7 @@ def new_token() -> str:
 class LeadDrafts:
     """Keyed JSON drafts of one ``kind``, pruned after :data:`DRAFT_RETENTION_SECONDS`."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Callable[[], float] = time.time) -> None:
         """Drafts in ``store``; ``clock`` dates them for pruning."""
         self._store = store
         self._clock = clock
@@ -78,7 +78,7 @@ class LeadDrafts:
 class FieldUsage:
     """How often each lead field was filled in on created leads (ranks the New lead form's fields)."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Callable[[], float] = time.time) -> None:
         """Usage counts in ``store``; ``clock`` stamps each update."""
         self._store = store
         self._clock = clock

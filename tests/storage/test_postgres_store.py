@@ -14,9 +14,9 @@ import pytest
 
 from storage.db import SchemaTooNewError, Store, StoreUnavailable
 from storage.outbox import Outbox
-from storage.postgres import PostgresStore, shown_url, to_postgres
+from storage.postgres import PostgresStore, to_postgres
 from storage.postgres_schema import POSTGRES_MIGRATIONS
-from storage.stores import open_store, parse_database_url
+from storage.stores import open_store, parse_database_url, shown_url
 from tests.storage.conftest import columns_of
 
 
