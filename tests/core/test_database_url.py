@@ -86,3 +86,9 @@ def test_the_default_store_is_still_sqlite(tmp_path: Path) -> None:
         assert runtime.build_services().store.dialect is SQLITE
     finally:
         runtime.stop()
+
+
+def test_database_url_is_documented() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert "| `DATABASE_URL` |" in (root / "README.md").read_text()
+    assert "\nDATABASE_URL=\n" in (root / ".env.example").read_text()
