@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import psycopg
 import pytest
 
 from storage.db import SchemaTooNewError, Store, StoreUnavailable
+from storage.import_sending import ImportSending
+from storage.lead_index import IndexEntry, lead_index_for
 from storage.outbox import Outbox
 from storage.postgres import PostgresStore, to_postgres
 from storage.postgres_schema import POSTGRES_MIGRATIONS
 from storage.stores import open_store, parse_database_url, shown_url
-from tests.storage.conftest import columns_of
+from tests.storage.conftest import FakeClock, columns_of
 
 
 def test_placeholders_become_psycopg_ones_and_a_percent_stays_a_percent() -> None:
@@ -191,3 +194,47 @@ def test_open_store_opens_sqlite_for_a_sqlite_url(db_path: Path) -> None:
         assert isinstance(store, Store) and store.path == str(db_path)
     finally:
         store.close()
+
+
+def _race(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """``work(n)`` on ``count`` threads let go at once; their answers (an exception is an answer)."""
+    start = threading.Barrier(count)
+    answers: list[Any] = [None] * count
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            answers[n] = work(n)
+        except BaseException as exc:  # noqa: BLE001  # the caller asserts on it
+            answers[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def test_the_shared_async_pace_is_kept_by_many_replicas_at_once(pg_url: str) -> None:
+    with PostgresStore(pg_url) as first, PostgresStore(pg_url) as second:
+        clock = FakeClock()
+        senders = [ImportSending(s, clock=clock) for s in (first, second)]
+        assert senders[0].take_turn("async", interval=0.2) == 0.0  # the pace's row exists
+        clock.advance(1.0)  # idle for a while: the bucket has caught up by one turn
+        waits = _race(16, lambda n: senders[n % 2].take_turn("async", interval=0.2))
+        assert sorted(waits) == [0.0, 0.0] + [pytest.approx(0.2)] * 14  # that turn and this one, no more
+
+
+def test_two_replicas_recording_the_same_leads_at_once_keep_one_row_each(pg_url: str) -> None:
+    with PostgresStore(pg_url) as first, PostgresStore(pg_url) as second:
+        indexes = [lead_index_for(s) for s in (first, second)]
+        leads = [IndexEntry(f"{n:024x}", name=f"Lead {n}", seen_at=1000.0 + n) for n in range(60)]
+
+        def record(n: int) -> int:
+            order = leads if n % 2 else list(reversed(leads))  # other orders: no deadlock either
+            return indexes[n % 2].record(order)
+
+        assert _race(8, record) == [60] * 8
+        assert indexes[0].stats().leads == 60
+        assert [e.name for e in indexes[1].search("lead 5").entries][:2] == ["Lead 5", "Lead 59"]
