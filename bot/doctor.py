@@ -67,7 +67,7 @@ def run_doctor(settings: Settings, bad: dict[str, str]) -> int:
     :func:`~kit.config.read_settings`); 0 when all passed, 1 otherwise."""
     checks = [
         *configuration(settings, bad),
-        database(settings),
+        database(settings, bad),
         slack_auth(settings, bad),
         telecrm_auth(settings, bad),
     ]
@@ -105,7 +105,9 @@ def configuration(settings: Settings, bad: dict[str, str]) -> list[Check]:
 # --- database ------------------------------------------------------------------------------------
 
 
-def database(settings: Settings) -> Check:
+def database(settings: Settings, bad: dict[str, str] | None = None) -> Check:
+    if bad and "DATABASE_URL" in bad:  # the file at DATABASE_PATH is not what the bot would use
+        return Check("database", _FIX_FIRST)
     target = parse_database_url(settings.database)
     if target.kind == "postgresql":
         found, variable, other = inspect_postgres(target.where), "DATABASE_URL", "another database"

@@ -435,7 +435,8 @@ class Needs:
             found += _missing(_slack_use(self.slack, given), given)
         if self.database and "DATABASE_URL" not in unreadable:
             target = parse_database_url(settings.database)
-            if target.kind == "sqlite" and (problem := database_path_problem(target.where)):
+            named = f"DATABASE_URL={settings.database_url}" if settings.database_url else ""
+            if target.kind == "sqlite" and (problem := database_path_problem(target.where, named)):
                 found.append(problem)
         listen = self.listen if "PORT" not in unreadable and not self._socket_run(given) else None
         if listen and (problem := _listen_problem(listen, settings)):

@@ -92,3 +92,17 @@ def test_database_url_is_documented() -> None:
     root = Path(__file__).resolve().parents[2]
     assert "| `DATABASE_URL` |" in (root / "README.md").read_text()
     assert "\nDATABASE_URL=\n" in (root / ".env.example").read_text()
+
+
+def test_doctor_does_not_check_another_database_than_a_bad_database_url_would_name() -> None:
+    bad = {"DATABASE_URL": "DATABASE_URL must be sqlite:///PATH or postgresql://… (got mysql://)"}
+    check = database(Settings(), bad)
+    assert check.problem is not None and check.problem.startswith("not checked")
+
+
+def test_an_unusable_sqlite_url_is_named_as_database_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing' / 'bot.sqlite3'}"
+    lines = refused(run_cli(["outbox"], {"DATABASE_URL": url}, tmp_path))
+    assert lines == [
+        f"DATABASE_URL={url} cannot be used as the bot's database: its folder {tmp_path / 'missing'} does not exist."
+    ]
