@@ -31,6 +31,7 @@ from kit.config import (
 )
 from storage.cache import SchemaCache
 from storage.db import StoreError
+from storage.postgres import first_line
 from telecrm.errors import TeleCRMError
 
 log = logging.getLogger("telecrm-bot")
@@ -345,9 +346,9 @@ def _main(args: argparse.Namespace) -> int:
         )
         return 2
     except psycopg.Error as exc:  # the PostgreSQL server went away after the store opened
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(
-            f"telecrm-bot: DATABASE_URL={settings.database_shown} cannot be used as the bot's database: {first}.",
+            f"telecrm-bot: DATABASE_URL={settings.database_shown} cannot be used as the bot's database: "
+            f"{first_line(exc)}.",
             file=sys.stderr,
         )
         return 2

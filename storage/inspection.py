@@ -16,7 +16,7 @@ import psycopg
 
 from storage.db import _explain_open_error, _is_file_path, database_path_problem, open_connection
 from storage.migrations import latest_version
-from storage.postgres import CONNECT_TIMEOUT_SECONDS
+from storage.postgres import CONNECT_TIMEOUT_SECONDS, first_line
 from storage.postgres_schema import POSTGRES_MIGRATIONS
 from storage.stores import shown_url
 
@@ -80,30 +80,21 @@ def inspect_postgres(url: str) -> DatabaseState:
     shown = shown_url(url)
     try:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn, conn.transaction():
-            row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            made = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
             found = (
                 conn.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
-                if row and row[0]
+                if made and made[0]
                 else None
             )
-            conn.execute("CREATE TEMPORARY TABLE doctor_probe (id INTEGER) ON COMMIT DROP")
             version = int(found[0]) if found else 0
-            raise _RollBack(version)
-    except _RollBack as done:
-        version = done.version
+            conn.execute("CREATE TEMPORARY TABLE doctor_probe (id INTEGER)")  # a write, rolled back:
+            raise psycopg.Rollback()  # psycopg ends the transaction here, without an error
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return DatabaseState(
-            shown, latest, problem=f"DATABASE_URL={shown} cannot be used as the bot's database: {first}."
+            shown,
+            latest,
+            problem=f"DATABASE_URL={shown} cannot be used as the bot's database: {first_line(exc)}.",
         )
     if version > latest:
         return DatabaseState(shown, latest, TOO_NEW, version)
     return DatabaseState(shown, latest, CURRENT if version == latest else NEEDS_MIGRATING, version)
-
-
-class _RollBack(Exception):
-    """Leaves the look's transaction by rolling it back, carrying what it found."""
-
-    def __init__(self, version: int) -> None:
-        super().__init__(version)
-        self.version = version

@@ -145,13 +145,15 @@ def postgres_outage_state(error: BaseException) -> str | None:
     if isinstance(error, PoolTimeout):
         return f"error: no database connection free within {BORROW_TIMEOUT_SECONDS:.0f} s"
     if isinstance(error, psycopg.OperationalError):
-        return f"error: {_first_line(error)}"
+        return f"error: {first_line(error)}"
     return None
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The server's or the driver's words, as one bounded line."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class PostgresHealth(StoreHealth):
@@ -169,7 +171,7 @@ class PostgresHealth(StoreHealth):
                     " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"
                 )
         except Exception as exc:
-            return self.classify(exc) or f"error: {type(exc).__name__}: {_first_line(exc)}"
+            return self.classify(exc) or f"error: {type(exc).__name__}: {first_line(exc)}"
         return OK
 
 
@@ -208,7 +210,7 @@ class PostgresStore:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
             self.close()
-            raise StoreUnavailable(self._explain(_first_line(exc))) from exc
+            raise StoreUnavailable(self._explain(first_line(exc))) from exc
         except BaseException:
             self.close()
             raise
@@ -223,7 +225,7 @@ class PostgresStore:
         try:
             psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
         except psycopg.Error as exc:
-            raise StoreUnavailable(self._explain(_first_line(exc))) from exc
+            raise StoreUnavailable(self._explain(first_line(exc))) from exc
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.path!r})"

@@ -106,3 +106,10 @@ def test_an_unusable_sqlite_url_is_named_as_database_url(tmp_path: Path) -> None
     assert lines == [
         f"DATABASE_URL={url} cannot be used as the bot's database: its folder {tmp_path / 'missing'} does not exist."
     ]
+
+
+def test_doctor_names_an_unreachable_postgresql_server_without_its_password() -> None:
+    url = f"postgresql://bot:hunter2@127.0.0.1:{_closed_port()}/telecrm"
+    check = database(Settings(database_url=url))
+    assert check.problem is not None and check.problem.startswith("DATABASE_URL=postgresql://bot:***@")
+    assert "hunter2" not in check.line and "\n" not in check.line
