@@ -24,6 +24,9 @@ so that a match can be anchored at the start or end of a word as well as found a
 
 How many leads match is counted up to :data:`COUNT_CAP`. The table also holds the cursor of the
 mirror of recent leads (:class:`MirrorCursor`), so a sync interrupted by a restart carries on.
+
+This is the index on SQLite; on PostgreSQL, :func:`lead_index_for` hands out storage/lead_index_pg.py's
+subclass, which matches the same ranks with ``LIKE``.
 """
 
 from __future__ import annotations
