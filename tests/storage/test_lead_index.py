@@ -210,3 +210,11 @@ def test_characters_with_a_meaning_to_fts5_are_just_text(index: LeadIndex) -> No
     index.record([lead(1, 'O"Brien (Sr.) AND * NEAR')])
     for typed in ('o"brien', "(sr.)", "and *", "NEAR"):
         assert names(index.search(typed)) == ['O"Brien (Sr.) AND * NEAR'], typed
+
+
+def test_characters_with_a_meaning_to_like_are_just_text(index: LeadIndex) -> None:
+    index.record(
+        [lead(1, "Kumar_Singh"), lead(2, "KumarXSingh"), lead(3, "Back\\slash"), lead(4, "Backxslash")]
+    )
+    assert names(index.search("r_s")) == ["Kumar_Singh"]  # "_" is no wildcard
+    assert names(index.search("k\\s")) == ["Back\\slash"]  # nor is a backslash an escape
