@@ -13,6 +13,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
+
 from bot.logs import setup_logging
 from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
 from bot.schema_access import open_schema_cache
@@ -29,6 +31,7 @@ from kit.config import (
 )
 from storage.cache import SchemaCache
 from storage.db import StoreError
+from storage.postgres import first_line
 from telecrm.errors import TeleCRMError
 
 log = logging.getLogger("telecrm-bot")
@@ -64,7 +67,7 @@ def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = Tr
     finally:
         log.info(
             "shutting down: finishing in-flight work; queued writes stay in %s",
-            runtime.settings.database_path,
+            runtime.settings.database_shown,
         )
         runtime.stop()
     return 0
@@ -174,7 +177,7 @@ def _cache_refresh(cache: SchemaCache) -> int:
 def _cache_show(settings: Settings, cache: SchemaCache) -> int:
     schema = cache.cached()
     if schema is None:
-        print(f"the cache in {settings.database_path} is empty: run `telecrm-bot cache refresh`.")
+        print(f"the cache in {settings.database_shown} is empty: run `telecrm-bot cache refresh`.")
         return 1
     status = cache.status()
     print(f"workspace: {schema.enterprise_name or settings.telecrm_enterprise_id}")
@@ -199,10 +202,10 @@ def _cache_show(settings: Settings, cache: SchemaCache) -> int:
 
 
 def cmd_outbox(settings: Settings, as_json: bool) -> int:
-    from storage.db import Store
     from storage.outbox import Outbox
+    from storage.stores import open_store
 
-    store = Store(settings.database_path)
+    store = open_store(settings.database)
     try:
         items = Outbox(store).pending()
         if as_json:
@@ -339,6 +342,13 @@ def _main(args: argparse.Namespace) -> int:
     except sqlite3.DatabaseError as exc:  # damage the open-time check could not see
         print(
             f"telecrm-bot: DATABASE_PATH={settings.database_path} cannot be used as the bot's database: {exc}.",
+            file=sys.stderr,
+        )
+        return 2
+    except psycopg.Error as exc:  # the PostgreSQL server went away after the store opened
+        print(
+            f"telecrm-bot: DATABASE_URL={settings.database_shown} cannot be used as the bot's database: "
+            f"{first_line(exc)}.",
             file=sys.stderr,
         )
         return 2

@@ -22,7 +22,16 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.sandbox_mode import serving_sandbox
 from kit.config import SLACK_CREDENTIALS, TELECRM_CREDENTIALS, Needs, Settings
-from storage.inspection import CURRENT, NEEDS_MIGRATING, NOT_A_FILE, NOT_CREATED, TOO_NEW, inspect_database
+from storage.inspection import (
+    CURRENT,
+    NEEDS_MIGRATING,
+    NOT_A_FILE,
+    NOT_CREATED,
+    TOO_NEW,
+    inspect_database,
+    inspect_postgres,
+)
+from storage.stores import parse_database_url
 from telecrm.client import TeleCRMClient
 from telecrm.errors import (
     TeleCRMAuthError,
@@ -58,7 +67,7 @@ def run_doctor(settings: Settings, bad: dict[str, str]) -> int:
     :func:`~kit.config.read_settings`); 0 when all passed, 1 otherwise."""
     checks = [
         *configuration(settings, bad),
-        database(settings),
+        database(settings, bad),
         slack_auth(settings, bad),
         telecrm_auth(settings, bad),
     ]
@@ -96,9 +105,15 @@ def configuration(settings: Settings, bad: dict[str, str]) -> list[Check]:
 # --- database ------------------------------------------------------------------------------------
 
 
-def database(settings: Settings) -> Check:
-    found = inspect_database(settings.database_path)
-    path = f"DATABASE_PATH={found.path}"
+def database(settings: Settings, bad: dict[str, str] | None = None) -> Check:
+    if bad and "DATABASE_URL" in bad:  # the file at DATABASE_PATH is not what the bot would use
+        return Check("database", _FIX_FIRST)
+    target = parse_database_url(settings.database)
+    if target.kind == "postgresql":
+        found, variable, other = inspect_postgres(target.where), "DATABASE_URL", "another database"
+    else:
+        found, variable, other = inspect_database(target.where), "DATABASE_PATH", "another file"
+    path = f"{variable}={found.path}"
     if found.problem is not None:
         return Check("database", found.problem)
     if found.state == TOO_NEW:
@@ -106,7 +121,7 @@ def database(settings: Settings) -> Check:
             "database",
             f"{path} has schema version {found.version}, but this release knows versions up to "
             f"{found.latest}: it was written by a newer release; upgrade telecrm-slack, or point "
-            "DATABASE_PATH at another file",
+            f"{variable} at {other}",
         )
     details = {
         CURRENT: f"{path}, schema version {found.version}: current",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,10 +26,11 @@ from kit.lead_index import IndexFeed
 from kit.services import Services
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
-from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.dialect import STORE_ERRORS
 from storage.outbox import Outbox
 from storage.retention import PASS_SECONDS, Retention
+from storage.stores import open_store
 from telecrm.observed import ObservedTeleCRMClient
 from telecrm.redact import mask
 
@@ -173,7 +173,7 @@ class Runtime:
     def build_services(self) -> Services:
         """Services alone, no Bolt app: for commands that work without Slack (``telecrm-bot import``)."""
         # the store first: a database that cannot be used stops the start before anything else runs
-        store = Store(self.settings.database_path)
+        store = open_store(self.settings.database)
         self._stoppers.append(store.close)
         if self._use_sandbox:
             self._start_sandbox()
@@ -250,7 +250,7 @@ class Runtime:
         assert self.services is not None
         try:
             return self.services.worker.outbox.counts()
-        except sqlite3.Error:  # an unreadable store is already reported as "store"
+        except STORE_ERRORS:  # an unreadable store is already reported as "store"
             return None
 
     def ready(self) -> dict[str, Any]:

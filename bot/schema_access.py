@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from kit.config import Settings
 from storage.cache import SchemaCache
-from storage.db import Store
+from storage.dialect import BotStore
+from storage.stores import open_store
 from telecrm.client import TeleCRMClient
 
 
-def open_schema_cache(settings: Settings) -> tuple[Store, TeleCRMClient, SchemaCache]:
+def open_schema_cache(settings: Settings) -> tuple[BotStore, TeleCRMClient, SchemaCache]:
     """(store, client, cache); the caller closes the client and the store."""
-    store = Store(settings.database_path)
+    store = open_store(settings.database)
     client = TeleCRMClient(
         base_url=settings.telecrm_api_url,
         enterprise_id=settings.telecrm_enterprise_id,

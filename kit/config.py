@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from storage.db import database_path_problem
+from storage.stores import parse_database_url, shown_url, sqlite_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
@@ -58,6 +59,7 @@ class Settings:
     telecrm_async_api_url: str = DEFAULT_TELECRM_ASYNC_API_URL
     telecrm_lead_url: str = DEFAULT_TELECRM_LEAD_URL
     database_path: str = "telecrm-bot.sqlite3"
+    database_url: str = ""  # sqlite:///PATH or postgresql://…; empty: the SQLite file at database_path
     cache_ttl_seconds: float = 900.0
     default_country_code: str = "91"
     default_currency: str = "INR"
@@ -119,6 +121,17 @@ class Settings:
             return f"{api.scheme}://{api.netloc}/"
         return DEFAULT_SLACK_HOOKS_URL
 
+    @property
+    def database(self) -> str:
+        """The database the bot uses: ``DATABASE_URL``, else the SQLite file at ``DATABASE_PATH``."""
+        return self.database_url or sqlite_url(self.database_path)
+
+    @property
+    def database_shown(self) -> str:
+        """The database as messages name it: the SQLite file's path, or the URL without its password."""
+        target = parse_database_url(self.database)
+        return target.where if target.kind == "sqlite" else shown_url(target.where)
+
     def lead_url(self, lead_id: str) -> str:
         return self.telecrm_lead_url.format(enterprise_id=self.telecrm_enterprise_id, lead_id=lead_id)
 
@@ -144,6 +157,7 @@ SECRET_FIELDS = frozenset(
         "slack_app_token",
         "telecrm_sync_token",
         "telecrm_async_token",
+        "database_url",  # it may hold the database's password
     }
 )
 
@@ -310,6 +324,14 @@ def _lead_url(raw: str) -> str:
     return raw
 
 
+def _database_url(raw: str) -> str:
+    try:
+        parse_database_url(raw)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    return raw
+
+
 def _row_limit(raw: str) -> int:
     try:
         value = int(raw.replace(",", "").replace("_", ""))
@@ -335,6 +357,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "TELECRM_ASYNC_API_URL": _telecrm_url(DEFAULT_TELECRM_ASYNC_API_URL),
     "TELECRM_LEAD_URL": _lead_url,
     "DATABASE_PATH": _text,
+    "DATABASE_URL": _database_url,
     "CACHE_TTL_SECONDS": _seconds,
     "DEFAULT_COUNTRY_CODE": _country_code,
     "DEFAULT_CURRENCY": _currency,
@@ -410,8 +433,11 @@ class Needs:
             found += _missing(_TELECRM, given)
         if self.slack:
             found += _missing(_slack_use(self.slack, given), given)
-        if self.database and (problem := database_path_problem(settings.database_path)):
-            found.append(problem)
+        if self.database and "DATABASE_URL" not in unreadable:
+            target = parse_database_url(settings.database)
+            named = f"DATABASE_URL={settings.database_url}" if settings.database_url else ""
+            if target.kind == "sqlite" and (problem := database_path_problem(target.where, named)):
+                found.append(problem)
         listen = self.listen if "PORT" not in unreadable and not self._socket_run(given) else None
         if listen and (problem := _listen_problem(listen, settings)):
             found.append(problem)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from storage.dialect import STORE_ERRORS
 from storage.lead_index import IndexEntry, LeadIndex, MirrorCursor
 from telecrm.budget import RequestBudget
 from telecrm.client import Lead, Page, TeleCRMClient
@@ -131,13 +131,13 @@ class IndexFeed:
         entries = [e for lead in leads if (e := entry_for(schema, lead)) is not None]
         try:
             self._index.record(entries)
-        except sqlite3.Error as exc:  # the store's own health check reports an unusable file
+        except STORE_ERRORS as exc:  # the store's own health check reports an unusable file
             log.warning("the lead index could not record %d lead(s): %s", len(entries), exc)
 
     def gone(self, lead_id: str) -> None:
         try:
             self._index.forget(lead_id)
-        except sqlite3.Error as exc:
+        except STORE_ERRORS as exc:
             log.warning("the lead index could not drop a lead: %s", exc)
 
 

@@ -23,11 +23,12 @@ from kit.slack_errors import is_transient_slack_failure
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache, SchemaUnavailable
-from storage.db import Store, mark_urgent_writer
+from storage.db import mark_urgent_writer
 from storage.deliveries import Deliveries
+from storage.dialect import BotStore
 from storage.follow_ups import FollowUps
 from storage.imports import Imports
-from storage.lead_index import LeadIndex
+from storage.lead_index import LeadIndex, lead_index_for
 from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
 from telecrm.budget import RequestBudget
@@ -43,7 +44,7 @@ NOT_IN_SLACK_SECONDS = 3600.0  # a TeleCRM member Slack did not know by email is
 @dataclass
 class Services:
     settings: Settings
-    store: Store
+    store: BotStore
     cache: SchemaCache
     telecrm: TeleCRMClient
     worker: Worker
@@ -77,7 +78,7 @@ class Services:
     @cached_property
     def lead_index(self) -> LeadIndex:
         """The bot's index of leads for ``/lead find`` (storage/lead_index.py)."""
-        return LeadIndex(self.store, clock=self.clock)
+        return lead_index_for(self.store, clock=self.clock)
 
     @cached_property
     def watch_budget(self) -> RequestBudget:

@@ -8,18 +8,20 @@ and a TeleCRM outage simply means the last good copy keeps serving.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.db import Store
+from storage.dialect import STORE_ERRORS, BotStore
 from storage.repositories import CachedSchemas
 from telecrm.redact import mask
 from telecrm.schema import WorkspaceSchema
 
 logger = logging.getLogger(__name__)
+
+# a stored copy that cannot be read: the database's errors, or a row that is not a schema
+_UNREADABLE: tuple[type[Exception], ...] = (*STORE_ERRORS, ValueError, KeyError, TypeError)
 
 
 class SchemaUnavailable(Exception):
@@ -43,7 +45,7 @@ class SchemaCache:
 
     def __init__(
         self,
-        store: Store,
+        store: BotStore,
         fetch: Callable[[], WorkspaceSchema],
         *,
         ttl_seconds: float = 900,
@@ -133,7 +135,7 @@ class SchemaCache:
     def _load_stored(self) -> WorkspaceSchema | None:
         try:
             return self._rows.load(self._enterprise_id)
-        except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+        except _UNREADABLE as exc:
             logger.error("The cached workspace schema could not be read; it will be fetched again: %s", exc)
             return None
 
@@ -171,7 +173,7 @@ class SchemaCache:
         schema = self._fetch().with_fetched_at(self._clock())
         try:
             self._rows.save(self._enterprise_id, schema)
-        except sqlite3.Error:
+        except STORE_ERRORS:
             logger.exception("The workspace schema was fetched but could not be saved to SQLite")
         with self._lock:
             self._schema, self._loaded = schema, True

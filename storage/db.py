@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.dialect import SQLITE, Dialect
 from storage.health import StoreHealth
 from storage.migrations import MIGRATIONS, Migration, check_order, latest_version
 
@@ -205,9 +206,9 @@ class StoreUnavailable(StoreError):
     permissions, corruption, not a database at all)."""
 
 
-def _explain(path: str, problem: str) -> str:
-    """One line for an operator: which file, what is wrong with it."""
-    return f"DATABASE_PATH={path} cannot be used as the bot's database: {problem}."
+def _explain(path: str, problem: str, named: str = "") -> str:
+    """One line for an operator: which file (``named`` as the variable that names it), what is wrong."""
+    return f"{named or f'DATABASE_PATH={path}'} cannot be used as the bot's database: {problem}."
 
 
 def _file_system_problem(path: str) -> str | None:
@@ -225,10 +226,11 @@ def _file_system_problem(path: str) -> str | None:
     return None
 
 
-def database_path_problem(path: str) -> str | None:
-    """What the file system says against using ``path`` as the database, before opening it."""
+def database_path_problem(path: str, named: str = "") -> str | None:
+    """What the file system says against using ``path`` as the database, before opening it;
+    ``named``: how the message names it (``DATABASE_PATH=<path>`` by default)."""
     problem = _file_system_problem(path)
-    return _explain(path, problem) if problem else None
+    return _explain(path, problem, named) if problem else None
 
 
 def _open_error_problem(error: BaseException) -> str:
@@ -249,6 +251,8 @@ def _explain_open_error(path: str, error: BaseException) -> str:
 class Store:
     """The bot's SQLite database. Thread-safe: one connection per thread (WAL mode, busy_timeout 5000 ms,
     foreign keys on)."""
+
+    dialect: Dialect = SQLITE
 
     def __init__(
         self,

@@ -24,7 +24,9 @@ def create_deliveries_table(db: Any) -> None:
 
 def insert_delivery(db: Any, key: str, now: float) -> bool:
     """Within a write transaction: record ``key``; True only the first time."""
-    cursor = db.execute("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", [key, now])
+    cursor = db.execute(
+        "INSERT INTO deliveries (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, now]
+    )
     return bool(cursor.rowcount == 1)
 
 

@@ -135,9 +135,13 @@ class StoreHealth:
         finally:
             self._probing.release()
 
+    def classify(self, error: BaseException) -> str | None:
+        """The state ``error`` means for this store (None: not an outage); SQLite's errors here."""
+        return outage_state(error)
+
     def record(self, error: BaseException) -> str | None:
         """Note an outage a real write ran into, so health reports it before the next probe."""
-        state = outage_state(error)
+        state = self.classify(error)
         if state is not None:
             self._set(state)
             self._reopen_if_it_can_help(state)
@@ -169,7 +173,7 @@ class StoreHealth:
                 return FULL
             self._write_probe()
         except Exception as exc:
-            state = outage_state(exc)
+            state = self.classify(exc)
             if state is None:
                 return f"error: {type(exc).__name__}: {exc}"
             self._reopen_if_it_can_help(state)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 REFUSED = "refused"  # an import row TeleCRM refused (a 4xx other than 401/429): never resent
 
 
@@ -84,7 +86,10 @@ class ImportSending:
         """Hold the import for ``owner`` (free, already its own, or its holder's lease ran out)."""
         now = self._clock()
         with self._store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            db.execute(
+                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
+                [import_id],
+            )
             cursor = db.execute(
                 "UPDATE import_senders SET owner = ?, lease_until = ? WHERE import_id = ?"
                 " AND (owner IS NULL OR owner = ? OR lease_until < ?)",
@@ -118,7 +123,10 @@ class ImportSending:
         """When sending began (set once; later runs keep the first)."""
         now = self._clock()
         with self._store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            db.execute(
+                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
+                [import_id],
+            )
             db.execute(
                 "UPDATE import_senders SET sending_since = COALESCE(sending_since, ?) WHERE import_id = ?",
                 [now, import_id],
@@ -130,7 +138,10 @@ class ImportSending:
         """Whether ``by`` (an outbox job's key) is the one to post the import's summary: the first to
         ask, or the same one again (its retry). A *Resume* that raced the run never posts a second."""
         with self._store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO import_senders (import_id) VALUES (?)", [import_id])
+            db.execute(
+                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
+                [import_id],
+            )
             cursor = db.execute(
                 "UPDATE import_senders SET note = ? WHERE import_id = ? AND (note IS NULL OR note = ?)",
                 [by, import_id, by],
@@ -142,7 +153,8 @@ class ImportSending:
         """Record, durably, that the row's request is about to go out."""
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO import_row_attempts (import_id, row_no, sent_at) VALUES (?, ?, ?)",
+                "INSERT INTO import_row_attempts (import_id, row_no, sent_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (import_id, row_no) DO UPDATE SET sent_at = excluded.sent_at",
                 [import_id, row_no, self._clock()],
             )
 
@@ -181,12 +193,20 @@ class ImportSending:
         ``interval`` on), else the seconds to wait before asking again (nothing taken)."""
         now = self._clock()
         with self._store.transaction() as db:
-            rows = list(db.query("SELECT next_at FROM async_pacing WHERE name = ?", [name]))
-            next_at = rows[0]["next_at"] if rows else now
+            # the row first, so that the read below can lock it: one turn at a time across processes
+            db.execute(
+                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                [name, now],
+            )
+            lock = dialect_of(self._store).lock_rows
+            next_at = list(db.query(f"SELECT next_at FROM async_pacing WHERE name = ?{lock}", [name]))[0][
+                "next_at"
+            ]
             if next_at > now:
                 return next_at - now
             db.execute(
-                "INSERT OR REPLACE INTO async_pacing (name, next_at) VALUES (?, ?)",
+                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at",
                 [name, max(next_at, now - interval) + interval],
             )
             return 0.0
@@ -196,7 +216,8 @@ class ImportSending:
         with self._store.transaction() as db:
             db.execute(
                 "INSERT INTO async_pacing (name, next_at) VALUES (?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET next_at = MAX(next_at, excluded.next_at)",
+                " ON CONFLICT (name) DO UPDATE SET next_at = CASE WHEN excluded.next_at > async_pacing.next_at"
+                " THEN excluded.next_at ELSE async_pacing.next_at END",
                 [name, until],
             )
 
@@ -215,7 +236,9 @@ class ImportSending:
         now = self._clock()
         with self._store.transaction() as db:
             db.conn.executemany(
-                "INSERT OR REPLACE INTO import_row_checks (import_id, row_no, lead_id, created) VALUES (?, ?, ?, ?)",
+                "INSERT INTO import_row_checks (import_id, row_no, lead_id, created) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (import_id, row_no) DO UPDATE SET lead_id = excluded.lead_id,"
+                " created = excluded.created",
                 [
                     (import_id, n, lead_id, None if created is None else int(created))
                     for n, (lead_id, created) in found.items()
@@ -230,7 +253,8 @@ class ImportSending:
         """(rows whose lead this import created, rows whose lead existed before)."""
         rows = list(
             self._store.db.query(
-                "SELECT SUM(created = 1) AS created, SUM(created = 0) AS updated FROM import_row_checks"
+                "SELECT SUM(CASE WHEN created = 1 THEN 1 ELSE 0 END) AS created,"
+                " SUM(CASE WHEN created = 0 THEN 1 ELSE 0 END) AS updated FROM import_row_checks"
                 " WHERE import_id = ?",
                 [import_id],
             )

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 PREVIEW = "preview"
 SENDING = "sending"
 PAUSED = "paused"
@@ -227,7 +229,8 @@ class Imports:
         """
         now = self._clock()
         with self._store.transaction() as db:
-            state = list(db.query("SELECT state FROM imports WHERE id = ?", [import_id]))
+            lock = dialect_of(self._store).lock_rows
+            state = list(db.query(f"SELECT state FROM imports WHERE id = ?{lock}", [import_id]))
             if not state or state[0]["state"] != PREVIEW:
                 return False
             db.execute("DELETE FROM import_rows WHERE import_id = ?", [import_id])

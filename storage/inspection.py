@@ -3,6 +3,7 @@
 :class:`storage.db.Store` migrates the file as it opens it; an operator asking "is this file fine
 for this release?" must get the answer without that happening, so this opens it with SQLite alone,
 reads its schema version and takes (and at once gives back) the write lock to prove it can be written.
+A PostgreSQL database (``DATABASE_URL``) is looked at the same way: :func:`inspect_postgres`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ import os
 import sqlite3
 from dataclasses import dataclass
 
+import psycopg
+
 from storage.db import _explain_open_error, _is_file_path, database_path_problem, open_connection
 from storage.migrations import latest_version
+from storage.postgres import CONNECT_TIMEOUT_SECONDS, first_line
+from storage.postgres_schema import POSTGRES_MIGRATIONS
+from storage.stores import shown_url
 
 CURRENT = "current"
 NEEDS_MIGRATING = "needs migrating"
@@ -65,3 +71,30 @@ def _read_version(path: str) -> int:
         return version
     finally:
         conn.close()
+
+
+def inspect_postgres(url: str) -> DatabaseState:
+    """The same look at a PostgreSQL database: reachable, its schema version, and a write transaction
+    begun and rolled back (a read-only server or a missing privilege fails there); changes nothing."""
+    latest = POSTGRES_MIGRATIONS[-1][0]
+    shown = shown_url(url)
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn, conn.transaction():
+            made = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            found = (
+                conn.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
+                if made and made[0]
+                else None
+            )
+            version = int(found[0]) if found else 0
+            conn.execute("CREATE TEMPORARY TABLE doctor_probe (id INTEGER)")  # a write, rolled back:
+            raise psycopg.Rollback()  # psycopg ends the transaction here, without an error
+    except psycopg.Error as exc:
+        return DatabaseState(
+            shown,
+            latest,
+            problem=f"DATABASE_URL={shown} cannot be used as the bot's database: {first_line(exc)}.",
+        )
+    if version > latest:
+        return DatabaseState(shown, latest, TOO_NEW, version)
+    return DatabaseState(shown, latest, CURRENT if version == latest else NEEDS_MIGRATING, version)

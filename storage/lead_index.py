@@ -24,6 +24,9 @@ so that a match can be anchored at the start or end of a word as well as found a
 
 How many leads match is counted up to :data:`COUNT_CAP`. The table also holds the cursor of the
 mirror of recent leads (:class:`MirrorCursor`), so a sync interrupted by a restart carries on.
+
+This is the index on SQLite; on PostgreSQL, :func:`lead_index_for` hands out storage/lead_index_pg.py's
+subclass, which matches the same ranks with ``LIKE``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlite_utils import Database
+
+from storage.dialect import POSTGRES, dialect_of
 
 Clock = Callable[[], float]
 
@@ -318,7 +323,9 @@ class LeadIndex:
                         f"UPDATE lead_index SET {sets} WHERE id = ?",
                         [*(getattr(merged, c) for c in _COLUMNS[1:-1]), row[0]],
                     )
-            conn.executemany("INSERT OR IGNORE INTO lead_index_words (word) VALUES (?)", words)
+            conn.executemany(
+                "INSERT INTO lead_index_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING", words
+            )
             conn.execute("UPDATE lead_index_state SET updated_at = ? WHERE id = 1", [now])
         return len(todo)
 
@@ -404,37 +411,44 @@ class LeadIndex:
         words = [w for w in query.words if len(w) >= _TRIGRAM]
         if not any(len(w) >= _TYPO_MIN_LETTERS and not w.isdigit() for w in words):
             return []
-        conn = self._store.db.conn
         groups: list[tuple[str, list[str]]] = []  # (the word, the known words one edit from it)
         for word in words:
             if len(word) < _TYPO_MIN_LETTERS or word.isdigit() or self._contained(word):
                 groups.append((word, []))
                 continue
-            known = conn.execute(
-                "SELECT word FROM lead_index_words WHERE word IN (SELECT value FROM json_each(?))",
-                [json.dumps(sorted(edits1(word)))],
-            ).fetchall()
+            known = self._known_words(sorted(edits1(word)))
             if not known:
                 return []
-            groups.append((word, sorted(w for (w,) in known)))
+            groups.append((word, sorted(known)))
         if not any(fixes for _, fixes in groups):
             return []
-        match = " AND ".join(_any(*(_phrase(w) for w in fixes or [word])) for word, fixes in groups)
-        rowids = [
-            rowid
-            for (rowid,) in conn.execute(
-                "SELECT rowid FROM lead_index_fts WHERE lead_index_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                [match, _CLOSE_CANDIDATES],
-            )
-        ]
         scored = []
-        for position, entry in enumerate(self._rows(rowids)):
+        for position, entry in enumerate(self._rows(self._close_candidates(groups))):
             lead_words = set(words_of(entry.name, entry.email, entry.company))
             scored.append(
                 (sum(_closeness(word, fixes, lead_words) for word, fixes in groups), position, entry)
             )
         scored.sort(key=lambda s: (s[0], s[1]))
         return [entry for _, _, entry in scored[:limit]]
+
+    def _known_words(self, candidates: Sequence[str]) -> list[str]:
+        """The ones of ``candidates`` some indexed lead has (or had) as a word."""
+        rows = self._store.db.conn.execute(
+            "SELECT word FROM lead_index_words WHERE word IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(candidates))],
+        ).fetchall()
+        return [w for (w,) in rows]
+
+    def _close_candidates(self, groups: Sequence[tuple[str, Sequence[str]]]) -> list[int]:
+        """Ids of the newest leads having, for each query word, it or one of its fixes anywhere."""
+        match = " AND ".join(_any(*(_phrase(w) for w in fixes or [word])) for word, fixes in groups)
+        return [
+            rowid
+            for (rowid,) in self._store.db.conn.execute(
+                "SELECT rowid FROM lead_index_fts WHERE lead_index_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                [match, _CLOSE_CANDIDATES],
+            )
+        ]
 
     def _contained(self, word: str) -> bool:
         """Whether some indexed lead has ``word`` in its name, email or company."""
@@ -466,3 +480,12 @@ def _closeness(word: str, fixes: Sequence[str], lead_words: set[str]) -> int:
     if not fixes or word in lead_words:
         return 0
     return 1 if lead_words.intersection(fixes) else 2
+
+
+def lead_index_for(store: Any, *, clock: Clock = time.time) -> LeadIndex:
+    """The lead index of ``store``'s database: FTS5 on SQLite, storage/lead_index_pg.py on PostgreSQL."""
+    if dialect_of(store) is POSTGRES:
+        from storage.lead_index_pg import PostgresLeadIndex  # it builds on this module
+
+        return PostgresLeadIndex(store, clock=clock)
+    return LeadIndex(store, clock=clock)

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 Clock = Callable[[], float]
 
 #: how many action ids a row remembers (the newest; older actions are behind ``activity_on`` anyway)
@@ -186,8 +188,10 @@ class LeadWatches:
     # --- writing -----------------------------------------------------------------------------------
 
     def _ensure(self, db: Any, lead_id: str) -> LeadWatch:
-        db.execute("INSERT OR IGNORE INTO lead_watch (lead_id) VALUES (?)", [lead_id])
-        return LeadWatch.from_row(list(db.query("SELECT * FROM lead_watch WHERE lead_id = ?", [lead_id]))[0])
+        db.execute("INSERT INTO lead_watch (lead_id) VALUES (?) ON CONFLICT (lead_id) DO NOTHING", [lead_id])
+        lock = dialect_of(self._store).lock_rows  # the caller's read-then-write is not overtaken
+        rows = list(db.query(f"SELECT * FROM lead_watch WHERE lead_id = ?{lock}", [lead_id]))
+        return LeadWatch.from_row(rows[0])
 
     def baseline(self, lead_id: str, fields: Mapping[str, Any] | None, *, title: str | None = None) -> None:
         """The lead as a new card shows it (read from TeleCRM): what later looks compare against,
@@ -269,7 +273,7 @@ class LeadWatches:
             self._ensure(db, lead_id)
             cursor = db.execute(
                 "UPDATE lead_watch SET fields = ?, seen_at = ?, modified_on = ?, activity_on = ?,"
-                " known_actions = ?, checked_at = ?, active_at = CASE WHEN ? THEN ? ELSE active_at END,"
+                " known_actions = ?, checked_at = ?, active_at = CASE WHEN ? = 1 THEN ? ELSE active_at END,"
                 " version = version + 1 WHERE lead_id = ? AND version = ?"
                 " AND (held_until IS NULL OR held_until <= ?)",
                 [
@@ -327,7 +331,9 @@ class LeadWatches:
         with self._store.transaction() as db:
             self._ensure(db, lead_id)
             db.execute(
-                "UPDATE lead_watch SET card_begun = MAX(card_begun, ?) WHERE lead_id = ?", [number, lead_id]
+                "UPDATE lead_watch SET card_begun = CASE WHEN card_begun > ? THEN card_begun ELSE ? END"
+                " WHERE lead_id = ?",
+                [number, number, lead_id],
             )
 
     # --- the watcher's lease, spent budget and pause -----------------------------------------------
@@ -337,7 +343,7 @@ class LeadWatches:
         paused until). Another process's live lease is never taken."""
         now = self._clock()
         with self._store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO watch_runs (name) VALUES (?)", [name])
+            db.execute("INSERT INTO watch_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
             cursor = db.execute(
                 "UPDATE watch_runs SET owner = ?, lease_until = ? WHERE name = ?"
                 " AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)",
@@ -357,8 +363,9 @@ class LeadWatches:
     def note(self, name: str, key: str, value: Any = None) -> Any:
         """A small persistent flag of the watcher (e.g. that TeleCRM refused a batched search)."""
         with self._store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO watch_runs (name) VALUES (?)", [name])
-            row = list(db.query("SELECT notes FROM watch_runs WHERE name = ?", [name]))[0]
+            db.execute("INSERT INTO watch_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+            lock = dialect_of(self._store).lock_rows
+            row = list(db.query(f"SELECT notes FROM watch_runs WHERE name = ?{lock}", [name]))[0]
             notes = json.loads(row["notes"]) if row.get("notes") else {}
             if value is not None:
                 notes[key] = value

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.dialect import dialect_of
+
 PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
@@ -165,14 +167,17 @@ class Outbox:
     def claim(self, *, lease_seconds: float = 120.0) -> OutboxItem | None:
         """Take the oldest due row, or one whose owner's lease ran out, and lease it to this process.
 
-        A row another process holds under a live lease is never taken, however long it has run.
+        A row another process holds under a live lease is never taken, however long it has run. On
+        PostgreSQL the row is read ``FOR UPDATE SKIP LOCKED``: a row another replica is claiming at
+        this moment is passed over, neither waited for nor taken twice.
         """
         now = self._clock()
         with self._store.transaction() as db:
             rows = list(
                 db.query(
                     "SELECT key FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
-                    " OR (state = ? AND lease_until < ?) ORDER BY next_attempt_at, created_at LIMIT 1",
+                    " OR (state = ? AND lease_until < ?) ORDER BY next_attempt_at, created_at LIMIT 1"
+                    + dialect_of(self._store).skip_locked,
                     [PENDING, now, RUNNING, now],
                 )
             )
@@ -201,7 +206,8 @@ class Outbox:
         with self._store.transaction() as db:
             rows = list(
                 db.query(
-                    "SELECT progress FROM outbox WHERE key = ? AND state = ? AND owner = ?",
+                    "SELECT progress FROM outbox WHERE key = ? AND state = ? AND owner = ?"
+                    + dialect_of(self._store).lock_rows,
                     [key, RUNNING, self.owner],
                 )
             )

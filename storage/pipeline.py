@@ -83,8 +83,10 @@ class PipelineReports:
         with self._store.transaction() as db:
             db.execute("DELETE FROM pipeline_reports WHERE created_at < ?", [now - REPORT_KEEP_SECONDS])
             db.execute(
-                "INSERT OR REPLACE INTO pipeline_reports (id, user_id, channel, text, blocks, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pipeline_reports (id, user_id, channel, text, blocks, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,"
+                " channel = excluded.channel, text = excluded.text, blocks = excluded.blocks,"
+                " created_at = excluded.created_at, shared_at = NULL, shared_by = NULL",
                 [report_id, user_id, channel, text, json.dumps(blocks), now],
             )
 
@@ -127,8 +129,8 @@ class DigestDays:
         now = self._clock()
         with self._store.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO pipeline_digests (day, channel, claimed_at, state, updated_at)"
-                " VALUES (?, ?, ?, 'queued', ?)",
+                "INSERT INTO pipeline_digests (day, channel, claimed_at, state, updated_at)"
+                " VALUES (?, ?, ?, 'queued', ?) ON CONFLICT (day) DO NOTHING",
                 [day, channel, now, now],
             )
             return cursor.rowcount == 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from storage.db import Store
+from storage.dialect import BotStore
 from telecrm.schema import WorkspaceSchema, schema_from_json, schema_to_json
 
 Row = TypeVar("Row")
@@ -26,7 +26,7 @@ def _row(cls: type[Row], raw: dict[str, Any]) -> Row:
     return cls(**{k: v for k, v in raw.items() if k in names})
 
 
-def _first(store: Store, sql: str, params: Iterable[Any]) -> dict[str, Any] | None:
+def _first(store: BotStore, sql: str, params: Iterable[Any]) -> dict[str, Any] | None:
     rows = list(store.db.query(sql, list(params)))
     return rows[0] if rows else None
 
@@ -48,7 +48,7 @@ class LeadThread:
 
 
 class LeadThreads:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -68,11 +68,16 @@ class LeadThreads:
         A lead has one thread: unless ``replace`` is set, a second card posted for the same lead (a
         retried delivery, a race between two users) does not move it; the first thread is returned.
         """
-        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        on_conflict = (
+            "DO UPDATE SET channel = excluded.channel, ts = excluded.ts, identifier = excluded.identifier,"
+            " name = excluded.name, created_by = excluded.created_by, created_at = excluded.created_at"
+            if replace
+            else "DO NOTHING"
+        )
         with self._store.transaction() as db:
             db.execute(
-                f"{verb} INTO lead_threads (lead_id, channel, ts, identifier, name, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO lead_threads (lead_id, channel, ts, identifier, name, created_by, created_at)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) {on_conflict}",
                 [lead_id, channel, str(ts), identifier, name, created_by, self._clock()],
             )
             raw = list(db.query("SELECT * FROM lead_threads WHERE lead_id = ?", [lead_id]))[0]
@@ -138,7 +143,7 @@ class Payment:
 class Payments:
     """PAYMENT actions the bot recorded, with the Slack message that shows each one."""
 
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -262,15 +267,16 @@ class UserLink:
 
 
 class UserLinks:
-    def __init__(self, store: Store, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Clock = time.time) -> None:
         self._store = store
         self._clock = clock
 
     def link(self, slack_user_id: str, *, email: str | None, member_email: str | None) -> UserLink:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO user_links (slack_user_id, email, member_email, updated_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO user_links (slack_user_id, email, member_email, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (slack_user_id) DO UPDATE SET email = excluded.email,"
+                " member_email = excluded.member_email, updated_at = excluded.updated_at",
                 [slack_user_id, email, member_email, self._clock()],
             )
             raw = list(db.query("SELECT * FROM user_links WHERE slack_user_id = ?", [slack_user_id]))[0]
@@ -298,7 +304,7 @@ class UserLinks:
 class CachedSchemas:
     """Rows of ``schema_cache``: one serialised :class:`WorkspaceSchema` per enterprise id."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: BotStore) -> None:
         self._store = store
 
     def load(self, enterprise_id: str) -> WorkspaceSchema | None:
@@ -320,6 +326,8 @@ class CachedSchemas:
     def save(self, enterprise_id: str, schema: WorkspaceSchema) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO schema_cache (enterprise_id, schema_json, fetched_at) VALUES (?, ?, ?)",
+                "INSERT INTO schema_cache (enterprise_id, schema_json, fetched_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (enterprise_id) DO UPDATE SET schema_json = excluded.schema_json,"
+                " fetched_at = excluded.fetched_at",
                 [enterprise_id, json.dumps(schema_to_json(schema)), schema.fetched_at],
             )

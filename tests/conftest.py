@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.postgres import postgres_server, postgres_url  # noqa: F401  # fixtures for every test folder
+from tests.postgres import pg_url, postgres_server, postgres_url  # noqa: F401  # fixtures for every test folder
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-e2e-bot-token"

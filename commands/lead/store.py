@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kit.services import Services
-from storage.db import Store
+from storage.dialect import BotStore
 
 DRAFT_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -34,7 +34,7 @@ def new_token() -> str:
 class LeadDrafts:
     """Keyed JSON drafts of one ``kind``, pruned after :data:`DRAFT_RETENTION_SECONDS`."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Callable[[], float] = time.time) -> None:
         """Drafts in ``store``; ``clock`` dates them for pruning."""
         self._store = store
         self._clock = clock
@@ -44,7 +44,9 @@ class LeadDrafts:
         now = self._clock()
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id,"
+                " data = excluded.data, created_at = excluded.created_at",
                 [key, kind, user, json.dumps(data, default=str), now],
             )
             db.execute("DELETE FROM lead_drafts WHERE created_at < ?", [now - DRAFT_RETENTION_SECONDS])
@@ -76,7 +78,7 @@ class LeadDrafts:
 class FieldUsage:
     """How often each lead field was filled in on created leads (ranks the New lead form's fields)."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Callable[[], float] = time.time) -> None:
         """Usage counts in ``store``; ``clock`` stamps each update."""
         self._store = store
         self._clock = clock

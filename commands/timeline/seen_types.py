@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Iterable
 
 from kit.services import Services
-from storage.db import Store
+from storage.dialect import BotStore
 
 
 class SeenActionTypes:
     """Uses of each action type (built-in code or custom action code) on timelines read so far."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BotStore, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
 

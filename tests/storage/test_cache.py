@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,17 +180,17 @@ def test_fresher_copy_written_by_another_process_is_adopted(
         assert telecrm.calls == 1
 
 
-def test_new_process_reads_the_cache(cache: SchemaCache, db_path: Path) -> None:
+def test_new_process_reads_the_cache(cache: SchemaCache, store: Any, store_url: str) -> None:
     cache.get()
     code = (
-        "import sys; from storage.db import Store; from storage.cache import SchemaCache\n"
+        "import sys; from storage.stores import open_store; from storage.cache import SchemaCache\n"
         "def down(): raise RuntimeError('no network in this process')\n"
-        "store = Store(sys.argv[1])\n"
+        "store = open_store(sys.argv[1])\n"
         "schema = SchemaCache(store, down, enterprise_id='E1', ttl_seconds=1e12).get()\n"
         "print(schema.enterprise_name, schema.identifier.api_name, len(schema.fields), store.schema_version)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(db_path)],
+        [sys.executable, "-c", code, store_url],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -199,12 +200,7 @@ def test_new_process_reads_the_cache(cache: SchemaCache, db_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     name, identifier, fields, version = done.stdout.split()
     assert (name, identifier, fields) == ("v1", "phone", "2")
-    assert int(version) == cache_version(db_path)
-
-
-def cache_version(db_path: Path) -> int:
-    with Store(db_path) as s:
-        return s.schema_version
+    assert int(version) == store.schema_version
 
 
 def test_twenty_threads_share_one_fetch_and_one_database(

@@ -13,12 +13,14 @@ from storage.db import PAGE_CACHE_KIB, SchemaTooNewError, Store, StoreError, _Wr
 from storage.migrations import MIGRATIONS, check_order, latest_version
 
 
-def test_new_database_is_migrated_to_latest(store: Store) -> None:
+def test_new_database_is_migrated_to_latest(sqlite_store: Store) -> None:
+    store = sqlite_store
     assert store.schema_version == latest_version() == MIGRATIONS[-1][0]
     assert {"schema_cache", "lead_threads", "payments", "user_links"} <= set(store.db.table_names())
 
 
-def test_connection_settings(store: Store) -> None:
+def test_connection_settings(sqlite_store: Store) -> None:
+    store = sqlite_store
     conn = store.db.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
@@ -27,7 +29,8 @@ def test_connection_settings(store: Store) -> None:
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
 
 
-def test_each_thread_gets_its_own_connection(store: Store) -> None:
+def test_each_thread_gets_its_own_connection(sqlite_store: Store) -> None:
+    store = sqlite_store
     seen: list[Database] = []
     thread = threading.Thread(target=lambda: seen.append(store.db))
     thread.start()
@@ -229,7 +232,8 @@ def test_inside_a_transaction_the_thread_reads_what_it_wrote_and_others_do_not_y
     assert seen_elsewhere == [0, 1]
 
 
-def test_writes_from_many_threads_share_one_connection_one_at_a_time(store: Store) -> None:
+def test_writes_from_many_threads_share_one_sqlite_connection_one_at_a_time(db_path: Path) -> None:
+    store = Store(db_path)  # on SQLite: one writer per process, its page cache kept between writes
     writers: set[int] = set()
     errors: list[BaseException] = []
 

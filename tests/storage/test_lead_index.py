@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from storage.db import Store
-from storage.lead_index import COUNT_CAP, IndexEntry, LeadIndex, Query, edits1, words_of
-from tests.storage.conftest import FakeClock
+from storage.dialect import SQLITE
+from storage.lead_index import COUNT_CAP, IndexEntry, LeadIndex, Query, edits1, lead_index_for, words_of
+from tests.storage.conftest import FakeClock, columns_of
 
 JANE = IndexEntry(
     "a" * 24,
@@ -25,7 +26,7 @@ def lead(n: int, name: str, **kw: str) -> IndexEntry:
 
 @pytest.fixture
 def index(store: Store, clock: FakeClock) -> LeadIndex:
-    return LeadIndex(store, clock=clock)
+    return lead_index_for(store, clock=clock)
 
 
 def names(page_or_entries: object) -> list[str | None]:
@@ -142,8 +143,7 @@ def test_two_letters_match_the_start_of_a_word_and_one_is_too_few(index: LeadInd
 
 
 def test_only_what_search_needs_is_stored(index: LeadIndex, store: Store) -> None:
-    columns = [row[1] for row in store.db.conn.execute("PRAGMA table_info(lead_index)")]
-    assert columns == [
+    assert columns_of(store, "lead_index") == [
         "id",
         "lead_id",
         "name",
@@ -154,6 +154,8 @@ def test_only_what_search_needs_is_stored(index: LeadIndex, store: Store) -> Non
         "status",
         "seen_at",
     ]
+    if store.dialect is not SQLITE:
+        return  # PostgreSQL searches the rows themselves (storage/lead_index_pg.py)
     # the text indexes keep no second copy of the values (contentless FTS5 tables: no _content table)
     tables = {row[0] for row in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {t for t in tables if t.startswith("lead_index")} == {
@@ -208,3 +210,11 @@ def test_characters_with_a_meaning_to_fts5_are_just_text(index: LeadIndex) -> No
     index.record([lead(1, 'O"Brien (Sr.) AND * NEAR')])
     for typed in ('o"brien', "(sr.)", "and *", "NEAR"):
         assert names(index.search(typed)) == ['O"Brien (Sr.) AND * NEAR'], typed
+
+
+def test_characters_with_a_meaning_to_like_are_just_text(index: LeadIndex) -> None:
+    index.record(
+        [lead(1, "Kumar_Singh"), lead(2, "KumarXSingh"), lead(3, "Back\\slash"), lead(4, "Backxslash")]
+    )
+    assert names(index.search("r_s")) == ["Kumar_Singh"]  # "_" is no wildcard
+    assert names(index.search("k\\s")) == ["Back\\slash"]  # nor is a backslash an escape

@@ -161,9 +161,25 @@ class CountingStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
         with self._store.transaction() as db:
-            before = db.conn.total_changes
-            yield db
-            self.changed.append(db.conn.total_changes - before)
+            counting = _CountingDb(db)
+            yield counting
+            self.changed.append(counting.changed)
+
+
+class _CountingDb:
+    """A transaction's database, adding up the rows its statements changed."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.changed = 0
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        cursor = self._db.execute(sql, params)
+        self.changed += max(cursor.rowcount, 0)
+        return cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
 
 
 def test_a_long_history_is_deleted_in_short_transactions(store: Store, clock: FakeClock) -> None:
