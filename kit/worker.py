@@ -286,18 +286,20 @@ class Worker:
         self._kinds[kind] = job_kind
 
     def submit(
-        self, key: str, payload: JobPayload, *, delivery: str | None = None
+        self, key: str, payload: JobPayload, *, delivery: str | None = None, wake: bool = True
     ) -> tuple[OutboxItem, bool]:
         """Persist a write (idempotent on ``key``) and wake the scheduler. Returns (row, created).
 
         ``delivery``: the Slack delivery that asked for it (:func:`kit.context.claim_delivery`),
-        recorded in the same transaction."""
+        recorded in the same statement. ``wake=False``: the caller wakes the worker itself
+        (:meth:`wake`) once it has acknowledged Slack, so the worker's claim does not compete with
+        the acknowledgement for the interpreter and the write lock."""
         kind = payload.KIND
         known = self._kinds.get(kind)
         if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
         item, created = self.outbox.add(key, kind, payload.to_json(), delivery=delivery)
-        if created:
+        if created and wake:
             self.wake()
         return item, created
 

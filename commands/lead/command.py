@@ -165,14 +165,17 @@ def on_lead_command(
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()
     elif plan.kind == "later":  # kept as typed: checked, then written, by the lead.typed job (typed_job.py)
-        services.worker.submit(
+        _, created = services.worker.submit(
             f"cmd:{body.get('trigger_id')}",
             TypedLead(text=body.get("text") or "", user=user, channel=channel),
             delivery=claim_delivery(context),
+            wake=False,
         )
         if schema is None:
             ack(text=LOADING_FIRST)
         else:
             ack()
+        if created:  # stored before the acknowledgement; started after it
+            services.worker.wake()
     else:
         ack(text=plan.text, blocks=plan.blocks or None)
