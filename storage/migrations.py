@@ -30,6 +30,7 @@ from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
 from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
+from storage.installations import create_installation_tables
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
@@ -147,6 +148,11 @@ MIGRATIONS: list[Migration] = [
         14,
         "the Slack delivery that asked for each queued write, unique: one statement per ack",
         add_outbox_delivery,
+    ),
+    (
+        15,
+        "the workspaces the app is installed in (tokens encrypted) and install links in progress",
+        create_installation_tables,
     ),
 ]
 
