@@ -11,6 +11,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
+from bot.oauth import oauth_settings
 from bot.store_outage import answer_store_outage
 from commands import activity, follow_up, home, lead, lead_import, payment, pipeline, timeline, unfurl
 from kit.context import attach_services, delivery_recorded, expect_delivery
@@ -119,7 +120,30 @@ def _auth_test(slack: WebClient) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def build_app(services: Services, *, client: WebClient | None = None) -> App:
+def _oauth_app(services: Services) -> App:
+    """OAuth mode (bot/oauth.py): no token of its own; Bolt finds each request's workspace token in
+    the installation store, and deletes it when Slack says the app was uninstalled or its tokens
+    revoked (``app_uninstalled``, ``tokens_revoked``)."""
+    settings = services.settings
+    app = App(
+        name="telecrm-bot",
+        signing_secret=settings.slack_signing_secret,
+        client=WebClient(base_url=settings.slack_api_url),
+        oauth_settings=oauth_settings(settings, services.store),
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        listener_executor=services.listeners,
+    )
+    app.enable_token_revocation_listeners()
+    # each request's workspace is the one Bolt found an installation for; the app and the
+    # response_url are still checked here
+    installation = Installation(team_id=None, app_id=settings.slack_app_id or None)
+    app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
+    return app
+
+
+def _single_workspace_app(services: Services, client: WebClient | None) -> App:
+    """One workspace, its bot token from the environment; requests for any other are ignored."""
     settings = services.settings
     slack = client or services.slack
     app = App(
@@ -135,6 +159,12 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     )
     installation = Installation.from_auth_test(_auth_test(slack), app_id=settings.slack_app_id)
     app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
+    return app
+
+
+def build_app(services: Services, *, client: WebClient | None = None) -> App:
+    settings = services.settings
+    app = _oauth_app(services) if settings.oauth_mode else _single_workspace_app(services, client)
 
     @app.error
     def on_error(
