@@ -19,6 +19,7 @@ from kit.ids import ACT_FORM_RETRY
 from kit.lead_changes import card_refresh_kind
 from kit.loading import on_form_retry
 from kit.services import Services
+from kit.workspace_client import current_team
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,21 @@ class _RequestMiddleware(Middleware):
             return BoltResponse(status=200, body="")
         context = req.context
         attach_services(context, self._services)
+        if self._services.settings.oauth_mode:
+            # services.slack calls with this workspace's token (kit/workspace_client.py). Bolt runs
+            # the listener after every middleware has returned, so the value is not reset here: each
+            # request sets its own on its thread, and the listener's thread gets a copy at submit
+            current_team.set(context.team_id)
+        return self._deduplicated(req, body, next)
+
+    def _deduplicated(
+        self,
+        req: BoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse:
+        """A redelivery is acknowledged and dropped; a new delivery's key is recorded with its write."""
+        context = req.context
         key = delivery_key(body)
         if key is None:
             return next()

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from kit.config import ConfigError, Settings
+from kit.workspace_client import WorkspaceClient
 from slack_emulator.web import find_manifest, read_app_features
 from storage.installations import InstallationStore, OAuthStateStore
 from storage.secrets import TokenCipher
@@ -49,9 +50,18 @@ def authorize_url(settings: Settings) -> str:
     return DEFAULT_AUTHORIZE_URL
 
 
+def installation_store(settings: Settings, store: object) -> InstallationStore:
+    """The installed workspaces on the bot's database, tokens encrypted with ``TOKEN_ENCRYPTION_KEY``."""
+    return InstallationStore(store, TokenCipher(settings.token_encryption_key))
+
+
+def workspace_client(settings: Settings, store: object) -> WorkspaceClient:
+    """``services.slack`` in OAuth mode: each call with its workspace's token."""
+    return WorkspaceClient(base_url=settings.slack_api_url, installations=installation_store(settings, store))
+
+
 def oauth_settings(settings: Settings, store: object, *, manifest: Path | None = None) -> OAuthSettings:
     """Bolt's OAuth settings on the bot's database, tokens encrypted with ``TOKEN_ENCRYPTION_KEY``."""
-    cipher = TokenCipher(settings.token_encryption_key)
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -59,7 +69,7 @@ def oauth_settings(settings: Settings, store: object, *, manifest: Path | None =
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         authorization_url=authorize_url(settings),
-        installation_store=InstallationStore(store, cipher),
+        installation_store=installation_store(settings, store),
         state_store=OAuthStateStore(store, settings.slack_state_secret),
         logger=log,
     )

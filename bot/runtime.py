@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 
 from bot.app import build_app
-from bot.oauth import REDIRECT_PATH
+from bot.oauth import REDIRECT_PATH, workspace_client
 from bot.sandbox_mode import new_sandbox, pointed_at
 from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
@@ -205,7 +205,11 @@ class Runtime:
             lease_seconds=lease_for(s.telecrm_timeout_seconds),
             settle_seconds=s.telecrm_timeout_seconds + SETTLE_MARGIN_SECONDS,
         )
-        slack = WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        slack = (
+            workspace_client(s, store)
+            if s.oauth_mode
+            else WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        )
         self.services = Services(
             settings=s,
             store=store,

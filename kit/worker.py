@@ -28,6 +28,7 @@ the payload back typed, as ``job.payload``.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import threading
@@ -211,10 +212,12 @@ class TrackingExecutor(ThreadPoolExecutor):
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn`` in the submitter's context (its context variables, e.g. the Slack workspace of
+        the request, kit/workspace_client.py), as a thread of its own would not."""
         with self._idle:
             self._busy += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except BaseException:
             self._done(None)
             raise
@@ -321,7 +324,8 @@ class Worker:
 
         with self._cond:
             self._inflight_reads += 1
-        return self._reads.submit(run)
+        # in the caller's context: a read for a Slack request calls Slack for that request's workspace
+        return self._reads.submit(contextvars.copy_context().run, run)
 
     @property
     def stopping(self) -> bool:

@@ -151,6 +151,13 @@ class InstallationStore(SlackInstallationStore):
         ).fetchone()
         return self._open(row[0]) if row else None
 
+    def only_team(self) -> str | None:
+        """The team id of the one workspace with a bot token, when there is exactly one."""
+        rows = self._store.db.execute("SELECT team_id FROM slack_bots LIMIT 2").fetchall()
+        if len(rows) != 1:
+            return None
+        return str(rows[0][0]) or None
+
     def find_bot(
         self,
         *,
