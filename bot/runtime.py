@@ -30,6 +30,7 @@ from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.db import Store
 from storage.deliveries import Deliveries
+from storage.job_teams import JobTeams
 from storage.outbox import Outbox
 from storage.retention import PASS_SECONDS, Retention
 from telecrm.observed import ObservedTeleCRMClient
@@ -204,6 +205,7 @@ class Runtime:
             clock=self.clock,
             lease_seconds=lease_for(s.telecrm_timeout_seconds),
             settle_seconds=s.telecrm_timeout_seconds + SETTLE_MARGIN_SECONDS,
+            teams=JobTeams(store, clock=self.clock) if s.oauth_mode else None,
         )
         slack = (
             workspace_client(s, store)

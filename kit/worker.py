@@ -40,6 +40,8 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from kit.explain import describe_failure, telecrm_error_in
 from kit.slack_errors import slack_failure
+from kit.workspace_client import current_team
+from storage.job_teams import JobTeams
 from storage.outbox import LeaseLost, Outbox, OutboxItem
 from telecrm.errors import TeleCRMError, error_class_for
 
@@ -258,8 +260,11 @@ class Worker:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 120.0,
         settle_seconds: float = 0.0,
+        teams: JobTeams | None = None,
     ) -> None:
         self.outbox = outbox
+        # OAuth mode: the Slack workspace each job is for, so it runs with that workspace's token
+        self.teams = teams
         self.backoff = backoff or Backoff()
         self._clock = clock
         self._lease = lease_seconds
@@ -299,6 +304,9 @@ class Worker:
         known = self._kinds.get(kind)
         if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
+        team = current_team.get()
+        if self.teams is not None and team:  # before the row: a job never runs without its workspace
+            self.teams.remember(key, team)
         item, created = self.outbox.add(key, kind, payload.to_json(), delivery=delivery)
         if created:
             self.wake()
@@ -434,6 +442,8 @@ class Worker:
 
     def _run(self, item: OutboxItem) -> None:
         try:
+            if self.teams is not None:  # Slack calls and the jobs this one queues: its workspace's
+                current_team.set(self.teams.team_of(item.key))
             self._attempt(item)
         except LeaseLost:
             log.warning("write %s was taken over by another process; leaving it to that one", item.key)

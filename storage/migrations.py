@@ -31,6 +31,7 @@ from storage.health import create_health_table
 from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
 from storage.installations import create_installation_tables
+from storage.job_teams import create_job_teams_table
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
@@ -110,6 +111,11 @@ def _lead_thread_message_index(db: Database) -> None:
     )
 
 
+def _oauth_tables(db: Database) -> None:
+    create_installation_tables(db)
+    create_job_teams_table(db)
+
+
 def _action_types_seen(db: Database) -> None:
     db.table("action_types_seen").create({"type": str, "uses": int, "updated_at": float}, pk="type")
 
@@ -151,8 +157,9 @@ MIGRATIONS: list[Migration] = [
     ),
     (
         15,
-        "the workspaces the app is installed in (tokens encrypted) and install links in progress",
-        create_installation_tables,
+        "the workspaces the app is installed in (tokens encrypted), install links in progress, "
+        "and the workspace each queued job is for",
+        _oauth_tables,
     ),
 ]
 

@@ -1,5 +1,5 @@
 """In OAuth mode the bot's own calls (user look-ups, the worker's posts) go with the token of the
-workspace they are for: the request's, or the only installed one's for queued work."""
+workspace they are for: the request's, and for queued work the workspace that queued it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ def test_a_lead_typed_inline_gets_its_card_from_the_installed_workspace(oauth_bo
     posts = calls(oauth_bot, "chat.postMessage")
     assert posts and all(c["ok"] and c["team_id"] == TEAM_B for c in posts)
     assert any("Jane Doe" in m.get("text", "") for m in oauth_bot.messages(CHANNEL))
+
+
+def test_queued_work_posts_with_the_token_of_the_workspace_that_asked(oauth_bot: Bot) -> None:
+    install(oauth_bot, TEAM_A)
+    install(oauth_bot, TEAM_B)
+    for team, name in ((TEAM_B, "Jane Doe"), (TEAM_A, "Ravi Kumar")):
+        with oauth_bot.emulator.as_team(team):
+            oauth_bot.command("/lead", f'name="{name}" phone=98765{len(name):05d}')
+        oauth_bot.settle()
+    posts = calls(oauth_bot, "chat.postMessage")
+    assert posts and all(c["ok"] for c in posts), [(c["error"], c["team_id"]) for c in posts]
+    card_teams = {c["team_id"] for c in posts if "Jane Doe" in str(c["args"])}
+    assert card_teams == {TEAM_B}
+    assert {c["team_id"] for c in posts if "Ravi Kumar" in str(c["args"])} == {TEAM_A}
 
 
 def test_calls_made_while_handling_a_request_use_that_requests_workspace(oauth_bot: Bot) -> None:
