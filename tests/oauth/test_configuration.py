@@ -76,3 +76,18 @@ def test_serve_refuses_a_half_set_oauth_configuration(tmp_path: Path) -> None:
         "SLACK_STATE_SECRET",
     ]
     assert "oops" not in "\n".join(lines)
+
+
+def test_doctor_says_oauth_mode_without_failing_on_the_missing_bot_token(tmp_path: Path) -> None:
+    env = {
+        **OAUTH,
+        "TOKEN_ENCRYPTION_KEY": new_key(),
+        "TELECRM_ENTERPRISE_ID": "e1",
+        "TELECRM_SYNC_TOKEN": "t1",
+        "TELECRM_API_URL": "http://127.0.0.1:9/autoupdate/v2",
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    lines = run_cli(["doctor"], env, tmp_path).stdout.splitlines()
+    assert "configuration: ok (Slack: HTTP mode, installed into workspaces through OAuth" in lines[0]
+    slack = next(line for line in lines if line.startswith("slack auth"))
+    assert slack.startswith("slack auth: ok (OAuth mode")
