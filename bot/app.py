@@ -175,7 +175,19 @@ def _single_workspace_app(services: Services, client: WebClient | None) -> App:
     )
     installation = Installation.from_auth_test(_auth_test(slack), app_id=settings.slack_app_id)
     app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
+    app.event("app_uninstalled")(_on_token_gone)
+    app.event("tokens_revoked")(_on_token_gone)
     return app
+
+
+def _on_token_gone(ack: Ack, event: dict[str, Any]) -> None:
+    """The workspace removed the app or revoked its token: nothing the bot posts will arrive, so the
+    operator is told plainly (the token is the environment's, nothing to delete here)."""
+    ack()
+    log.error(
+        "Slack says %s: SLACK_BOT_TOKEN no longer works; reinstall the app and set the new token",
+        "the app was uninstalled" if event.get("type") == "app_uninstalled" else "the bot token was revoked",
+    )
 
 
 def build_app(services: Services, *, client: WebClient | None = None) -> App:

@@ -583,16 +583,22 @@ class Driver(FileShares, Transport, Readers):
         finally:
             self.team_id = before
 
-    def uninstall(self, team_id: str) -> Delivery:
+    def uninstall(self, team_id: str) -> Delivery | None:
         """A workspace admin removes the app: its tokens stop working, and the app is told with
-        ``app_uninstalled`` (which, as in Slack, it gets even though its tokens are gone)."""
+        ``app_uninstalled`` (which it gets even though its tokens are gone) when it subscribes to it
+        (its manifest's ``bot_events``); None when it does not."""
         self.oauth.revoke(team_id)
+        if "app_uninstalled" not in self.bot_events:
+            return None
         with self.as_team(team_id):
             return self.send_event({"type": "app_uninstalled"})
 
-    def revoke_tokens(self, team_id: str) -> Delivery:
-        """The bot token of ``team_id`` is revoked (``tokens_revoked`` names the bot user)."""
+    def revoke_tokens(self, team_id: str) -> Delivery | None:
+        """The bot token of ``team_id`` is revoked (``tokens_revoked`` names the bot user), told to
+        the app when it subscribes to the event."""
         self.oauth.revoke(team_id)
+        if "tokens_revoked" not in self.bot_events:
+            return None
         with self.as_team(team_id):
             return self.send_event(
                 {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [directory.BOT_USER_ID]}}

@@ -142,3 +142,9 @@ def test_without_oauth_settings_nothing_is_granted(emulator: SlackEmulator) -> N
     assert (
         error_of(lambda: api.oauth_v2_access(client_id="", client_secret="", code="x")) == "invalid_client_id"
     )
+
+
+def test_uninstall_events_go_only_to_an_app_that_subscribes(oauth: SlackEmulator) -> None:
+    oauth.bot_events = {"app_home_opened"}
+    assert oauth.uninstall("T0SECOND") is None
+    assert oauth.revoke_tokens("T0SECOND") is None

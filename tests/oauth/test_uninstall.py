@@ -15,7 +15,7 @@ def test_app_uninstalled_deletes_that_workspaces_tokens(oauth_bot: Bot) -> None:
     install(oauth_bot, TEAM_A)
     install(oauth_bot, TEAM_B)
     delivery = oauth_bot.emulator.uninstall(TEAM_B)
-    assert delivery.status == 200
+    assert delivery is not None and delivery.status == 200
     oauth_bot.settle()
     store = store_of(oauth_bot)
     assert store.find_bot(enterprise_id=None, team_id=TEAM_B) is None
@@ -34,7 +34,8 @@ def test_app_uninstalled_deletes_that_workspaces_tokens(oauth_bot: Bot) -> None:
 
 def test_tokens_revoked_deletes_the_bot_token(oauth_bot: Bot) -> None:
     install(oauth_bot, TEAM_A)
-    assert oauth_bot.emulator.revoke_tokens(TEAM_A).status == 200
+    delivery = oauth_bot.emulator.revoke_tokens(TEAM_A)
+    assert delivery is not None and delivery.status == 200
     oauth_bot.settle()
     store = store_of(oauth_bot)
     assert store.find_bot(enterprise_id=None, team_id=TEAM_A) is None
