@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
-from kit.config import ConfigError, Settings
+from kit.config import LOOPBACK_HOSTS, ConfigError, Settings
 from kit.workspace_client import WorkspaceClient
 from slack_emulator.web import find_manifest, read_app_features
+from storage.db import Store
 from storage.installations import InstallationStore, OAuthStateStore
 from storage.secrets import TokenCipher
 
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-OAUTH_PATHS = (INSTALL_PATH, REDIRECT_PATH)
 DEFAULT_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 
 
@@ -45,22 +45,22 @@ def authorize_url(settings: Settings) -> str:
     """Slack's install page, or the emulator's when the Web API is a local one (``SLACK_API_URL`` on
     loopback): the page sits at ``/oauth/v2/authorize`` beside ``/api/``."""
     api = settings.slack_api_url
-    if api.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+    if urlsplit(api).hostname in LOOPBACK_HOSTS:
         return urljoin(api, "/oauth/v2/authorize")
     return DEFAULT_AUTHORIZE_URL
 
 
-def installation_store(settings: Settings, store: object) -> InstallationStore:
+def installation_store(settings: Settings, store: Store) -> InstallationStore:
     """The installed workspaces on the bot's database, tokens encrypted with ``TOKEN_ENCRYPTION_KEY``."""
     return InstallationStore(store, TokenCipher(settings.token_encryption_key))
 
 
-def workspace_client(settings: Settings, store: object) -> WorkspaceClient:
+def workspace_client(settings: Settings, store: Store) -> WorkspaceClient:
     """``services.slack`` in OAuth mode: each call with its workspace's token."""
     return WorkspaceClient(base_url=settings.slack_api_url, installations=installation_store(settings, store))
 
 
-def oauth_settings(settings: Settings, store: object, *, manifest: Path | None = None) -> OAuthSettings:
+def oauth_settings(settings: Settings, store: Store, *, manifest: Path | None = None) -> OAuthSettings:
     """Bolt's OAuth settings on the bot's database, tokens encrypted with ``TOKEN_ENCRYPTION_KEY``."""
     return OAuthSettings(
         client_id=settings.slack_client_id,

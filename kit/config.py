@@ -24,7 +24,7 @@ from storage.secrets import key_problem
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_TELECRM_API_URL = "https://next.telecrm.in/autoupdate/v2"
 DEFAULT_TELECRM_ASYNC_API_URL = "https://next-api.telecrm.in"
 DEFAULT_TELECRM_LEAD_URL = "https://next.telecrm.in/{enterprise_id}/views/all-leads-v2/overlay/l/{lead_id}"
@@ -127,7 +127,7 @@ class Settings:
         if self.slack_hooks_url:
             return self.slack_hooks_url
         api = urlsplit(self.slack_api_url)
-        if api.hostname in _LOOPBACK_HOSTS:
+        if api.hostname in LOOPBACK_HOSTS:
             return f"{api.scheme}://{api.netloc}/"
         return DEFAULT_SLACK_HOOKS_URL
 
