@@ -62,7 +62,7 @@ def workspace_client(settings: Settings, store: Store) -> WorkspaceClient:
 
 def oauth_settings(settings: Settings, store: Store, *, manifest: Path | None = None) -> OAuthSettings:
     """Bolt's OAuth settings on the bot's database, tokens encrypted with ``TOKEN_ENCRYPTION_KEY``."""
-    return OAuthSettings(
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=manifest_scopes(manifest),
@@ -73,3 +73,8 @@ def oauth_settings(settings: Settings, store: Store, *, manifest: Path | None = 
         state_store=OAuthStateStore(store, settings.slack_state_secret),
         logger=log,
     )
+    # Bolt checks a stored token with auth.test on every request unless told to remember the answer:
+    # a Slack round trip on the acknowledgement's path. Remembered per token, and only for a token
+    # still stored (a revoked or uninstalled workspace's is deleted, so never looked up again).
+    oauth.authorize.cache_enabled = True  # type: ignore[attr-defined]  # InstallationStoreAuthorize's
+    return oauth

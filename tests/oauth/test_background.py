@@ -45,3 +45,13 @@ def test_calls_made_while_handling_a_request_use_that_requests_workspace(oauth_b
     looked_up = calls(oauth_bot, "users.info")
     assert looked_up and all(c["ok"] for c in looked_up)
     assert {c["team_id"] for c in looked_up} <= {TEAM_A, TEAM_B}
+
+
+def test_a_workspaces_token_is_checked_with_slack_once_not_on_every_request(oauth_bot: Bot) -> None:
+    install(oauth_bot, TEAM_A)  # the install itself asks auth.test who the new token is
+    for _ in range(3):
+        with oauth_bot.emulator.as_team(TEAM_A):
+            oauth_bot.command("/lead")
+        oauth_bot.settle()
+    assert len(calls(oauth_bot, "auth.test")) == 2
+    assert len(calls(oauth_bot, "views.open")) == 3
