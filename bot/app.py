@@ -11,6 +11,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
+from bot.oauth import oauth_settings
 from bot.store_outage import answer_store_outage
 from commands import activity, follow_up, home, lead, lead_import, payment, pipeline, timeline, unfurl
 from kit.context import attach_services, delivery_recorded, expect_delivery
@@ -18,6 +19,7 @@ from kit.ids import ACT_FORM_RETRY
 from kit.lead_changes import card_refresh_kind
 from kit.loading import on_form_retry
 from kit.services import Services
+from kit.workspace_client import current_team
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,21 @@ class _RequestMiddleware(Middleware):
             return BoltResponse(status=200, body="")
         context = req.context
         attach_services(context, self._services)
+        if self._services.settings.oauth_mode:
+            # services.slack calls with this workspace's token (kit/workspace_client.py). Bolt runs
+            # the listener after every middleware has returned, so the value is not reset here: each
+            # request sets its own on its thread, and the listener's thread gets a copy at submit
+            current_team.set(context.team_id)
+        return self._deduplicated(req, body, next)
+
+    def _deduplicated(
+        self,
+        req: BoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse:
+        """A redelivery is acknowledged and dropped; a new delivery's key is recorded with its write."""
+        context = req.context
         key = delivery_key(body)
         if key is None:
             return next()
@@ -119,7 +136,30 @@ def _auth_test(slack: WebClient) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def build_app(services: Services, *, client: WebClient | None = None) -> App:
+def _oauth_app(services: Services) -> App:
+    """OAuth mode (bot/oauth.py): no token of its own; Bolt finds each request's workspace token in
+    the installation store, and deletes it when Slack says the app was uninstalled or its tokens
+    revoked (``app_uninstalled``, ``tokens_revoked``)."""
+    settings = services.settings
+    app = App(
+        name="telecrm-bot",
+        signing_secret=settings.slack_signing_secret,
+        client=WebClient(base_url=settings.slack_api_url),
+        oauth_settings=oauth_settings(settings, services.store),
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        listener_executor=services.listeners,
+    )
+    app.enable_token_revocation_listeners()
+    # each request's workspace is the one Bolt found an installation for; the app and the
+    # response_url are still checked here
+    installation = Installation(team_id=None, app_id=settings.slack_app_id or None)
+    app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
+    return app
+
+
+def _single_workspace_app(services: Services, client: WebClient | None) -> App:
+    """One workspace, its bot token from the environment; requests for any other are ignored."""
     settings = services.settings
     slack = client or services.slack
     app = App(
@@ -135,6 +175,24 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     )
     installation = Installation.from_auth_test(_auth_test(slack), app_id=settings.slack_app_id)
     app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
+    app.event("app_uninstalled")(_on_token_gone)
+    app.event("tokens_revoked")(_on_token_gone)
+    return app
+
+
+def _on_token_gone(ack: Ack, event: dict[str, Any]) -> None:
+    """The workspace removed the app or revoked its token: nothing the bot posts will arrive, so the
+    operator is told plainly (the token is the environment's, nothing to delete here)."""
+    ack()
+    log.error(
+        "Slack says %s: SLACK_BOT_TOKEN no longer works; reinstall the app and set the new token",
+        "the app was uninstalled" if event.get("type") == "app_uninstalled" else "the bot token was revoked",
+    )
+
+
+def build_app(services: Services, *, client: WebClient | None = None) -> App:
+    settings = services.settings
+    app = _oauth_app(services) if settings.oauth_mode else _single_workspace_app(services, client)
 
     @app.error
     def on_error(

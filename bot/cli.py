@@ -238,6 +238,32 @@ def cmd_outbox(settings: Settings, as_json: bool) -> int:
         store.close()
 
 
+def cmd_rotate_key(settings: Settings) -> int:
+    """Encrypt every stored workspace token again with the first key of TOKEN_ENCRYPTION_KEY."""
+    from storage.db import Store
+    from storage.installations import InstallationStore
+    from storage.secrets import InvalidToken, TokenCipher
+
+    if not settings.token_encryption_key:
+        return refuse(
+            ["TOKEN_ENCRYPTION_KEY is not set: rotate-key encrypts the stored tokens with its first key"]
+        )
+    store = Store(settings.database_path)
+    try:
+        rewritten = InstallationStore(store, TokenCipher(settings.token_encryption_key)).rotate_keys()
+    except InvalidToken:
+        print(
+            "telecrm-bot: a stored token was encrypted with a key that is not in TOKEN_ENCRYPTION_KEY; "
+            "nothing was changed: put the new key first and keep the old ones after it until this has run",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        store.close()
+    print(f"re-encrypted the tokens of {rewritten} installation row(s) with the first key")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.doctor import run_doctor
 
@@ -284,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="check the file and print the preview; send nothing"
     )
     sub.add_parser(
+        "rotate-key", help="encrypt every stored workspace token again with the first TOKEN_ENCRYPTION_KEY"
+    )
+    sub.add_parser(
         "doctor", help="check configuration, the database, Slack auth and TeleCRM auth, one line each"
     )
     return parser
@@ -297,7 +326,7 @@ def needs_of(args: argparse.Namespace) -> Needs:
         return Needs(slack="socket", telecrm=True, database=True)
     if args.command in ("cache", "import"):
         return Needs(telecrm=True, database=True)
-    if args.command == "outbox":
+    if args.command in ("outbox", "rotate-key"):
         return Needs(database=True)
     return Needs(listen=Listen(args.host, args.port, change_with="--port"))  # sandbox
 
@@ -366,6 +395,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_cache(settings, args.action)
     if args.command == "outbox":
         return cmd_outbox(settings, args.json)
+    if args.command == "rotate-key":
+        return cmd_rotate_key(settings)
     if args.command == "import":
         from bot.import_cli import cmd_import
 

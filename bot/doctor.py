@@ -96,6 +96,8 @@ def configuration(settings: Settings, bad: dict[str, str]) -> list[Check]:
     if problems:
         return [Check("configuration", problem) for problem in problems]
     slack = "Socket Mode" if settings.socket_mode else "HTTP mode"
+    if settings.oauth_mode:
+        slack = "HTTP mode, installed into workspaces through OAuth"
     if settings.uses_slack_emulator:
         slack = "local Slack emulator"
     telecrm = "embedded TeleCRM sandbox" if settings.uses_telecrm_sandbox else "your TeleCRM workspace"
@@ -141,6 +143,8 @@ def slack_auth(settings: Settings, bad: dict[str, str]) -> Check:
         return Check("slack auth", _FIX_FIRST)
     if settings.uses_slack_emulator:
         return _against_emulator(lambda token, url: _auth_test(token, url, app_token=""))
+    if settings.oauth_mode and not settings.slack_bot_token:  # no token of its own to test
+        return Check("slack auth", detail="OAuth mode: each installed workspace's stored token is used")
     return _auth_test(settings.slack_bot_token, settings.slack_api_url, app_token=settings.slack_app_token)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 
 from bot.app import build_app
+from bot.oauth import REDIRECT_PATH, workspace_client
 from bot.sandbox_mode import new_sandbox, pointed_at
 from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
@@ -28,6 +29,7 @@ from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.deliveries import Deliveries
 from storage.dialect import STORE_ERRORS
+from storage.job_teams import JobTeams
 from storage.outbox import Outbox
 from storage.retention import PASS_SECONDS, Retention
 from storage.stores import open_store
@@ -133,7 +135,8 @@ class Runtime:
         self._stoppers.append(self.emulator.ui.close)  # release the browser page's long polls first
         self.settings = self.settings.with_overrides(
             slack_api_url=self.emulator.api_url,
-            slack_bot_token=token,
+            # OAuth mode: each workspace's token comes from its installation, none from here
+            slack_bot_token="" if self.settings.oauth_mode else token,
             slack_signing_secret=secret,
             slack_app_token="",
         )
@@ -202,8 +205,13 @@ class Runtime:
             clock=self.clock,
             lease_seconds=lease_for(s.telecrm_timeout_seconds),
             settle_seconds=s.telecrm_timeout_seconds + SETTLE_MARGIN_SECONDS,
+            teams=JobTeams(store, clock=self.clock) if s.oauth_mode else None,
         )
-        slack = WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        slack = (
+            workspace_client(s, store)
+            if s.oauth_mode
+            else WebClient(token=s.slack_bot_token, base_url=s.slack_api_url)
+        )
         self.services = Services(
             settings=s,
             store=store,
@@ -287,6 +295,12 @@ class Runtime:
             raise ConfigError(listen_problem(host, port, exc)) from None
         if self.emulator is not None:
             self.emulator.app_url = self.http.events_url
+            if self.settings.oauth_mode:  # the app's settings page, as the emulator holds it
+                self.emulator.configure_oauth(
+                    client_id=self.settings.slack_client_id,
+                    client_secret=self.settings.slack_client_secret,
+                    redirect_urls=[self.http.url + REDIRECT_PATH],
+                )
         self.start_background()
         return self.http
 

@@ -3,7 +3,8 @@
 ``POST /slack/events`` takes slash commands, interactivity, options and events (one Request URL for
 all of them). ``GET /healthz`` answers a JSON status for load balancers and operators: 200 while
 the bot can serve and store what Slack sends, 503 when it cannot (e.g. ``"store": "full"``).
-``GET /readyz`` answers 503 until the bot is ready for its first request, 200 after.
+``GET /readyz`` answers 503 until the bot is ready for its first request, 200 after. In OAuth mode
+(bot/oauth.py) ``GET /slack/install`` and ``GET /slack/oauth_redirect`` go to Bolt's OAuth flow.
 
 Anyone who can reach the server can post to ``/slack/events``, so every request is checked here
 before Bolt sees it: its size (413), Slack's signature (401), then that the body is UTF-8 (400).
@@ -60,6 +61,9 @@ IDLE_TIMEOUT_SECONDS = 30
 # Connections held at once; at the limit the longest-waiting idle or incomplete ones make room (see
 # bot/connections.py). poll() instead of select() lets waitress go past 1,024 descriptors.
 CONNECTION_LIMIT = 1000
+# An install link's redirect carries a code and a state (well under 200 characters each); a longer
+# query string is not Slack's.
+MAX_QUERY_CHARS = 2048
 # Slack's replay window: a signed request older (or newer) than this is refused.
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60
 
@@ -259,9 +263,27 @@ def make_wsgi_app(
             log.warning("refused a signed but malformed Slack request: %s", exc.__class__.__name__)
             return _plain(start_response, "400 Bad Request", "malformed Slack request\n")
 
+    oauth_paths = _oauth_paths(app)
+
+    def oauth(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The install page and Slack's redirect (OAuth mode): GET only, no body, a short query."""
+        if environ.get("REQUEST_METHOD") != "GET":
+            start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "GET")])
+            return [b"Browsers open this page with GET.\n"]
+        try:
+            read_body(environ, 0)
+            if len(environ.get("QUERY_STRING", "")) > MAX_QUERY_CHARS:
+                raise Refused("414 URI Too Long", f"query string over {MAX_QUERY_CHARS} characters")
+        except Refused as refused:
+            refusals.note(environ, refused)
+            return _plain(start_response, refused.status, refused.reason + "\n")
+        return bolt({**environ, "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}, start_response)
+
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if path in oauth_paths:
+            return oauth(environ, start_response)
         if path == "/healthz" and method in {"GET", "HEAD"}:
             return _json(start_response, *_check(health, "ok"))
         if path == "/readyz" and method in {"GET", "HEAD"} and ready is not None:
@@ -275,6 +297,12 @@ def make_wsgi_app(
         return events(environ, start_response)
 
     return wsgi
+
+
+def _oauth_paths(app: App) -> frozenset[str]:
+    """The install and redirect paths Bolt serves in OAuth mode (bot/oauth.py); none otherwise."""
+    flow = app.oauth_flow
+    return frozenset() if flow is None else frozenset({flow.install_path, flow.redirect_uri_path})
 
 
 @dataclass

@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from storage.db import database_path_problem
+from storage.secrets import key_problem
 from storage.stores import parse_database_url, shown_url, sqlite_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_TELECRM_API_URL = "https://next.telecrm.in/autoupdate/v2"
 DEFAULT_TELECRM_ASYNC_API_URL = "https://next-api.telecrm.in"
 DEFAULT_TELECRM_LEAD_URL = "https://next.telecrm.in/{enterprise_id}/views/all-leads-v2/overlay/l/{lead_id}"
@@ -42,6 +43,8 @@ class ConfigError(ValueError):
 # a complete set (see Needs), never a quiet fallback to the stand-in.
 TELECRM_CREDENTIALS = ("TELECRM_ENTERPRISE_ID", "TELECRM_SYNC_TOKEN", "TELECRM_ASYNC_TOKEN")
 SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+# Installing into many workspaces (OAuth, bot/oauth.py): all three, or none for one workspace's tokens
+SLACK_OAUTH = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     slack_app_id: str = ""  # when set, requests for another app are ignored
     slack_hooks_url: str = ""  # where response_urls may point; see hooks_url
+    slack_client_id: str = ""  # with the secret and the state secret: OAuth mode, many workspaces
+    slack_client_secret: str = ""
+    slack_state_secret: str = ""
+    token_encryption_key: str = ""  # Fernet keys, comma-separated: the first encrypts, all decrypt
     telecrm_enterprise_id: str = ""
     telecrm_sync_token: str = ""
     telecrm_async_token: str = ""
@@ -104,6 +111,11 @@ class Settings:
         return not self.given(SLACK_CREDENTIALS)
 
     @property
+    def oauth_mode(self) -> bool:
+        """Installed into workspaces through Slack's OAuth flow, each with its own stored token."""
+        return bool(self.given(SLACK_OAUTH))
+
+    @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
@@ -117,7 +129,7 @@ class Settings:
         if self.slack_hooks_url:
             return self.slack_hooks_url
         api = urlsplit(self.slack_api_url)
-        if api.hostname in _LOOPBACK_HOSTS:
+        if api.hostname in LOOPBACK_HOSTS:
             return f"{api.scheme}://{api.netloc}/"
         return DEFAULT_SLACK_HOOKS_URL
 
@@ -158,6 +170,9 @@ SECRET_FIELDS = frozenset(
         "telecrm_sync_token",
         "telecrm_async_token",
         "database_url",  # it may hold the database's password
+        "slack_client_secret",
+        "slack_state_secret",
+        "token_encryption_key",
     }
 )
 
@@ -183,6 +198,17 @@ def _token(prefix: str, kind: str) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _fernet_keys(raw: str) -> str:
+    problem = key_problem(raw)
+    if problem:
+        raise _Invalid(
+            "a comma-separated list of Fernet keys (make one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`): "
+            + problem
+        )
+    return raw
 
 
 def _seconds(raw: str) -> float:
@@ -350,6 +376,10 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "SLACK_API_URL": _slack_url(DEFAULT_SLACK_API_URL),
     "SLACK_APP_ID": _text,
     "SLACK_HOOKS_URL": _slack_url(DEFAULT_SLACK_HOOKS_URL),
+    "SLACK_CLIENT_ID": _text,
+    "SLACK_CLIENT_SECRET": _text,
+    "SLACK_STATE_SECRET": _text,
+    "TOKEN_ENCRYPTION_KEY": _fernet_keys,
     "TELECRM_ENTERPRISE_ID": _text,
     "TELECRM_SYNC_TOKEN": _text,
     "TELECRM_ASYNC_TOKEN": _text,
@@ -427,11 +457,15 @@ class Needs:
 
     def problems(self, settings: Settings, unreadable: Sequence[str] = ()) -> list[str]:
         """Everything in the way of this command, given settings whose ``unreadable`` variables were bad."""
-        given = {*settings.given(TELECRM_CREDENTIALS + SLACK_CREDENTIALS), *unreadable}
+        given = {*settings.given(TELECRM_CREDENTIALS + SLACK_CREDENTIALS + SLACK_OAUTH), *unreadable}
+        if settings.token_encryption_key or "TOKEN_ENCRYPTION_KEY" in unreadable:
+            given.add("TOKEN_ENCRYPTION_KEY")
         found: list[str] = []
         if self.telecrm:
             found += _missing(_TELECRM, given)
-        if self.slack:
+        if self.slack and given & set(SLACK_OAUTH):
+            found += _oauth_problems(self.slack, given)
+        elif self.slack:
             found += _missing(_slack_use(self.slack, given), given)
         if self.database and "DATABASE_URL" not in unreadable:
             target = parse_database_url(settings.database)
@@ -494,6 +528,26 @@ def _missing(use: _Use, given: set[str]) -> list[str]:
     instead = f"; or set none of {', '.join(use.group)} to use the {use.stand_in}" if use.stand_in else ""
     needs = f"{use.purpose} needs {' and '.join(use.required)}{use.note}"
     return [f"{name} is not set{but}: {needs}{instead}" for name in use.required if name not in side]
+
+
+def _oauth_problems(mode: str, given: set[str]) -> list[str]:
+    """OAuth mode: the three OAuth variables, the encryption key and the signing secret; no bot
+    token needed (each workspace's comes from its installation), and HTTP only (Slack redirects the
+    installer's browser to the bot's ``/slack/oauth_redirect``)."""
+    side = [name for name in SLACK_OAUTH if name in given]
+    needs = (
+        "installing into many workspaces (OAuth) needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, "
+        "SLACK_STATE_SECRET, TOKEN_ENCRYPTION_KEY and SLACK_SIGNING_SECRET"
+    )
+    but = f", but {' and '.join(side)} {'is' if len(side) == 1 else 'are'}"
+    required = (*SLACK_OAUTH, "TOKEN_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET")
+    found = [f"{name} is not set{but}: {needs}" for name in required if name not in given]
+    if mode == "socket" or "SLACK_APP_TOKEN" in given:
+        found.append(
+            f"SLACK_APP_TOKEN is set{but}: OAuth mode runs over HTTP (telecrm-bot serve or run without "
+            "SLACK_APP_TOKEN), where Slack sends installers back to /slack/oauth_redirect"
+        )
+    return found
 
 
 def listen_problem(host: str, port: int, error: OSError, change_with: str = "PORT or --port") -> str:

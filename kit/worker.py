@@ -28,6 +28,7 @@ the payload back typed, as ``job.payload``.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import threading
@@ -39,6 +40,8 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from kit.explain import describe_failure, telecrm_error_in
 from kit.slack_errors import slack_failure
+from kit.workspace_client import current_team
+from storage.job_teams import JobTeams
 from storage.outbox import LeaseLost, Outbox, OutboxItem
 from telecrm.errors import TeleCRMError, error_class_for
 
@@ -211,10 +214,12 @@ class TrackingExecutor(ThreadPoolExecutor):
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn`` in the submitter's context (its context variables, e.g. the Slack workspace of
+        the request, kit/workspace_client.py), as a thread of its own would not."""
         with self._idle:
             self._busy += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except BaseException:
             self._done(None)
             raise
@@ -255,8 +260,11 @@ class Worker:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 120.0,
         settle_seconds: float = 0.0,
+        teams: JobTeams | None = None,
     ) -> None:
         self.outbox = outbox
+        # OAuth mode: the Slack workspace each job is for, so it runs with that workspace's token
+        self.teams = teams
         self.backoff = backoff or Backoff()
         self._clock = clock
         self._lease = lease_seconds
@@ -298,6 +306,9 @@ class Worker:
         known = self._kinds.get(kind)
         if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
+        team = current_team.get()
+        if self.teams is not None and team:  # before the row: a job never runs without its workspace
+            self.teams.remember(key, team)
         item, created = self.outbox.add(key, kind, payload.to_json(), delivery=delivery)
         if created and wake:
             self.wake()
@@ -323,7 +334,8 @@ class Worker:
 
         with self._cond:
             self._inflight_reads += 1
-        return self._reads.submit(run)
+        # in the caller's context: a read for a Slack request calls Slack for that request's workspace
+        return self._reads.submit(contextvars.copy_context().run, run)
 
     @property
     def stopping(self) -> bool:
@@ -432,6 +444,8 @@ class Worker:
 
     def _run(self, item: OutboxItem) -> None:
         try:
+            if self.teams is not None:  # Slack calls and the jobs this one queues: its workspace's
+                current_team.set(self.teams.team_of(item.key))
             self._attempt(item)
         except LeaseLost:
             log.warning("write %s was taken over by another process; leaving it to that one", item.key)

@@ -9,17 +9,19 @@ a modal's state; files people share or pick: file_shares.py). Sending: transport
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import secrets
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from . import directory, views
 from .blockkit import iter_elements, validate_options_answer
 from .delivery import Delivery
 from .file_shares import FileShares
+from .oauth import OAuthServer
 from .readers import Readers
 from .state import ResponseUrl, ViewRecord
 from .transport import Transport
@@ -38,6 +40,7 @@ class Driver(FileShares, Transport, Readers):
     clock: Callable[[], float]
     api: WebApi
     unfurl_domains: list[str]  # the app's (its manifest's, or set by the runtime)
+    oauth: OAuthServer  # the teams the app can be installed into, and their tokens
 
     # --- users / channels as seen in payloads --------------------------------------------------
 
@@ -565,6 +568,41 @@ class Driver(FileShares, Transport, Readers):
         }
         body = json.dumps(envelope)
         return self._send("event_callback", envelope, body, "application/json", retry_num=retry_num)
+
+    # --- more than one workspace (OAuth: slack_emulator/oauth.py) -------------------------------
+
+    @contextlib.contextmanager
+    def as_team(self, team_id: str) -> Iterator[None]:
+        """Gestures in the block come from ``team_id`` (one of ``oauth.teams``): their payloads name
+        it, as Slack's do for a person of that workspace."""
+        if team_id not in self.oauth.teams:
+            raise LookupError(f"unknown team {team_id!r}; known: {sorted(self.oauth.teams)}")
+        before, self.team_id = self.team_id, team_id
+        try:
+            yield
+        finally:
+            self.team_id = before
+
+    def uninstall(self, team_id: str) -> Delivery | None:
+        """A workspace admin removes the app: its tokens stop working, and the app is told with
+        ``app_uninstalled`` (which it gets even though its tokens are gone) when it subscribes to it
+        (its manifest's ``bot_events``); None when it does not."""
+        self.oauth.revoke(team_id)
+        if "app_uninstalled" not in self.bot_events:
+            return None
+        with self.as_team(team_id):
+            return self.send_event({"type": "app_uninstalled"})
+
+    def revoke_tokens(self, team_id: str) -> Delivery | None:
+        """The bot token of ``team_id`` is revoked (``tokens_revoked`` names the bot user), told to
+        the app when it subscribes to the event."""
+        self.oauth.revoke(team_id)
+        if "tokens_revoked" not in self.bot_events:
+            return None
+        with self.as_team(team_id):
+            return self.send_event(
+                {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [directory.BOT_USER_ID]}}
+            )
 
     def app_home_opened(self, user: str) -> Delivery:
         self._user_ref(user)

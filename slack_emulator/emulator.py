@@ -32,6 +32,7 @@ from . import directory
 from .delivery import Delivery
 from .driver import VERIFICATION_TOKEN, Driver
 from .faults import WebApiFaults
+from .oauth import SECOND_TEAM, OAuthServer
 from .routing import Routes
 from .socket_mode import SocketModeServer
 from .state import Workspace
@@ -89,6 +90,19 @@ class SlackEmulator(Driver, Routes):
         scopes = self.ui.app.get("bot_scopes")
         self.bot_scopes: set[str] | None = None if scopes is None else set(scopes)
         self.socket = SocketModeServer(app_id=directory.APP_ID, notify=self._state_changed)
+        # OAuth v2 (slack_emulator/oauth.py): off until configure_oauth() gives the app its credentials
+        self.oauth = OAuthServer(
+            client_id="",
+            client_secret="",
+            teams={team_id: directory.TEAM_NAME, SECOND_TEAM[0]: SECOND_TEAM[1]},
+            bot_scopes=self.bot_scopes,
+            clock=clock,
+        )
+
+    def configure_oauth(self, *, client_id: str, client_secret: str, redirect_urls: list[str]) -> None:
+        """The app's OAuth settings, as on its settings page: credentials and redirect URLs."""
+        self.oauth.client_id, self.oauth.client_secret = client_id, client_secret
+        self.oauth.redirect_urls = list(redirect_urls)
 
     def _state_changed(self) -> None:
         with self.ws.cond:

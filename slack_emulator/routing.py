@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import directory
 from .faults import WebApiFault, WebApiFaults
+from .oauth import OAuthServer, PageError
 from .socket_mode import SocketModeServer
 from .state import Workspace
 from .web import WebUI
@@ -51,12 +52,15 @@ class Routes:
     app_token: str
     bot_scopes: set[str] | None
     clock: Callable[[], float]
+    oauth: OAuthServer
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Web API at /api/<method>, response_urls at /response/<id>, the browser page at /."""
         request = Request(environ)
         path = request.path
-        if self.ui.handles(path):
+        if path == "/oauth/v2/authorize":
+            response = self._handle_authorize(request)
+        elif self.ui.handles(path):
             response = self.ui.handle(request)
         elif path.startswith("/api/"):
             response = self._handle_api(request, path[len("/api/") :])
@@ -110,12 +114,16 @@ class Routes:
     def _handle_api_locked(self, request: Request, method: str) -> Response:
         started = self.clock()
         args: dict[str, Any] = {}
+        team: str | None = None  # the workspace of the token the call was made with
         try:
             args = self._request_args(request)
             token = self._token(request, args)
             args.pop("token", None)
             if method == "apps.connections.open":
                 result = self._connections_open(request)
+            elif method == "oauth.v2.access":  # the app's client credentials, no token
+                result = {"ok": True, **self.oauth.access(args, request.headers.get("Authorization", ""))}
+                args = {k: v for k, v in args.items() if k != "client_secret"}
             else:
                 if method not in self.api.methods:
                     raise ApiError("unknown_method", req_method=method)
@@ -123,8 +131,7 @@ class Routes:
                     raise ApiError("not_authed")
                 if token.startswith("xapp-"):
                     raise ApiError("not_allowed_token_type")
-                if token != self.bot_token:
-                    raise ApiError("invalid_auth")
+                team = self._token_team(token)
                 needed = _needed_scope(method, args)
                 if needed and self.bot_scopes is not None and needed not in self.bot_scopes:
                     raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(self.bot_scopes)))
@@ -132,6 +139,8 @@ class Routes:
                 if fault is not None:
                     return self._fault(method, args, fault, started)
                 result = self.api.call(method, args)
+                if method == "auth.test":
+                    result.update(team_id=team, team=self.oauth.teams.get(team, result["team"]))
         except ApiError as exc:
             result = {"ok": False, "error": exc.error, **exc.extra}
             if exc.messages:
@@ -139,10 +148,43 @@ class Routes:
         except Exception:
             logger.exception("emulated %s crashed", method)
             result = {"ok": False, "error": "fatal_error"}
-        self._record(method, args, result, started)
+        self._record(method, args, result, started, team_id=team)
         if not result["ok"]:
             logger.info("%s refused: %s %s", method, result["error"], result.get("response_metadata", ""))
         return _json(result)
+
+    def _token_team(self, token: str) -> str:
+        """The team a bot token belongs to: the emulator's own token is its workspace's, a token
+        from ``oauth.v2.access`` the team it was granted for, until it is revoked."""
+        if token == self.bot_token:
+            return self.team_id
+        grant = self.oauth.grant(token)
+        if grant is None:
+            raise ApiError("invalid_auth")
+        if grant.revoked:
+            raise ApiError("token_revoked")
+        return grant.team_id
+
+    def _handle_authorize(self, request: Request) -> Response:
+        """Slack's install page: GET shows it, POST is the person's choice (a redirect to the app)."""
+        args = {k: v for k, v in (request.form if request.method == "POST" else request.args).items()}
+        try:
+            if request.method == "GET":
+                with self.ws.cond:
+                    users = list(self.ws.users.values())
+                return Response(self.oauth.page(args, users), mimetype="text/html")
+            if request.method != "POST":
+                return Response("Method Not Allowed", status=405, mimetype="text/plain")
+            if args.get("deny"):
+                location = self.oauth.deny(args)
+            else:
+                user = args.get("user") or ""
+                if user not in self.ws.users:
+                    raise PageError("user_not_found: pick who you are")
+                location = self.oauth.approve(args, team_id=args.get("team") or "", user_id=user)
+        except PageError as exc:
+            return Response(str(exc), status=400, mimetype="text/plain")
+        return Response("", status=302, headers={"Location": location})
 
     def _connections_open(self, request: Request) -> dict[str, Any]:
         """Only an app-level token, and only in the Authorization header (Slack refuses it as a parameter)."""
@@ -229,7 +271,15 @@ class Routes:
             response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
         return response
 
-    def _record(self, method: str, args: dict[str, Any], result: dict[str, Any], started: float) -> None:
+    def _record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        result: dict[str, Any],
+        started: float,
+        *,
+        team_id: str | None = None,
+    ) -> None:
         with self.ws.cond:
             self.ws.calls.append(
                 {
@@ -241,6 +291,7 @@ class Routes:
                     "warnings": list(result.get("response_metadata", {}).get("warnings", [])),
                     "response": copy.deepcopy(result),
                     "at": started,
+                    "team_id": team_id,
                 }
             )
             self.ws.changed()

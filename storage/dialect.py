@@ -10,6 +10,7 @@ be overtaken; on PostgreSQL several replicas write at once, so such a read locks
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -45,7 +46,8 @@ class StoreHealthView(Protocol):
 class BotStore(Protocol):
     """The surface every repository and feature uses: ``db`` (``query(sql, params)`` yielding dicts,
     ``execute(sql, params)`` returning a cursor with ``rowcount``/``fetchone``/``fetchall``, and
-    ``conn.executemany``), ``transaction()`` (nested use is a savepoint), the health probe and ``close``."""
+    ``conn.executemany``), ``transaction()`` (nested use is a savepoint), ``write()`` (one statement,
+    its own transaction), the health probe and ``close``."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -62,6 +64,10 @@ class BotStore(Protocol):
     def db(self) -> Any: ...
 
     def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """One statement as a transaction of its own (or part of this thread's open one)."""
+        ...
 
     def reset_connections(self) -> None: ...
 

@@ -30,6 +30,8 @@ from storage.follow_ups import create_follow_ups_table
 from storage.health import create_health_table
 from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
+from storage.installations import create_installation_tables
+from storage.job_teams import create_job_teams_table
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
@@ -109,6 +111,11 @@ def _lead_thread_message_index(db: Database) -> None:
     )
 
 
+def _oauth_tables(db: Database) -> None:
+    create_installation_tables(db)
+    create_job_teams_table(db)
+
+
 def _action_types_seen(db: Database) -> None:
     db.table("action_types_seen").create({"type": str, "uses": int, "updated_at": float}, pk="type")
 
@@ -147,6 +154,12 @@ MIGRATIONS: list[Migration] = [
         14,
         "the Slack delivery that asked for each queued write, unique: one statement per ack",
         add_outbox_delivery,
+    ),
+    (
+        15,
+        "the workspaces the app is installed in (tokens encrypted), install links in progress, "
+        "and the workspace each queued job is for",
+        _oauth_tables,
     ),
 ]
 

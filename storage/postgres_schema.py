@@ -245,6 +245,36 @@ def _outbox_delivery(db: Any) -> None:
     )
 
 
+_OAUTH_TABLES = """
+CREATE TABLE slack_bots (
+    enterprise_id TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    installed_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (enterprise_id, team_id)
+);
+CREATE TABLE slack_installations (
+    enterprise_id TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    installed_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (enterprise_id, team_id, user_id)
+);
+CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX oauth_states_expiry ON oauth_states (expires_at);
+CREATE TABLE job_teams (key TEXT PRIMARY KEY, team_id TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX job_teams_created ON job_teams (created_at);
+"""
+
+
+def _oauth_tables(db: Any) -> None:
+    """SQLite's version 15: installations (tokens encrypted), install links, each job's workspace."""
+    for statement in _OAUTH_TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 PostgresMigration = tuple[int, str, Callable[[Any], None]]
 
 POSTGRES_MIGRATIONS: list[PostgresMigration] = [

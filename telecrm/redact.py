@@ -39,7 +39,7 @@ _PHONE = re.compile(
     r"(?:(?<![\w*])|(?<=\\n)|(?<=\\t)|(?<=%3D)|(?<=%2B))(?!\d{10}\.\d{6}(?!\d))\+?\d(?:[ \-.]?\d){6,}(?!\w)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
-_SLACK_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+_SLACK_TOKEN = re.compile(r"\b(xox[abposre]|xapp)-[A-Za-z0-9-]+")  # xoxe-: refresh tokens
 _NOT_DIGIT = re.compile(r"\D")
 _MIN_PHONE_DIGITS = 7
 # C0 and C1 control characters and Unicode line/paragraph separators: anything a log reader might

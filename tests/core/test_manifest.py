@@ -27,7 +27,12 @@ def test_every_id_the_app_defines_is_declared():
     shortcuts = {v for k, v in vars(ids).items() if k.startswith("SHORTCUT_")}
     assert commands == set(declared_commands())
     assert shortcuts == set(declared_shortcuts())
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "link_shared"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "link_shared",
+        "app_uninstalled",
+        "tokens_revoked",
+    ]
 
 
 def test_commands_are_described_for_users():
@@ -90,6 +95,14 @@ def test_every_declared_shortcut_is_handled(bot, callback_id):
     )
     assert delivery.status == 200, delivery.body
     bot.wait(lambda emu: emu.open_views(USER) or emu.ephemerals(USER))
+
+
+@pytest.mark.parametrize("revoke", ["uninstall", "revoke_tokens"])
+def test_uninstall_events_are_handled_in_single_workspace_mode(bot, revoke, caplog):
+    delivery = getattr(bot.emulator, revoke)(bot.emulator.team_id)
+    assert delivery.status == 200, delivery.body
+    bot.settle()
+    assert any("SLACK_BOT_TOKEN" in r.getMessage() for r in caplog.records)
 
 
 def test_home_event_is_handled(bot):
