@@ -284,4 +284,10 @@ POSTGRES_MIGRATIONS: list[PostgresMigration] = [
         "the Slack delivery that asked for each queued write, unique: one statement per ack",
         _outbox_delivery,
     ),
+    (
+        3,
+        "the workspaces the app is installed in (tokens encrypted), install links in progress, "
+        "and the workspace each queued job is for",
+        _oauth_tables,
+    ),
 ]
