@@ -80,9 +80,10 @@ class _RequestMiddleware(Middleware):
     Requests for another workspace or app, or with a response_url off Slack's hooks host, are
     acknowledged and dropped before anything else sees them. A redelivered request is acknowledged
     and dropped (a read, only for what Slack marks as a retry); a new one's key is recorded with the
-    write its listener queues, or at its acknowledgement when it queues none. One class-based middleware rather than three functions:
-    Bolt calls a :class:`Middleware` as it is, where it prepares some thirty keyword arguments for
-    every function middleware on every request (the acknowledgement's CPU, docs/PERFORMANCE.md).
+    write its listener queues, or at its acknowledgement when it queues none. One class-based
+    middleware rather than three functions: Bolt calls a :class:`Middleware` as it is, where it
+    prepares some thirty keyword arguments for every function middleware on every request (the
+    acknowledgement's CPU, docs/PERFORMANCE.md).
     """
 
     def __init__(self, services: Services, guard: RequestGuard) -> None:
