@@ -31,6 +31,7 @@ from storage.deliveries import Deliveries
 from storage.dialect import STORE_ERRORS
 from storage.job_teams import JobTeams
 from storage.outbox import Outbox
+from storage.periodic_leases import PeriodicLeases, lease_seconds
 from storage.retention import PASS_SECONDS, Retention
 from storage.stores import open_store
 from telecrm.observed import ObservedTeleCRMClient
@@ -93,6 +94,7 @@ class Runtime:
         self.app: Any = None
         self.http: RunningHTTP | None = None
         self.periodics: list[Periodic] = []
+        self.leases: PeriodicLeases | None = None  # periodic work runs once across the replicas
         # a cold start retries loading the workspace schema after this many seconds, doubling up to a
         # minute: /readyz answers 503 until it is loaded, so no Slack request would come to load it
         self.schema_retry_seconds = SCHEMA_RETRY_SECONDS
@@ -178,6 +180,7 @@ class Runtime:
         # the store first: a database that cannot be used stops the start before anything else runs
         store = open_store(self.settings.database)
         self._stoppers.append(store.close)
+        self.leases = PeriodicLeases(store, clock=self.clock)
         if self._use_sandbox:
             self._start_sandbox()
         if self._use_emulator:
@@ -230,8 +233,21 @@ class Runtime:
         return self.services
 
     def every(self, name: str, interval: float, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` every ``interval`` seconds while the runtime is up (registered by commands)."""
-        self.periodics.append(Periodic(name, interval, fn))
+        """Run ``fn`` every ``interval`` seconds while the runtime is up (registered by commands), in
+        one replica of those sharing the database: the one holding the task's lease
+        (storage/periodic_leases.py). Every scheduled task is fleet-wide work (watchers, reminders,
+        the lead index mirror, retention, the digest); per-process housekeeping such as the store's
+        health probe does not go through here."""
+        leases = self.leases
+        if leases is None:  # no store (yet): nothing to share
+            self.periodics.append(Periodic(name, interval, fn))
+            return
+        seconds = lease_seconds(interval)
+
+        def once_across_replicas() -> Any:
+            return fn() if leases.take(name, seconds) else None
+
+        self.periodics.append(Periodic(name, interval, once_across_replicas))
 
     def health(self) -> dict[str, Any]:
         """``/healthz``: not ok (503) while the store cannot be written, so a load balancer stops
@@ -334,6 +350,8 @@ class Runtime:
             self._call(self.http.stop)
         for p in self.periodics:
             self._call(p.stop)
+        if self.leases is not None and self.periodics:  # the other replicas need not wait for the lease
+            self._call(self.leases.release)
         services = self.services
         if services is not None:
             self._call(lambda: services.listeners.shutdown(wait=True))

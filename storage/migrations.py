@@ -35,6 +35,7 @@ from storage.job_teams import create_job_teams_table
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
+from storage.periodic_leases import create_periodic_leases_table
 from storage.pipeline import create_pipeline_tables
 
 MigrationStep = Callable[[Database], None]
@@ -161,6 +162,7 @@ MIGRATIONS: list[Migration] = [
         "and the workspace each queued job is for",
         _oauth_tables,
     ),
+    (16, "who runs each periodic task across the replicas, and until when", create_periodic_leases_table),
 ]
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storage.periodic_leases import create_periodic_leases_table
+
 _TABLES = """
 CREATE TABLE schema_cache (
     enterprise_id TEXT PRIMARY KEY,
@@ -290,4 +292,5 @@ POSTGRES_MIGRATIONS: list[PostgresMigration] = [
         "and the workspace each queued job is for",
         _oauth_tables,
     ),
+    (4, "who runs each periodic task across the replicas, and until when", create_periodic_leases_table),
 ]
