@@ -243,6 +243,7 @@ def cmd_rotate_key(settings: Settings) -> int:
     from storage.db import Store
     from storage.installations import InstallationStore
     from storage.secrets import InvalidToken, TokenCipher
+    from storage.telecrm_connections import TelecrmConnections
 
     if not settings.token_encryption_key:
         return refuse(
@@ -250,7 +251,9 @@ def cmd_rotate_key(settings: Settings) -> int:
         )
     store = Store(settings.database_path)
     try:
-        rewritten = InstallationStore(store, TokenCipher(settings.token_encryption_key)).rotate_keys()
+        cipher = TokenCipher(settings.token_encryption_key)
+        rewritten = InstallationStore(store, cipher).rotate_keys()
+        rewritten += TelecrmConnections(store, cipher).rotate_keys()
     except InvalidToken:
         print(
             "telecrm-bot: a stored token was encrypted with a key that is not in TOKEN_ENCRYPTION_KEY; "

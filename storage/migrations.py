@@ -36,6 +36,7 @@ from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
 from storage.pipeline import create_pipeline_tables
+from storage.telecrm_connections import create_telecrm_connections_table
 
 MigrationStep = Callable[[Database], None]
 Migration = tuple[int, str, MigrationStep]
@@ -160,6 +161,11 @@ MIGRATIONS: list[Migration] = [
         "the workspaces the app is installed in (tokens encrypted), install links in progress, "
         "and the workspace each queued job is for",
         _oauth_tables,
+    ),
+    (
+        16,
+        "each Slack workspace's own TeleCRM connection (tokens encrypted)",
+        create_telecrm_connections_table,
     ),
 ]
 

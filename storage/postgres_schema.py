@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storage.telecrm_connections import create_telecrm_connections_table_postgres
+
 _TABLES = """
 CREATE TABLE schema_cache (
     enterprise_id TEXT PRIMARY KEY,
@@ -289,5 +291,10 @@ POSTGRES_MIGRATIONS: list[PostgresMigration] = [
         "the workspaces the app is installed in (tokens encrypted), install links in progress, "
         "and the workspace each queued job is for",
         _oauth_tables,
+    ),
+    (
+        4,
+        "each Slack workspace's own TeleCRM connection (tokens encrypted)",
+        create_telecrm_connections_table_postgres,
     ),
 ]
