@@ -243,6 +243,7 @@ def cmd_rotate_key(settings: Settings) -> int:
     from storage.db import Store
     from storage.installations import InstallationStore
     from storage.secrets import InvalidToken, TokenCipher
+    from storage.telecrm_connections import TelecrmConnections
 
     if not settings.token_encryption_key:
         return refuse(
@@ -250,17 +251,22 @@ def cmd_rotate_key(settings: Settings) -> int:
         )
     store = Store(settings.database_path)
     try:
-        rewritten = InstallationStore(store, TokenCipher(settings.token_encryption_key)).rotate_keys()
+        cipher = TokenCipher(settings.token_encryption_key)
+        rewritten = InstallationStore(store, cipher).rotate_keys()
+        connections = TelecrmConnections(store, cipher).rotate_keys()
     except InvalidToken:
         print(
             "telecrm-bot: a stored token was encrypted with a key that is not in TOKEN_ENCRYPTION_KEY; "
-            "nothing was changed: put the new key first and keep the old ones after it until this has run",
+            "its table was not changed: put the new key first and keep the old ones after it until this has run",
             file=sys.stderr,
         )
         return 1
     finally:
         store.close()
-    print(f"re-encrypted the tokens of {rewritten} installation row(s) with the first key")
+    print(
+        f"re-encrypted the tokens of {rewritten} installation row(s) and "
+        f"{connections} TeleCRM connection(s) with the first key"
+    )
     return 0
 
 

@@ -37,6 +37,7 @@ from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
 from storage.periodic_leases import create_periodic_leases_table
 from storage.pipeline import create_pipeline_tables
+from storage.telecrm_connections import create_telecrm_connections_table
 
 MigrationStep = Callable[[Database], None]
 Migration = tuple[int, str, MigrationStep]
@@ -163,6 +164,11 @@ MIGRATIONS: list[Migration] = [
         _oauth_tables,
     ),
     (16, "who runs each periodic task across the replicas, and until when", create_periodic_leases_table),
+    (
+        17,
+        "each Slack workspace's own TeleCRM connection (tokens encrypted)",
+        create_telecrm_connections_table,
+    ),
 ]
 
 

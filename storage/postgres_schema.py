@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.periodic_leases import create_periodic_leases_table
+from storage.telecrm_connections import create_telecrm_connections_table_postgres
 
 _TABLES = """
 CREATE TABLE schema_cache (
@@ -293,4 +294,9 @@ POSTGRES_MIGRATIONS: list[PostgresMigration] = [
         _oauth_tables,
     ),
     (4, "who runs each periodic task across the replicas, and until when", create_periodic_leases_table),
+    (
+        5,
+        "each Slack workspace's own TeleCRM connection (tokens encrypted)",
+        create_telecrm_connections_table_postgres,
+    ),
 ]

@@ -10,9 +10,11 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from storage.db import Store
 from storage.installations import InstallationStore
 from storage.secrets import TokenCipher, new_key
+from storage.telecrm_connections import TelecrmConnections
 from tests.core.test_configuration import run_cli
 
 TOKEN = "xoxb-installed-workspace-token"
+SYNC_TOKEN = "telecrm-sync-token-of-team-a"
 
 
 def installed(path: Path, key: str) -> None:
@@ -20,12 +22,19 @@ def installed(path: Path, key: str) -> None:
         InstallationStore(store, TokenCipher(key)).save(
             Installation(team_id="TA", bot_token=TOKEN, bot_id="B1", bot_user_id="UB", user_id="U1")
         )
+        TelecrmConnections(store, TokenCipher(key)).save("TA", "ws-1", SYNC_TOKEN, None, "U1")
 
 
 def token_with(path: Path, key: str) -> str | None:
     with Store(path) as store:
         bot = InstallationStore(store, TokenCipher(key)).find_bot(enterprise_id=None, team_id="TA")
         return bot.bot_token if bot else None
+
+
+def sync_token_with(path: Path, key: str) -> str | None:
+    with Store(path) as store:
+        connection = TelecrmConnections(store, TokenCipher(key)).find("TA")
+        return connection.sync_token if connection else None
 
 
 def test_rotating_lets_the_old_key_go(tmp_path: Path) -> None:
@@ -35,9 +44,10 @@ def test_rotating_lets_the_old_key_go(tmp_path: Path) -> None:
     env = {"DATABASE_PATH": str(db), "TOKEN_ENCRYPTION_KEY": f"{new},{old}"}
     done = run_cli(["rotate-key"], env, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "2 installation row(s)" in done.stdout
+    assert "2 installation row(s) and 1 TeleCRM connection(s)" in done.stdout
     assert token_with(db, new) == TOKEN
-    assert TOKEN not in done.stdout + done.stderr
+    assert sync_token_with(db, new) == SYNC_TOKEN
+    assert TOKEN not in done.stdout + done.stderr and SYNC_TOKEN not in done.stdout + done.stderr
 
 
 def test_without_the_old_key_nothing_changes(tmp_path: Path) -> None:
