@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.sandbox_mode import serving_sandbox
 from kit.config import SLACK_CREDENTIALS, TELECRM_CREDENTIALS, Needs, Settings
+from storage.database_url import parse_database_url
 from storage.inspection import (
     CURRENT,
     NEEDS_MIGRATING,
@@ -31,7 +32,6 @@ from storage.inspection import (
     inspect_database,
     inspect_postgres,
 )
-from storage.stores import parse_database_url
 from telecrm.client import TeleCRMClient
 from telecrm.errors import (
     TeleCRMAuthError,

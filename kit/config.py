@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from storage.database_url import parse_database_url, shown_url, sqlite_url
 from storage.db import database_path_problem
 from storage.secrets import key_problem
-from storage.stores import parse_database_url, shown_url, sqlite_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"

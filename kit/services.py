@@ -28,9 +28,10 @@ from storage.deliveries import Deliveries
 from storage.dialect import BotStore
 from storage.follow_ups import FollowUps
 from storage.imports import Imports
-from storage.lead_index import LeadIndex, lead_index_for
+from storage.lead_index import LeadIndex
 from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
+from storage.stores import lead_index_for
 from telecrm.budget import RequestBudget
 from telecrm.client import TeleCRMClient
 from telecrm.errors import TeleCRMError

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import psycopg
 
+from storage.database_url import shown_url
 from storage.db import _explain_open_error, _is_file_path, database_path_problem, open_connection
 from storage.migrations import latest_version
 from storage.postgres import CONNECT_TIMEOUT_SECONDS, first_line
 from storage.postgres_schema import POSTGRES_MIGRATIONS
-from storage.stores import shown_url
 
 CURRENT = "current"
 NEEDS_MIGRATING = "needs migrating"

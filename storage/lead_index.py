@@ -40,8 +40,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.dialect import POSTGRES, dialect_of
-
 Clock = Callable[[], float]
 
 MIN_QUERY_CHARS = 2
@@ -480,12 +478,3 @@ def _closeness(word: str, fixes: Sequence[str], lead_words: set[str]) -> int:
     if not fixes or word in lead_words:
         return 0
     return 1 if lead_words.intersection(fixes) else 2
-
-
-def lead_index_for(store: Any, *, clock: Clock = time.time) -> LeadIndex:
-    """The lead index of ``store``'s database: FTS5 on SQLite, storage/lead_index_pg.py on PostgreSQL."""
-    if dialect_of(store) is POSTGRES:
-        from storage.lead_index_pg import PostgresLeadIndex  # it builds on this module
-
-        return PostgresLeadIndex(store, clock=clock)
-    return LeadIndex(store, clock=clock)

@@ -23,11 +23,11 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from storage.database_url import shown_url
 from storage.db import SchemaTooNewError, StoreError, StoreUnavailable
 from storage.dialect import POSTGRES, Dialect
 from storage.health import FULL, OK, READ_ONLY, StoreHealth
 from storage.postgres_schema import POSTGRES_MIGRATIONS, PostgresMigration
-from storage.stores import shown_url
 
 logger = logging.getLogger(__name__)
 

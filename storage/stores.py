@@ -1,57 +1,20 @@
-"""Which database the bot uses, from ``DATABASE_URL``: a SQLite file or a PostgreSQL server.
+"""Which database the bot uses, from ``DATABASE_URL`` (storage/database_url.py): a SQLite file or a
+PostgreSQL server, and the parts of the store that differ with it.
 
-``sqlite:///PATH`` (``sqlite:////abs/path`` for an absolute path) opens storage/db.py's ``Store``;
-``postgresql://…`` (or ``postgres://…``) opens storage/postgres.py's ``PostgresStore``. Both offer the
-surface of :class:`storage.dialect.BotStore`, so nothing above this module knows which it got.
+``sqlite:///PATH`` opens storage/db.py's ``Store``; ``postgresql://…`` opens storage/postgres.py's
+``PostgresStore``. Both offer the surface of :class:`storage.dialect.BotStore`, so nothing above this
+module knows which it got.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+import time
+from typing import Any
 
-from storage.dialect import BotStore
-
-SQLITE_PREFIX = "sqlite:///"
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-EXPECTED = (
-    "sqlite:///PATH (a SQLite file; sqlite:////srv/bot.sqlite3 for an absolute path) or "
-    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-)
-
-
-@dataclass(frozen=True)
-class DatabaseTarget:
-    """What ``DATABASE_URL`` names: ``kind`` is ``"sqlite"`` (``where`` is the file's path) or
-    ``"postgresql"`` (``where`` is the URL)."""
-
-    kind: str
-    where: str
-
-
-def sqlite_url(path: str) -> str:
-    """The ``DATABASE_URL`` of a SQLite file (the default is built from ``DATABASE_PATH``)."""
-    return SQLITE_PREFIX + path
-
-
-def parse_database_url(url: str) -> DatabaseTarget:
-    """What ``url`` names; ValueError (saying what is expected, never repeating the URL, which may
-    hold a password) for anything else."""
-    if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
-        return DatabaseTarget("sqlite", url[len(SQLITE_PREFIX) :])
-    if url.startswith(POSTGRES_PREFIXES) and len(url.split("://", 1)[1]) > 0:
-        return DatabaseTarget("postgresql", url)
-    scheme = url.split("://", 1)[0] + "://" if "://" in url else "no scheme"
-    raise ValueError(f"{EXPECTED} (got {scheme})")
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+from storage.database_url import parse_database_url
+from storage.dialect import POSTGRES, BotStore, dialect_of
+from storage.lead_index import Clock, LeadIndex
+from storage.lead_index_pg import PostgresLeadIndex
 
 
 def open_store(url: str) -> BotStore:
@@ -64,3 +27,10 @@ def open_store(url: str) -> BotStore:
     from storage.db import Store
 
     return Store(target.where)
+
+
+def lead_index_for(store: Any, *, clock: Clock = time.time) -> LeadIndex:
+    """The lead index of ``store``'s database: FTS5 on SQLite, storage/lead_index_pg.py on PostgreSQL."""
+    if dialect_of(store) is POSTGRES:
+        return PostgresLeadIndex(store, clock=clock)
+    return LeadIndex(store, clock=clock)

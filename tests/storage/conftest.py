@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from storage.database_url import sqlite_url
 from storage.db import Store
 from storage.dialect import SQLITE
 from storage.postgres import PostgresStore
-from storage.stores import sqlite_url
 
 
 class FakeClock:

@@ -6,7 +6,8 @@ import pytest
 
 from storage.db import Store
 from storage.dialect import SQLITE
-from storage.lead_index import COUNT_CAP, IndexEntry, LeadIndex, Query, edits1, lead_index_for, words_of
+from storage.lead_index import COUNT_CAP, IndexEntry, LeadIndex, Query, edits1, words_of
+from storage.stores import lead_index_for
 from tests.storage.conftest import FakeClock, columns_of
 
 JANE = IndexEntry(

@@ -13,13 +13,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from storage.database_url import parse_database_url, shown_url
 from storage.db import SchemaTooNewError, Store, StoreUnavailable
 from storage.import_sending import ImportSending
-from storage.lead_index import IndexEntry, lead_index_for
+from storage.lead_index import IndexEntry
 from storage.outbox import Outbox
 from storage.postgres import PostgresStore, to_postgres
 from storage.postgres_schema import POSTGRES_MIGRATIONS
-from storage.stores import open_store, parse_database_url, shown_url
+from storage.stores import lead_index_for, open_store
 from tests.storage.conftest import FakeClock, columns_of
 
 
