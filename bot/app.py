@@ -19,7 +19,7 @@ from kit.ids import ACT_FORM_RETRY
 from kit.lead_changes import card_refresh_kind
 from kit.loading import on_form_retry
 from kit.services import Services
-from kit.workspace_client import current_team
+from storage.tenancy import current_team
 
 log = logging.getLogger(__name__)
 

@@ -40,9 +40,9 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from kit.explain import describe_failure, telecrm_error_in
 from kit.slack_errors import slack_failure
-from kit.workspace_client import current_team
 from storage.job_teams import JobTeams
 from storage.outbox import LeaseLost, Outbox, OutboxItem
+from storage.tenancy import current_team
 from telecrm.errors import TeleCRMError, error_class_for
 
 log = logging.getLogger(__name__)

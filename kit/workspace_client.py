@@ -13,18 +13,17 @@ a log line says why.
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from storage.installations import InstallationStore
+from storage.tenancy import current_team
 
 log = logging.getLogger(__name__)
 
-# the Slack workspace (team id) of the request being handled on this thread, if any
-current_team: ContextVar[str | None] = ContextVar("current_slack_team", default=None)
+__all__ = ["WorkspaceClient", "current_team"]
 
 
 class WorkspaceClient(WebClient):
