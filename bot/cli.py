@@ -19,7 +19,6 @@ from bot.logs import setup_logging
 from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
 from bot.schema_access import open_schema_cache
 from kit.config import (
-    LOG_LEVELS,
     SECRET_FIELDS,
     ConfigError,
     Listen,
@@ -29,6 +28,7 @@ from kit.config import (
     load_settings,
     read_settings,
 )
+from kit.config_values import LOG_LEVELS
 from storage.cache import SchemaCache
 from storage.db import StoreError
 from storage.postgres import first_line

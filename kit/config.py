@@ -8,7 +8,6 @@ that the port is free. All problems are found at once and reported one line each
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -19,9 +18,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from kit import config_values as values
 from storage.database_url import parse_database_url, shown_url, sqlite_url
 from storage.db import database_path_problem
-from storage.secrets import key_problem
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
@@ -177,255 +176,64 @@ SECRET_FIELDS = frozenset(
 )
 
 
-# --- values ----------------------------------------------------------------------------------------
-
-
-class _Invalid(ValueError):
-    """A parser's verdict: what the variable must be (completes "NAME must be …")."""
-
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _text(raw: str) -> str:
-    return raw
-
-
-def _token(prefix: str, kind: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if not raw.startswith(prefix):
-            raise _Invalid(f"{kind} starting with {prefix}")
-        return raw
-
-    return parse
-
-
-def _fernet_keys(raw: str) -> str:
-    problem = key_problem(raw)
-    if problem:
-        raise _Invalid(
-            "a comma-separated list of Fernet keys (make one with "
-            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`): "
-            + problem
-        )
-    return raw
-
-
-def _seconds(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _Invalid("a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise _Invalid("a number of seconds, 0 or more")
-    return value
-
-
-def _timeout(raw: str) -> float:
-    value = _seconds(raw)
-    if value == 0:
-        raise _Invalid("a number of seconds greater than 0")
-    return value
-
-
-def _threads(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise _Invalid("a whole number of at least 1")
-    return int(raw)
-
-
-def _switch(raw: str) -> bool:
-    if raw.lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
-        raise _Invalid("1 (on) or 0 (off)")
-    return raw.lower() in {"1", "true", "yes", "on"}
-
-
-def _async_rate(raw: str) -> int:
-    # above TeleCRM's documented 18,000 an hour every request past it is a 429: a typo, not a choice
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 18_000:
-        raise _Invalid("a whole number of Async requests an hour from 1 to 18000 (TeleCRM's limit)")
-    return int(raw)
-
-
-def _days(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()):
-        raise _Invalid("a whole number of days (0 = off)")
-    return int(raw)
-
-
-def _port(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > 65535:
-        raise _Invalid("a port number from 1 to 65535 (0: any free port)")
-    return int(raw)
-
-
-def _log_level(raw: str) -> str:
-    if raw.upper() not in LOG_LEVELS:
-        raise _Invalid(f"one of {', '.join(LOG_LEVELS)}")
-    return raw.upper()
-
-
-def _names(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
-def _country_code(raw: str) -> str:
-    digits = raw.lstrip("+")
-    if not digits.isdigit() or not 1 <= len(digits) <= 3:
-        raise _Invalid("a country calling code such as 91 or 1")
-    return digits
-
-
-def _currency(raw: str) -> str:
-    from telecrm.schema import PAYMENT_CURRENCIES
-
-    if raw.upper() not in PAYMENT_CURRENCIES:
-        raise _Invalid(f"one of {', '.join(PAYMENT_CURRENCIES)}")
-    return raw.upper()
-
-
-def _time_of_day(raw: str) -> str:
-    hours, sep, minutes = raw.partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise _Invalid("a time of day as HH:MM, such as 09:30")
-    if int(hours) > 23 or int(minutes) > 59:
-        raise _Invalid("a time of day as HH:MM, such as 09:30")
-    return f"{int(hours):02d}:{minutes}"
-
-
-def _time_zone(raw: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _Invalid("a time zone name such as Asia/Kolkata or Europe/London") from None
-    return raw
-
-
-def _channel(raw: str) -> str:
-    name = raw.lstrip("#")
-    if not name or any(c.isspace() for c in name):
-        raise _Invalid("a Slack channel id such as C0123456789 (or a channel name)")
-    return raw
-
-
-def _is_web_url(raw: str) -> bool:
-    try:
-        parts = urlsplit(raw)
-        _ = parts.port  # a port that is not a number raises ValueError
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not any(c.isspace() for c in raw)
-
-
-def _url(example: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if not _is_web_url(raw):
-            raise _Invalid(f"an http:// or https:// URL such as {example}")
-        return raw
-
-    return parse
-
-
-def _slack_url(example: str) -> Callable[[str], str]:
-    return lambda raw: _url(example)(raw).rstrip("/") + "/"
-
-
-def _telecrm_url(example: str) -> Callable[[str], str]:
-    return lambda raw: _url(example)(raw).rstrip("/")
-
-
-def _lead_url(raw: str) -> str:
-    expected = (
-        f"a URL with {{lead_id}} (and optionally {{enterprise_id}}) in it, such as {DEFAULT_TELECRM_LEAD_URL}"
-    )
-    _url(DEFAULT_TELECRM_LEAD_URL)(raw)
-    try:
-        raw.format(enterprise_id="e", lead_id="l")
-    except (KeyError, IndexError, ValueError):
-        raise _Invalid(expected) from None
-    if "{lead_id}" not in raw:
-        raise _Invalid(expected)
-    return raw
-
-
-def _database_url(raw: str) -> str:
-    try:
-        parse_database_url(raw)
-    except ValueError as exc:
-        raise _Invalid(str(exc)) from None
-    return raw
-
-
-def _row_limit(raw: str) -> int:
-    try:
-        value = int(raw.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise _Invalid("a whole number of rows, e.g. 200000") from None
-    if value < 1:
-        raise _Invalid("a whole number of rows, 1 or more")
-    return value
-
-
 # Every variable and how its value is read; each Settings field is its variable's name in lower case.
 _PARSERS: dict[str, Callable[[str], object]] = {
-    "SLACK_BOT_TOKEN": _token("xoxb-", "a bot token"),
-    "SLACK_SIGNING_SECRET": _text,
-    "SLACK_APP_TOKEN": _token("xapp-", "an app-level token"),
-    "SLACK_API_URL": _slack_url(DEFAULT_SLACK_API_URL),
-    "SLACK_APP_ID": _text,
-    "SLACK_HOOKS_URL": _slack_url(DEFAULT_SLACK_HOOKS_URL),
-    "SLACK_CLIENT_ID": _text,
-    "SLACK_CLIENT_SECRET": _text,
-    "SLACK_STATE_SECRET": _text,
-    "TOKEN_ENCRYPTION_KEY": _fernet_keys,
-    "TELECRM_ENTERPRISE_ID": _text,
-    "TELECRM_SYNC_TOKEN": _text,
-    "TELECRM_ASYNC_TOKEN": _text,
-    "TELECRM_API_URL": _telecrm_url(DEFAULT_TELECRM_API_URL),
-    "TELECRM_ASYNC_API_URL": _telecrm_url(DEFAULT_TELECRM_ASYNC_API_URL),
-    "TELECRM_LEAD_URL": _lead_url,
-    "DATABASE_PATH": _text,
-    "DATABASE_URL": _database_url,
-    "CACHE_TTL_SECONDS": _seconds,
-    "DEFAULT_COUNTRY_CODE": _country_code,
-    "DEFAULT_CURRENCY": _currency,
-    "PAYMENT_ALLOWED_USERS": _names,
-    "PAYMENT_WATCH_SECONDS": _seconds,
-    "TELECRM_TIMEOUT_SECONDS": _timeout,
-    "WORKER_THREADS": _threads,
-    "LEAD_INDEX_DAYS": _days,
-    "TELECRM_WATCH_BUDGET_PER_MINUTE": _threads,
-    "FOLLOW_UP_FIELD": _text,
-    "LEAD_WATCH_SECONDS": _seconds,
-    "LEAD_WATCH_CALLS": _switch,
-    "ADMIN_USERS": _names,
-    "PORT": _port,
-    "LOG_LEVEL": _log_level,
-    "DIGEST_CHANNEL": _channel,
-    "DIGEST_TIME": _time_of_day,
-    "DIGEST_TZ": _time_zone,
-    "MANAGER_USERS": _names,
-    "IMPORT_MAX_ROWS": _row_limit,
-    "TELECRM_ASYNC_RATE_PER_HOUR": _async_rate,
-    "IMPORT_VERIFY_ALL_MAX": _threads,
-    "IMPORT_VERIFY_WAIT_SECONDS": _seconds,
-    "RETENTION_DAYS": _days,
+    "SLACK_BOT_TOKEN": values.token("xoxb-", "a bot token"),
+    "SLACK_SIGNING_SECRET": values.text,
+    "SLACK_APP_TOKEN": values.token("xapp-", "an app-level token"),
+    "SLACK_API_URL": values.slack_url(DEFAULT_SLACK_API_URL),
+    "SLACK_APP_ID": values.text,
+    "SLACK_HOOKS_URL": values.slack_url(DEFAULT_SLACK_HOOKS_URL),
+    "SLACK_CLIENT_ID": values.text,
+    "SLACK_CLIENT_SECRET": values.text,
+    "SLACK_STATE_SECRET": values.text,
+    "TOKEN_ENCRYPTION_KEY": values.fernet_keys,
+    "TELECRM_ENTERPRISE_ID": values.text,
+    "TELECRM_SYNC_TOKEN": values.text,
+    "TELECRM_ASYNC_TOKEN": values.text,
+    "TELECRM_API_URL": values.telecrm_url(DEFAULT_TELECRM_API_URL),
+    "TELECRM_ASYNC_API_URL": values.telecrm_url(DEFAULT_TELECRM_ASYNC_API_URL),
+    "TELECRM_LEAD_URL": values.lead_url(DEFAULT_TELECRM_LEAD_URL),
+    "DATABASE_PATH": values.text,
+    "DATABASE_URL": values.database_url,
+    "CACHE_TTL_SECONDS": values.seconds,
+    "DEFAULT_COUNTRY_CODE": values.country_code,
+    "DEFAULT_CURRENCY": values.currency,
+    "PAYMENT_ALLOWED_USERS": values.names,
+    "PAYMENT_WATCH_SECONDS": values.seconds,
+    "TELECRM_TIMEOUT_SECONDS": values.timeout,
+    "WORKER_THREADS": values.threads,
+    "LEAD_INDEX_DAYS": values.days,
+    "TELECRM_WATCH_BUDGET_PER_MINUTE": values.threads,
+    "FOLLOW_UP_FIELD": values.text,
+    "LEAD_WATCH_SECONDS": values.seconds,
+    "LEAD_WATCH_CALLS": values.switch,
+    "ADMIN_USERS": values.names,
+    "PORT": values.port,
+    "LOG_LEVEL": values.log_level,
+    "DIGEST_CHANNEL": values.channel,
+    "DIGEST_TIME": values.time_of_day,
+    "DIGEST_TZ": values.time_zone,
+    "MANAGER_USERS": values.names,
+    "IMPORT_MAX_ROWS": values.row_limit,
+    "TELECRM_ASYNC_RATE_PER_HOUR": values.async_rate,
+    "IMPORT_VERIFY_ALL_MAX": values.threads,
+    "IMPORT_VERIFY_WAIT_SECONDS": values.seconds,
+    "RETENTION_DAYS": values.days,
 }
 
 
-def _parse(values: Mapping[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+def _parse(environment: Mapping[str, str]) -> tuple[dict[str, object], dict[str, str]]:
     """(Settings fields of the values that are fine, problem of each variable that is not)."""
     parsed: dict[str, object] = {}
     problems: dict[str, str] = {}
     for name, parse in _PARSERS.items():
-        raw = (values.get(name) or "").strip()
+        raw = (environment.get(name) or "").strip()
         if not raw:
             continue
         try:
             parsed[name.lower()] = parse(raw)
-        except _Invalid as exc:
+        except values.Invalid as exc:
             shown = "" if name.lower() in SECRET_FIELDS else f", got {raw!r}"
             problems[name] = f"{name} must be {exc}{shown}"
     return parsed, problems
@@ -597,10 +405,10 @@ def read_settings(
 ) -> tuple[Settings, dict[str, str]]:
     """Settings of the values that are fine (defaults for the others), and the problem of each
     variable that is not, by name: for ``telecrm-bot doctor``, which reports them and checks on."""
-    values: dict[str, str] = {}
+    environment: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
-        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-    values.update(os.environ if env is None else env)
-    parsed, bad = _parse(values)
-    settings = Settings(**parsed, extra=dict(values))  # type: ignore[arg-type]  # each value was parsed to its field's type
+        environment.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    environment.update(os.environ if env is None else env)
+    parsed, bad = _parse(environment)
+    settings = Settings(**parsed, extra=dict(environment))  # type: ignore[arg-type]  # each value was parsed to its field's type
     return settings, bad
