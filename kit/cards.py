@@ -27,10 +27,10 @@ from kit.format import (
     slack_date,
     truncate,
 )
-from kit.grammar import BUILTIN_ACTION_TYPES
 from kit.job_posts import post_once
 from kit.services import Services
 from kit.slack_errors import is_transient_slack_failure
+from kit.timeline_grammar import BUILTIN_ACTION_TYPES
 from kit.worker import Job
 from storage.repositories import LeadThread
 from telecrm.schema import FieldDef, FieldType, WorkspaceSchema, humanize

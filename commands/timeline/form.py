@@ -15,7 +15,7 @@ from commands.timeline.render import CUSTOM_ICON
 from kit import ids
 from kit.fields import parse_datetime
 from kit.format import truncate
-from kit.grammar import BUILTIN_ACTION_TYPES
+from kit.timeline_grammar import BUILTIN_ACTION_TYPES
 from kit.view_context import ViewContext
 from telecrm.schema import WorkspaceSchema
 

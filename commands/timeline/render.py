@@ -16,7 +16,7 @@ from commands.timeline.query import PAGE_SIZE, TimelineQuery
 from kit import ids
 from kit.display import display_value
 from kit.format import format_money, format_when, mrkdwn_escape, mrkdwn_link, truncate, zone
-from kit.grammar import BUILTIN_ACTION_TYPES
+from kit.timeline_grammar import BUILTIN_ACTION_TYPES
 from telecrm.models import Page
 from telecrm.schema import FieldType, WorkspaceSchema, humanize
 

@@ -23,8 +23,8 @@ from commands.timeline.seen_types import seen_types_of
 from kit.cards import lead_name, thread_for, thread_permalink
 from kit.explain import explain_error
 from kit.format import mrkdwn_escape, mrkdwn_link
-from kit.grammar import parse_timeline
 from kit.services import Services
+from kit.timeline_grammar import parse_timeline
 from telecrm.errors import TeleCRMError, TeleCRMNotFound
 from telecrm.models import Page
 from telecrm.schema import FieldType, WorkspaceSchema

@@ -7,19 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kit.grammar import (
-    BUILTIN_ACTION_TYPES,
     LeadCommand,
     format_kv,
     lead_action,
     parse_lead,
     parse_payment,
-    parse_timeline,
     slack_escape,
     slack_unescape,
     split_currency,
     split_words,
     tokenize_kv,
 )
+from kit.timeline_grammar import BUILTIN_ACTION_TYPES, parse_timeline
 from telecrm.schema import WorkspaceSchema
 
 # --- tokenize_kv -------------------------------------------------------------------------------------

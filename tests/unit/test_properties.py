@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from kit.fields import FieldError, convert, normalize_amount, validate_fields
 from kit.format import format_money, format_when, truncate
-from kit.grammar import format_kv, parse_lead, parse_payment, parse_timeline, slack_escape, tokenize_kv
+from kit.grammar import format_kv, parse_lead, parse_payment, slack_escape, tokenize_kv
+from kit.timeline_grammar import parse_timeline
 from telecrm.schema import FieldType
 
 from .conftest import build_schema
