@@ -238,6 +238,25 @@ def cmd_outbox(settings: Settings, as_json: bool) -> int:
         store.close()
 
 
+def cmd_purge(settings: Settings, team_id: str) -> int:
+    """Delete everything the bot keeps of one Slack workspace (storage/purge.py), one line per table."""
+    from storage.purge import purge_team
+    from storage.stores import open_store
+
+    team_id = team_id.strip()
+    if not team_id:
+        return refuse(["--team needs the Slack team id (T…) of the workspace whose data is to be deleted"])
+    store = open_store(settings.database)
+    try:
+        removed = purge_team(store, team_id)
+    finally:
+        store.close()
+    for table, count in removed:
+        print(f"{table}: {count} row(s) deleted")
+    print(f"purged team {team_id}: {sum(count for _, count in removed)} row(s) in {len(removed)} tables")
+    return 0
+
+
 def cmd_rotate_key(settings: Settings) -> int:
     """Encrypt every stored workspace token again with the first key of TOKEN_ENCRYPTION_KEY."""
     from storage.db import Store
@@ -315,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and print the preview; send nothing"
     )
+    p = sub.add_parser(
+        "purge", help="delete every row of one Slack workspace: its data, installation and TeleCRM connection"
+    )
+    p.add_argument("--team", required=True, help="the Slack team id (T…) whose data is deleted")
     sub.add_parser(
         "rotate-key", help="encrypt every stored workspace token again with the first TOKEN_ENCRYPTION_KEY"
     )
@@ -332,7 +355,7 @@ def needs_of(args: argparse.Namespace) -> Needs:
         return Needs(slack="socket", telecrm=True, database=True)
     if args.command in ("cache", "import"):
         return Needs(telecrm=True, database=True)
-    if args.command in ("outbox", "rotate-key"):
+    if args.command in ("outbox", "rotate-key", "purge"):
         return Needs(database=True)
     return Needs(listen=Listen(args.host, args.port, change_with="--port"))  # sandbox
 
@@ -403,6 +426,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_outbox(settings, args.json)
     if args.command == "rotate-key":
         return cmd_rotate_key(settings)
+    if args.command == "purge":
+        return cmd_purge(settings, args.team)
     if args.command == "import":
         from bot.import_cli import cmd_import
 

@@ -29,7 +29,6 @@ from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.deliveries import Deliveries
 from storage.dialect import STORE_ERRORS
-from storage.job_teams import JobTeams
 from storage.outbox import Outbox
 from storage.periodic_leases import PeriodicLeases, lease_seconds
 from storage.retention import PASS_SECONDS, Retention
@@ -208,7 +207,6 @@ class Runtime:
             clock=self.clock,
             lease_seconds=lease_for(s.telecrm_timeout_seconds),
             settle_seconds=s.telecrm_timeout_seconds + SETTLE_MARGIN_SECONDS,
-            teams=JobTeams(store, clock=self.clock) if s.oauth_mode else None,
         )
         slack = (
             workspace_client(s, store)

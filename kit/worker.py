@@ -40,9 +40,8 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from kit.explain import describe_failure, telecrm_error_in
 from kit.slack_errors import slack_failure
-from storage.job_teams import JobTeams
 from storage.outbox import LeaseLost, Outbox, OutboxItem
-from storage.tenancy import current_team
+from storage.tenancy import team_scope
 from telecrm.errors import TeleCRMError, error_class_for
 
 log = logging.getLogger(__name__)
@@ -260,11 +259,8 @@ class Worker:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 120.0,
         settle_seconds: float = 0.0,
-        teams: JobTeams | None = None,
     ) -> None:
         self.outbox = outbox
-        # OAuth mode: the Slack workspace each job is for, so it runs with that workspace's token
-        self.teams = teams
         self.backoff = backoff or Backoff()
         self._clock = clock
         self._lease = lease_seconds
@@ -296,7 +292,8 @@ class Worker:
     def submit(
         self, key: str, payload: JobPayload, *, delivery: str | None = None, wake: bool = True
     ) -> tuple[OutboxItem, bool]:
-        """Persist a write (idempotent on ``key``) and wake the scheduler. Returns (row, created).
+        """Persist a write (idempotent on ``key`` within the current Slack workspace, which the row
+        carries and the job runs in) and wake the scheduler. Returns (row, created).
 
         ``delivery``: the Slack delivery that asked for it (:func:`kit.context.claim_delivery`),
         recorded in the same statement. ``wake=False``: the caller wakes the worker itself
@@ -306,9 +303,6 @@ class Worker:
         known = self._kinds.get(kind)
         if known is None or not isinstance(payload, known.payload):
             raise KeyError(f"no handler registered for job kind {kind!r}")
-        team = current_team.get()
-        if self.teams is not None and team:  # before the row: a job never runs without its workspace
-            self.teams.remember(key, team)
         item, created = self.outbox.add(key, kind, payload.to_json(), delivery=delivery)
         if created and wake:
             self.wake()
@@ -444,9 +438,9 @@ class Worker:
 
     def _run(self, item: OutboxItem) -> None:
         try:
-            if self.teams is not None:  # Slack calls and the jobs this one queues: its workspace's
-                current_team.set(self.teams.team_of(item.key))
-            self._attempt(item)
+            # the job's reads, writes, Slack calls and the jobs it queues: its workspace's
+            with team_scope(item.team or None):
+                self._attempt(item)
         except LeaseLost:
             log.warning("write %s was taken over by another process; leaving it to that one", item.key)
         except Exception:
@@ -466,7 +460,7 @@ class Worker:
             item.created_at,
             item.last_error,
             progress=dict(item.progress or {}),
-            save_step=lambda step, value: self.outbox.checkpoint(item.key, step, value),
+            save_step=lambda step, value: self.outbox.checkpoint(item.key, step, value, team=item.team),
         )
 
     def _attempt(self, item: OutboxItem) -> None:

@@ -3,7 +3,8 @@
 A gesture that queues a write is recorded by that write: the outbox row carries its delivery, unique
 (:meth:`storage.outbox.Outbox.add` with ``delivery=``), so the acknowledgement costs one statement.
 Other gestures record it here on their own (:meth:`Deliveries.record`); :meth:`Deliveries.seen`
-looks in both places.
+looks in both places. Deliveries are kept per Slack workspace (storage/tenancy.py); the day-old
+ones are pruned across all of them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+
+from storage.tenancy import team_key
 
 RETENTION_SECONDS = 24 * 3600
 PRUNE_EVERY = 500  # recorded deliveries between two prunes of day-old rows
@@ -23,9 +26,10 @@ def create_deliveries_table(db: Any) -> None:
 
 
 def insert_delivery(db: Any, key: str, now: float) -> bool:
-    """Within a write transaction: record ``key``; True only the first time."""
+    """Within a write transaction: record ``key`` for the current workspace; True only the first time."""
     cursor = db.execute(
-        "INSERT INTO deliveries (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, now]
+        "INSERT INTO deliveries (team_id, key, seen_at) VALUES (?, ?, ?) ON CONFLICT (team_id, key) DO NOTHING",
+        [team_key(), key, now],
     )
     return bool(cursor.rowcount == 1)
 
@@ -40,8 +44,9 @@ class Deliveries:
         """Whether a delivery with ``key`` was recorded, here or by the write it queued (a read: no
         write lock is taken)."""
         rows = self._store.db.execute(
-            "SELECT 1 FROM deliveries WHERE key = ? UNION ALL SELECT 1 FROM outbox WHERE delivery = ? LIMIT 1",
-            [key, key],
+            "SELECT 1 FROM deliveries WHERE team_id = ? AND key = ?"
+            " UNION ALL SELECT 1 FROM outbox WHERE team_id = ? AND delivery = ? LIMIT 1",
+            [team_key(), key, team_key(), key],
         ).fetchall()
         return bool(rows)
 

@@ -11,7 +11,8 @@ for again when the reminder is sent), and where the reminder is in its life:
 * ``done`` — the person pressed *Done*.
 
 ``version`` grows with every change of time (a new date, a snooze), so a reminder job and a button
-that belong to an earlier version can tell they are out of date.
+that belong to an earlier version can tell they are out of date. Rows are the current Slack
+workspace's (storage/tenancy.py): the reminder pass runs once per workspace.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from storage.tenancy import team_key
 
 PENDING = "pending"
 SENT = "sent"
@@ -71,7 +74,11 @@ class FollowUps:
         self._clock = clock
 
     def get(self, lead_id: str) -> FollowUp | None:
-        rows = list(self._store.db.query("SELECT * FROM follow_ups WHERE lead_id = ?", [lead_id]))
+        rows = list(
+            self._store.db.query(
+                "SELECT * FROM follow_ups WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id]
+            )
+        )
         return _row(rows[0]) if rows else None
 
     def arm(
@@ -88,15 +95,28 @@ class FollowUps:
         """A new follow-up time for the lead: pending again, at ``remind_at``, as a new version."""
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO follow_ups (lead_id, user_id, assignee, field, follow_up_at, remind_at, state,"
-                " version, name, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
-                " ON CONFLICT(lead_id) DO UPDATE SET user_id = excluded.user_id, assignee = excluded.assignee,"
+                "INSERT INTO follow_ups (team_id, lead_id, user_id, assignee, field, follow_up_at, remind_at,"
+                " state, version, name, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+                " ON CONFLICT (team_id, lead_id) DO UPDATE SET user_id = excluded.user_id, assignee = excluded.assignee,"
                 " field = excluded.field, follow_up_at = excluded.follow_up_at, remind_at = excluded.remind_at,"
                 " state = excluded.state, version = follow_ups.version + 1,"
                 " name = COALESCE(excluded.name, follow_ups.name), updated_at = excluded.updated_at",
-                [lead_id, user_id, assignee, field, follow_up_at, remind_at, PENDING, name, self._clock()],
+                [
+                    team_key(),
+                    lead_id,
+                    user_id,
+                    assignee,
+                    field,
+                    follow_up_at,
+                    remind_at,
+                    PENDING,
+                    name,
+                    self._clock(),
+                ],
             )
-            raw = list(db.query("SELECT * FROM follow_ups WHERE lead_id = ?", [lead_id]))[0]
+            raw = list(
+                db.query("SELECT * FROM follow_ups WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id])
+            )[0]
         return _row(raw)
 
     def reassign(self, lead_id: str, user_id: str, assignee: str | None, name: str | None = None) -> None:
@@ -105,20 +125,23 @@ class FollowUps:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE follow_ups SET user_id = ?, assignee = ?, name = COALESCE(?, name), updated_at = ?"
-                " WHERE lead_id = ?",
-                [user_id, assignee, name, self._clock(), lead_id],
+                " WHERE team_id = ? AND lead_id = ?",
+                [user_id, assignee, name, self._clock(), team_key(), lead_id],
             )
 
     def forget(self, lead_id: str) -> bool:
         """No follow-up any more (the date was cleared, or lies too far in the past)."""
         with self._store.transaction() as db:
-            return db.execute("DELETE FROM follow_ups WHERE lead_id = ?", [lead_id]).rowcount == 1
+            cursor = db.execute(
+                "DELETE FROM follow_ups WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id]
+            )
+            return bool(cursor.rowcount == 1)
 
     def due(self, now: float, limit: int = 100) -> list[FollowUp]:
         """Pending reminders whose time has come, the earliest first."""
         rows = self._store.db.query(
-            "SELECT * FROM follow_ups WHERE state = ? AND remind_at <= ? ORDER BY remind_at LIMIT ?",
-            [PENDING, now, limit],
+            "SELECT * FROM follow_ups WHERE team_id = ? AND state = ? AND remind_at <= ? ORDER BY remind_at LIMIT ?",
+            [team_key(), PENDING, now, limit],
         )
         return [_row(r) for r in rows]
 
@@ -126,8 +149,9 @@ class FollowUps:
         """``pending`` → ``sent`` for that version: True for the one caller that moved it."""
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE follow_ups SET state = ?, updated_at = ? WHERE lead_id = ? AND version = ? AND state = ?",
-                [SENT, self._clock(), lead_id, version, PENDING],
+                "UPDATE follow_ups SET state = ?, updated_at = ? WHERE team_id = ? AND lead_id = ? AND version = ?"
+                " AND state = ?",
+                [SENT, self._clock(), team_key(), lead_id, version, PENDING],
             )
             return cursor.rowcount == 1
 
@@ -135,8 +159,8 @@ class FollowUps:
         """*Done*: no more reminders for this follow-up (a new date arms it again)."""
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE follow_ups SET state = ?, updated_at = ? WHERE lead_id = ? AND version = ?",
-                [DONE, self._clock(), lead_id, version],
+                "UPDATE follow_ups SET state = ?, updated_at = ? WHERE team_id = ? AND lead_id = ? AND version = ?",
+                [DONE, self._clock(), team_key(), lead_id, version],
             )
             return cursor.rowcount == 1
 
@@ -145,10 +169,12 @@ class FollowUps:
         with self._store.transaction() as db:
             cursor = db.execute(
                 "UPDATE follow_ups SET remind_at = ?, state = ?, version = version + 1, updated_at = ?"
-                " WHERE lead_id = ? AND version = ?",
-                [remind_at, PENDING, self._clock(), lead_id, version],
+                " WHERE team_id = ? AND lead_id = ? AND version = ?",
+                [remind_at, PENDING, self._clock(), team_key(), lead_id, version],
             )
             if cursor.rowcount != 1:
                 return None
-            raw = list(db.query("SELECT * FROM follow_ups WHERE lead_id = ?", [lead_id]))[0]
+            raw = list(
+                db.query("SELECT * FROM follow_ups WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id])
+            )[0]
         return _row(raw)

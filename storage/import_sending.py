@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.dialect import dialect_of
+from storage.tenancy import team_key
 
 REFUSED = "refused"  # an import row TeleCRM refused (a 4xx other than 401/429): never resent
 
@@ -75,7 +76,8 @@ class UnknownAttempt:
 
 
 class ImportSending:
-    """The only place the sending tables' SQL lives."""
+    """The only place the sending tables' SQL lives; every row is the current Slack workspace's (its
+    imports, and the pace of its own TeleCRM's Async API)."""
 
     def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
@@ -86,14 +88,11 @@ class ImportSending:
         """Hold the import for ``owner`` (free, already its own, or its holder's lease ran out)."""
         now = self._clock()
         with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
-                [import_id],
-            )
+            _ensure_sender(db, import_id)
             cursor = db.execute(
-                "UPDATE import_senders SET owner = ?, lease_until = ? WHERE import_id = ?"
+                "UPDATE import_senders SET owner = ?, lease_until = ? WHERE team_id = ? AND import_id = ?"
                 " AND (owner IS NULL OR owner = ? OR lease_until < ?)",
-                [owner, now + lease_seconds, import_id, owner, now],
+                [owner, now + lease_seconds, team_key(), import_id, owner, now],
             )
             return cursor.rowcount == 1
 
@@ -101,21 +100,25 @@ class ImportSending:
         """Extend the hold; False when ``owner`` no longer holds the import (it must stop)."""
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE import_senders SET lease_until = ? WHERE import_id = ? AND owner = ?",
-                [self._clock() + lease_seconds, import_id, owner],
+                "UPDATE import_senders SET lease_until = ? WHERE team_id = ? AND import_id = ? AND owner = ?",
+                [self._clock() + lease_seconds, team_key(), import_id, owner],
             )
             return cursor.rowcount == 1
 
     def release(self, import_id: str, owner: str) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "UPDATE import_senders SET owner = NULL, lease_until = NULL WHERE import_id = ? AND owner = ?",
-                [import_id, owner],
+                "UPDATE import_senders SET owner = NULL, lease_until = NULL WHERE team_id = ? AND import_id = ?"
+                " AND owner = ?",
+                [team_key(), import_id, owner],
             )
 
     def sending_since(self, import_id: str) -> float | None:
         rows = list(
-            self._store.db.query("SELECT sending_since FROM import_senders WHERE import_id = ?", [import_id])
+            self._store.db.query(
+                "SELECT sending_since FROM import_senders WHERE team_id = ? AND import_id = ?",
+                [team_key(), import_id],
+            )
         )
         return rows[0]["sending_since"] if rows else None
 
@@ -123,13 +126,11 @@ class ImportSending:
         """When sending began (set once; later runs keep the first)."""
         now = self._clock()
         with self._store.transaction() as db:
+            _ensure_sender(db, import_id)
             db.execute(
-                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
-                [import_id],
-            )
-            db.execute(
-                "UPDATE import_senders SET sending_since = COALESCE(sending_since, ?) WHERE import_id = ?",
-                [now, import_id],
+                "UPDATE import_senders SET sending_since = COALESCE(sending_since, ?)"
+                " WHERE team_id = ? AND import_id = ?",
+                [now, team_key(), import_id],
             )
         since = self.sending_since(import_id)
         return since if since is not None else now
@@ -138,13 +139,11 @@ class ImportSending:
         """Whether ``by`` (an outbox job's key) is the one to post the import's summary: the first to
         ask, or the same one again (its retry). A *Resume* that raced the run never posts a second."""
         with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO import_senders (import_id) VALUES (?) ON CONFLICT (import_id) DO NOTHING",
-                [import_id],
-            )
+            _ensure_sender(db, import_id)
             cursor = db.execute(
-                "UPDATE import_senders SET note = ? WHERE import_id = ? AND (note IS NULL OR note = ?)",
-                [by, import_id, by],
+                "UPDATE import_senders SET note = ? WHERE team_id = ? AND import_id = ?"
+                " AND (note IS NULL OR note = ?)",
+                [by, team_key(), import_id, by],
             )
             return cursor.rowcount == 1
 
@@ -153,37 +152,33 @@ class ImportSending:
         """Record, durably, that the row's request is about to go out."""
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO import_row_attempts (import_id, row_no, sent_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (import_id, row_no) DO UPDATE SET sent_at = excluded.sent_at",
-                [import_id, row_no, self._clock()],
+                "INSERT INTO import_row_attempts (team_id, import_id, row_no, sent_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (team_id, import_id, row_no) DO UPDATE SET sent_at = excluded.sent_at",
+                [team_key(), import_id, row_no, self._clock()],
             )
 
     def finish_row(self, import_id: str, row_no: int, *, to: str) -> None:
         """The row's outcome is known: move it (from ``ready`` only) and forget the attempt, together."""
         with self._store.transaction() as db:
             db.execute(
-                "UPDATE import_rows SET state = ?, updated_at = ? WHERE import_id = ? AND row_no = ?"
-                " AND state = 'ready'",
-                [to, self._clock(), import_id, row_no],
+                "UPDATE import_rows SET state = ?, updated_at = ? WHERE team_id = ? AND import_id = ?"
+                " AND row_no = ? AND state = 'ready'",
+                [to, self._clock(), team_key(), import_id, row_no],
             )
-            db.execute(
-                "DELETE FROM import_row_attempts WHERE import_id = ? AND row_no = ?", [import_id, row_no]
-            )
+            _forget_attempt(db, import_id, row_no)
 
     def forget_attempt(self, import_id: str, row_no: int) -> None:
         """The request was refused before TeleCRM took it (429): the row is simply still ready."""
         with self._store.transaction() as db:
-            db.execute(
-                "DELETE FROM import_row_attempts WHERE import_id = ? AND row_no = ?", [import_id, row_no]
-            )
+            _forget_attempt(db, import_id, row_no)
 
     def unknown_attempts(self, import_id: str) -> list[UnknownAttempt]:
         """Rows still ``ready`` whose request may have been sent (file order)."""
         rows = self._store.db.query(
             "SELECT a.row_no, a.sent_at FROM import_row_attempts a JOIN import_rows r"
-            " ON r.import_id = a.import_id AND r.row_no = a.row_no"
-            " WHERE a.import_id = ? AND r.state = 'ready' ORDER BY a.row_no",
-            [import_id],
+            " ON r.team_id = a.team_id AND r.import_id = a.import_id AND r.row_no = a.row_no"
+            " WHERE a.team_id = ? AND a.import_id = ? AND r.state = 'ready' ORDER BY a.row_no",
+            [team_key(), import_id],
         )
         return [UnknownAttempt(raw["row_no"], raw["sent_at"]) for raw in rows]
 
@@ -191,23 +186,25 @@ class ImportSending:
     def take_turn(self, name: str, *, interval: float) -> float:
         """A turn of the shared bucket: 0 when the caller may send now (and the next turn moves
         ``interval`` on), else the seconds to wait before asking again (nothing taken)."""
-        now = self._clock()
+        now, team = self._clock(), team_key()
         with self._store.transaction() as db:
             # the row first, so that the read below can lock it: one turn at a time across processes
             db.execute(
-                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                [name, now],
+                "INSERT INTO async_pacing (team_id, name, next_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (team_id, name) DO NOTHING",
+                [team, name, now],
             )
             lock = dialect_of(self._store).lock_rows
-            next_at = list(db.query(f"SELECT next_at FROM async_pacing WHERE name = ?{lock}", [name]))[0][
-                "next_at"
-            ]
+            next_at = list(
+                db.query(
+                    f"SELECT next_at FROM async_pacing WHERE team_id = ? AND name = ?{lock}", [team, name]
+                )
+            )[0]["next_at"]
             if next_at > now:
                 return next_at - now
             db.execute(
-                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at",
-                [name, max(next_at, now - interval) + interval],
+                "UPDATE async_pacing SET next_at = ? WHERE team_id = ? AND name = ?",
+                [max(next_at, now - interval) + interval, team, name],
             )
             return 0.0
 
@@ -215,38 +212,39 @@ class ImportSending:
         """Nobody sends before ``until`` (a 429's ``Retry-After``)."""
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO async_pacing (name, next_at) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET next_at = CASE WHEN excluded.next_at > async_pacing.next_at"
-                " THEN excluded.next_at ELSE async_pacing.next_at END",
-                [name, until],
+                "INSERT INTO async_pacing (team_id, name, next_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (team_id, name) DO UPDATE SET next_at = CASE"
+                " WHEN excluded.next_at > async_pacing.next_at THEN excluded.next_at ELSE async_pacing.next_at END",
+                [team_key(), name, until],
             )
 
     # -- reading rows back --------------------------------------------------------------------------
     def sent_row_numbers(self, import_id: str) -> list[int]:
         """Every row that was sent (whatever reading it back found since), in file order."""
         rows = self._store.db.query(
-            "SELECT row_no FROM import_rows WHERE import_id = ? AND state IN ('sent', 'verified', 'missing')"
-            " ORDER BY row_no",
-            [import_id],
+            "SELECT row_no FROM import_rows WHERE team_id = ? AND import_id = ?"
+            " AND state IN ('sent', 'verified', 'missing') ORDER BY row_no",
+            [team_key(), import_id],
         )
         return [raw["row_no"] for raw in rows]
 
     def record_checks(self, import_id: str, found: dict[int, tuple[str | None, bool | None]]) -> None:
         """Rows read back: row → (lead id, created by this import?); each row moves to ``verified``."""
-        now = self._clock()
+        now, team = self._clock(), team_key()
         with self._store.transaction() as db:
             db.conn.executemany(
-                "INSERT INTO import_row_checks (import_id, row_no, lead_id, created) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (import_id, row_no) DO UPDATE SET lead_id = excluded.lead_id,"
+                "INSERT INTO import_row_checks (team_id, import_id, row_no, lead_id, created) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (team_id, import_id, row_no) DO UPDATE SET lead_id = excluded.lead_id,"
                 " created = excluded.created",
                 [
-                    (import_id, n, lead_id, None if created is None else int(created))
+                    (team, import_id, n, lead_id, None if created is None else int(created))
                     for n, (lead_id, created) in found.items()
                 ],
             )
             db.conn.executemany(
-                "UPDATE import_rows SET state = 'verified', updated_at = ? WHERE import_id = ? AND row_no = ?",
-                [(now, import_id, n) for n in found],
+                "UPDATE import_rows SET state = 'verified', updated_at = ? WHERE team_id = ? AND import_id = ?"
+                " AND row_no = ?",
+                [(now, team, import_id, n) for n in found],
             )
 
     def created_updated(self, import_id: str) -> tuple[int, int]:
@@ -255,8 +253,22 @@ class ImportSending:
             self._store.db.query(
                 "SELECT SUM(CASE WHEN created = 1 THEN 1 ELSE 0 END) AS created,"
                 " SUM(CASE WHEN created = 0 THEN 1 ELSE 0 END) AS updated FROM import_row_checks"
-                " WHERE import_id = ?",
-                [import_id],
+                " WHERE team_id = ? AND import_id = ?",
+                [team_key(), import_id],
             )
         )
         return (rows[0]["created"] or 0, rows[0]["updated"] or 0) if rows else (0, 0)
+
+
+def _ensure_sender(db: Any, import_id: str) -> None:
+    db.execute(
+        "INSERT INTO import_senders (team_id, import_id) VALUES (?, ?) ON CONFLICT (team_id, import_id) DO NOTHING",
+        [team_key(), import_id],
+    )
+
+
+def _forget_attempt(db: Any, import_id: str, row_no: int) -> None:
+    db.execute(
+        "DELETE FROM import_row_attempts WHERE team_id = ? AND import_id = ? AND row_no = ?",
+        [team_key(), import_id, row_no],
+    )

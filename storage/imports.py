@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.dialect import dialect_of
+from storage.tenancy import team_key
 
 PREVIEW = "preview"
 SENDING = "sending"
@@ -147,7 +148,7 @@ def _import_row(raw: dict[str, Any]) -> ImportRow:
 
 
 class Imports:
-    """The only place the imports' SQL lives."""
+    """The only place the imports' SQL lives; every import is the current Slack workspace's."""
 
     def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
@@ -170,10 +171,11 @@ class Imports:
         import_id = "imp-" + secrets.token_hex(6)
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO imports (id, file_sha256, file_name, file_id, source, user_id, channel, thread_ts,"
-                " mapping, on_existing, state, total_rows, valid_rows, problem_rows, problems, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, 0, 0, 0, '{}', ?, ?)",
+                "INSERT INTO imports (team_id, id, file_sha256, file_name, file_id, source, user_id, channel,"
+                " thread_ts, mapping, on_existing, state, total_rows, valid_rows, problem_rows, problems,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, 0, 0, 0, '{}', ?, ?)",
                 [
+                    team_key(),
                     import_id,
                     file_sha256,
                     file_name,
@@ -193,21 +195,26 @@ class Imports:
         return found
 
     def get(self, import_id: str) -> ImportRecord | None:
-        rows = list(self._store.db.query("SELECT * FROM imports WHERE id = ?", [import_id]))
+        rows = list(
+            self._store.db.query(
+                "SELECT * FROM imports WHERE team_id = ? AND id = ?", [team_key(), import_id]
+            )
+        )
         return _record(rows[0]) if rows else None
 
     def with_file(self, file_sha256: str) -> list[ImportRecord]:
         """Earlier imports of the same bytes that were not cancelled, newest first."""
         rows = self._store.db.query(
-            "SELECT * FROM imports WHERE file_sha256 = ? AND state != ? ORDER BY created_at DESC",
-            [file_sha256, CANCELLED],
+            "SELECT * FROM imports WHERE team_id = ? AND file_sha256 = ? AND state != ? ORDER BY created_at DESC",
+            [team_key(), file_sha256, CANCELLED],
         )
         return [_record(raw) for raw in rows]
 
     def in_state(self, *states: str) -> list[ImportRecord]:
         marks = ", ".join("?" for _ in states)
         rows = self._store.db.query(
-            f"SELECT * FROM imports WHERE state IN ({marks}) ORDER BY created_at", states
+            f"SELECT * FROM imports WHERE team_id = ? AND state IN ({marks}) ORDER BY created_at",
+            [team_key(), *states],
         )
         return [_record(raw) for raw in rows]
 
@@ -228,24 +235,39 @@ class Imports:
         is never held in memory as a whole.
         """
         now = self._clock()
+        team = team_key()
         with self._store.transaction() as db:
             lock = dialect_of(self._store).lock_rows
-            state = list(db.query(f"SELECT state FROM imports WHERE id = ?{lock}", [import_id]))
+            state = list(
+                db.query(f"SELECT state FROM imports WHERE team_id = ? AND id = ?{lock}", [team, import_id])
+            )
             if not state or state[0]["state"] != PREVIEW:
                 return False
-            db.execute("DELETE FROM import_rows WHERE import_id = ?", [import_id])
+            db.execute("DELETE FROM import_rows WHERE team_id = ? AND import_id = ?", [team, import_id])
             valid = 0
             for batch in _batches(rows, _ROW_BATCH):
                 db.conn.executemany(
-                    "INSERT INTO import_rows (import_id, row_no, identifier, body, state, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(import_id, r.row_no, r.identifier, json.dumps(r.body), READY, now) for r in batch],
+                    "INSERT INTO import_rows (team_id, import_id, row_no, identifier, body, state, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (team, import_id, r.row_no, r.identifier, json.dumps(r.body), READY, now)
+                        for r in batch
+                    ],
                 )
                 valid += len(batch)
             db.execute(
                 "UPDATE imports SET mapping = ?, total_rows = ?, valid_rows = ?, problem_rows = ?, problems = ?,"
-                " updated_at = ? WHERE id = ?",
-                [json.dumps(mapping), total_rows, valid, problem_rows, json.dumps(problems), now, import_id],
+                " updated_at = ? WHERE team_id = ? AND id = ?",
+                [
+                    json.dumps(mapping),
+                    total_rows,
+                    valid,
+                    problem_rows,
+                    json.dumps(problems),
+                    now,
+                    team,
+                    import_id,
+                ],
             )
         return True
 
@@ -255,8 +277,8 @@ class Imports:
         marks = ", ".join("?" for _ in sources)
         with self._store.transaction() as db:
             cursor = db.execute(
-                f"UPDATE imports SET state = ?, updated_at = ? WHERE id = ? AND state IN ({marks})",
-                [to, self._clock(), import_id, *sources],
+                f"UPDATE imports SET state = ?, updated_at = ? WHERE team_id = ? AND id = ? AND state IN ({marks})",
+                [to, self._clock(), team_key(), import_id, *sources],
             )
             return bool(cursor.rowcount)
 
@@ -267,15 +289,15 @@ class Imports:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE imports SET channel = ?, thread_ts = ?, progress_ts = COALESCE(?, progress_ts),"
-                " updated_at = ? WHERE id = ?",
-                [channel, thread_ts, progress_ts, self._clock(), import_id],
+                " updated_at = ? WHERE team_id = ? AND id = ?",
+                [channel, thread_ts, progress_ts, self._clock(), team_key(), import_id],
             )
 
     def rows(
         self, import_id: str, *, state: str | None = None, after: int = 0, limit: int = 500
     ) -> list[ImportRow]:
         """The import's rows in file order, ``limit`` at a time after row ``after`` (for paging)."""
-        where, params = "import_id = ? AND row_no > ?", [import_id, after]
+        where, params = "team_id = ? AND import_id = ? AND row_no > ?", [team_key(), import_id, after]
         if state is not None:
             where += " AND state = ?"
             params.append(state)
@@ -287,15 +309,16 @@ class Imports:
     def mark_rows(self, import_id: str, row_nos: Iterable[int], *, to: str) -> None:
         with self._store.transaction() as db:
             db.conn.executemany(
-                "UPDATE import_rows SET state = ?, updated_at = ? WHERE import_id = ? AND row_no = ?",
-                [(to, self._clock(), import_id, n) for n in row_nos],
+                "UPDATE import_rows SET state = ?, updated_at = ? WHERE team_id = ? AND import_id = ? AND row_no = ?",
+                [(to, self._clock(), team_key(), import_id, n) for n in row_nos],
             )
 
     def row_counts(self, import_id: str) -> dict[str, int]:
         """Rows per state, every state present (0 when none)."""
         counts = dict.fromkeys(ROW_STATES, 0)
         rows = self._store.db.query(
-            "SELECT state, COUNT(*) AS n FROM import_rows WHERE import_id = ? GROUP BY state", [import_id]
+            "SELECT state, COUNT(*) AS n FROM import_rows WHERE team_id = ? AND import_id = ? GROUP BY state",
+            [team_key(), import_id],
         )
         for raw in rows:
             counts[raw["state"]] = raw["n"]

@@ -25,6 +25,11 @@ so that a match can be anchored at the start or end of a word as well as found a
 How many leads match is counted up to :data:`COUNT_CAP`. The table also holds the cursor of the
 mirror of recent leads (:class:`MirrorCursor`), so a sync interrupted by a restart carries on.
 
+Each Slack workspace has its own index (storage/tenancy.py's :func:`~storage.tenancy.team_key`: its
+TeleCRM's lead ids may be another's): rows, known words and the mirror's cursor carry ``team_id``;
+the FTS tables are shared, and every read of them keeps only the rows of the current workspace
+(:func:`_ours`, a primary-key look-up per match).
+
 This is the index on SQLite; on PostgreSQL, :func:`lead_index_for` hands out storage/lead_index_pg.py's
 subclass, which matches the same ranks with ``LIKE``.
 """
@@ -40,6 +45,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.tenancy import team_key
+
 Clock = Callable[[], float]
 
 MIN_QUERY_CHARS = 2
@@ -52,6 +59,11 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"[^\W_]+")
 _PHONE_LIKE = re.compile(r"\+?[\d\s().\-]+")
 _TEXT_COLUMNS = ("name", "phones", "email", "company")
+
+
+def _ours(table: str) -> str:
+    """A condition on an FTS table's row: it is a lead of the current workspace (one ``?``: the team)."""
+    return f"EXISTS (SELECT 1 FROM lead_index i WHERE i.id = {table}.rowid AND i.team_id = ?)"
 
 
 def create_lead_index_tables(db: Database) -> None:
@@ -298,14 +310,16 @@ class LeadIndex:
             for w in words_of(e.name, e.email, e.company)
             if len(w) >= _TRIGRAM and not w.isdigit()
         }
+        team = team_key()
         with self._store.transaction() as db:
             conn = db.conn
             for entry in todo:
                 row = conn.execute(
-                    f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index WHERE lead_id = ?", [entry.lead_id]
+                    f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index WHERE team_id = ? AND lead_id = ?",
+                    [team, entry.lead_id],
                 ).fetchone()
                 if row is None:
-                    self._insert(conn, entry)
+                    self._insert(conn, team, entry)
                     continue
                 old = IndexEntry(*row[1:])
                 merged = IndexEntry(
@@ -314,7 +328,7 @@ class LeadIndex:
                 merged = replace(merged, seen_at=max(old.seen_at, entry.seen_at))
                 if merged.seen_at > old.seen_at:
                     conn.execute("DELETE FROM lead_index WHERE id = ?", [row[0]])
-                    self._insert(conn, merged)
+                    self._insert(conn, team, merged)
                 elif merged != replace(old, seen_at=merged.seen_at):
                     sets = ", ".join(f"{c} = ?" for c in _COLUMNS[1:-1])
                     conn.execute(
@@ -322,13 +336,14 @@ class LeadIndex:
                         [*(getattr(merged, c) for c in _COLUMNS[1:-1]), row[0]],
                     )
             conn.executemany(
-                "INSERT INTO lead_index_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING", words
+                "INSERT INTO lead_index_words (team_id, word) VALUES (?, ?) ON CONFLICT (team_id, word) DO NOTHING",
+                [(team, w) for (w,) in words],
             )
-            conn.execute("UPDATE lead_index_state SET updated_at = ? WHERE id = 1", [now])
+            _save_state(conn, team, {"updated_at": now})
         return len(todo)
 
     @staticmethod
-    def _insert(conn: Any, entry: IndexEntry) -> None:
+    def _insert(conn: Any, team: str, entry: IndexEntry) -> None:
         """Insert with the first free id of its seen_at millisecond (or just after it)."""
         base = int(entry.seen_at * 1000) * _IDS_PER_MS
         while True:
@@ -340,27 +355,29 @@ class LeadIndex:
             base += _IDS_PER_MS  # a thousand leads seen in one millisecond: the next one's ids
         new_id = base if taken is None else taken + 1
         conn.execute(
-            f"INSERT INTO lead_index (id, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})",
-            [new_id, *(getattr(entry, c) for c in _COLUMNS)],
+            f"INSERT INTO lead_index (team_id, id, {', '.join(_COLUMNS)}) VALUES (?, ?{', ?' * len(_COLUMNS)})",
+            [team, new_id, *(getattr(entry, c) for c in _COLUMNS)],
         )
 
     def forget(self, lead_id: str) -> None:
         """Drop a lead TeleCRM no longer has."""
         with self._store.transaction() as db:
-            db.execute("DELETE FROM lead_index WHERE lead_id = ?", [lead_id])
+            db.execute("DELETE FROM lead_index WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id])
 
     # -- reading -----------------------------------------------------------------------------------
 
     def get(self, lead_id: str) -> IndexEntry | None:
         row = self._store.db.conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM lead_index WHERE lead_id = ?", [lead_id]
+            f"SELECT {', '.join(_COLUMNS)} FROM lead_index WHERE team_id = ? AND lead_id = ?",
+            [team_key(), lead_id],
         ).fetchone()
         return IndexEntry(*row) if row else None
 
     def stats(self) -> IndexStats:
-        leads, updated, checked = self._store.db.conn.execute(
-            "SELECT leads, updated_at, checked_at FROM lead_index_state WHERE id = 1"
+        row = self._store.db.conn.execute(
+            "SELECT leads, updated_at, checked_at FROM lead_index_state WHERE team_id = ?", [team_key()]
         ).fetchone()
+        leads, updated, checked = row or (0, None, None)
         times = [t for t in (updated, checked) if t is not None]
         return IndexStats(int(leads), max(times) if times else None)
 
@@ -370,10 +387,11 @@ class LeadIndex:
         if query is None:
             return IndexPage([], 0)
         ranks, everything = query.tiers()
-        conn = self._store.db.conn
+        conn, team = self._store.db.conn, team_key()
         (total,) = conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ? LIMIT ?)",
-            [everything, COUNT_CAP + 1],
+            "SELECT count(*) FROM (SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ?"
+            f" AND {_ours('lead_index_fts')} LIMIT ?)",
+            [everything, team, COUNT_CAP + 1],
         ).fetchone()
         if total == 0:
             close = self._close(query, limit) if skip == 0 and query.digits is None else []
@@ -383,8 +401,8 @@ class LeadIndex:
         ids: dict[int, None] = {}
         for table, match in ranks:
             for (rowid,) in conn.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT ?",
-                [match, wanted],
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND {_ours(table)} ORDER BY rowid DESC LIMIT ?",
+                [match, team, wanted],
             ):
                 ids.setdefault(rowid)
             if len(ids) >= enough:
@@ -398,8 +416,9 @@ class LeadIndex:
         found = {
             row[0]: IndexEntry(*row[1:])
             for row in self._store.db.conn.execute(
-                f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index WHERE id IN (SELECT value FROM json_each(?))",
-                [json.dumps(list(ids))],
+                f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index"
+                " WHERE id IN (SELECT value FROM json_each(?)) AND team_id = ?",
+                [json.dumps(list(ids)), team_key()],
             )
         }
         return [found[i] for i in ids if i in found]
@@ -432,8 +451,8 @@ class LeadIndex:
     def _known_words(self, candidates: Sequence[str]) -> list[str]:
         """The ones of ``candidates`` some indexed lead has (or had) as a word."""
         rows = self._store.db.conn.execute(
-            "SELECT word FROM lead_index_words WHERE word IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(candidates))],
+            "SELECT word FROM lead_index_words WHERE team_id = ? AND word IN (SELECT value FROM json_each(?))",
+            [team_key(), json.dumps(list(candidates))],
         ).fetchall()
         return [w for (w,) in rows]
 
@@ -443,16 +462,17 @@ class LeadIndex:
         return [
             rowid
             for (rowid,) in self._store.db.conn.execute(
-                "SELECT rowid FROM lead_index_fts WHERE lead_index_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                [match, _CLOSE_CANDIDATES],
+                "SELECT rowid FROM lead_index_fts WHERE lead_index_fts MATCH ?"
+                f" AND {_ours('lead_index_fts')} ORDER BY rowid DESC LIMIT ?",
+                [match, team_key(), _CLOSE_CANDIDATES],
             )
         ]
 
     def _contained(self, word: str) -> bool:
         """Whether some indexed lead has ``word`` in its name, email or company."""
         row = self._store.db.conn.execute(
-            "SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ? LIMIT 1",
-            [f"{{name email company}} : {_phrase(word)}"],
+            f"SELECT 1 FROM lead_index_fts WHERE lead_index_fts MATCH ? AND {_ours('lead_index_fts')} LIMIT 1",
+            [f"{{name email company}} : {_phrase(word)}", team_key()],
         ).fetchone()
         return row is not None
 
@@ -460,16 +480,22 @@ class LeadIndex:
 
     def cursor(self) -> MirrorCursor:
         row = self._store.db.conn.execute(
-            f"SELECT {', '.join(_CURSOR_FIELDS)} FROM lead_index_state WHERE id = 1"
+            f"SELECT {', '.join(_CURSOR_FIELDS)} FROM lead_index_state WHERE team_id = ?", [team_key()]
         ).fetchone()
-        return MirrorCursor(*row)
+        return MirrorCursor(*row) if row else MirrorCursor()
 
     def save_cursor(self, cursor: MirrorCursor) -> None:
         with self._store.transaction() as db:
-            db.execute(
-                f"UPDATE lead_index_state SET {', '.join(f'{c} = ?' for c in _CURSOR_FIELDS)} WHERE id = 1",
-                [getattr(cursor, c) for c in _CURSOR_FIELDS],
-            )
+            _save_state(db.conn, team_key(), {c: getattr(cursor, c) for c in _CURSOR_FIELDS})
+
+
+def _save_state(conn: Any, team: str, values: dict[str, Any]) -> None:
+    """Set columns of the workspace's row of ``lead_index_state``, made on first use."""
+    conn.execute("INSERT INTO lead_index_state (team_id) VALUES (?) ON CONFLICT (team_id) DO NOTHING", [team])
+    conn.execute(
+        f"UPDATE lead_index_state SET {', '.join(f'{c} = ?' for c in values)} WHERE team_id = ?",
+        [*values.values(), team],
+    )
 
 
 def _closeness(word: str, fixes: Sequence[str], lead_words: set[str]) -> int:

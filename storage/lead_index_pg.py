@@ -8,7 +8,9 @@ exactly what the trigram phrases match on SQLite — read newest first through t
 index, only as far as a page needs. A query matching few of many leads reads them all: for 100,000
 leads that is one sequential scan of a few megabytes per rank.
 
-Recording is one upsert per lead (``ON CONFLICT (lead_id) DO UPDATE``, keeping stored values where
+Every read and write is the current Slack workspace's (``team_id = ?`` first in each condition, and in
+the ``lead_index_seen`` index). Recording is one upsert per lead (``ON CONFLICT (team_id, lead_id) DO
+UPDATE``, keeping stored values where
 the reading has none), in lead id order so that two replicas recording the same leads never deadlock.
 """
 
@@ -29,8 +31,10 @@ from storage.lead_index import (
     IndexStats,
     LeadIndex,
     Query,
+    _save_state,
     words_of,
 )
+from storage.tenancy import team_key
 
 Condition = tuple[str, list[Any]]  # SQL with ? placeholders, and its parameters
 
@@ -111,26 +115,31 @@ class PostgresLeadIndex(LeadIndex):
             {w for e in todo for w in words_of(e.name, e.email, e.company) if len(w) >= 3 and not w.isdigit()}
         )
         keep = ", ".join(f"{c} = COALESCE(excluded.{c}, lead_index.{c})" for c in _COLUMNS[1:-1])
+        team = team_key()
         with self._store.transaction() as db:
             db.conn.executemany(
-                f"INSERT INTO lead_index ({', '.join(_COLUMNS)}) VALUES (?{', ?' * (len(_COLUMNS) - 1)})"
-                f" ON CONFLICT (lead_id) DO UPDATE SET {keep},"
+                f"INSERT INTO lead_index (team_id, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})"
+                f" ON CONFLICT (team_id, lead_id) DO UPDATE SET {keep},"
                 " seen_at = GREATEST(lead_index.seen_at, excluded.seen_at)",
-                [[getattr(e, c) for c in _COLUMNS] for e in todo],
+                [[team, *(getattr(e, c) for c in _COLUMNS)] for e in todo],
             )
             if words:
                 db.conn.executemany(
-                    "INSERT INTO lead_index_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING",
-                    [[w] for w in words],
+                    "INSERT INTO lead_index_words (team_id, word) VALUES (?, ?) ON CONFLICT (team_id, word) DO NOTHING",
+                    [[team, w] for w in words],
                 )
-            db.execute("UPDATE lead_index_state SET updated_at = ? WHERE id = 1", [now])
+            _save_state(db, team, {"updated_at": now})
         return len(todo)
 
     def stats(self) -> IndexStats:
-        leads = self._store.db.execute("SELECT count(*) FROM lead_index").fetchone()[0]
-        updated, checked = self._store.db.execute(
-            "SELECT updated_at, checked_at FROM lead_index_state WHERE id = 1"
+        team = team_key()
+        leads = self._store.db.execute(
+            "SELECT count(*) FROM lead_index WHERE team_id = ?", [team]
+        ).fetchone()[0]
+        row = self._store.db.execute(
+            "SELECT updated_at, checked_at FROM lead_index_state WHERE team_id = ?", [team]
         ).fetchone()
+        updated, checked = row or (None, None)
         times = [t for t in (updated, checked) if t is not None]
         return IndexStats(int(leads), max(times) if times else None)
 
@@ -141,8 +150,8 @@ class PostgresLeadIndex(LeadIndex):
         ranks, (everything, params) = tiers(query)
         db = self._store.db
         (total,) = db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM lead_index WHERE {everything} LIMIT ?) AS m",
-            [*params, COUNT_CAP + 1],
+            f"SELECT count(*) FROM (SELECT 1 FROM lead_index WHERE team_id = ? AND {everything} LIMIT ?) AS m",
+            [team_key(), *params, COUNT_CAP + 1],
         ).fetchone()
         if total == 0:
             close = self._close(query, limit) if skip == 0 and query.digits is None else []
@@ -161,8 +170,8 @@ class PostgresLeadIndex(LeadIndex):
         """Ids of the most recently seen leads matching ``condition``, newest first."""
         where, params = condition
         rows = self._store.db.execute(
-            f"SELECT id FROM lead_index WHERE {where} ORDER BY seen_at DESC, id DESC LIMIT ?",
-            [*params, limit],
+            f"SELECT id FROM lead_index WHERE team_id = ? AND {where} ORDER BY seen_at DESC, id DESC LIMIT ?",
+            [team_key(), *params, limit],
         )
         return [rowid for (rowid,) in rows]
 
@@ -172,14 +181,16 @@ class PostgresLeadIndex(LeadIndex):
         found = {
             row[0]: IndexEntry(*row[1:])
             for row in self._store.db.execute(
-                f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index WHERE id = ANY(?)", [list(ids)]
+                f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index WHERE team_id = ? AND id = ANY(?)",
+                [team_key(), list(ids)],
             )
         }
         return [found[i] for i in ids if i in found]
 
     def _known_words(self, candidates: Sequence[str]) -> list[str]:
         rows = self._store.db.execute(
-            "SELECT word FROM lead_index_words WHERE word = ANY(?)", [list(candidates)]
+            "SELECT word FROM lead_index_words WHERE team_id = ? AND word = ANY(?)",
+            [team_key(), list(candidates)],
         )
         return [w for (w,) in rows]
 
@@ -190,6 +201,8 @@ class PostgresLeadIndex(LeadIndex):
     def _contained(self, word: str) -> bool:
         where, params = _any_of([_like(c, "%", word, "%") for c in ("name", "email", "company")])
         return (
-            self._store.db.execute(f"SELECT 1 FROM lead_index WHERE {where} LIMIT 1", params).fetchone()
+            self._store.db.execute(
+                f"SELECT 1 FROM lead_index WHERE team_id = ? AND {where} LIMIT 1", [team_key(), *params]
+            ).fetchone()
             is not None
         )

@@ -11,7 +11,8 @@ Every change bumps ``version``, so the watcher records what it found only if not
 row since it read it (compare-and-set): a change the bot made itself is never reported as made in
 TeleCRM. ``watch_runs`` holds one row per watcher: which process runs it (a lease), the times of the
 requests it sent in the last minute (so a process taking over keeps within the budget) and a pause
-asked for by TeleCRM (``Retry-After``).
+asked for by TeleCRM (``Retry-After``). Both are per Slack workspace (storage/tenancy.py): each
+workspace's watcher reads its own TeleCRM.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.dialect import dialect_of
+from storage.tenancy import team_key
 
 Clock = Callable[[], float]
 
@@ -138,7 +140,11 @@ class LeadWatches:
     # --- reading ---------------------------------------------------------------------------------
 
     def get(self, lead_id: str) -> LeadWatch | None:
-        rows = list(self._store.db.query("SELECT * FROM lead_watch WHERE lead_id = ?", [lead_id]))
+        rows = list(
+            self._store.db.query(
+                "SELECT * FROM lead_watch WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id]
+            )
+        )
         return LeadWatch.from_row(rows[0]) if rows else None
 
     def due(
@@ -151,13 +157,13 @@ class LeadWatches:
         rows = self._store.db.query(
             "SELECT t.lead_id AS t_lead_id, t.identifier AS t_identifier, t.created_at AS t_created_at,"
             " w.*, COALESCE(w.active_at, t.created_at) AS activity"
-            " FROM lead_threads t LEFT JOIN lead_watch w ON w.lead_id = t.lead_id"
-            " WHERE COALESCE(w.gone, 0) = 0"
+            " FROM lead_threads t LEFT JOIN lead_watch w ON w.team_id = t.team_id AND w.lead_id = t.lead_id"
+            " WHERE t.team_id = ? AND COALESCE(w.gone, 0) = 0"
             " AND (w.checked_at IS NULL OR w.checked_at <= ?)"
             " AND (w.held_until IS NULL OR w.held_until <= ?)"
             " ORDER BY (COALESCE(w.active_at, t.created_at) >= ?) DESC, COALESCE(w.checked_at, 0),"
             " t.created_at DESC LIMIT ?",
-            [now - interval, now, active_since, limit],
+            [team_key(), now - interval, now, active_since, limit],
         )
         out = []
         for row in rows:
@@ -179,8 +185,10 @@ class LeadWatches:
     def watched_count(self) -> int:
         rows = list(
             self._store.db.query(
-                "SELECT COUNT(*) AS n FROM lead_threads t LEFT JOIN lead_watch w ON w.lead_id = t.lead_id"
-                " WHERE COALESCE(w.gone, 0) = 0"
+                "SELECT COUNT(*) AS n FROM lead_threads t"
+                " LEFT JOIN lead_watch w ON w.team_id = t.team_id AND w.lead_id = t.lead_id"
+                " WHERE t.team_id = ? AND COALESCE(w.gone, 0) = 0",
+                [team_key()],
             )
         )
         return int(rows[0]["n"])
@@ -188,9 +196,15 @@ class LeadWatches:
     # --- writing -----------------------------------------------------------------------------------
 
     def _ensure(self, db: Any, lead_id: str) -> LeadWatch:
-        db.execute("INSERT INTO lead_watch (lead_id) VALUES (?) ON CONFLICT (lead_id) DO NOTHING", [lead_id])
+        team = team_key()
+        db.execute(
+            "INSERT INTO lead_watch (team_id, lead_id) VALUES (?, ?) ON CONFLICT (team_id, lead_id) DO NOTHING",
+            [team, lead_id],
+        )
         lock = dialect_of(self._store).lock_rows  # the caller's read-then-write is not overtaken
-        rows = list(db.query(f"SELECT * FROM lead_watch WHERE lead_id = ?{lock}", [lead_id]))
+        rows = list(
+            db.query(f"SELECT * FROM lead_watch WHERE team_id = ? AND lead_id = ?{lock}", [team, lead_id])
+        )
         return LeadWatch.from_row(rows[0])
 
     def baseline(self, lead_id: str, fields: Mapping[str, Any] | None, *, title: str | None = None) -> None:
@@ -205,12 +219,15 @@ class LeadWatches:
             row = self._ensure(db, lead_id)
             if row.fields is not None or fields is None:
                 if title and not row.card_title:
-                    db.execute("UPDATE lead_watch SET card_title = ? WHERE lead_id = ?", [title, lead_id])
+                    db.execute(
+                        "UPDATE lead_watch SET card_title = ? WHERE team_id = ? AND lead_id = ?",
+                        [title, team_key(), lead_id],
+                    )
                 return
             db.execute(
                 "UPDATE lead_watch SET fields = ?, seen_at = ?, modified_on = ?, activity_on = ?,"
                 " active_at = ?, card_title = COALESCE(card_title, ?), version = version + 1"
-                " WHERE lead_id = ?",
+                " WHERE team_id = ? AND lead_id = ?",
                 [
                     json.dumps(dict(fields), default=str),
                     now,
@@ -218,6 +235,7 @@ class LeadWatches:
                     _number(fields.get("last_activity_on")),
                     now,
                     title,
+                    team_key(),
                     lead_id,
                 ],
             )
@@ -227,13 +245,16 @@ class LeadWatches:
         with self._store.transaction() as db:
             self._ensure(db, lead_id)
             db.execute(
-                "UPDATE lead_watch SET held_until = ?, version = version + 1 WHERE lead_id = ?",
-                [self._clock() + seconds, lead_id],
+                "UPDATE lead_watch SET held_until = ?, version = version + 1 WHERE team_id = ? AND lead_id = ?",
+                [self._clock() + seconds, team_key(), lead_id],
             )
 
     def release(self, lead_id: str) -> None:
         with self._store.transaction() as db:
-            db.execute("UPDATE lead_watch SET held_until = NULL WHERE lead_id = ?", [lead_id])
+            db.execute(
+                "UPDATE lead_watch SET held_until = NULL WHERE team_id = ? AND lead_id = ?",
+                [team_key(), lead_id],
+            )
 
     def wrote(
         self,
@@ -256,11 +277,12 @@ class LeadWatches:
             known = _merge_known(row.known_actions, action_ids)
             db.execute(
                 "UPDATE lead_watch SET fields = ?, known_actions = ?, active_at = ?, held_until = NULL,"
-                " version = version + 1 WHERE lead_id = ?",
+                " version = version + 1 WHERE team_id = ? AND lead_id = ?",
                 [
                     json.dumps(fields, default=str) if fields is not None else None,
                     json.dumps(list(known)),
                     now,
+                    team_key(),
                     lead_id,
                 ],
             )
@@ -274,7 +296,7 @@ class LeadWatches:
             cursor = db.execute(
                 "UPDATE lead_watch SET fields = ?, seen_at = ?, modified_on = ?, activity_on = ?,"
                 " known_actions = ?, checked_at = ?, active_at = CASE WHEN ? = 1 THEN ? ELSE active_at END,"
-                " version = version + 1 WHERE lead_id = ? AND version = ?"
+                " version = version + 1 WHERE team_id = ? AND lead_id = ? AND version = ?"
                 " AND (held_until IS NULL OR held_until <= ?)",
                 [
                     json.dumps(dict(sighting.fields), default=str),
@@ -285,6 +307,7 @@ class LeadWatches:
                     now,
                     1 if sighting.changed else 0,
                     now,
+                    team_key(),
                     lead_id,
                     expected_version,
                     now,
@@ -297,8 +320,8 @@ class LeadWatches:
         with self._store.transaction() as db:
             self._ensure(db, lead_id)
             db.execute(
-                "UPDATE lead_watch SET checked_at = ? WHERE lead_id = ?",
-                [self._clock() if at is None else at, lead_id],
+                "UPDATE lead_watch SET checked_at = ? WHERE team_id = ? AND lead_id = ?",
+                [self._clock() if at is None else at, team_key(), lead_id],
             )
 
     def mark_gone(self, lead_id: str, expected_version: int) -> bool:
@@ -307,8 +330,8 @@ class LeadWatches:
             self._ensure(db, lead_id)
             cursor = db.execute(
                 "UPDATE lead_watch SET gone = 1, checked_at = ?, version = version + 1"
-                " WHERE lead_id = ? AND version = ? AND gone = 0",
-                [self._clock(), lead_id, expected_version],
+                " WHERE team_id = ? AND lead_id = ? AND version = ? AND gone = 0",
+                [self._clock(), team_key(), lead_id, expected_version],
             )
             return cursor.rowcount == 1
 
@@ -323,7 +346,10 @@ class LeadWatches:
             if row.card_asked > row.card_begun and queued(row.card_asked):
                 return None
             asked = max(row.card_asked, row.card_begun) + 1
-            db.execute("UPDATE lead_watch SET card_asked = ? WHERE lead_id = ?", [asked, lead_id])
+            db.execute(
+                "UPDATE lead_watch SET card_asked = ? WHERE team_id = ? AND lead_id = ?",
+                [asked, team_key(), lead_id],
+            )
             return asked
 
     def begin_card(self, lead_id: str, number: int) -> None:
@@ -332,8 +358,8 @@ class LeadWatches:
             self._ensure(db, lead_id)
             db.execute(
                 "UPDATE lead_watch SET card_begun = CASE WHEN card_begun > ? THEN card_begun ELSE ? END"
-                " WHERE lead_id = ?",
-                [number, number, lead_id],
+                " WHERE team_id = ? AND lead_id = ?",
+                [number, number, team_key(), lead_id],
             )
 
     # --- the watcher's lease, spent budget and pause -----------------------------------------------
@@ -343,34 +369,48 @@ class LeadWatches:
         paused until). Another process's live lease is never taken."""
         now = self._clock()
         with self._store.transaction() as db:
-            db.execute("INSERT INTO watch_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+            team = team_key()
+            _ensure_run(db, team, name)
             cursor = db.execute(
-                "UPDATE watch_runs SET owner = ?, lease_until = ? WHERE name = ?"
+                "UPDATE watch_runs SET owner = ?, lease_until = ? WHERE team_id = ? AND name = ?"
                 " AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)",
-                [owner, now + seconds, name, owner, now],
+                [owner, now + seconds, team, name, owner, now],
             )
-            row = list(db.query("SELECT * FROM watch_runs WHERE name = ?", [name]))[0]
+            row = list(db.query("SELECT * FROM watch_runs WHERE team_id = ? AND name = ?", [team, name]))[0]
         spent = json.loads(row["spent"]) if row.get("spent") else []
         return cursor.rowcount == 1, [float(t) for t in spent], row.get("paused_until")
 
     def save_run(self, name: str, owner: str, *, spent: Iterable[float], paused_until: float | None) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "UPDATE watch_runs SET spent = ?, paused_until = ? WHERE name = ? AND owner = ?",
-                [json.dumps(list(spent)), paused_until, name, owner],
+                "UPDATE watch_runs SET spent = ?, paused_until = ? WHERE team_id = ? AND name = ? AND owner = ?",
+                [json.dumps(list(spent)), paused_until, team_key(), name, owner],
             )
 
     def note(self, name: str, key: str, value: Any = None) -> Any:
         """A small persistent flag of the watcher (e.g. that TeleCRM refused a batched search)."""
         with self._store.transaction() as db:
-            db.execute("INSERT INTO watch_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+            team = team_key()
+            _ensure_run(db, team, name)
             lock = dialect_of(self._store).lock_rows
-            row = list(db.query(f"SELECT notes FROM watch_runs WHERE name = ?{lock}", [name]))[0]
+            row = list(
+                db.query(f"SELECT notes FROM watch_runs WHERE team_id = ? AND name = ?{lock}", [team, name])
+            )[0]
             notes = json.loads(row["notes"]) if row.get("notes") else {}
             if value is not None:
                 notes[key] = value
-                db.execute("UPDATE watch_runs SET notes = ? WHERE name = ?", [json.dumps(notes), name])
+                db.execute(
+                    "UPDATE watch_runs SET notes = ? WHERE team_id = ? AND name = ?",
+                    [json.dumps(notes), team, name],
+                )
             return notes.get(key)
+
+
+def _ensure_run(db: Any, team: str, name: str) -> None:
+    db.execute(
+        "INSERT INTO watch_runs (team_id, name) VALUES (?, ?) ON CONFLICT (team_id, name) DO NOTHING",
+        [team, name],
+    )
 
 
 def _number(value: object) -> float | None:

@@ -31,12 +31,12 @@ from storage.health import create_health_table
 from storage.import_sending import create_import_sending_tables
 from storage.imports import create_import_tables
 from storage.installations import create_installation_tables
-from storage.job_teams import create_job_teams_table
 from storage.lead_index import create_lead_index_tables
 from storage.lead_watch import create_lead_watch_tables
 from storage.outbox import add_outbox_delivery, add_outbox_leases, create_outbox_table
 from storage.periodic_leases import create_periodic_leases_table
 from storage.pipeline import create_pipeline_tables
+from storage.team_tables import key_rows_by_team_sqlite
 from storage.telecrm_connections import create_telecrm_connections_table
 
 MigrationStep = Callable[[Database], None]
@@ -115,7 +115,11 @@ def _lead_thread_message_index(db: Database) -> None:
 
 def _oauth_tables(db: Database) -> None:
     create_installation_tables(db)
-    create_job_teams_table(db)
+    # the workspace of each queued job, until version 18 moved it into the outbox row
+    db.execute(
+        "CREATE TABLE job_teams (key TEXT PRIMARY KEY, team_id TEXT NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute("CREATE INDEX job_teams_created ON job_teams (created_at)")
 
 
 def _action_types_seen(db: Database) -> None:
@@ -168,6 +172,12 @@ MIGRATIONS: list[Migration] = [
         17,
         "each Slack workspace's own TeleCRM connection (tokens encrypted)",
         create_telecrm_connections_table,
+    ),
+    (
+        18,
+        "every row of a Slack workspace's data keyed by its team id (two workspaces' lead 1 are two rows);"
+        " each queued job's workspace in its outbox row",
+        key_rows_by_team_sqlite,
     ),
 ]
 

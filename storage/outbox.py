@@ -9,6 +9,12 @@ A row being worked on is ``running`` and *leased* to one process (``owner``) unt
 the owner renews the lease while it works, and only a lease that ran out — its owner died — lets
 another process take the row. Every change a worker makes to a row checks that it still owns it.
 
+Each row carries the Slack workspace that queued it (``team_id``, storage/tenancy.py's
+:func:`~storage.tenancy.team_key`), written by the same statement, and its key is unique within that
+workspace: the worker runs the job for it. The claim loop, lease renewal, start-up resume and the
+listings of ``telecrm-bot outbox`` work across every workspace; everything else looks at the current
+workspace's rows.
+
 ``progress`` holds the steps of a job that are done (e.g. "TeleCRM created lead X"), so an attempt
 after a crash or a Slack failure continues after the last finished step instead of redoing it.
 """
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.dialect import dialect_of
+from storage.tenancy import team_key
 
 PENDING = "pending"
 RUNNING = "running"
@@ -98,6 +105,7 @@ class OutboxItem:
     updated_at: float
     owner: str | None = None
     progress: dict[str, Any] | None = None
+    team: str = ""  # the Slack workspace that queued it ('' in single-workspace mode)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxItem:
@@ -115,6 +123,7 @@ class OutboxItem:
             updated_at=row["updated_at"],
             owner=row.get("owner"),
             progress=json.loads(row["progress"]) if row.get("progress") else None,
+            team=row.get("team_id") or "",
         )
 
 
@@ -128,8 +137,8 @@ class Outbox:
         self._clock = clock
         self.owner = owner or process_owner()
 
-    def _row(self, db: Any, key: str) -> OutboxItem | None:
-        rows = list(db.query("SELECT * FROM outbox WHERE key = ?", [key]))
+    def _row(self, db: Any, key: str, team: str) -> OutboxItem | None:
+        rows = list(db.query("SELECT * FROM outbox WHERE team_id = ? AND key = ?", [team, key]))
         return OutboxItem.from_row(rows[0]) if rows else None
 
     def add(
@@ -140,32 +149,39 @@ class Outbox:
 
         ``delivery``: the Slack delivery that asked for it, stored in the row (unique): the row is the
         record that the delivery was handled, so the acknowledgement costs one statement, a transaction
-        of its own (:meth:`storage.db.Store.write`)."""
+        of its own (:meth:`storage.db.Store.write`). The row is the current workspace's."""
         now = self._clock()
+        team = team_key()
         cursor = self._store.write(
             "INSERT INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
-            " delivery) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [key, kind, json.dumps(payload), PENDING, now, now, now, delivery],
+            " delivery, team_id) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [key, kind, json.dumps(payload), PENDING, now, now, now, delivery, team],
         )
         if cursor.rowcount == 1:  # the row is what was just written: no need to read it back
-            return OutboxItem(key, kind, payload, PENDING, 0, now, None, None, None, now, now), True
-        item = self._row(self._store.db, key) or self._delivered(delivery)
+            return OutboxItem(
+                key, kind, payload, PENDING, 0, now, None, None, None, now, now, team=team
+            ), True
+        item = self._row(self._store.db, key, team) or self._delivered(delivery, team)
         if item is None:  # only a retention pass between the two statements could do this
             raise LookupError(f"outbox row {key} conflicted but is gone")
         return item, False
 
-    def _delivered(self, delivery: str | None) -> OutboxItem | None:
+    def _delivered(self, delivery: str | None, team: str) -> OutboxItem | None:
         """The row a delivery already queued (a redelivery whose listener chose another key)."""
         if delivery is None:
             return None
-        rows = list(self._store.db.query("SELECT * FROM outbox WHERE delivery = ?", [delivery]))
+        rows = list(
+            self._store.db.query("SELECT * FROM outbox WHERE team_id = ? AND delivery = ?", [team, delivery])
+        )
         return OutboxItem.from_row(rows[0]) if rows else None
 
     def get(self, key: str) -> OutboxItem | None:
-        return self._row(self._store.db, key)
+        """The current workspace's row ``key``."""
+        return self._row(self._store.db, key, team_key())
 
     def claim(self, *, lease_seconds: float = 120.0) -> OutboxItem | None:
-        """Take the oldest due row, or one whose owner's lease ran out, and lease it to this process.
+        """Take the oldest due row of any workspace, or one whose owner's lease ran out, and lease it
+        to this process (the item says its workspace: :attr:`OutboxItem.team`).
 
         A row another process holds under a live lease is never taken, however long it has run. On
         PostgreSQL the row is read ``FOR UPDATE SKIP LOCKED``: a row another replica is claiming at
@@ -175,7 +191,7 @@ class Outbox:
         with self._store.transaction() as db:
             rows = list(
                 db.query(
-                    "SELECT key FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
+                    "SELECT team_id, key FROM outbox WHERE (state = ? AND next_attempt_at <= ?)"
                     " OR (state = ? AND lease_until < ?) ORDER BY next_attempt_at, created_at LIMIT 1"
                     + dialect_of(self._store).skip_locked,
                     [PENDING, now, RUNNING, now],
@@ -183,16 +199,17 @@ class Outbox:
             )
             if not rows:
                 return None
-            key = rows[0]["key"]
+            team, key = rows[0]["team_id"], rows[0]["key"]
             db.execute(
                 "UPDATE outbox SET state = ?, attempts = attempts + 1, owner = ?, lease_until = ?, updated_at = ?"
-                " WHERE key = ?",
-                [RUNNING, self.owner, now + lease_seconds, now, key],
+                " WHERE team_id = ? AND key = ?",
+                [RUNNING, self.owner, now + lease_seconds, now, team, key],
             )
-            return self._row(db, key)
+            return self._row(db, key, team)
 
     def renew(self, *, lease_seconds: float) -> int:
-        """Extend the lease of every row this process is working on; returns how many."""
+        """Extend the lease of every row this process is working on, whatever its workspace; returns
+        how many."""
         now = self._clock()
         with self._store.transaction() as db:
             cursor = db.execute(
@@ -201,14 +218,17 @@ class Outbox:
             )
             return cursor.rowcount
 
-    def checkpoint(self, key: str, step: str, value: Any) -> None:
-        """Record that ``step`` of the job is done (with what it produced), durably, before going on."""
+    def checkpoint(self, key: str, step: str, value: Any, *, team: str | None = None) -> None:
+        """Record that ``step`` of the job is done (with what it produced), durably, before going on.
+
+        ``team``: the row's workspace (the current one when not given)."""
+        team = team_key() if team is None else team
         with self._store.transaction() as db:
             rows = list(
                 db.query(
-                    "SELECT progress FROM outbox WHERE key = ? AND state = ? AND owner = ?"
+                    "SELECT progress FROM outbox WHERE team_id = ? AND key = ? AND state = ? AND owner = ?"
                     + dialect_of(self._store).lock_rows,
-                    [key, RUNNING, self.owner],
+                    [team, key, RUNNING, self.owner],
                 )
             )
             if not rows:
@@ -216,11 +236,12 @@ class Outbox:
             progress = json.loads(rows[0]["progress"]) if rows[0]["progress"] else {}
             progress[step] = value
             db.execute(
-                "UPDATE outbox SET progress = ?, updated_at = ? WHERE key = ?",
-                [json.dumps(progress), self._clock(), key],
+                "UPDATE outbox SET progress = ?, updated_at = ? WHERE team_id = ? AND key = ?",
+                [json.dumps(progress), self._clock(), team, key],
             )
 
     def next_due_at(self) -> float | None:
+        """When the next row of any workspace is due (the worker's loop serves them all)."""
         rows = list(
             self._store.db.query(
                 "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END) AS due"
@@ -233,17 +254,19 @@ class Outbox:
     def _finish(
         self, key: str, state: str, *, error: str | None, result: dict[str, Any] | None, at: float
     ) -> bool:
-        """Move a row this process holds to ``state``; False (and nothing changed) when it lost the row."""
+        """Move a row of the current workspace this process holds to ``state``; False (and nothing
+        changed) when it lost the row."""
         with self._store.transaction() as db:
             cursor = db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, result = ?, next_attempt_at = ?, lease_until = NULL,"
-                " owner = NULL, updated_at = ? WHERE key = ? AND state = ? AND owner = ?",
+                " owner = NULL, updated_at = ? WHERE team_id = ? AND key = ? AND state = ? AND owner = ?",
                 [
                     state,
                     error,
                     json.dumps(result) if result is not None else None,
                     at,
                     self._clock(),
+                    team_key(),
                     key,
                     RUNNING,
                     self.owner,
@@ -261,7 +284,8 @@ class Outbox:
         return self._finish(key, FAILED, error=error, result=result, at=self._clock())
 
     def resume_waiting(self) -> int:
-        """At start-up, rows waiting for a retry become due at once (the restart was the wait).
+        """At start-up, rows waiting for a retry, of every workspace, become due at once (the restart
+        was the wait).
 
         Rows another process is running are left alone: they are its own until its lease runs out.
         """
@@ -273,6 +297,7 @@ class Outbox:
             )
             return cursor.rowcount
 
+    # the listings below are the operator's (telecrm-bot outbox): every workspace's rows
     def pending(self) -> list[OutboxItem]:
         rows = self._store.db.query(
             "SELECT * FROM outbox WHERE state IN (?, ?) ORDER BY created_at", [PENDING, RUNNING]

@@ -7,6 +7,9 @@
 * read-only sums over the core tables: payments recorded and completed in a period, per currency,
   and leads created from Slack (``lead_threads``).
 
+Every row and sum is the current Slack workspace's (storage/tenancy.py); only the pruning of day-old
+reports looks across workspaces.
+
 storage/migrations.py imports this module for its tables, so, like storage/outbox.py, it imports
 nothing from storage/db.py: a ``store`` here is the bot's :class:`storage.db.Store`.
 """
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from storage.tenancy import team_key
 
 Clock = Callable[[], float]
 REPORT_KEEP_SECONDS = 24 * 3600  # a report's Share button works for a day, like the data it shows
@@ -81,20 +86,26 @@ class PipelineReports:
     ) -> None:
         now = self._clock()
         with self._store.transaction() as db:
+            # every workspace's day-old reports: their Share button no longer works
             db.execute("DELETE FROM pipeline_reports WHERE created_at < ?", [now - REPORT_KEEP_SECONDS])
             db.execute(
-                "INSERT INTO pipeline_reports (id, user_id, channel, text, blocks, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,"
+                "INSERT INTO pipeline_reports (team_id, id, user_id, channel, text, blocks, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, id) DO UPDATE SET user_id = excluded.user_id,"
                 " channel = excluded.channel, text = excluded.text, blocks = excluded.blocks,"
                 " created_at = excluded.created_at, shared_at = NULL, shared_by = NULL",
-                [report_id, user_id, channel, text, json.dumps(blocks), now],
+                [team_key(), report_id, user_id, channel, text, json.dumps(blocks), now],
             )
 
     def get(self, report_id: str) -> StoredReport | None:
-        rows = list(self._store.db.query("SELECT * FROM pipeline_reports WHERE id = ?", [report_id]))
+        rows = list(
+            self._store.db.query(
+                "SELECT * FROM pipeline_reports WHERE team_id = ? AND id = ?", [team_key(), report_id]
+            )
+        )
         if not rows or rows[0]["created_at"] < self._clock() - REPORT_KEEP_SECONDS:
             return None
         raw = dict(rows[0])
+        del raw["team_id"]
         raw["blocks"] = json.loads(raw["blocks"])
         return StoredReport(**raw)
 
@@ -102,8 +113,9 @@ class PipelineReports:
         """True for the one click that shares the report; a second click (or a second person) gets False."""
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE pipeline_reports SET shared_at = ?, shared_by = ? WHERE id = ? AND shared_at IS NULL",
-                [self._clock(), user_id, report_id],
+                "UPDATE pipeline_reports SET shared_at = ?, shared_by = ? WHERE team_id = ? AND id = ?"
+                " AND shared_at IS NULL",
+                [self._clock(), user_id, team_key(), report_id],
             )
             return cursor.rowcount == 1
 
@@ -111,7 +123,8 @@ class PipelineReports:
         """Posting failed: the report can be shared again."""
         with self._store.transaction() as db:
             db.execute(
-                "UPDATE pipeline_reports SET shared_at = NULL, shared_by = NULL WHERE id = ?", [report_id]
+                "UPDATE pipeline_reports SET shared_at = NULL, shared_by = NULL WHERE team_id = ? AND id = ?",
+                [team_key(), report_id],
             )
 
 
@@ -129,9 +142,9 @@ class DigestDays:
         now = self._clock()
         with self._store.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO pipeline_digests (day, channel, claimed_at, state, updated_at)"
-                " VALUES (?, ?, ?, 'queued', ?) ON CONFLICT (day) DO NOTHING",
-                [day, channel, now, now],
+                "INSERT INTO pipeline_digests (team_id, day, channel, claimed_at, state, updated_at)"
+                " VALUES (?, ?, ?, ?, 'queued', ?) ON CONFLICT (team_id, day) DO NOTHING",
+                [team_key(), day, channel, now, now],
             )
             return cursor.rowcount == 1
 
@@ -139,12 +152,16 @@ class DigestDays:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE pipeline_digests SET state = ?, message_ts = COALESCE(?, message_ts), updated_at = ?"
-                " WHERE day = ?",
-                [state, message_ts, self._clock(), day],
+                " WHERE team_id = ? AND day = ?",
+                [state, message_ts, self._clock(), team_key(), day],
             )
 
     def state(self, day: str) -> str | None:
-        rows = list(self._store.db.query("SELECT state FROM pipeline_digests WHERE day = ?", [day]))
+        rows = list(
+            self._store.db.query(
+                "SELECT state FROM pipeline_digests WHERE team_id = ? AND day = ?", [team_key(), day]
+            )
+        )
         return str(rows[0]["state"]) if rows else None
 
 
@@ -194,13 +211,13 @@ def payment_totals(
         who = f" AND recorded_by IN ({','.join('?' * len(recorded_by)) or 'NULL'})"
         params = list(recorded_by)
     recorded = store.db.query(
-        f"SELECT amount, currency FROM payments WHERE created_at >= ? AND created_at < ?{who}",
-        [start, end, *params],
+        f"SELECT amount, currency FROM payments WHERE team_id = ? AND created_at >= ? AND created_at < ?{who}",
+        [team_key(), start, end, *params],
     )
     completed = store.db.query(
-        "SELECT amount, currency FROM payments WHERE status = 'COMPLETED' AND updated_at >= ? AND updated_at < ?"
-        + who,
-        [start, end, *params],
+        "SELECT amount, currency FROM payments WHERE team_id = ? AND status = 'COMPLETED'"
+        " AND updated_at >= ? AND updated_at < ?" + who,
+        [team_key(), start, end, *params],
     )
     return PaymentTotals(_totals(list(recorded)), _totals(list(completed)))
 
@@ -213,8 +230,8 @@ def slack_leads(store: Any, start: float, end: float, created_by: tuple[str, ...
         params = list(created_by)
     rows = list(
         store.db.query(
-            f"SELECT COUNT(*) AS n FROM lead_threads WHERE created_at >= ? AND created_at < ?{who}",
-            [start, end, *params],
+            f"SELECT COUNT(*) AS n FROM lead_threads WHERE team_id = ? AND created_at >= ? AND created_at < ?{who}",
+            [team_key(), start, end, *params],
         )
     )
     return int(rows[0]["n"]) if rows else 0
@@ -223,6 +240,7 @@ def slack_leads(store: Any, start: float, end: float, created_by: tuple[str, ...
 def slack_users_of(store: Any, member_email: str) -> tuple[str, ...]:
     """Slack users linked to a TeleCRM team member (``user_links``)."""
     rows = store.db.query(
-        "SELECT slack_user_id FROM user_links WHERE lower(member_email) = lower(?)", [member_email]
+        "SELECT slack_user_id FROM user_links WHERE team_id = ? AND lower(member_email) = lower(?)",
+        [team_key(), member_email],
     )
     return tuple(str(r["slack_user_id"]) for r in rows)

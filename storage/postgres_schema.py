@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.periodic_leases import create_periodic_leases_table
+from storage.team_tables import key_rows_by_team_postgres
 from storage.telecrm_connections import create_telecrm_connections_table_postgres
 
 _TABLES = """
@@ -298,5 +299,11 @@ POSTGRES_MIGRATIONS: list[PostgresMigration] = [
         5,
         "each Slack workspace's own TeleCRM connection (tokens encrypted)",
         create_telecrm_connections_table_postgres,
+    ),
+    (
+        6,
+        "every row of a Slack workspace's data keyed by its team id (two workspaces' lead 1 are two rows);"
+        " each queued job's workspace in its outbox row",
+        key_rows_by_team_postgres,
     ),
 ]

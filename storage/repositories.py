@@ -1,6 +1,9 @@
 """Small repositories over the core tables; the only place their SQL lives.
 
-Each returns typed, frozen rows, so callers never handle raw dicts or column names.
+Each returns typed, frozen rows, so callers never handle raw dicts or column names. Every row is the
+current Slack workspace's (storage/tenancy.py's :func:`~storage.tenancy.team_key`): a repository
+writes it into the rows it adds and reads, changes and deletes only that workspace's rows. The schema
+cache is keyed by the TeleCRM workspace's id instead.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from storage.dialect import BotStore
+from storage.tenancy import team_key
 from telecrm.schema import WorkspaceSchema, schema_from_json, schema_to_json
 
 Row = TypeVar("Row")
@@ -76,21 +80,29 @@ class LeadThreads:
         )
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO lead_threads (lead_id, channel, ts, identifier, name, created_by, created_at)"
-                f" VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) {on_conflict}",
-                [lead_id, channel, str(ts), identifier, name, created_by, self._clock()],
+                "INSERT INTO lead_threads (team_id, lead_id, channel, ts, identifier, name, created_by,"
+                f" created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, lead_id) {on_conflict}",
+                [team_key(), lead_id, channel, str(ts), identifier, name, created_by, self._clock()],
             )
-            raw = list(db.query("SELECT * FROM lead_threads WHERE lead_id = ?", [lead_id]))[0]
+            raw = list(
+                db.query(
+                    "SELECT * FROM lead_threads WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id]
+                )
+            )[0]
         return _row(LeadThread, raw)
 
     def get(self, lead_id: str) -> LeadThread | None:
-        raw = _first(self._store, "SELECT * FROM lead_threads WHERE lead_id = ?", [lead_id])
+        raw = _first(
+            self._store, "SELECT * FROM lead_threads WHERE team_id = ? AND lead_id = ?", [team_key(), lead_id]
+        )
         return _row(LeadThread, raw) if raw else None
 
     def by_message(self, channel: str, ts: str) -> LeadThread | None:
         """The lead whose thread starts at this Slack message, if the bot posted its card there."""
         raw = _first(
-            self._store, "SELECT * FROM lead_threads WHERE channel = ? AND ts = ?", [channel, str(ts)]
+            self._store,
+            "SELECT * FROM lead_threads WHERE team_id = ? AND channel = ? AND ts = ?",
+            [team_key(), channel, str(ts)],
         )
         return _row(LeadThread, raw) if raw else None
 
@@ -98,8 +110,8 @@ class LeadThreads:
         """The lead's current name, so every later message names it as TeleCRM does; True if it changed."""
         with self._store.transaction() as db:
             cursor = db.execute(
-                "UPDATE lead_threads SET name = ? WHERE lead_id = ? AND COALESCE(name, '') != ?",
-                [name, lead_id, name],
+                "UPDATE lead_threads SET name = ? WHERE team_id = ? AND lead_id = ? AND COALESCE(name, '') != ?",
+                [name, team_key(), lead_id, name],
             )
             return cursor.rowcount == 1
 
@@ -107,12 +119,14 @@ class LeadThreads:
         """Newest first; ``created_by`` (a Slack user id) narrows to one user's leads."""
         if created_by is None:
             rows = self._store.db.query(
-                "SELECT * FROM lead_threads ORDER BY created_at DESC, rowid DESC LIMIT ?", [limit]
+                "SELECT * FROM lead_threads WHERE team_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                [team_key(), limit],
             )
         else:
             rows = self._store.db.query(
-                "SELECT * FROM lead_threads WHERE created_by = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                [created_by, limit],
+                "SELECT * FROM lead_threads WHERE team_id = ? AND created_by = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                [team_key(), created_by, limit],
             )
         return [_row(LeadThread, r) for r in rows]
 
@@ -164,10 +178,10 @@ class Payments:
         now = self._clock()
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO payments (action_id, lead_id, amount, currency, status, recorded_by, channel,"
-                " thread_ts, message_ts, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(action_id) DO UPDATE SET lead_id = excluded.lead_id, amount = excluded.amount,"
+                "INSERT INTO payments (team_id, action_id, lead_id, amount, currency, status, recorded_by,"
+                " channel, thread_ts, message_ts, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (team_id, action_id) DO UPDATE SET lead_id = excluded.lead_id, amount = excluded.amount,"
                 " currency = excluded.currency, status = excluded.status,"
                 " recorded_by = COALESCE(excluded.recorded_by, payments.recorded_by),"
                 " channel = COALESCE(excluded.channel, payments.channel),"
@@ -175,6 +189,7 @@ class Payments:
                 " message_ts = COALESCE(excluded.message_ts, payments.message_ts),"
                 " updated_at = excluded.updated_at",
                 [
+                    team_key(),
                     action_id,
                     lead_id,
                     str(amount),
@@ -188,15 +203,24 @@ class Payments:
                     now,
                 ],
             )
-            raw = list(db.query("SELECT * FROM payments WHERE action_id = ?", [action_id]))[0]
+            raw = list(
+                db.query(
+                    "SELECT * FROM payments WHERE team_id = ? AND action_id = ?", [team_key(), action_id]
+                )
+            )[0]
         return _row(Payment, raw)
 
     def get(self, action_id: str) -> Payment | None:
-        raw = _first(self._store, "SELECT * FROM payments WHERE action_id = ?", [action_id])
+        raw = _first(
+            self._store, "SELECT * FROM payments WHERE team_id = ? AND action_id = ?", [team_key(), action_id]
+        )
         return _row(Payment, raw) if raw else None
 
     def for_lead(self, lead_id: str) -> list[Payment]:
-        rows = self._store.db.query("SELECT * FROM payments WHERE lead_id = ? ORDER BY created_at", [lead_id])
+        rows = self._store.db.query(
+            "SELECT * FROM payments WHERE team_id = ? AND lead_id = ? ORDER BY created_at",
+            [team_key(), lead_id],
+        )
         return [_row(Payment, r) for r in rows]
 
     def set_status(self, action_id: str, new_status: str, expected_old: str | None = None) -> bool:
@@ -208,13 +232,15 @@ class Payments:
         with self._store.transaction() as db:
             if expected_old is None:
                 cursor = db.execute(
-                    "UPDATE payments SET status = ?, updated_at = ? WHERE action_id = ? AND status != ?",
-                    [new_status, self._clock(), action_id, new_status],
+                    "UPDATE payments SET status = ?, updated_at = ? WHERE team_id = ? AND action_id = ?"
+                    " AND status != ?",
+                    [new_status, self._clock(), team_key(), action_id, new_status],
                 )
             else:
                 cursor = db.execute(
-                    "UPDATE payments SET status = ?, updated_at = ? WHERE action_id = ? AND status = ?",
-                    [new_status, self._clock(), action_id, expected_old],
+                    "UPDATE payments SET status = ?, updated_at = ? WHERE team_id = ? AND action_id = ?"
+                    " AND status = ?",
+                    [new_status, self._clock(), team_key(), action_id, expected_old],
                 )
             return cursor.rowcount == 1
 
@@ -225,8 +251,8 @@ class Payments:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE payments SET channel = ?, message_ts = ?, thread_ts = COALESCE(?, thread_ts),"
-                " updated_at = ? WHERE action_id = ?",
-                [channel, str(message_ts), thread_ts, self._clock(), action_id],
+                " updated_at = ? WHERE team_id = ? AND action_id = ?",
+                [channel, str(message_ts), thread_ts, self._clock(), team_key(), action_id],
             )
 
     def open_payments(
@@ -236,10 +262,10 @@ class Payments:
         wanted = list(statuses)
         marks = ", ".join("?" for _ in wanted)
         sql = (
-            f"SELECT * FROM payments WHERE status IN ({marks})"
+            f"SELECT * FROM payments WHERE team_id = ? AND status IN ({marks})"
             " ORDER BY COALESCE(last_checked_at, 0), created_at"
         )
-        params: list[Any] = list(wanted)
+        params: list[Any] = [team_key(), *wanted]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -248,8 +274,8 @@ class Payments:
     def mark_checked(self, action_id: str, at: float | None = None) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "UPDATE payments SET last_checked_at = ? WHERE action_id = ?",
-                [self._clock() if at is None else at, action_id],
+                "UPDATE payments SET last_checked_at = ? WHERE team_id = ? AND action_id = ?",
+                [self._clock() if at is None else at, team_key(), action_id],
             )
 
 
@@ -274,28 +300,39 @@ class UserLinks:
     def link(self, slack_user_id: str, *, email: str | None, member_email: str | None) -> UserLink:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO user_links (slack_user_id, email, member_email, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (slack_user_id) DO UPDATE SET email = excluded.email,"
+                "INSERT INTO user_links (team_id, slack_user_id, email, member_email, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, slack_user_id) DO UPDATE SET email = excluded.email,"
                 " member_email = excluded.member_email, updated_at = excluded.updated_at",
-                [slack_user_id, email, member_email, self._clock()],
+                [team_key(), slack_user_id, email, member_email, self._clock()],
             )
-            raw = list(db.query("SELECT * FROM user_links WHERE slack_user_id = ?", [slack_user_id]))[0]
+            raw = list(
+                db.query(
+                    "SELECT * FROM user_links WHERE team_id = ? AND slack_user_id = ?",
+                    [team_key(), slack_user_id],
+                )
+            )[0]
         return _row(UserLink, raw)
 
     def get(self, slack_user_id: str) -> UserLink | None:
-        raw = _first(self._store, "SELECT * FROM user_links WHERE slack_user_id = ?", [slack_user_id])
+        raw = _first(
+            self._store,
+            "SELECT * FROM user_links WHERE team_id = ? AND slack_user_id = ?",
+            [team_key(), slack_user_id],
+        )
         return _row(UserLink, raw) if raw else None
 
     def by_member_email(self, member_email: str) -> list[UserLink]:
         rows = self._store.db.query(
-            "SELECT * FROM user_links WHERE lower(member_email) = lower(?) ORDER BY slack_user_id",
-            [member_email.strip()],
+            "SELECT * FROM user_links WHERE team_id = ? AND lower(member_email) = lower(?) ORDER BY slack_user_id",
+            [team_key(), member_email.strip()],
         )
         return [_row(UserLink, r) for r in rows]
 
     def forget(self, slack_user_id: str) -> None:
         with self._store.transaction() as db:
-            db.execute("DELETE FROM user_links WHERE slack_user_id = ?", [slack_user_id])
+            db.execute(
+                "DELETE FROM user_links WHERE team_id = ? AND slack_user_id = ?", [team_key(), slack_user_id]
+            )
 
 
 # --- cached workspace schema -----------------------------------------------------------------------

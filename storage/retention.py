@@ -10,6 +10,10 @@ is over they are only history, so :meth:`Retention.prune` (every :data:`PASS_SEC
 * Slack deliveries seen more than a day ago (storage/deliveries.py's window, whatever the retention:
   Slack redelivers within minutes; a delivery holds no personal data, only a request's key).
 
+The pass works across every Slack workspace's rows (their ages are what counts, not whose they are):
+a batch names each row by its team and key, so another workspace's row with the same key is never
+taken along.
+
 ``RETENTION_DAYS=0`` keeps everything but deliveries. Every delete is a batch of at most
 :data:`BATCH` rows in its own transaction, so a first pass over months of history never holds the
 write lock for long: Slack's listeners (storage/db.py's write gate lets them go first) and the worker
@@ -42,17 +46,20 @@ PASS_SECONDS = 3600.0
 # finished (storage/outbox.py, _finish) and never changes after, so the (state, next_attempt_at)
 # index finds them; updated_at, equal to it, keeps the condition exact should that ever change.
 _OUTBOX = (
-    "DELETE FROM outbox WHERE key IN (SELECT key FROM outbox WHERE state IN (?, ?)"
+    "DELETE FROM outbox WHERE (team_id, key) IN (SELECT team_id, key FROM outbox WHERE state IN (?, ?)"
     " AND next_attempt_at < ? AND updated_at < ? LIMIT ?)"
 )
-_DRAFTS = "DELETE FROM lead_drafts WHERE key IN (SELECT key FROM lead_drafts WHERE created_at < ? LIMIT ?)"
-_DELIVERIES = "DELETE FROM deliveries WHERE key IN (SELECT key FROM deliveries WHERE seen_at < ? LIMIT ?)"
+_DRAFTS = (
+    "DELETE FROM lead_drafts WHERE (team_id, key) IN"
+    " (SELECT team_id, key FROM lead_drafts WHERE created_at < ? LIMIT ?)"
+)
+_DELIVERIES = "DELETE FROM deliveries WHERE (team_id, key) IN (SELECT team_id, key FROM deliveries WHERE seen_at < ? LIMIT ?)"
 _FINISHED_IMPORTS = (
-    "SELECT id FROM imports WHERE state IN (?, ?) AND updated_at < ? ORDER BY updated_at LIMIT ?"
+    "SELECT team_id, id FROM imports WHERE state IN (?, ?) AND updated_at < ? ORDER BY updated_at LIMIT ?"
 )
 _IMPORT_ROWS = (
-    "DELETE FROM import_rows WHERE import_id = ? AND row_no IN"
-    " (SELECT row_no FROM import_rows WHERE import_id = ? LIMIT ?)"
+    "DELETE FROM import_rows WHERE team_id = ? AND import_id = ? AND row_no IN"
+    " (SELECT row_no FROM import_rows WHERE team_id = ? AND import_id = ? LIMIT ?)"
 )
 
 
@@ -134,18 +141,20 @@ class Retention:
         imports = rows = 0
         while not self._stopping():
             found = [
-                r["id"]
+                (r["team_id"], r["id"])
                 for r in self._store.db.query(
                     _FINISHED_IMPORTS, [IMPORT_DONE, CANCELLED, cutoff, self._batch]
                 )
             ]
             deleted = 0
-            for import_id in found:
-                rows += self._delete_all(_IMPORT_ROWS, [import_id, import_id])
+            for team, import_id in found:
+                rows += self._delete_all(_IMPORT_ROWS, [team, import_id, team, import_id])
                 if self._stopping():
                     break
                 with self._store.transaction() as db:
-                    deleted += db.execute("DELETE FROM imports WHERE id = ?", [import_id]).rowcount
+                    deleted += db.execute(
+                        "DELETE FROM imports WHERE team_id = ? AND id = ?", [team, import_id]
+                    ).rowcount
             imports += deleted
             if len(found) < self._batch or not deleted:
                 break

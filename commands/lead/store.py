@@ -6,6 +6,8 @@
   and button values only carry these keys.
 * **field usage**: how often each field was filled in on created leads, so the modal shows the
   most-used fields first when a workspace has more fields than one Slack view can hold.
+
+Both are the current Slack workspace's (storage/tenancy.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from kit.services import Services
 from storage.dialect import BotStore
+from storage.tenancy import team_key
 
 DRAFT_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -44,17 +47,21 @@ class LeadDrafts:
         now = self._clock()
         with self._store.transaction() as db:
             db.execute(
-                "INSERT INTO lead_drafts (key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id,"
+                "INSERT INTO lead_drafts (team_id, key, kind, user_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (team_id, key) DO UPDATE SET kind = excluded.kind, user_id = excluded.user_id,"
                 " data = excluded.data, created_at = excluded.created_at",
-                [key, kind, user, json.dumps(data, default=str), now],
+                [team_key(), key, kind, user, json.dumps(data, default=str), now],
             )
+            # every workspace's old drafts
             db.execute("DELETE FROM lead_drafts WHERE created_at < ?", [now - DRAFT_RETENTION_SECONDS])
 
     def get(self, key: str, kind: str) -> dict[str, Any] | None:
         """The draft stored under ``key`` for ``kind``; ``None`` when absent, of another kind or unreadable."""
         rows = list(
-            self._store.db.query("SELECT data FROM lead_drafts WHERE key = ? AND kind = ?", [key, kind])
+            self._store.db.query(
+                "SELECT data FROM lead_drafts WHERE team_id = ? AND key = ? AND kind = ?",
+                [team_key(), key, kind],
+            )
         )
         if not rows:
             return None
@@ -66,13 +73,17 @@ class LeadDrafts:
 
     def owner(self, key: str) -> str | None:
         """Who stored the draft (``None`` when nobody did or it is gone)."""
-        rows = list(self._store.db.query("SELECT user_id FROM lead_drafts WHERE key = ?", [key]))
+        rows = list(
+            self._store.db.query(
+                "SELECT user_id FROM lead_drafts WHERE team_id = ? AND key = ?", [team_key(), key]
+            )
+        )
         return rows[0]["user_id"] if rows else None
 
     def delete(self, key: str) -> None:
         """Forget a draft once its form is submitted or its job has used it."""
         with self._store.transaction() as db:
-            db.execute("DELETE FROM lead_drafts WHERE key = ?", [key])
+            db.execute("DELETE FROM lead_drafts WHERE team_id = ? AND key = ?", [team_key(), key])
 
 
 class FieldUsage:
@@ -92,14 +103,16 @@ class FieldUsage:
         with self._store.transaction() as db:
             for name in names:
                 db.execute(
-                    "INSERT INTO field_usage (api_name, uses, updated_at) VALUES (?, 1, ?)"
-                    " ON CONFLICT(api_name) DO UPDATE SET uses = uses + 1, updated_at = excluded.updated_at",
-                    [name, now],
+                    "INSERT INTO field_usage (team_id, api_name, uses, updated_at) VALUES (?, ?, 1, ?)"
+                    " ON CONFLICT (team_id, api_name) DO UPDATE SET uses = field_usage.uses + 1,"
+                    " updated_at = excluded.updated_at",
+                    [team_key(), name, now],
                 )
 
     def counts(self) -> dict[str, int]:
         """Uses by field API name (fields never used are absent)."""
-        return {r["api_name"]: int(r["uses"]) for r in self._store.db.query("SELECT * FROM field_usage")}
+        rows = self._store.db.query("SELECT api_name, uses FROM field_usage WHERE team_id = ?", [team_key()])
+        return {r["api_name"]: int(r["uses"]) for r in rows}
 
 
 def drafts_of(services: Services) -> LeadDrafts:

@@ -2,7 +2,8 @@
 
 TeleCRM has two dozen built-in types, many of them one telephony provider's calls; a workspace uses
 a handful. The `/timeline` form lists the types seen here first and leaves out provider-specific
-types never seen (they can still be typed: ``/timeline <lead> <type>``).
+types never seen (they can still be typed: ``/timeline <lead> <type>``). Counted per Slack workspace
+(storage/tenancy.py): each has its own TeleCRM.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from kit.services import Services
 from storage.dialect import BotStore
+from storage.tenancy import team_key
 
 
 class SeenActionTypes:
@@ -33,14 +35,18 @@ class SeenActionTypes:
         with self._store.transaction() as db:
             for kind, n in counts.items():
                 db.execute(
-                    "INSERT INTO action_types_seen (type, uses, updated_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT(type) DO UPDATE SET uses = uses + excluded.uses, updated_at = excluded.updated_at",
-                    [kind, n, now],
+                    "INSERT INTO action_types_seen (team_id, type, uses, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (team_id, type) DO UPDATE SET uses = action_types_seen.uses + excluded.uses,"
+                    " updated_at = excluded.updated_at",
+                    [team_key(), kind, n, now],
                 )
 
     def counts(self) -> dict[str, int]:
         """Uses by type, most used first."""
-        rows = self._store.db.query("SELECT type, uses FROM action_types_seen ORDER BY uses DESC, type")
+        rows = self._store.db.query(
+            "SELECT type, uses FROM action_types_seen WHERE team_id = ? ORDER BY uses DESC, type",
+            [team_key()],
+        )
         return {r["type"]: int(r["uses"]) for r in rows}
 
 

@@ -149,3 +149,28 @@ def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path):
     shown.stdout.close()  # hang up before it writes (starting Python takes far longer than this)
     _, err = shown.communicate(timeout=60)
     assert shown.returncode == 0 and b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_purge_deletes_one_workspace_and_refuses_without_a_team(tmp_path):
+    from storage.db import Store
+    from storage.repositories import LeadThreads
+    from storage.tenancy import team_scope
+
+    database = tmp_path / "bot.sqlite3"
+    with Store(database) as store:
+        for team in ("T0AAAAAAA", "T0BBBBBBB"):
+            with team_scope(team):
+                LeadThreads(store).remember("1", "C1", "1.1")
+    env = {"DATABASE_PATH": str(database)}
+
+    refused = run_cli(["--env-file", "/dev/null", "purge"], env, tmp_path)
+    assert refused.returncode == 2 and "--team" in refused.stderr
+    purged = run_cli(["--env-file", "/dev/null", "purge", "--team", "T0AAAAAAA"], env, tmp_path)
+
+    assert purged.returncode == 0, purged.stderr
+    assert "lead_threads: 1 row(s) deleted" in purged.stdout.splitlines()
+    assert "outbox: 0 row(s) deleted" in purged.stdout.splitlines()
+    with Store(database) as store:
+        assert [r[0] for r in store.db.execute("SELECT team_id FROM lead_threads").fetchall()] == [
+            "T0BBBBBBB"
+        ]

@@ -15,6 +15,7 @@ from slack_sdk.web import SlackResponse
 from kit.worker import MAX_RETRY_AFTER_SECONDS, Backoff, GiveUp, Job, JobKind, Retry, Worker
 from storage.db import Store
 from storage.outbox import DONE, FAILED, PENDING, LeaseLost, Outbox
+from storage.tenancy import team_key, team_scope
 from telecrm.errors import TeleCRMBadRequest, TeleCRMNotReached, TeleCRMRateLimited, TeleCRMUnavailable
 
 
@@ -419,3 +420,28 @@ def test_a_new_outbox_row_is_returned_as_it_is_stored(store):
     again, created_again = outbox.add("k", "demo", {"lead": "other"})
     assert created and not created_again
     assert added == again == outbox.get("k")
+
+
+def test_a_job_runs_in_the_workspace_that_queued_it_and_what_it_queues_stays_there(store):
+    """OAuth mode: the job's Slack calls, reads and the jobs it queues are its workspace's."""
+    seen: list[tuple[int | None, str]] = []
+    worker = make_worker(store)
+
+    def handle(job: Job) -> None:
+        seen.append((job.payload.n, team_key()))
+        if job.payload.n == 1:
+            worker.submit(f"follow-on:{job.key}", Demo(n=2))
+
+    worker.register(JobKind(Demo, handle=handle))
+    worker.start()
+    try:
+        with team_scope("T0AAAAAAA"):
+            worker.submit("k", Demo(n=1))
+        worker.submit("k", Demo(n=3))  # single-workspace mode: the same key is another row
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert sorted(seen, key=lambda s: s[0] or 0) == [(1, "T0AAAAAAA"), (2, "T0AAAAAAA"), (3, "")]
+    with team_scope("T0AAAAAAA"):
+        assert worker.outbox.get("follow-on:k").state == DONE
+    assert worker.outbox.get("follow-on:k") is None

@@ -154,6 +154,7 @@ def test_only_what_search_needs_is_stored(index: LeadIndex, store: Store) -> Non
         "company",
         "status",
         "seen_at",
+        "team_id",  # the Slack workspace whose TeleCRM has the lead
     ]
     if store.dialect is not SQLITE:
         return  # PostgreSQL searches the rows themselves (storage/lead_index_pg.py)

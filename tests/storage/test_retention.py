@@ -15,6 +15,7 @@ from storage.deliveries import Deliveries
 from storage.imports import CANCELLED, DONE, PREVIEW, SENDING, CheckedRow, Imports
 from storage.outbox import Outbox
 from storage.retention import DAY_SECONDS, Retention
+from storage.tenancy import team_scope
 
 from .conftest import FakeClock
 
@@ -251,3 +252,18 @@ def test_retention_days_defaults_to_30_and_must_be_a_whole_number_of_days() -> N
     for bad in ("-1", "a month", "7.5"):
         with pytest.raises(ConfigError, match="RETENTION_DAYS must be a whole number of days"):
             load_settings({"RETENTION_DAYS": bad}, dotenv_path=None)
+
+
+def test_a_pass_takes_a_finished_write_of_one_workspace_and_never_another_s_with_the_same_key(
+    store: Store, clock: FakeClock
+) -> None:
+    outbox = Outbox(store, clock=clock)
+    with team_scope("T0AAAAAAA"):
+        finished(outbox, "lead.card_refresh:1")
+    with team_scope("T0BBBBBBB"):  # the same key in another workspace, still owed
+        outbox.add("lead.card_refresh:1", "lead.create", {})
+    clock.advance(PAST_RETENTION)
+
+    assert Retention(store, days=RETENTION_DAYS, clock=clock).prune().outbox == 1
+    with team_scope("T0BBBBBBB"):
+        assert outbox.get("lead.card_refresh:1") is not None
