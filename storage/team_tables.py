@@ -135,10 +135,13 @@ def _rebuild_sqlite(db: Any, table: TeamTable) -> None:
 
     lead_threads keeps its rowids (the tie break of "newest first")."""
     definitions, names = _sqlite_columns(db, table)
-    key = ", ".join(("team_id", *table.key))
-    constraint = f"UNIQUE ({key})" if table.name == "lead_index" else f"PRIMARY KEY ({key})"
     old_sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table.name])
     without_rowid = " WITHOUT ROWID" if "WITHOUT ROWID" in old_sql.fetchone()[0].upper() else ""
+    # A WITHOUT ROWID table keeps its key in column order: SQLite 3.40's quick_check (run on every
+    # open) reports NULLs in a table whose key lists a later column first. Its reads name both columns.
+    columns = (*table.key, "team_id") if without_rowid else ("team_id", *table.key)
+    key = ", ".join(columns)
+    constraint = f"UNIQUE ({key})" if table.name == "lead_index" else f"PRIMARY KEY ({key})"
     new = f"_new_{table.name}"
     db.execute(f"CREATE TABLE {new} ({', '.join(definitions)}, {constraint}){without_rowid}")
     copied = ", ".join(names)
