@@ -417,7 +417,8 @@ class LeadIndex:
             row[0]: IndexEntry(*row[1:])
             for row in self._store.db.conn.execute(
                 f"SELECT id, {', '.join(_COLUMNS)} FROM lead_index"
-                " WHERE id IN (SELECT value FROM json_each(?)) AND team_id = ?",
+                # "+": found by id (the primary key), not through the (team_id, lead_id) index
+                " WHERE id IN (SELECT value FROM json_each(?)) AND +team_id = ?",
                 [json.dumps(list(ids)), team_key()],
             )
         }
