@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from kit.config import Settings
 from kit.lead_index import LeadMirror
 from kit.slack_errors import is_transient_slack_failure
+from kit.team_telecrm import TeamTelecrms
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache, SchemaUnavailable
@@ -52,6 +53,9 @@ class Services:
     slack: WebClient
     deliveries: Deliveries
     clock: Callable[[], float] = time.time
+    # OAuth mode: each Slack workspace's own TeleCRM (`telecrm` and `cache` are the current one's);
+    # None in single-workspace mode, where `telecrm` and `cache` are the environment's
+    team_telecrms: TeamTelecrms | None = None
     # run a background task every N seconds while the bot is up: schedule(name, seconds, fn)
     schedule: Callable[[str, float, Callable[[], Any]], None] = field(default=lambda name, seconds, fn: None)
     # where Bolt runs listeners: they only acknowledge, validate and queue; TeleCRM work is on `worker`
