@@ -8,9 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from commands.home.connection import ACT_CONNECT, ACT_DISCONNECT, ASYNC_BLOCK, SYNC_BLOCK, WORKSPACE_BLOCK
+from storage.tenancy import team_key
 from telecrm.sandbox import Sandbox
 from tests.conftest import ADMIN, CHANNEL, USER, Bot
 from tests.oauth.conftest import TEAM_A, TEAM_B, Enterprises, connect, install, oauth_settings
@@ -172,3 +174,30 @@ def test_two_workspaces_each_write_to_their_own_telecrm(make_bot: Callable[..., 
     assert {c["team_id"] for c in posts if "Ravi Kumar" in str(c["args"])} == {TEAM_A}
     assert {c["team_id"] for c in posts if "Jane Doe" in str(c["args"])} == {TEAM_B}
     assert any("Jane Doe" in m.get("text", "") for m in bot.messages(CHANNEL))
+
+
+def test_ready_in_oauth_mode_without_any_workspace_schema(oauth_bot: Bot) -> None:
+    answer = httpx.get(oauth_bot.runtime.http.url + "/readyz")
+    assert answer.status_code == 200
+    assert answer.json()["ready"] is True
+    assert "ready when the store is writable" in answer.json()["note"]
+    health = httpx.get(oauth_bot.runtime.http.url + "/healthz").json()
+    assert health["ok"] is True and health["schema"] == "per workspace"
+
+
+def test_periodic_work_runs_once_for_each_connected_workspace(oauth_bot: Bot) -> None:
+    for team in (TEAM_A, TEAM_B):
+        install(oauth_bot, team)
+        connect(oauth_bot, team)
+    seen: list[str] = []
+
+    def task() -> None:
+        seen.append(team_key())
+        fields = len(oauth_bot.services.cache.get().fields)  # the workspace's own schema
+        assert fields > 0
+        if team_key() == TEAM_A:
+            raise RuntimeError("one workspace's failure")
+
+    oauth_bot.runtime.every("per-team probe", 3600, task)
+    oauth_bot.runtime.periodics[-1].fn()  # one pass, as its loop would run it
+    assert sorted(seen) == [TEAM_A, TEAM_B]  # B's pass ran although A's failed
