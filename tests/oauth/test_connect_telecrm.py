@@ -201,3 +201,24 @@ def test_periodic_work_runs_once_for_each_connected_workspace(oauth_bot: Bot) ->
     oauth_bot.runtime.every("per-team probe", 3600, task)
     oauth_bot.runtime.periodics[-1].fn()  # one pass, as its loop would run it
     assert sorted(seen) == [TEAM_A, TEAM_B]  # B's pass ran although A's failed
+
+
+def test_each_workspaces_pipeline_counts_its_own_telecrms_leads(make_bot: Callable[..., Bot]) -> None:
+    from tests.pipeline.conftest import PRIYA, Seed, block_texts, workspace_with
+
+    two = workspace_with([Seed(60, "Fresh", PRIYA), Seed(120, "Won", PRIYA)])
+    five = workspace_with([Seed(60 * n, "Fresh", PRIYA) for n in range(1, 6)])
+    first = Sandbox(two)
+    second = Sandbox(five, enterprise_id="7770b2d3f5c1e4a2b3c4d5e6", sync_token="second-sync-token")
+    bot = make_bot(cold=True, sandbox=Enterprises(first, second), **oauth_settings())
+    reports = {}
+    for team, sandbox in ((TEAM_A, first), (TEAM_B, second)):
+        install(bot, team)
+        connect(bot, team, sandbox)
+        before = len(bot.ephemerals(USER))
+        with bot.emulator.as_team(team):
+            bot.command("/pipeline", "week")
+        bot.settle()
+        reports[team] = block_texts(bot.ephemerals(USER)[before:][-1].get("blocks") or [])
+    assert "*Pipeline now:* 2 leads" in reports[TEAM_A]
+    assert "*Pipeline now:* 5 leads" in reports[TEAM_B]
