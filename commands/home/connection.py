@@ -65,7 +65,7 @@ def connection_blocks(
             "deny": {"type": "plain_text", "text": "Cancel"},
             "style": "danger",
         }
-        blocks.append(_buttons(_button("Connect another workspace", ACT_CONNECT), disconnect))
+        blocks.append(_buttons(_button("Change connection", ACT_CONNECT), disconnect))
     return blocks
 
 
