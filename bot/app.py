@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.guard import Installation, RequestGuard
 from bot.oauth import oauth_settings
 from bot.store_outage import answer_store_outage
+from bot.telecrm_required import answer_if_not_connected
 from commands import activity, follow_up, home, lead, lead_import, payment, pipeline, timeline, unfurl
 from kit.context import attach_services, delivery_recorded, expect_delivery
 from kit.ids import ACT_FORM_RETRY
@@ -108,6 +109,9 @@ class _RequestMiddleware(Middleware):
             # the listener after every middleware has returned, so the value is not reset here: each
             # request sets its own on its thread, and the listener's thread gets a copy at submit
             current_team.set(context.team_id)
+            not_connected = answer_if_not_connected(self._services, context.team_id, body)
+            if not_connected is not None:
+                return not_connected
         return self._deduplicated(req, body, next)
 
     def _deduplicated(
@@ -140,7 +144,7 @@ def _auth_test(slack: WebClient) -> dict[str, Any]:
 def _oauth_app(services: Services) -> App:
     """OAuth mode (bot/oauth.py): no token of its own; Bolt finds each request's workspace token in
     the installation store, and deletes it when Slack says the app was uninstalled or its tokens
-    revoked (``app_uninstalled``, ``tokens_revoked``)."""
+    revoked (``app_uninstalled``, ``tokens_revoked``), with the workspace's TeleCRM connection."""
     settings = services.settings
     app = App(
         name="telecrm-bot",
@@ -151,12 +155,37 @@ def _oauth_app(services: Services) -> App:
         raise_error_for_unhandled_request=False,
         listener_executor=services.listeners,
     )
-    app.enable_token_revocation_listeners()
+    _on_uninstall_forget_telecrm(app, services)
     # each request's workspace is the one Bolt found an installation for; the app and the
     # response_url are still checked here
     installation = Installation(team_id=None, app_id=settings.slack_app_id or None)
     app.use(_RequestMiddleware(services, RequestGuard(installation, settings.hooks_url)))
     return app
+
+
+def _on_uninstall_forget_telecrm(app: App, services: Services) -> None:
+    """Bolt's revocation listeners (the workspace's Slack tokens deleted), and then the workspace's
+    TeleCRM connection deleted and its client dropped: an uninstalled workspace keeps no token."""
+    delete_slack_tokens = app.default_app_uninstalled_event_listener()
+    delete_bot_token = app.default_tokens_revoked_event_listener()
+
+    def forget_telecrm(context: BoltContext) -> None:
+        if services.team_telecrms is not None and context.team_id:
+            services.team_telecrms.disconnect(context.team_id)
+
+    def on_app_uninstalled(ack: Ack, context: BoltContext) -> None:
+        ack()
+        delete_slack_tokens(context=context)
+        forget_telecrm(context)
+
+    def on_tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        delete_bot_token(event=event, context=context)
+        if (event.get("tokens") or {}).get("bot"):  # the bot's own token: the workspace is cut off
+            forget_telecrm(context)
+
+    app.event("app_uninstalled")(on_app_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
 
 
 def _single_workspace_app(services: Services, client: WebClient | None) -> App:

@@ -8,6 +8,10 @@ release), Slack auth (``auth.test`` with the bot token) and TeleCRM auth (the en
 cheapest authenticated read). A side with no credentials is checked against the stand-in the bot would
 start, as ``telecrm-bot run`` would use it. Unlike the other commands, a configuration problem is one of
 the lines (exit status 1), not a refusal (2): the doctor's job is to list everything at once.
+
+In OAuth mode the Slack and TeleCRM lines are per workspace: ``auth.test`` with each installed
+workspace's stored bot token, the metadata read with each connected workspace's TeleCRM tokens, and one
+line naming the workspaces installed but not connected to TeleCRM yet.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.oauth.installation_store.models.bot import Bot
 
 from bot.sandbox_mode import serving_sandbox
 from kit.config import SLACK_CREDENTIALS, TELECRM_CREDENTIALS, Needs, Settings
@@ -29,9 +34,14 @@ from storage.inspection import (
     NOT_A_FILE,
     NOT_CREATED,
     TOO_NEW,
+    DatabaseState,
     inspect_database,
     inspect_postgres,
 )
+from storage.installations import InstallationStore
+from storage.secrets import TokenCipher
+from storage.stores import open_store
+from storage.telecrm_connections import Connection, TelecrmConnections
 from telecrm.client import TeleCRMClient
 from telecrm.errors import (
     TeleCRMAuthError,
@@ -65,12 +75,11 @@ class Check:
 def run_doctor(settings: Settings, bad: dict[str, str]) -> int:
     """Print every check's line for ``settings`` and the ``bad`` variables (kit/config.py
     :func:`~kit.config.read_settings`); 0 when all passed, 1 otherwise."""
-    checks = [
-        *configuration(settings, bad),
-        database(settings, bad),
-        slack_auth(settings, bad),
-        telecrm_auth(settings, bad),
-    ]
+    checks = [*configuration(settings, bad), database(settings, bad)]
+    if settings.oauth_mode and not _slack_problems(settings, bad) and not settings.uses_slack_emulator:
+        checks += workspaces(settings, bad)
+    else:
+        checks += [slack_auth(settings, bad), telecrm_auth(settings, bad)]
     for check in checks:
         print(check.line, flush=True)
     return 0 if all(check.problem is None for check in checks) else 1
@@ -110,11 +119,7 @@ def configuration(settings: Settings, bad: dict[str, str]) -> list[Check]:
 def database(settings: Settings, bad: dict[str, str] | None = None) -> Check:
     if bad and "DATABASE_URL" in bad:  # the file at DATABASE_PATH is not what the bot would use
         return Check("database", _FIX_FIRST)
-    target = parse_database_url(settings.database)
-    if target.kind == "postgresql":
-        found, variable, other = inspect_postgres(target.where), "DATABASE_URL", "another database"
-    else:
-        found, variable, other = inspect_database(target.where), "DATABASE_PATH", "another file"
+    found, variable, other = _inspected(settings)
     path = f"{variable}={found.path}"
     if found.problem is not None:
         return Check("database", found.problem)
@@ -133,6 +138,14 @@ def database(settings: Settings, bad: dict[str, str] | None = None) -> Check:
         NOT_A_FILE: f"{path} is not a file: nothing to check",
     }
     return Check("database", detail=details[found.state])
+
+
+def _inspected(settings: Settings) -> tuple[DatabaseState, str, str]:
+    """The database's state, the variable that names it, and what else it could name."""
+    target = parse_database_url(settings.database)
+    if target.kind == "postgresql":
+        return inspect_postgres(target.where), "DATABASE_URL", "another database"
+    return inspect_database(target.where), "DATABASE_PATH", "another file"
 
 
 # --- Slack ---------------------------------------------------------------------------------------
@@ -272,3 +285,80 @@ def _telecrm_refusal(exc: TeleCRMError, settings: Settings) -> str:
             "or try again later if TeleCRM is down"
         )
     return f"TeleCRM refused the metadata read at {url} ({said})"
+
+
+# --- OAuth mode: each workspace ------------------------------------------------------------------
+
+
+def workspaces(settings: Settings, bad: dict[str, str]) -> list[Check]:
+    """OAuth mode: ``auth.test`` with each installed workspace's stored bot token, the metadata read
+    with each connected workspace's TeleCRM tokens, and the workspaces installed but not connected."""
+    found, _, _ = _inspected(settings)
+    if bad or found.problem is not None or found.state != CURRENT:  # nothing stored to read yet
+        return [
+            Check("slack auth", detail="OAuth mode: no installed workspace to check yet"),
+            Check("telecrm auth", detail="OAuth mode: no connected workspace to check yet"),
+        ]
+    store = open_store(settings.database)
+    try:
+        installed = InstallationStore(store, TokenCipher(settings.token_encryption_key))
+        teams = installed.teams()
+        slack = [
+            _workspace_slack(settings, team, installed.find_bot(enterprise_id=None, team_id=team))
+            for team in teams
+        ]
+        connections = TelecrmConnections(store, TokenCipher(settings.token_encryption_key))
+        connected = {team: connections.find(team) for team in teams}
+    finally:
+        store.close()
+    telecrm = [_workspace_telecrm(settings, c) for c in connected.values() if c is not None]
+    waiting = [team for team, c in connected.items() if c is None]
+    if waiting:
+        telecrm.append(
+            Check(
+                "telecrm auth",
+                detail=f"installed but not connected to TeleCRM: {', '.join(waiting)} "
+                "(an admin there clicks Connect TeleCRM in the app's Home tab)",
+            )
+        )
+    none = Check("slack auth", detail="OAuth mode: no workspace has installed the app yet")
+    return (slack or [none]) + (
+        telecrm or [Check("telecrm auth", detail="OAuth mode: no workspace connected")]
+    )
+
+
+def _workspace_slack(settings: Settings, team: str, bot: Bot | None) -> Check:
+    if bot is None or not bot.bot_token:
+        return Check("slack auth", f"workspace {team}: no bot token stored; install the app there again")
+    check = _auth_test(bot.bot_token, settings.slack_api_url, app_token="")
+    if check.problem is not None:
+        said = check.problem.split(": set it to", 1)[0].replace("SLACK_BOT_TOKEN", "its stored bot token")
+        return Check("slack auth", f"workspace {team}: {said}; install the app there again")
+    return Check("slack auth", detail=f"workspace {team}: {check.detail}")
+
+
+def _workspace_telecrm(settings: Settings, connection: Connection) -> Check:
+    team = connection.team_id
+    client = TeleCRMClient(
+        base_url=settings.telecrm_api_url,
+        enterprise_id=connection.workspace_id,
+        sync_token=connection.sync_token,
+        timeout=settings.telecrm_timeout_seconds,
+    )
+    try:
+        metadata = client.get_metadata()
+    except TeleCRMError as exc:
+        if isinstance(exc, (TeleCRMAuthError, TeleCRMNotFound)):
+            return Check(
+                "telecrm auth",
+                f"workspace {team}: TeleCRM refused the connected workspace id {connection.workspace_id} or "
+                f"its Sync token ({exc.status} {exc.code or ''}): an admin there connects TeleCRM again in "
+                "the app's Home tab",
+            )
+        return Check("telecrm auth", f"workspace {team}: {_telecrm_refusal(exc, settings)}")
+    finally:
+        client.close()
+    name = str(metadata.get("name") or "(no name)")
+    return Check(
+        "telecrm auth", detail=f"workspace {team}: TeleCRM workspace {name!r} ({connection.workspace_id})"
+    )

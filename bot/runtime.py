@@ -25,14 +25,19 @@ from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
 from kit.lead_index import IndexFeed
 from kit.services import Services
+from kit.team_telecrm import CurrentSchemaCache, CurrentTeleCRM, TeamTelecrm, TeamTelecrms
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.deliveries import Deliveries
-from storage.dialect import STORE_ERRORS
+from storage.dialect import STORE_ERRORS, BotStore
 from storage.outbox import Outbox
 from storage.periodic_leases import PeriodicLeases, lease_seconds
 from storage.retention import PASS_SECONDS, Retention
+from storage.secrets import TokenCipher
 from storage.stores import open_store
+from storage.telecrm_connections import Connection, TelecrmConnections
+from storage.tenancy import team_scope
+from telecrm.client import TeleCRMClient
 from telecrm.observed import ObservedTeleCRMClient
 from telecrm.redact import mask
 
@@ -185,22 +190,17 @@ class Runtime:
         if self._use_emulator:
             self._start_emulator()
         s = self.settings
-        telecrm = ObservedTeleCRMClient(
-            base_url=s.telecrm_api_url,
-            enterprise_id=s.telecrm_enterprise_id,
-            sync_token=s.telecrm_sync_token,
-            async_base_url=s.telecrm_async_api_url,
-            async_token=s.telecrm_async_token or None,
-            timeout=s.telecrm_timeout_seconds,
-        )
-        self._stoppers.append(telecrm.close)
-        cache = SchemaCache(
-            store,
-            telecrm.fetch_schema,
-            ttl_seconds=s.cache_ttl_seconds,
-            clock=self.clock,
-            enterprise_id=s.telecrm_enterprise_id,
-        )
+        teams = self._team_telecrms(store) if s.oauth_mode else None
+        if teams is not None:
+            telecrm: ObservedTeleCRMClient = CurrentTeleCRM(teams)
+            cache: SchemaCache = CurrentSchemaCache(teams)
+            self._stoppers.append(teams.close)
+        else:
+            telecrm = self._telecrm_client(
+                s.telecrm_enterprise_id, s.telecrm_sync_token, s.telecrm_async_token
+            )
+            self._stoppers.append(telecrm.close)
+            cache = self._schema_cache(store, telecrm, s.telecrm_enterprise_id)
         worker = Worker(
             Outbox(store, clock=self.clock),
             threads=s.worker_threads,
@@ -223,19 +223,61 @@ class Runtime:
             deliveries=Deliveries(store, clock=self.clock),
             clock=self.clock,
             schedule=self.every,
+            team_telecrms=teams,
         )
-        # every lead TeleCRM answers with goes into the index /lead find searches
-        telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
+        if teams is None:  # each workspace's client gets its feed when it is built (_team_telecrm)
+            telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
         retention = Retention(store, days=s.retention_days, clock=self.clock, stopping=self._stopping.is_set)
-        self.every("retention", PASS_SECONDS, retention.prune)
+        self.every(
+            "retention", PASS_SECONDS, retention.prune, per_team=False
+        )  # every workspace's rows at once
         return self.services
 
-    def every(self, name: str, interval: float, fn: Callable[[], Any]) -> None:
+    def _telecrm_client(
+        self, enterprise_id: str, sync_token: str, async_token: str | None
+    ) -> ObservedTeleCRMClient:
+        """A TeleCRM client with these credentials, at the URLs and timeouts the settings name."""
+        s = self.settings
+        return ObservedTeleCRMClient(
+            base_url=s.telecrm_api_url,
+            enterprise_id=enterprise_id,
+            sync_token=sync_token,
+            async_base_url=s.telecrm_async_api_url,
+            async_token=async_token or None,
+            timeout=s.telecrm_timeout_seconds,
+        )
+
+    def _schema_cache(self, store: BotStore, telecrm: TeleCRMClient, enterprise_id: str) -> SchemaCache:
+        return SchemaCache(
+            store,
+            telecrm.fetch_schema,
+            ttl_seconds=self.settings.cache_ttl_seconds,
+            clock=self.clock,
+            enterprise_id=enterprise_id,
+        )
+
+    def _team_telecrms(self, store: BotStore) -> TeamTelecrms:
+        """OAuth mode: each workspace's TeleCRM, from the connection its admin made in App Home."""
+        connections = TelecrmConnections(store, TokenCipher(self.settings.token_encryption_key))
+        return TeamTelecrms(store, connections, lambda connection: self._team_telecrm(store, connection))
+
+    def _team_telecrm(self, store: BotStore, connection: Connection) -> TeamTelecrm:
+        telecrm = self._telecrm_client(connection.workspace_id, connection.sync_token, connection.async_token)
+        cache = self._schema_cache(store, telecrm, connection.workspace_id)
+        assert self.services is not None  # built on a workspace's first call, after build_services
+        telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)
+        return TeamTelecrm(telecrm, cache, connection.workspace_id)
+
+    def every(self, name: str, interval: float, fn: Callable[[], Any], *, per_team: bool = True) -> None:
         """Run ``fn`` every ``interval`` seconds while the runtime is up (registered by commands), in
         one replica of those sharing the database: the one holding the task's lease
         (storage/periodic_leases.py). Every scheduled task is fleet-wide work (watchers, reminders,
         the lead index mirror, retention, the digest); per-process housekeeping such as the store's
-        health probe does not go through here."""
+        health probe does not go through here.
+
+        In OAuth mode a task is work for each workspace: after taking the lease, ``fn`` runs once per
+        workspace connected to TeleCRM, inside its :func:`team_scope` (``per_team=False``: once, for
+        work that is not any one workspace's)."""
         leases = self.leases
         if leases is None:  # no store (yet): nothing to share
             self.periodics.append(Periodic(name, interval, fn))
@@ -243,29 +285,48 @@ class Runtime:
         seconds = lease_seconds(interval)
 
         def once_across_replicas() -> Any:
-            return fn() if leases.take(name, seconds) else None
+            if not leases.take(name, seconds):
+                return None
+            teams = self.services.team_telecrms if per_team and self.services is not None else None
+            return fn() if teams is None else self._per_team(name, fn)
 
         self.periodics.append(Periodic(name, interval, once_across_replicas))
+
+    def _per_team(self, name: str, fn: Callable[[], Any]) -> None:
+        """OAuth mode: a periodic task's pass, once for each workspace connected to its TeleCRM; one
+        workspace's failure is logged and the others still get theirs."""
+        assert self.services is not None and self.services.team_telecrms is not None
+        for team in self.services.team_telecrms.connected_teams():
+            if self._stopping.is_set():
+                return
+            with team_scope(team):
+                try:
+                    fn()
+                except Exception:
+                    log.exception("periodic task %s failed for workspace %s", name, team)
 
     def health(self) -> dict[str, Any]:
         """``/healthz``: not ok (503) while the store cannot be written, so a load balancer stops
         sending Slack's requests to an instance that can only answer "not saved"."""
         assert self.services is not None
         store = self.services.store.health.state()
-        st = self.services.cache.status()
-        return {
+        answer = {
             "ok": store == "ok",
             "store": store,
             "schema": self._schema_state(),
             "mode": "socket" if self.settings.socket_mode else "http",
             "telecrm": "sandbox" if self._use_sandbox else "live",
             "slack": "emulator" if self._use_emulator else "slack",
-            "cache": {"fresh": st.fresh, "fields": st.field_count, "age_seconds": st.age_seconds},
-            "outbox": self._outbox_counts(),
         }
+        if self.services.team_telecrms is None:
+            st = self.services.cache.status()
+            answer["cache"] = {"fresh": st.fresh, "fields": st.field_count, "age_seconds": st.age_seconds}
+        return answer | {"outbox": self._outbox_counts()}
 
     def _schema_state(self) -> str:
         assert self.services is not None
+        if self.services.team_telecrms is not None:
+            return "per workspace"  # each connected workspace's schema is loaded on its first use
         return "loaded" if self.services.cache.cached() is not None else "not loaded"
 
     def _outbox_counts(self) -> dict[str, int] | None:
@@ -277,16 +338,22 @@ class Runtime:
 
     def ready(self) -> dict[str, Any]:
         """``/readyz``: ready once the workspace schema is loaded (forms can be built) and the store
-        can be written (gestures can be saved); until then ``missing`` names what is not."""
+        can be written (gestures can be saved); until then ``missing`` names what is not. In OAuth
+        mode there is no one schema to wait for: ready once the store can be written."""
         assert self.services is not None
         schema = self._schema_state()
         store = self.services.store.health.state()
-        missing = [name for name, ok in (("schema", schema == "loaded"), ("store", store == "ok")) if not ok]
+        schema_ok = schema in {"loaded", "per workspace"}
+        missing = [name for name, ok in (("schema", schema_ok), ("store", store == "ok")) if not ok]
         answer: dict[str, Any] = {"ready": not missing, "schema": schema, "store": store}
+        if self.services.team_telecrms is not None:
+            answer["note"] = (
+                "OAuth mode: ready when the store is writable; each workspace's schema loads on use"
+            )
         if missing:
             answer["missing"] = missing
-        error = self.services.cache.status().last_error
-        if schema != "loaded" and error:
+        error = None if schema_ok else self.services.cache.status().last_error
+        if error:
             answer["schema_error"] = mask(error, limit=300)  # why not yet, e.g. TeleCRM unreachable
         return answer
 
@@ -327,12 +394,18 @@ class Runtime:
         self.schema_warmup.start()
 
     def _warm_cache(self) -> None:
-        """Load the workspace schema, retrying until TeleCRM answers (or the runtime stops)."""
-        assert self.services is not None
+        """Load the workspace schema, retrying until TeleCRM answers (or the runtime stops). In OAuth
+        mode, each connected workspace's, once and best effort: a workspace whose TeleCRM does not
+        answer loads it on its first use instead."""
+        services = self.services
+        assert services is not None
+        if services.team_telecrms is not None:
+            self._per_team("schema warm-up", services.cache.get)  # late-bound: each team's own
+            return
         delay = self.schema_retry_seconds
         while True:
             try:
-                self.services.cache.get()
+                services.cache.get()
                 return
             except Exception as exc:
                 log.error("the workspace schema could not be loaded yet (next try in %.0f s): %s", delay, exc)

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from kit.config import Settings
 from kit.lead_index import LeadMirror
 from kit.slack_errors import is_transient_slack_failure
+from kit.team_telecrm import TeamTelecrms
 from kit.view_context import ViewSeal
 from kit.worker import TrackingExecutor, Worker
 from storage.cache import SchemaCache, SchemaUnavailable
@@ -32,6 +33,7 @@ from storage.lead_index import LeadIndex
 from storage.lead_watch import LeadWatches
 from storage.repositories import LeadThreads, Payments, UserLinks
 from storage.stores import lead_index_for
+from storage.tenancy import team_key
 from telecrm.budget import RequestBudget
 from telecrm.client import TeleCRMClient
 from telecrm.errors import TeleCRMError
@@ -52,6 +54,9 @@ class Services:
     slack: WebClient
     deliveries: Deliveries
     clock: Callable[[], float] = time.time
+    # OAuth mode: each Slack workspace's own TeleCRM (`telecrm` and `cache` are the current one's);
+    # None in single-workspace mode, where `telecrm` and `cache` are the environment's
+    team_telecrms: TeamTelecrms | None = None
     # run a background task every N seconds while the bot is up: schedule(name, seconds, fn)
     schedule: Callable[[str, float, Callable[[], Any]], None] = field(default=lambda name, seconds, fn: None)
     # where Bolt runs listeners: they only acknowledge, validate and queue; TeleCRM work is on `worker`
@@ -60,9 +65,12 @@ class Services:
             max_workers=32, thread_name_prefix="listener", initializer=mark_urgent_writer
         )
     )
-    _members: dict[str, tuple[float, TeamMember | None, str | None]] = field(default_factory=dict, repr=False)
+    # keyed by (Slack workspace, …): in OAuth mode each workspace has its own TeleCRM team and Slack
+    _members: dict[tuple[str, str], tuple[float, TeamMember | None, str | None]] = field(
+        default_factory=dict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _not_in_slack: dict[str, float] = field(default_factory=dict, repr=False)  # member email → when asked
+    _not_in_slack: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)  # → when asked
 
     @cached_property
     def threads(self) -> LeadThreads:
@@ -156,7 +164,7 @@ class Services:
         """
         now = self.clock()
         with self._lock:
-            hit = self._members.get(user_id)
+            hit = self._members.get((team_key(), user_id))
         if hit and now - hit[0] < 600:
             return hit[1], hit[2]
         profile = self.slack_user(user_id).get("profile") or {}
@@ -175,7 +183,7 @@ class Services:
             except Exception:
                 log.exception("could not remember the Slack user's TeleCRM account")
         with self._lock:
-            self._members[user_id] = (now, member, email)
+            self._members[(team_key(), user_id)] = (now, member, email)
         return member, email
 
     def slack_user_for_member(self, email: str, *, ask_slack: bool = False) -> str | None:
@@ -195,13 +203,13 @@ class Services:
         if not ask_slack:
             return None
         with self._lock:
-            asked_at = self._not_in_slack.get(key.lower())
+            asked_at = self._not_in_slack.get((team_key(), key.lower()))
         if asked_at is not None and self.clock() - asked_at < NOT_IN_SLACK_SECONDS:
             return None
         found = self._slack_user_by_email(key)
         if found is None:
             with self._lock:
-                self._not_in_slack[key.lower()] = self.clock()
+                self._not_in_slack[(team_key(), key.lower())] = self.clock()
             return None
         try:
             self.user_links.link(found, email=key, member_email=key)

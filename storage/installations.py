@@ -151,6 +151,11 @@ class InstallationStore(SlackInstallationStore):
         ).fetchone()
         return self._open(row[0]) if row else None
 
+    def teams(self) -> list[str]:
+        """Every Slack workspace the app's bot is installed in, in team id order."""
+        rows = self._store.db.execute("SELECT team_id FROM slack_bots ORDER BY team_id").fetchall()
+        return [str(row[0]) for row in rows]
+
     def only_team(self) -> str | None:
         """The team id of the one workspace with a bot token, when there is exactly one."""
         rows = self._store.db.execute("SELECT team_id FROM slack_bots LIMIT 2").fetchall()

@@ -103,6 +103,11 @@ class TelecrmConnections:
             connected_at=float(row[4]),
         )
 
+    def teams(self) -> list[str]:
+        """Every Slack workspace with a TeleCRM connection, in team id order."""
+        rows = self._store.db.execute("SELECT team_id FROM telecrm_connections ORDER BY team_id").fetchall()
+        return [str(row[0]) for row in rows]
+
     def delete(self, team_id: str, *, enterprise_id: str | None = None) -> bool:
         """Disconnect a workspace; whether it was connected."""
         with self._store.transaction() as db:

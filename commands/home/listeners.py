@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from commands.home.connection import connection_blocks
 from kit import ids
 from kit.cards import thread_permalink
 from kit.context import services_of
@@ -15,6 +16,7 @@ from kit.explain import describe_failure, explain_error
 from kit.format import ago, format_when, mrkdwn_escape, mrkdwn_link, truncate
 from kit.pipeline.home import pipeline_home_blocks
 from kit.services import Services
+from storage.tenancy import team_key
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +125,17 @@ def render_home(
 
 def publish_home(services: Services, user_id: str, *, notice: str | None = None) -> None:
     admin = is_admin(services, user_id)
+    tz = services.user_tz(user_id)
+    teams = services.team_telecrms
+    connection = teams.connections.find(team_key()) if teams is not None else None
+    if teams is not None and connection is None:  # OAuth mode, no TeleCRM yet: only how to connect it
+        blocks = _intro_blocks(notice) + connection_blocks(services, None, admin=admin, tz=tz)
+        services.slack.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+        return
     pipeline = pipeline_home_blocks(services, user_id, manager=is_manager(services, user_id, admin=admin))
-    view = render_home(
-        services, user_id, admin=admin, tz=services.user_tz(user_id), notice=notice, pipeline=pipeline
-    )
+    view = render_home(services, user_id, admin=admin, tz=tz, notice=notice, pipeline=pipeline)
+    if teams is not None:
+        view["blocks"] += connection_blocks(services, connection, admin=admin, tz=tz)
     services.slack.views_publish(user_id=user_id, view=view)
 
 

@@ -15,6 +15,7 @@ per rep or source (kit/pipeline/numbers.py).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -150,10 +151,13 @@ class LeadCounter:
             return found
 
         names = list(todo)
+        # each search in the caller's context: in OAuth mode that says whose TeleCRM to ask
+        context = contextvars.copy_context()
         with ThreadPoolExecutor(
             max_workers=min(self.parallel, len(names)), thread_name_prefix="count"
         ) as pool:
-            for name, answer in zip(names, pool.map(ask, [todo[n] for n in names]), strict=True):
+            asked = pool.map(lambda filters: context.copy().run(ask, filters), [todo[n] for n in names])
+            for name, answer in zip(names, asked, strict=True):
                 if isinstance(answer, Missing):
                     counts.values[name] = answer
                 else:

@@ -27,6 +27,7 @@ from kit.pipeline.counting import OVER_BUDGET, UNREACHABLE, Counts, LeadCounter
 from kit.pipeline.period import Bucket, Period
 from kit.services import Services
 from storage.pipeline import PaymentTotals, payment_totals, slack_leads
+from storage.tenancy import team_key
 from telecrm.models import Lead
 from telecrm.schema import FieldDef, FieldType, StatusDef, WorkspaceSchema
 
@@ -109,19 +110,19 @@ class PipelineNumbers:
 
 # --- shared counters ---------------------------------------------------------------------------------
 
-_counters: dict[int, LeadCounter] = {}
+_counters: dict[tuple[int, str], LeadCounter] = {}
 _counters_lock = threading.Lock()
 
 
 def counter_for(services: Services) -> LeadCounter:
-    """One counter (cache and budget) per running bot, shared by /pipeline, the digest and App Home."""
+    """One counter (cache and budget) per running bot and Slack workspace (OAuth mode: each counts
+    its own TeleCRM's leads), shared by /pipeline, the digest and App Home."""
+    key = (id(services), team_key())
     with _counters_lock:
-        counter = _counters.get(id(services))
+        counter = _counters.get(key)
         if counter is None:
-            counter = _counters[id(services)] = LeadCounter(
-                services.telecrm, services.watch_budget, services.clock
-            )
-            weakref.finalize(services, _counters.pop, id(services), None)
+            counter = _counters[key] = LeadCounter(services.telecrm, services.watch_budget, services.clock)
+            weakref.finalize(services, _counters.pop, key, None)
         return counter
 
 

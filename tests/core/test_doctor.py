@@ -263,3 +263,59 @@ def test_a_database_file_the_bot_cannot_use_fails_naming_the_file_and_the_reason
     [problem] = answer.failed("database")
     assert problem.startswith(f"DATABASE_PATH={path} cannot be used")
     assert expected in problem
+
+
+# --- OAuth mode: each workspace ------------------------------------------------------------------
+
+
+def test_oauth_mode_checks_each_installed_workspace_and_names_those_not_connected(
+    tmp_path: Path, stand_ins: StandIns
+) -> None:
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from storage.installations import InstallationStore
+    from storage.secrets import TokenCipher, new_key
+    from storage.telecrm_connections import TelecrmConnections
+
+    key = new_key()
+    with Store(tmp_path / "bot.sqlite3") as store:
+        installs, connections = (
+            InstallationStore(store, TokenCipher(key)),
+            TelecrmConnections(store, TokenCipher(key)),
+        )
+        for team, token in (("TA", BOT_TOKEN), ("TB", BOT_TOKEN), ("TC", "xoxb-revoked-0123456789")):
+            installs.save(
+                Installation(team_id=team, bot_token=token, bot_id="B1", bot_user_id="UB", user_id="U1")
+            )
+        connections.save("TA", stand_ins.sandbox.enterprise_id, SYNC_TOKEN, None, "U1")
+        connections.save("TB", stand_ins.sandbox.enterprise_id, "wrong-sync-token-0123", None, "U1")
+    env = {
+        "SLACK_SIGNING_SECRET": "doctor-secret",
+        "SLACK_API_URL": stand_ins.env["SLACK_API_URL"],
+        "TELECRM_API_URL": stand_ins.env["TELECRM_API_URL"],
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "client-secret-0123456789",
+        "SLACK_STATE_SECRET": "state-secret-0123456789",
+        "TOKEN_ENCRYPTION_KEY": key,
+    }
+
+    answer = doctor(tmp_path, env)
+
+    assert answer.code == 1
+    slack = answer.lines["slack auth"]
+    assert [line.split(" ", 3)[:3] for line in slack] == [
+        ["ok", "(workspace", "TA:"],
+        ["ok", "(workspace", "TB:"],
+        ["FAILED:", "workspace", "TC:"],
+    ]
+    assert "its stored bot token (auth.test: invalid_auth)" in slack[2]
+    telecrm = answer.lines["telecrm auth"]
+    assert (
+        telecrm[0].startswith("ok (workspace TA: TeleCRM workspace")
+        and stand_ins.sandbox.enterprise_id in telecrm[0]
+    )
+    assert telecrm[1].startswith("FAILED: workspace TB: TeleCRM refused") and "Home tab" in telecrm[1]
+    assert telecrm[2] == (
+        "ok (installed but not connected to TeleCRM: TC (an admin there clicks Connect TeleCRM in the app's Home tab))"
+    )
+    assert SYNC_TOKEN not in answer.output and BOT_TOKEN not in answer.output and key not in answer.output

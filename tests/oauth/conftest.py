@@ -73,6 +73,38 @@ def install(bot: Bot, team: str) -> Install:
     return Install(link, cookie, redirect, done)
 
 
+def connect(bot: Bot, team: str, sandbox: Any = None) -> None:
+    """The workspace's admin connected TeleCRM (the sandbox, or ``sandbox``) — as App Home's form
+    saves it once TeleCRM accepted the credentials (tests/oauth/test_connect_telecrm.py)."""
+    telecrm = sandbox or bot.sandbox
+    teams = bot.services.team_telecrms
+    teams.connect(team, telecrm.enterprise_id, telecrm.sync_token, telecrm.async_token, INSTALLER)
+
+
+def install_and_connect(bot: Bot, team: str) -> Install:
+    done = install(bot, team)
+    connect(bot, team)
+    return done
+
+
+class Enterprises:
+    """Several TeleCRM sandboxes behind one URL, each answering for its own workspace id — as TeleCRM
+    serves every workspace at one address, the id in the path (``/enterprise/{id}/…``)."""
+
+    def __init__(self, *sandboxes: Any) -> None:
+        self.first = sandboxes[0]
+        self.by_id = {s.enterprise_id: s for s in sandboxes}
+        # what the bot's settings take from "the sandbox" (bot/sandbox_mode.py pointed_at)
+        self.enterprise_id, self.sync_token = self.first.enterprise_id, self.first.sync_token
+        self.async_token = self.first.async_token
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        parts = environ.get("PATH_INFO", "").split("/")
+        named = parts[parts.index("enterprise") + 1] if "enterprise" in parts[:-1] else None
+        return self.by_id.get(named, self.first).wsgi_app(environ, start_response)
+
+
 @pytest.fixture
 def oauth_bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot(**oauth_settings())
+    # cold: no workspace is connected to TeleCRM yet, so there is no schema to load before it starts
+    return make_bot(cold=True, **oauth_settings())

@@ -4,7 +4,7 @@ workspace they are for: the request's, and for queued work the workspace that qu
 from __future__ import annotations
 
 from tests.conftest import CHANNEL, Bot
-from tests.oauth.conftest import TEAM_A, TEAM_B, install
+from tests.oauth.conftest import TEAM_A, TEAM_B, install_and_connect
 
 
 def calls(bot: Bot, method: str) -> list[dict]:
@@ -12,7 +12,7 @@ def calls(bot: Bot, method: str) -> list[dict]:
 
 
 def test_a_lead_typed_inline_gets_its_card_from_the_installed_workspace(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_B)
+    install_and_connect(oauth_bot, TEAM_B)
     with oauth_bot.emulator.as_team(TEAM_B):
         oauth_bot.command("/lead", 'name="Jane Doe" phone=9876543210')
     oauth_bot.settle()
@@ -22,8 +22,8 @@ def test_a_lead_typed_inline_gets_its_card_from_the_installed_workspace(oauth_bo
 
 
 def test_queued_work_posts_with_the_token_of_the_workspace_that_asked(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_A)
-    install(oauth_bot, TEAM_B)
+    install_and_connect(oauth_bot, TEAM_A)
+    install_and_connect(oauth_bot, TEAM_B)
     for team, name in ((TEAM_B, "Jane Doe"), (TEAM_A, "Ravi Kumar")):
         with oauth_bot.emulator.as_team(team):
             oauth_bot.command("/lead", f'name="{name}" phone=98765{len(name):05d}')
@@ -36,8 +36,8 @@ def test_queued_work_posts_with_the_token_of_the_workspace_that_asked(oauth_bot:
 
 
 def test_calls_made_while_handling_a_request_use_that_requests_workspace(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_A)
-    install(oauth_bot, TEAM_B)
+    install_and_connect(oauth_bot, TEAM_A)
+    install_and_connect(oauth_bot, TEAM_B)
     for team in (TEAM_A, TEAM_B):
         with oauth_bot.emulator.as_team(team):
             oauth_bot.command("/lead")
@@ -48,7 +48,7 @@ def test_calls_made_while_handling_a_request_use_that_requests_workspace(oauth_b
 
 
 def test_a_workspaces_token_is_checked_with_slack_once_not_on_every_request(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_A)  # the install itself asks auth.test who the new token is
+    install_and_connect(oauth_bot, TEAM_A)  # the install itself asks auth.test who the new token is
     for _ in range(3):
         with oauth_bot.emulator.as_team(TEAM_A):
             oauth_bot.command("/lead")

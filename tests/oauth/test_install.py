@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import USER, Bot
-from tests.oauth.conftest import TEAM_A, TEAM_B, approve, install, start_install
+from tests.oauth.conftest import TEAM_A, TEAM_B, approve, install, install_and_connect, start_install
 
 
 def bot_tokens(bot: Bot) -> dict[str, str]:
@@ -53,8 +53,8 @@ def test_tokens_are_encrypted_in_the_database_file(oauth_bot: Bot) -> None:
 
 
 def test_a_command_from_each_team_is_answered_with_that_teams_token(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_A)
-    install(oauth_bot, TEAM_B)
+    install_and_connect(oauth_bot, TEAM_A)
+    install_and_connect(oauth_bot, TEAM_B)
     tokens = bot_tokens(oauth_bot)
     for team in (TEAM_A, TEAM_B):
         with oauth_bot.emulator.as_team(team):

@@ -4,7 +4,7 @@ tokens, and only that workspace's."""
 from __future__ import annotations
 
 from tests.conftest import USER, Bot
-from tests.oauth.conftest import TEAM_A, TEAM_B, install
+from tests.oauth.conftest import TEAM_A, TEAM_B, install, install_and_connect
 
 
 def store_of(bot: Bot):  # type: ignore[no-untyped-def]
@@ -12,8 +12,8 @@ def store_of(bot: Bot):  # type: ignore[no-untyped-def]
 
 
 def test_app_uninstalled_deletes_that_workspaces_tokens(oauth_bot: Bot) -> None:
-    install(oauth_bot, TEAM_A)
-    install(oauth_bot, TEAM_B)
+    install_and_connect(oauth_bot, TEAM_A)
+    install_and_connect(oauth_bot, TEAM_B)
     delivery = oauth_bot.emulator.uninstall(TEAM_B)
     assert delivery is not None and delivery.status == 200
     oauth_bot.settle()
@@ -47,7 +47,7 @@ def test_reinstalling_after_uninstall_serves_the_workspace_again(oauth_bot: Bot)
     install(oauth_bot, TEAM_A)
     oauth_bot.emulator.uninstall(TEAM_A)
     oauth_bot.settle()
-    install(oauth_bot, TEAM_A)
+    install_and_connect(oauth_bot, TEAM_A)
     with oauth_bot.emulator.as_team(TEAM_A):
         oauth_bot.command("/lead")
     oauth_bot.settle()
