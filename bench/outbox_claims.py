@@ -37,6 +37,7 @@ class ClaimRun:
     wall: float  # first claim started → last claim finished
     claimed: int
     twice: int
+    busiest: int  # rows the claimer that took the most took: how evenly the claims were shared
 
     @property
     def rows_per_second(self) -> float:
@@ -93,4 +94,5 @@ def measure(database_url: str, *, claimers: int, rows: int) -> ClaimRun:
     wall = max(got[3] for got in gathered) - min(got[2] for got in gathered)
     if not took:
         raise RuntimeError("no claimer took a row")
-    return ClaimRun(claimers, rows, Latency.of(took), wall, len(keys), claimed_twice(keys))
+    busiest = max(len(got[0]) for got in gathered)
+    return ClaimRun(claimers, rows, Latency.of(took), wall, len(keys), claimed_twice(keys), busiest)

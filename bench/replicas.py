@@ -358,7 +358,7 @@ def _claim_rows(server: PostgresServer, workdir: Path, rows: int) -> tuple[list[
                     f"{claimers} claimer process(es), {rows} ready rows, Outbox.claim",
                     f"p50 {ms(run.latency.p50)} / p99 {ms(run.latency.p99)} per claim; "
                     f"{run.rows_per_second:,.0f} rows/s; {run.claimed} of {rows} claimed, "
-                    f"{run.twice} claimed twice",
+                    f"{run.twice} claimed twice; the busiest claimer took {run.busiest}",
                     "no row claimed twice",
                     "met" if run.twice == 0 and run.claimed == rows else "MISSED",
                 )
@@ -369,6 +369,7 @@ def _claim_rows(server: PostgresServer, workdir: Path, rows: int) -> tuple[list[
                 "rows_per_s": run.rows_per_second,
                 "claimed": run.claimed,
                 "claimed_twice": run.twice,
+                "busiest_claimer": run.busiest,
             }
     return table, raw
 

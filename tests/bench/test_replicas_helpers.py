@@ -81,3 +81,4 @@ def test_the_balancer_takes_backends_in_turn_and_skips_one_that_is_down() -> Non
 def test_claimers_in_their_own_processes_take_every_row_once(tmp_path: Path) -> None:
     run = measure(f"sqlite:///{tmp_path / 'claims.sqlite3'}", claimers=2, rows=40)
     assert (run.claimed, run.twice, run.latency.n) == (40, 0, 40)
+    assert 20 <= run.busiest <= 40
