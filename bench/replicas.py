@@ -10,7 +10,7 @@ PostgreSQL replicas, outbox claims under contention, and how many workspaces one
    worker's threads waiting on TeleCRM are the limit, and a second replica brings its own).
 2. Outbox claims: bench/outbox_claims.py.
 3. The estimate: the replicas' CPU per command (whole processes: acknowledgement, worker, card) at
-   the assumed peak rate of a workspace of 100 reps (:func:`estimate`).
+   the assumed peak rate of a workspace of 100 reps (:class:`Estimate`).
 
 The PostgreSQL server is a throw-away one in a temporary directory (tests/postgres.py), one fresh
 database per setup; its CPU per command is reported apart from the bot's.
