@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline,pacing,cold] [--commands N] [--json F] [--markdown F]``.
+"""``python -m bench [--quick] [--only modal,ack,e2e,throughput,memory,bulk,import,find,watch,pipeline,pacing,cold,replicas] [--commands N] [--json F] [--markdown F]``.
 
 Prints the machine, then one results row per published figure, with its target and verdict.
 """
@@ -29,6 +29,7 @@ from bench import (
     modal,
     pipeline,
     profile,
+    replicas,
     throughput,
     watch,
 )
@@ -59,6 +60,7 @@ SECTIONS: dict[str, Section] = {
     "pipeline": lambda d, q: pipeline.run(d, quick=q),
     "pacing": lambda d, q: (import_pacing.run(d, quick=q) + import_pacing.run_e2e(d, quick=q), {}),
     "cold": lambda d, q: cold.run(d, quick=q),
+    "replicas": lambda d, q: replicas.run(d, quick=q),
 }
 
 
