@@ -25,6 +25,8 @@ JOB_MESSAGE_EVENT = "telecrm_job_message"
 # how far before the job's creation its messages are looked for (clocks of Slack and the bot differ)
 _LOOKBACK_SECONDS = 300
 _PAGE = 200
+# a bound on the looking: 10,000 messages since the job was created
+_MAX_PAGES = 50
 
 
 def post_once(
@@ -63,25 +65,43 @@ def post_once(
 def _find_posted(
     services: Services, job: Job[object], step: str, channel: str, thread_ts: str | None
 ) -> dict[str, str] | None:
-    """The message an earlier attempt posted for ``step``, if Slack has it."""
+    """The message an earlier attempt posted for ``step``, if Slack has it.
+
+    Every page since the job was created is read (a busy channel may have had hundreds of messages
+    posted after it), up to ``_MAX_PAGES``."""
     oldest = f"{job.created_at - _LOOKBACK_SECONDS:.6f}"
-    try:
-        if thread_ts:
-            answer = services.slack.conversations_replies(
-                channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=_PAGE
-            )
-        else:
-            answer = services.slack.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=_PAGE
-            )
-    except SlackApiError as exc:
-        if is_transient_slack_failure(exc):
-            raise
-        # e.g. a DM addressed by user id: nothing to look in, so the message is posted (again)
-        log.info("could not look for job %s's %s message: %s", job.key, step, exc.response.get("error"))
-        return None
-    for message in answer.get("messages") or []:
-        payload = (message.get("metadata") or {}).get("event_payload") or {}
-        if payload.get("job") == job.key and payload.get("step") == step:
-            return {"channel": channel, "ts": str(message["ts"])}
+    cursor: str | None = None
+    for _ in range(_MAX_PAGES):
+        try:
+            answer = _page_of(services, channel, thread_ts, oldest, cursor)
+        except SlackApiError as exc:
+            if is_transient_slack_failure(exc):
+                raise
+            # e.g. a DM addressed by user id: nothing to look in, so the message is posted (again)
+            log.info("could not look for job %s's %s message: %s", job.key, step, exc.response.get("error"))
+            return None
+        for message in answer.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("job") == job.key and payload.get("step") == step:
+                return {"channel": channel, "ts": str(message["ts"])}
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return None
+    log.warning("job %s: looked through %d pages without finding its %s message", job.key, _MAX_PAGES, step)
     return None
+
+
+def _page_of(services: Services, channel: str, thread_ts: str | None, oldest: str, cursor: str | None) -> Any:
+    """One page of the thread's replies (or the channel's history) since ``oldest``."""
+    if thread_ts:
+        return services.slack.conversations_replies(
+            channel=channel,
+            ts=thread_ts,
+            oldest=oldest,
+            include_all_metadata=True,
+            limit=_PAGE,
+            cursor=cursor,
+        )
+    return services.slack.conversations_history(
+        channel=channel, oldest=oldest, include_all_metadata=True, limit=_PAGE, cursor=cursor
+    )

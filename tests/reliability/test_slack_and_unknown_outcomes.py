@@ -190,3 +190,15 @@ def test_other_jobs_messages_are_not_mistaken_for_this_ones(bot: Bot) -> None:
     post_once(bot.services, Job("job-A", "demo", {}, 1, created), "card", channel=CHANNEL, text="A")
     post_once(bot.services, Job("job-B", "demo", {}, 2, created), "card", channel=CHANNEL, text="B")
     assert [m["text"] for m in bot.messages()] == ["A", "B"]
+
+
+def test_a_message_buried_under_a_busy_channels_later_posts_is_still_found(bot: Bot) -> None:
+    """Between the crash and the retry the channel moved on by more than a page of history."""
+    created = time.time()
+    first = Job("job-1", "demo", {}, attempt=1, created_at=created, save_step=crash_on_record)
+    with pytest.raises(Crash):
+        post_once(bot.services, first, "card", channel=CHANNEL, text="New lead: Buried")
+    for n in range(450):  # other jobs' cards, posted after it: more than two pages
+        bot.services.slack.chat_postMessage(channel=CHANNEL, text=f"New lead: Other {n}")
+    card = post_once(bot.services, first_retry(created), "card", channel=CHANNEL, text="New lead: Buried")
+    assert [m["ts"] for m in bot.messages() if m["text"] == "New lead: Buried"] == [card["ts"]]
