@@ -24,7 +24,7 @@ run: install
 browser:
 	bash scripts/install-browser.sh
 
-# PostgreSQL server from Debian for the PostgreSQL tests (tests/postgres.py starts one per session);
+# PostgreSQL server from Debian for the PostgreSQL tests (bench/postgres_server.py, one per test session);
 # skipped when already there. Those tests never skip: this fails, saying why, when it cannot install.
 postgres:
 	bash scripts/install-postgres.sh

@@ -12,7 +12,7 @@ PostgreSQL replicas, outbox claims under contention, and how many workspaces one
 3. The estimate: the replicas' CPU per command (whole processes: acknowledgement, worker, card) at
    the assumed peak rate of a workspace of 100 reps (:class:`Estimate`).
 
-The PostgreSQL server is a throw-away one in a temporary directory (tests/postgres.py), one fresh
+The PostgreSQL server is a throw-away one in a temporary directory (bench/postgres_server.py), one fresh
 database per setup; its CPU per command is reported apart from the bot's.
 """
 
@@ -34,12 +34,12 @@ import psycopg
 
 from bench import harness, outbox_claims
 from bench.balancer import Balancer
+from bench.postgres_server import PostgresServer, start_postgres
 from bench.report import Row, ms
 from bench.stats import median
 from bench.throughput import exactly_once
 from bench.workspaces import inline_create_text, next_phone
 from slack_emulator import serve_wsgi
-from tests.postgres import PostgresServer, start_postgres
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL server for the tests: tests/postgres.py runs initdb into a temporary
+# Installs Debian's PostgreSQL server for the tests: bench/postgres_server.py runs initdb into a temporary
 # directory and starts a server there for each test session, as an unprivileged user; nothing else runs.
 # Idempotent: does nothing when a server's binaries are already under /usr/lib/postgresql/*/bin.
 # Uses apt-get when run as root, sudo -n otherwise. The PostgreSQL tests are never skipped, so when the

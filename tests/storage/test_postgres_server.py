@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from tests.postgres import PostgresServer
+from bench.postgres_server import PostgresServer
 
 # the outbox's claim on PostgreSQL: a row another worker holds is passed over, not waited for
 CLAIM = "SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
