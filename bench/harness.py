@@ -274,22 +274,18 @@ class AppProcess:
         self.stop()
 
 
-def start_bot(stand_ins: StandIns, workdir: Path, *, name: str = "bot") -> AppProcess:
-    """``telecrm-bot serve`` against the stand-ins, ready once the workspace schema is cached."""
+def start_bot(
+    stand_ins: StandIns, workdir: Path, *, name: str = "bot", database_url: str | None = None
+) -> AppProcess:
+    """``telecrm-bot serve`` against the stand-ins, ready once the workspace schema is cached; on
+    ``database_url`` when given (else the SQLite file named after it in ``workdir``)."""
     port = free_port()
-    db = str(workdir / f"{name}.sqlite3")
-    argv = [
-        sys.executable,
-        "-m",
-        "bench.named_threads",
-        "bot.cli",
-        "--env-file",
-        os.devnull,
-        "--log-level",
-        "INFO",
-    ]
-    argv += ["serve", "--host", "127.0.0.1", "--port", str(port)]
-    bot = AppProcess(name, argv, stand_ins.bot_env(db), workdir, port)
+    env = stand_ins.bot_env(str(workdir / f"{name}.sqlite3"))
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    argv = [sys.executable, "-m", "bench.named_threads", "bot.cli", "--env-file", os.devnull]
+    argv += ["--log-level", "INFO", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    bot = AppProcess(name, argv, env, workdir, port)
     try:
         bot.wait_ready(lambda h: h.get("ok") and (h.get("cache") or {}).get("fields", 0) > 0)
     except BaseException:

@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,27 +165,6 @@ def postgres_cpu_seconds(server: PostgresServer) -> float:
     return total
 
 
-def start_replica(
-    stand_ins: harness.StandIns, workdir: Path, name: str, database_url: str | None
-) -> harness.AppProcess:
-    """``telecrm-bot serve`` as :func:`bench.harness.start_bot` starts it, on ``database_url`` (None: the
-    SQLite file at ``DATABASE_PATH``)."""
-    port = harness.free_port()
-    env = stand_ins.bot_env(str(workdir / f"{name}.sqlite3"))
-    if database_url is not None:
-        env["DATABASE_URL"] = database_url
-    argv = [sys.executable, "-m", "bench.named_threads", "bot.cli", "--env-file", os.devnull]
-    argv += ["--log-level", "INFO", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    bot = harness.AppProcess(name, argv, env, workdir, port)
-    try:
-        bot.wait_ready(lambda h: h.get("ok") and (h.get("cache") or {}).get("fields", 0) > 0)
-    except BaseException:
-        bot.stop()
-        raise
-    bot.profile()
-    return bot
-
-
 # --- 1. throughput -------------------------------------------------------------------------------------------
 
 
@@ -233,7 +211,9 @@ def replicas_behind_balancer(
     front = None
     try:
         for i in range(count):
-            bots.append(start_replica(stand_ins, workdir, f"{tag}-r{i + 1}", database_url))
+            bots.append(
+                harness.start_bot(stand_ins, workdir, name=f"{tag}-r{i + 1}", database_url=database_url)
+            )
         balancer.backends = [b.url for b in bots]
         front = serve_wsgi(balancer, threads=CONCURRENCY)
         yield bots, front.url + "/slack/events"

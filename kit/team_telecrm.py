@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from storage.cache import SchemaCache
 from storage.dialect import BotStore
@@ -158,46 +158,45 @@ def _close(entry: TeamTelecrm) -> None:
         log.exception("could not close a workspace's TeleCRM client")
 
 
-def _late_bound(teams: TeamTelecrms, part: Callable[[TeamTelecrm], Any], cls: type, name: str) -> Any:
-    """The attribute ``name`` of the current workspace's client or cache. A method is looked up when
-    it is called, not when it is read: a feature may keep ``services.cache.cached`` and call it later,
-    for whichever workspace is current then."""
-    if callable(getattr(cls, name, None)):
-        return lambda *args, **kwargs: getattr(part(teams.current()), name)(*args, **kwargs)
-    return getattr(part(teams.current()), name)
+class _CurrentWorkspaces:
+    """Every attribute is the current workspace's ``_part`` (its ``telecrm`` client or its ``cache``).
 
+    Mixed in before the class it stands for, only so that it is typed as what the features expect; it
+    holds nothing of its own (that class is never initialised), everything is looked up on each use.
+    A method is looked up when it is called, not when it is read: a feature may keep
+    ``services.cache.cached`` and call it later, for whichever workspace is current then."""
 
-class CurrentTeleCRM(ObservedTeleCRMClient):
-    """``services.telecrm`` in OAuth mode: every attribute is the current workspace's client's.
+    _stands_for: ClassVar[type]
+    _part: ClassVar[str]  # the TeamTelecrm attribute stood for
 
-    A subclass only so that it is typed as the client the features expect; it holds no connection of
-    its own (the base class is never initialised), everything is looked up on each use.
-    """
-
-    def __init__(self, teams: TeamTelecrms) -> None:  # deliberately no super().__init__
+    def __init__(self, teams: TeamTelecrms) -> None:  # deliberately not the stood-for class's
         object.__setattr__(self, "_teams", teams)
 
     def __getattribute__(self, name: str) -> Any:
         if name in _OWN:
             return object.__getattribute__(self, name)
-        teams = object.__getattribute__(self, "_teams")
-        return _late_bound(teams, lambda team: team.telecrm, ObservedTeleCRMClient, name)
+        teams: TeamTelecrms = object.__getattribute__(self, "_teams")
+        part = type(self)._part
+        if callable(getattr(type(self)._stands_for, name, None)):
+            return lambda *args, **kwargs: getattr(getattr(teams.current(), part), name)(*args, **kwargs)
+        return getattr(getattr(teams.current(), part), name)
+
+
+class CurrentTeleCRM(_CurrentWorkspaces, ObservedTeleCRMClient):
+    """``services.telecrm`` in OAuth mode: every attribute is the current workspace's client's."""
+
+    _stands_for = ObservedTeleCRMClient
+    _part = "telecrm"
 
     def __repr__(self) -> str:
         return "CurrentTeleCRM(the current Slack workspace's TeleCRM)"
 
 
-class CurrentSchemaCache(SchemaCache):
+class CurrentSchemaCache(_CurrentWorkspaces, SchemaCache):
     """``services.cache`` in OAuth mode: every attribute is the current workspace's schema cache's."""
 
-    def __init__(self, teams: TeamTelecrms) -> None:  # deliberately no super().__init__
-        object.__setattr__(self, "_teams", teams)
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in _OWN:
-            return object.__getattribute__(self, name)
-        teams = object.__getattribute__(self, "_teams")
-        return _late_bound(teams, lambda team: team.cache, SchemaCache, name)
+    _stands_for = SchemaCache
+    _part = "cache"
 
     def __repr__(self) -> str:
         return "CurrentSchemaCache(the current Slack workspace's schema)"

@@ -63,11 +63,10 @@ def _open_form(emulator: SlackEmulator, user: str) -> bool:
 
 
 def test_two_replicas_one_killed_midway_create_every_lead_once(
-    stand_ins: harness.StandIns, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stand_ins: harness.StandIns, pg_url: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", pg_url)
-    first = harness.start_bot(stand_ins, tmp_path, name="first")
-    second = harness.start_bot(stand_ins, tmp_path, name="second")
+    first = harness.start_bot(stand_ins, tmp_path, name="first", database_url=pg_url)
+    second = harness.start_bot(stand_ins, tmp_path, name="second", database_url=pg_url)
     balancer = Balancer([first.url, second.url])
     front = serve_wsgi(balancer, threads=16)
     emulator, sandbox = stand_ins.emulator, stand_ins.sandbox
@@ -100,7 +99,7 @@ def test_two_replicas_one_killed_midway_create_every_lead_once(
         first.proc.wait(10)
         for sender in senders:
             sender.join()
-        again = harness.start_bot(stand_ins, tmp_path, name="first-again")
+        again = harness.start_bot(stand_ins, tmp_path, name="first-again", database_url=pg_url)
         restarted.append(again)
         balancer.backends = [again.url, second.url]
         harness.wait_until(
