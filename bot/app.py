@@ -11,6 +11,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
+from bot.listener_calls import make_listeners_lean
 from bot.oauth import oauth_settings
 from bot.store_outage import answer_store_outage
 from bot.telecrm_required import answer_if_not_connected
@@ -244,4 +245,5 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     app.action(ACT_FORM_RETRY)(on_form_retry)  # any feature's form that could not load (kit/loading.py)
     for feature in FEATURES:
         feature.register(app, services)
+    make_listeners_lean(app)  # the acknowledgement's CPU: see bot/listener_calls.py
     return app

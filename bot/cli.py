@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 import psycopg
 
 from bot.logs import setup_logging
+from bot.oauth import INSTALL_PATH
 from bot.sandbox_mode import new_sandbox, sandbox_identity, sandbox_values, serving_sandbox
 from bot.schema_access import open_schema_cache
 from kit.config import (
@@ -48,6 +50,16 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+def _freeze_start_up_objects() -> None:
+    """Leave everything built at start-up (modules, the app and its listeners, caches, the stand-ins)
+    out of Python's garbage collection from now on: it lives as long as the process, and every full
+    collection would otherwise walk all of it again — CPU that falls on whichever request happens to
+    allocate at that moment (the acknowledgement's CPU, docs/PERFORMANCE.md). Only the running
+    process does this, never a library user or a test run, which starts many bots in one process."""
+    gc.collect()
+    gc.freeze()
+
+
 def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = True) -> int:
     from bot.runtime import Runtime
 
@@ -62,6 +74,12 @@ def cmd_serve(settings: Settings, host: str, port: int, *, force_http: bool = Tr
     log.info("health check: %s/healthz", http.url)
     if runtime.emulator is not None:
         log.info("try the bot in a browser: %s", runtime.emulator.url)
+    if runtime.settings.oauth_mode:
+        log.info("install the app into a Slack workspace: %s%s", http.url, INSTALL_PATH)
+        if runtime.sandbox is not None:  # what an admin types in App Home → Connect TeleCRM
+            print("Connect TeleCRM (App Home) to the embedded TeleCRM sandbox with:")
+            _print_sandbox_values(settings)
+    _freeze_start_up_objects()
     try:
         _wait_for_signal()
     finally:
@@ -98,6 +116,7 @@ def cmd_socket(settings: Settings) -> int:
         log.info("connected to Slack in Socket Mode")
     else:  # the client retries in the background; say so rather than claim a connection
         log.warning("could not connect to Slack in Socket Mode yet; retrying")
+    _freeze_start_up_objects()
     try:
         _wait_for_signal()
     finally:
@@ -117,6 +136,17 @@ def cmd_run(settings: Settings, host: str, port: int) -> int:
     return cmd_serve(settings, host, port)
 
 
+def _print_sandbox_values(settings: Settings) -> None:
+    """The sandbox's workspace id and tokens: its demo values, never a token the operator set."""
+    for value in sandbox_values(settings):
+        if value.demo:
+            print(f"  {value.label}: {value.value}   (demo value: {value.variable} is not set)")
+        else:
+            shown = value.value if value.variable == "TELECRM_ENTERPRISE_ID" else "as set"
+            print(f"  {value.label}: {shown}   (from {value.variable})")
+    sys.stdout.flush()
+
+
 def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None) -> int:
     from telecrm.sandbox import load_workspace, serve_forever
 
@@ -127,13 +157,7 @@ def cmd_sandbox(settings: Settings, host: str, port: int, workspace: str | None)
         return 2
     print(f"TeleCRM sandbox on http://{host}:{port}")
     print(f"  Sync API : http://{host}:{port}/autoupdate/v2   Async API: http://{host}:{port}")
-    for value in sandbox_values(settings):
-        if value.demo:
-            print(f"  {value.label}: {value.value}   (demo value: {value.variable} is not set)")
-        else:  # never print a token the operator set
-            shown = value.value if value.variable == "TELECRM_ENTERPRISE_ID" else "as set"
-            print(f"  {value.label}: {shown}   (from {value.variable})")
-    sys.stdout.flush()
+    _print_sandbox_values(settings)
     try:
         serve_forever(new_sandbox(settings, data), host, port)
     except OSError as exc:  # taken since the configuration was checked

@@ -71,14 +71,24 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
 
 
 @functools.lru_cache(maxsize=8)  # one hooks URL per bot: parsed once, not on every request
-def _hooks_base(hooks_url: str) -> tuple[tuple[str, str, int | None], str]:
+def _hooks_base(hooks_url: str) -> tuple[tuple[str, str, int | None], str, str]:
+    """The hooks URL's origin and path, and the prefix every URL Slack sends starts with."""
     parts = urlsplit(hooks_url)
-    return _origin(parts), parts.path or "/"
+    path = parts.path or "/"
+    return _origin(parts), path, f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def is_hook_url(url: str, hooks_url: str) -> bool:
-    """Whether ``url`` is on the hooks host (same scheme, host and port) and under its path."""
-    origin, path = _hooks_base(hooks_url)
+    """Whether ``url`` is on the hooks host (same scheme, host and port) and under its path.
+
+    Slack's own URLs start with the hooks URL as written (``https://hooks.slack.com/…``), and a
+    URL that does is on that host: its authority ends at the ``/`` that starts the prefix's path.
+    Only another spelling (a capital letter, an explicit default port) is parsed: this runs on
+    every request, before its acknowledgement.
+    """
+    origin, path, prefix = _hooks_base(hooks_url)
+    if url.startswith(prefix):
+        return True
     parts = urlsplit(url)
     return _origin(parts) == origin and parts.path.startswith(path)
 

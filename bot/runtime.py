@@ -25,7 +25,7 @@ from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
 from kit.lead_index import IndexFeed
 from kit.services import Services
-from kit.team_telecrm import CurrentSchemaCache, CurrentTeleCRM, TeamTelecrm, TeamTelecrms
+from kit.team_telecrm import RECONNECT_HINT, CurrentSchemaCache, CurrentTeleCRM, TeamTelecrm, TeamTelecrms
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.deliveries import Deliveries
@@ -234,7 +234,12 @@ class Runtime:
         return self.services
 
     def _telecrm_client(
-        self, enterprise_id: str, sync_token: str, async_token: str | None
+        self,
+        enterprise_id: str,
+        sync_token: str,
+        async_token: str | None,
+        *,
+        credentials_hint: str | None = None,
     ) -> ObservedTeleCRMClient:
         """A TeleCRM client with these credentials, at the URLs and timeouts the settings name."""
         s = self.settings
@@ -245,6 +250,7 @@ class Runtime:
             async_base_url=s.telecrm_async_api_url,
             async_token=async_token or None,
             timeout=s.telecrm_timeout_seconds,
+            credentials_hint=credentials_hint,
         )
 
     def _schema_cache(self, store: BotStore, telecrm: TeleCRMClient, enterprise_id: str) -> SchemaCache:
@@ -262,7 +268,12 @@ class Runtime:
         return TeamTelecrms(store, connections, lambda connection: self._team_telecrm(store, connection))
 
     def _team_telecrm(self, store: BotStore, connection: Connection) -> TeamTelecrm:
-        telecrm = self._telecrm_client(connection.workspace_id, connection.sync_token, connection.async_token)
+        telecrm = self._telecrm_client(
+            connection.workspace_id,
+            connection.sync_token,
+            connection.async_token,
+            credentials_hint=RECONNECT_HINT,
+        )
         cache = self._schema_cache(store, telecrm, connection.workspace_id)
         assert self.services is not None  # built on a workspace's first call, after build_services
         telecrm.observer = IndexFeed(self.services.lead_index, cache.cached)

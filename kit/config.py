@@ -341,14 +341,18 @@ def _missing(use: _Use, given: set[str]) -> list[str]:
 def _oauth_problems(mode: str, given: set[str]) -> list[str]:
     """OAuth mode: the three OAuth variables, the encryption key and the signing secret; no bot
     token needed (each workspace's comes from its installation), and HTTP only (Slack redirects the
-    installer's browser to the bot's ``/slack/oauth_redirect``)."""
+    installer's browser to the bot's ``/slack/oauth_redirect``). With none of the Slack credentials
+    set, the local Slack emulator stands in, signing secret included, and its workspaces install
+    the app through its own OAuth page (try many workspaces locally)."""
     side = [name for name in SLACK_OAUTH if name in given]
+    emulated = mode != "socket" and not given & set(SLACK_CREDENTIALS)
     needs = (
         "installing into many workspaces (OAuth) needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, "
-        "SLACK_STATE_SECRET, TOKEN_ENCRYPTION_KEY and SLACK_SIGNING_SECRET"
+        "SLACK_STATE_SECRET, TOKEN_ENCRYPTION_KEY"
+        + (" (and SLACK_SIGNING_SECRET with a real Slack)" if emulated else " and SLACK_SIGNING_SECRET")
     )
     but = f", but {' and '.join(side)} {'is' if len(side) == 1 else 'are'}"
-    required = (*SLACK_OAUTH, "TOKEN_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET")
+    required = (*SLACK_OAUTH, "TOKEN_ENCRYPTION_KEY", *(() if emulated else ("SLACK_SIGNING_SECRET",)))
     found = [f"{name} is not set{but}: {needs}" for name in required if name not in given]
     if mode == "socket" or "SLACK_APP_TOKEN" in given:
         found.append(

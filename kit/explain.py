@@ -119,7 +119,7 @@ def _became(error: TeleCRMError, what: str, doing: Doing) -> str:
 
 def _to_do(error: TeleCRMError, doing: Doing) -> str:
     if isinstance(error, TeleCRMAuthError):
-        return _ADMIN_TOKEN
+        return error.remedy or _ADMIN_TOKEN
     if isinstance(error, TeleCRMForbidden):
         return "Ask your admin whether the bot's TeleCRM token may do this."
     if doing == "queued":

@@ -27,6 +27,12 @@ from telecrm.observed import ObservedTeleCRMClient
 
 log = logging.getLogger(__name__)
 
+# what a workspace's refused token tells the reader (telecrm/transport.py): its credentials are the
+# ones an admin typed in App Home, not the environment's TELECRM_* settings
+RECONNECT_HINT = (
+    "an admin of this Slack workspace reconnects TeleCRM in the app's Home tab (Change connection)."
+)
+
 # another replica may disconnect or reconnect a workspace: a kept client is checked against the stored
 # connection this often (a read of one row), so a replaced token stops being used within this time
 RECHECK_SECONDS = 30.0
@@ -40,7 +46,10 @@ class TelecrmNotConnected(TeleCRMAuthError):
     """
 
     def __init__(self, team_id: str) -> None:
-        super().__init__(f"this Slack workspace ({team_id or 'none'}) is not connected to TeleCRM")
+        super().__init__(
+            f"this Slack workspace ({team_id or 'none'}) is not connected to TeleCRM",
+            remedy="An admin of this Slack workspace connects TeleCRM in the app's Home tab (Connect TeleCRM).",
+        )
 
     @property
     def transient(self) -> bool:

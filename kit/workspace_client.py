@@ -47,7 +47,9 @@ class WorkspaceClient(WebClient):
         return str(bot.bot_token)
 
     def api_call(self, api_method: str, *, headers: dict | None = None, **kwargs: Any) -> SlackResponse:
-        explicit = self.token or any("token" in (kwargs.get(k) or {}) for k in ("params", "json", "data"))
+        # a token given with the call wins; slack_sdk passes ``token=None`` along when none was given
+        # (files_upload_v2 to each of its steps), which is not one
+        explicit = self.token or any((kwargs.get(k) or {}).get("token") for k in ("params", "json", "data"))
         token = None if explicit else self._workspace_token()
         if token:
             headers = {**(headers or {}), "Authorization": f"Bearer {token}"}

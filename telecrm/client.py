@@ -71,7 +71,10 @@ class TeleCRMClient:
         async_token: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        credentials_hint: str | None = None,
     ) -> None:
+        """``credentials_hint``: what a refused token's message tells the reader to check (None: the
+        ``TELECRM_*`` settings; '' nothing, when the caller says it)."""
         self._transport = TeleCRMTransport(
             base_url=base_url,
             async_base_url=async_base_url or DEFAULT_ASYNC_URL,
@@ -80,6 +83,7 @@ class TeleCRMClient:
             async_token=async_token,
             timeout=timeout,
             transport=transport,
+            credentials_hint=credentials_hint,
         )
 
     @property

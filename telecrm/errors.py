@@ -56,7 +56,15 @@ class TeleCRMError(Exception):
 
 
 class TeleCRMAuthError(TeleCRMError):
-    """401: the token (or enterprise id) was rejected. Retrying will not help; the admin must fix it."""
+    """401: the token (or enterprise id) was rejected. Retrying will not help; the admin must fix it.
+
+    ``remedy``: what the admin does about it, when the credentials are not the environment's (a
+    workspace's TeleCRM connection, kit/team_telecrm.py); None means the ``TELECRM_*`` settings.
+    """
+
+    def __init__(self, message: str, *, remedy: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.remedy = remedy
 
 
 class TeleCRMBadRequest(TeleCRMError):

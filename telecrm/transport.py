@@ -72,8 +72,11 @@ class TeleCRMTransport:
         async_token: str | None,
         timeout: float,
         transport: httpx.BaseTransport | None,
+        credentials_hint: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # what a refused token tells the reader to check; None: the environment's TELECRM_* names
+        self._credentials_hint = credentials_hint
         self.async_base_url = async_base_url.rstrip("/")
         self.enterprise_id = enterprise_id
         self._sync_token = sync_token
@@ -93,6 +96,13 @@ class TeleCRMTransport:
     @property
     def has_async_token(self) -> bool:
         return bool(self._async_token)
+
+    def _check(self, use_async: bool) -> str:
+        """The end of a refused token's message: what to check, where these credentials come from."""
+        if self._credentials_hint is None:
+            variable = "TELECRM_ASYNC_TOKEN" if use_async else "TELECRM_SYNC_TOKEN"
+            return f"; check {variable} and TELECRM_ENTERPRISE_ID."
+        return f"; {self._credentials_hint}" if self._credentials_hint else "."
 
     def close(self) -> None:
         self._http.close()
@@ -199,12 +209,14 @@ class TeleCRMTransport:
                 retry_after=retry_after,
             )
         if status == 401:
-            variable = "TELECRM_ASYNC_TOKEN" if use_async else "TELECRM_SYNC_TOKEN"
-            message = (
-                f"The TeleCRM token was rejected ({message or 'not authorized'}); "
-                f"check {variable} and TELECRM_ENTERPRISE_ID."
+            hint = self._credentials_hint
+            raise TeleCRMAuthError(
+                f"The TeleCRM token was rejected ({message or 'not authorized'}){self._check(use_async)}",
+                status=status,
+                code=code,
+                details=details,
+                remedy=(hint[:1].upper() + hint[1:]) if hint else None,
             )
-            raise TeleCRMAuthError(message, status=status, code=code, details=details)
         cls = error_class_for(status)
         default = rate_limited_text(retry_after) if status == 429 else f"TeleCRM answered HTTP {status}"
         raise cls(message or default, status=status, code=code, details=details, retry_after=retry_after)

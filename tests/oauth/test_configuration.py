@@ -55,6 +55,25 @@ def test_a_bad_encryption_key_is_refused_without_repeating_it() -> None:
     assert secret_looking not in found[0]
 
 
+def test_with_no_slack_credential_the_emulator_stands_in_and_its_workspaces_install() -> None:
+    """Trying many workspaces locally: the OAuth variables alone, the emulator signs the requests."""
+    env = {k: v for k, v in OAUTH.items() if k != "SLACK_SIGNING_SECRET"} | {
+        "TOKEN_ENCRYPTION_KEY": new_key()
+    }
+    assert problems(env, "run") == [] and problems(env, "http") == []
+    settings = load_settings(env, dotenv_path=None)
+    assert settings.oauth_mode and settings.uses_slack_emulator
+
+
+def test_a_real_slack_needs_the_signing_secret_in_oauth_mode() -> None:
+    env = {k: v for k, v in OAUTH.items() if k != "SLACK_SIGNING_SECRET"} | {
+        "TOKEN_ENCRYPTION_KEY": new_key(),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+    }
+    found = problems(env)
+    assert len(found) == 1 and found[0].startswith("SLACK_SIGNING_SECRET is not set"), found
+
+
 def test_oauth_mode_is_http_only() -> None:
     env = {**OAUTH, "TOKEN_ENCRYPTION_KEY": new_key(), "SLACK_APP_TOKEN": "xapp-1-A-1"}
     found = problems(env, "run")

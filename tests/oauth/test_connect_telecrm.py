@@ -204,7 +204,8 @@ def test_periodic_work_runs_once_for_each_connected_workspace(oauth_bot: Bot) ->
 
 
 def test_each_workspaces_pipeline_counts_its_own_telecrms_leads(make_bot: Callable[..., Bot]) -> None:
-    from tests.pipeline.conftest import PRIYA, Seed, block_texts, workspace_with
+    """…and shows its chart, uploaded with that workspace's token."""
+    from tests.pipeline.conftest import PRIYA, Seed, block_texts, image_of, workspace_with
 
     two = workspace_with([Seed(60, "Fresh", PRIYA), Seed(120, "Won", PRIYA)])
     five = workspace_with([Seed(60 * n, "Fresh", PRIYA) for n in range(1, 6)])
@@ -219,6 +220,23 @@ def test_each_workspaces_pipeline_counts_its_own_telecrms_leads(make_bot: Callab
         with bot.emulator.as_team(team):
             bot.command("/pipeline", "week")
         bot.settle()
-        reports[team] = block_texts(bot.ephemerals(USER)[before:][-1].get("blocks") or [])
+        report = bot.ephemerals(USER)[before:][-1]
+        assert image_of(report) is not None, block_texts(report.get("blocks") or [])
+        reports[team] = block_texts(report.get("blocks") or [])
     assert "*Pipeline now:* 2 leads" in reports[TEAM_A]
     assert "*Pipeline now:* 5 leads" in reports[TEAM_B]
+
+
+def test_a_token_telecrm_stops_accepting_is_blamed_on_the_connection_not_on_settings(oauth_bot: Bot) -> None:
+    """The token was revoked in TeleCRM after the admin connected: the rep is told what failed and
+    that an admin reconnects in App Home — not to check TELECRM_* settings, which this mode ignores."""
+    install(oauth_bot, TEAM_A)
+    connect(oauth_bot, TEAM_A)
+    oauth_bot.sandbox.sync_token = "rotated-in-telecrm-5678"  # the old token is no longer accepted
+    with oauth_bot.emulator.as_team(TEAM_A):
+        oauth_bot.command("/lead", 'name="Jane Doe" phone=9876543210')
+        oauth_bot.settle()
+    told = json.dumps(oauth_bot.ephemerals(USER)[-1])
+    assert "reconnects TeleCRM in the app's Home tab" in told, told
+    assert "TELECRM_SYNC_TOKEN" not in told and "TELECRM_ENTERPRISE_ID" not in told
+    assert oauth_bot.sandbox.find_lead("9876543210") is None

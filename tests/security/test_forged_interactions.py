@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.guard import Installation, RequestGuard, is_hook_url
 from commands.payment.access import PaymentAccess
@@ -267,11 +269,42 @@ def test_only_slacks_hooks_host_is_a_response_url() -> None:
         "https://evil.example/commands/T1",
         "https://hooks.slack.com:8443/commands/T1",
         "https://user@evil.example/commands",
+        "https://hooks.slack.com@evil.example/commands",
+        "https://hooks.slack.com\\@evil.example/commands",
+        "https://hooks.slack.com#@evil.example/commands",
+        "https://hooks.slack.com?@evil.example/commands",
         "https://hooks.slack.com:notaport/x",
         "file:///etc/passwd",
         "",
     ):
         assert not is_hook_url(url, hooks), url
+
+
+def _on_hooks_host_parsed(url: str, hooks: str) -> bool:
+    """The check spelled out with a full parse, as the guard's slow path does it."""
+    parts, base = urllib.parse.urlsplit(url), urllib.parse.urlsplit(hooks)
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        return False
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port) == (
+        "https",
+        "hooks.slack.com",
+        443,
+    ) and parts.path.startswith(base.path or "/")
+
+
+@given(
+    st.sampled_from(
+        ["https://hooks.slack.com", "https://HOOKS.slack.com:443", "https://hooks.slack.com.evil", ""]
+    ).flatmap(lambda start: st.text("/@\\#?:.a%", max_size=12).map(lambda rest: start + rest))
+)
+def test_the_quick_hooks_check_answers_as_a_full_parse_does(url: str) -> None:
+    """The guard accepts a URL that starts with the hooks URL without parsing it: that shortcut
+    must never accept what parsing the URL would refuse (``hooks.slack.com@evil``, ``…#@evil``)."""
+    assert is_hook_url(url, "https://hooks.slack.com/") == _on_hooks_host_parsed(
+        url, "https://hooks.slack.com/"
+    )
 
 
 def test_the_hooks_host_is_configurable_and_follows_a_local_slack() -> None:

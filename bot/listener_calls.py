@@ -1,0 +1,114 @@
+"""Finding and calling a request's listener without building what nobody asked for.
+
+Bolt checks the app's listeners in order until one matches, then calls it. Both steps go through
+its keyword-argument builder, which makes every argument any listener could ask for — the parsed
+action, view, options, shortcut, message and step, a ``say``, a ``respond``, a web client, some
+thirty in all — and then passes the few that were asked for:
+
+* each built-in matcher (``app.command("/lead")``, ``app.action(…)``, ``app.view(…)``,
+  ``app.event(…)``) is a function of the body alone, yet every listener checked pays for the
+  whole set; the bot registers some fifty listeners, so a request whose listener comes late paid
+  for dozens of them before its acknowledgement;
+* the listener it calls asks for three to five arguments (``ack``, ``body``, ``context``, …).
+
+:func:`make_listeners_lean` replaces each registered listener by a :class:`LeanListener` that makes
+only what is asked for, from the same sources Bolt uses (the request's context and Bolt's own
+payload parsers), so a listener receives exactly what Bolt would have passed it. A listener that
+asks for anything else keeps Bolt's way. docs/PERFORMANCE.md has what this saves per acknowledgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener.custom_listener import CustomListener
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
+from slack_bolt.request.payload_utils import (
+    to_action,
+    to_command,
+    to_event,
+    to_message,
+    to_options,
+    to_shortcut,
+    to_view,
+)
+
+Argument = Callable[[CustomListener, BoltRequest], Any]
+
+# each argument a lean listener can be given, made as Bolt's builder makes it
+# (slack_bolt.kwargs_injection.utils.build_required_kwargs)
+ARGUMENTS: dict[str, Argument] = {
+    "ack": lambda listener, req: req.context.ack,
+    "body": lambda listener, req: req.body,
+    "context": lambda listener, req: req.context,
+    "client": lambda listener, req: req.context.client,
+    "respond": lambda listener, req: req.context.respond,
+    "say": lambda listener, req: req.context.say,
+    "logger": lambda listener, req: listener.logger,
+    "action": lambda listener, req: to_action(req.body),
+    "command": lambda listener, req: to_command(req.body),
+    "event": lambda listener, req: to_event(req.body),
+    "message": lambda listener, req: to_message(req.body),
+    "options": lambda listener, req: to_options(req.body),
+    "shortcut": lambda listener, req: to_shortcut(req.body),
+    "view": lambda listener, req: to_view(req.body),
+}
+
+
+class BodyMatcher(ListenerMatcher):
+    """A built-in matcher's own function, called with the request body and nothing built for it."""
+
+    def __init__(self, func: Callable[..., bool]) -> None:
+        self.func = func
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        return bool(self.func(body=req.body))
+
+
+def _on_body(matcher: ListenerMatcher) -> ListenerMatcher:
+    if isinstance(matcher, BuiltinListenerMatcher) and list(matcher.arg_names) == ["body"]:
+        return BodyMatcher(cast(Callable[..., bool], matcher.func))  # an App's matchers are not async
+    return matcher  # a matcher that asks for more than the body keeps Bolt's way
+
+
+class LeanListener(CustomListener):
+    """A Bolt listener called with only the arguments it names (all of them in :data:`ARGUMENTS`)."""
+
+    def run_ack_function(self, *, request: BoltRequest, response: BoltResponse) -> BoltResponse | None:
+        return self.ack_function(**{name: ARGUMENTS[name](self, request) for name in self.arg_names})
+
+    @classmethod
+    def of(cls, listener: CustomListener) -> LeanListener:
+        lean = cls(
+            app_name=listener.app_name,
+            ack_function=listener.ack_function,
+            lazy_functions=listener.lazy_functions,
+            matchers=[_on_body(m) for m in listener.matchers],
+            middleware=listener.middleware,
+            auto_acknowledgement=listener.auto_acknowledgement,
+            ack_timeout=listener.ack_timeout,
+        )
+        lean.logger = listener.logger
+        return lean
+
+
+def _lean(listener: Any) -> Any:
+    if type(listener) is CustomListener and set(listener.arg_names) <= ARGUMENTS.keys():
+        return LeanListener.of(listener)
+    if isinstance(listener, CustomListener):  # it asks for something else: only its matchers change
+        listener.matchers = [_on_body(m) for m in listener.matchers]
+    return listener
+
+
+def make_listeners_lean(app: App) -> Sequence[Any]:
+    """Make every registered listener lean (see the module docstring); the listeners, in order.
+
+    Runs once, after every feature has registered its listeners: Bolt keeps them in ``_listeners``
+    and has no public way to list or replace them.
+    """
+    listeners: list[Any] = app._listeners  # noqa: SLF001  # see above
+    listeners[:] = [_lean(listener) for listener in listeners]
+    return listeners
