@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 
 from bot.app import build_app
-from bot.oauth import REDIRECT_PATH, workspace_client
+from bot.oauth import REDIRECT_PATH, installation_store, workspace_client
 from bot.sandbox_mode import new_sandbox, pointed_at
 from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
@@ -151,6 +151,19 @@ class Runtime:
             running.url,
         )
 
+    def _emulator_keeps_installs(self, store: BotStore) -> None:
+        """OAuth mode on the local emulator: the workspaces installed before this start are still
+        installed, as with Slack, rather than asking to be installed again after every restart."""
+        assert self.emulator is not None
+        installations = installation_store(self.settings, store)
+        for team in installations.teams():
+            found = installations.find_installation(enterprise_id=None, team_id=team)
+            if found is not None and found.bot_token and team in self.emulator.oauth.teams:
+                scope = ",".join(found.bot_scopes or [])
+                self.emulator.oauth.remember(
+                    found.bot_token, team_id=team, user_id=found.user_id, scope=scope
+                )
+
     def _demo_users(self) -> list[dict[str, Any]] | None:
         """With both stand-ins, Slack users who are also sandbox team members get the member's email,
         so a newcomer sees attribution and "assign to me" work as they would in a real install."""
@@ -189,6 +202,8 @@ class Runtime:
             self._start_sandbox()
         if self._use_emulator:
             self._start_emulator()
+            if self.settings.oauth_mode:
+                self._emulator_keeps_installs(store)
         s = self.settings
         teams = self._team_telecrms(store) if s.oauth_mode else None
         if teams is not None:

@@ -88,6 +88,8 @@ def _not_answering(error: TeleCRMUnavailable) -> str:
 
 
 def _happened(error: TeleCRMError, what: str) -> str:
+    if isinstance(error, TeleCRMAuthError) and error.status is None:  # nothing sent: no credentials
+        return f":lock: {mrkdwn_escape(error.message[:1].upper() + error.message[1:])}."
     if isinstance(error, TeleCRMAuthError):
         return ":lock: TeleCRM refused the bot's token (401)."
     if isinstance(error, TeleCRMForbidden):

@@ -190,6 +190,14 @@ class OAuthServer:
         with self.lock:
             return self.tokens.get(token or "")
 
+    def remember(self, token: str, *, team_id: str, user_id: str, scope: str) -> None:
+        """A bot token Slack issued before this emulator started: Slack keeps an app's installs when
+        the app restarts, so a local bot started again finds its workspaces still installed."""
+        if team_id not in self.teams:
+            raise LookupError(f"unknown team {team_id!r}; known: {sorted(self.teams)}")
+        with self.lock:
+            self.tokens.setdefault(token, Grant(team_id, user_id, scope))
+
     def revoke(self, team_id: str) -> list[str]:
         """Every token of ``team_id`` stops working (``token_revoked``); the revoked ones."""
         with self.lock:

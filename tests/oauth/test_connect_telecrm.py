@@ -240,3 +240,15 @@ def test_a_token_telecrm_stops_accepting_is_blamed_on_the_connection_not_on_sett
     assert "reconnects TeleCRM in the app's Home tab" in told, told
     assert "TELECRM_SYNC_TOKEN" not in told and "TELECRM_ENTERPRISE_ID" not in told
     assert oauth_bot.sandbox.find_lead("9876543210") is None
+
+
+def test_work_left_for_a_workspace_disconnected_since_is_explained_as_that() -> None:
+    """A job queued just before an admin clicked Disconnect finds no connection: the rep is told the
+    workspace is not connected and how to connect it, not that TeleCRM refused a token."""
+    from kit.explain import explain_error
+    from kit.team_telecrm import TelecrmNotConnected
+
+    told = explain_error(TelecrmNotConnected(TEAM_A), what="the lead")
+    assert f"This Slack workspace ({TEAM_A}) is not connected to TeleCRM." in told
+    assert "Nothing was saved." in told and "connects TeleCRM in the app's Home tab" in told
+    assert "401" not in told and "TELECRM_" not in told

@@ -99,3 +99,28 @@ def test_a_workspace_that_did_not_install_is_not_served(oauth_bot: Bot) -> None:
     told = oauth_bot.wait(lambda em: [m for m in em.ephemerals(USER) if "reinstall" in m["text"]])
     assert told
     assert not [c for c in oauth_bot.emulator.calls if c["method"] == "views.open"]
+
+
+def test_a_local_bot_started_again_finds_its_workspaces_still_installed(tmp_path: Path) -> None:
+    """With the emulator standing in for Slack, a restart is not a reinstall: Slack keeps an app's
+    installs, and so does the emulator for the ones in the bot's database."""
+    from tests.conftest import start_bot
+    from tests.oauth.conftest import connect, oauth_settings
+
+    settings = oauth_settings()
+    first = start_bot(tmp_path, cold=True, **settings)
+    try:
+        install(first, TEAM_A)
+        connect(first, TEAM_A)
+    finally:
+        first.runtime.stop()
+    again = start_bot(tmp_path, cold=True, sandbox=first.sandbox, **settings)  # a new emulator
+    try:
+        with again.emulator.as_team(TEAM_A):
+            again.command("/lead")
+        again.settle()
+        opens = [c for c in again.emulator.calls if c["method"] == "views.open"]
+        assert [(c["ok"], c["team_id"]) for c in opens] == [(True, TEAM_A)]
+        assert not again.emulator.oauth.codes  # nobody went through the install page again
+    finally:
+        again.runtime.stop()
