@@ -358,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and print the preview; send nothing"
     )
+    p.add_argument("--team", help="OAuth mode: the Slack team id (T…) whose TeleCRM the file goes to")
     p = sub.add_parser(
         "purge", help="delete every row of one Slack workspace: its data, installation and TeleCRM connection"
     )
@@ -455,7 +456,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "import":
         from bot.import_cli import cmd_import
 
-        return cmd_import(settings, args.file, dry_run=args.dry_run)
+        return cmd_import(settings, args.file, dry_run=args.dry_run, team=args.team)
     return 2
 
 

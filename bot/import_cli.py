@@ -28,11 +28,23 @@ from kit.imports.reader import NotATable
 from kit.imports.report import PreviewFacts, rows_word, terminal_text
 from kit.imports.sending import ImportBusy, import_summary, send_import
 from storage.imports import DONE, PAUSED, SENDING, VERIFYING, Imports
+from storage.secrets import TokenCipher
+from storage.stores import open_store
+from storage.telecrm_connections import TelecrmConnections
+from storage.tenancy import team_scope
 from telecrm.errors import TeleCRMError
 
 
-def cmd_import(settings: Settings, file: str, *, dry_run: bool) -> int:
-    """Against the workspace the bot uses: in sandbox mode, the embedded sandbox's."""
+def cmd_import(settings: Settings, file: str, *, dry_run: bool, team: str | None = None) -> int:
+    """Against the workspace the bot uses: in sandbox mode, the embedded sandbox's; in OAuth mode, the
+    TeleCRM that Slack workspace ``team`` connected."""
+    if settings.oauth_mode:
+        return _import_for_workspace(settings, file, dry_run=dry_run, team=team)
+    if team:
+        print(
+            "telecrm-bot import: --team names a workspace in OAuth mode; this bot serves one", file=sys.stderr
+        )
+        return 2
     if not settings.uses_telecrm_sandbox:
         return _import(settings, file, dry_run=dry_run)
     from bot.sandbox_mode import serving_sandbox
@@ -40,6 +52,38 @@ def cmd_import(settings: Settings, file: str, *, dry_run: bool) -> int:
     print("sandbox mode (no TeleCRM credentials are set): checking against the sandbox's demo workspace")
     with serving_sandbox(settings) as sandboxed:
         return _import(sandboxed, file, dry_run=dry_run)
+
+
+def _import_for_workspace(settings: Settings, file: str, *, dry_run: bool, team: str | None) -> int:
+    """OAuth mode: the file goes to the TeleCRM the workspace's admin connected in App Home, and the
+    import is that workspace's (its rows, its Async pace, its summary)."""
+    if not team:
+        print(
+            "telecrm-bot import: the app serves several Slack workspaces (OAuth mode); "
+            "say which one the file is for: --team T…",
+            file=sys.stderr,
+        )
+        return 2
+    store = open_store(settings.database)
+    try:
+        with team_scope(team):
+            connection = TelecrmConnections(store, TokenCipher(settings.token_encryption_key)).find(team)
+    finally:
+        store.close()
+    if connection is None:
+        print(
+            f"telecrm-bot import: Slack workspace {team} is not connected to TeleCRM: an admin connects "
+            "it in the app's Home tab (Connect TeleCRM) first",
+            file=sys.stderr,
+        )
+        return 1
+    connected = settings.with_overrides(
+        telecrm_enterprise_id=connection.workspace_id,
+        telecrm_sync_token=connection.sync_token,
+        telecrm_async_token=connection.async_token or "",
+    )
+    with team_scope(team):
+        return _import(connected, file, dry_run=dry_run)
 
 
 def _import(settings: Settings, file: str, *, dry_run: bool) -> int:
