@@ -22,6 +22,8 @@ This module builds the parts and is the one object tests hold. The parts, each b
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +45,13 @@ from .webapi import WebApi
 
 # names other modules and tests import from here
 __all__ = ["SLACK_TIMEOUT", "VERIFICATION_TOKEN", "ClientValidationError", "Delivery", "SlackEmulator"]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every emulator in the process (an app's Request URL may be https): loading
+    the CA bundle costs about 30 ms, and a test session starts an emulator per test."""
+    return httpx.create_ssl_context()
 
 
 class SlackEmulator(Driver, Routes):
@@ -80,6 +89,7 @@ class SlackEmulator(Driver, Routes):
         self._http = httpx.Client(
             timeout=httpx.Timeout(30.0, connect=5.0),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            verify=_tls(),
         )
         self.ui = WebUI(self)
         self.unfurl_domains = list(self.ui.app.get("unfurl_domains") or [])

@@ -9,8 +9,10 @@ in an error message or a log line, and log lines mask the emails in paths.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import math
+import ssl
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -59,6 +61,15 @@ def rate_limited_text(retry_after: float | None) -> str:
     return f"TeleCRM is rate-limiting requests (HTTP 429); {when}."
 
 
+@functools.cache
+def shared_tls() -> ssl.SSLContext:
+    """One TLS context for every TeleCRM client in the process, as httpx would make each (certifi's
+    CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``). Loading the bundle takes about 30 ms and a
+    megabyte, and in OAuth mode every connected workspace has a client of its own; a context is safe
+    to share between connections and threads."""
+    return httpx.create_ssl_context()
+
+
 class TeleCRMTransport:
     """Requests to one enterprise's Sync routes (and its Async route), answers read as JSON."""
 
@@ -91,6 +102,7 @@ class TeleCRMTransport:
             headers={"Accept": "application/json", "User-Agent": "telecrm-slack"},
             transport=transport,
             follow_redirects=False,
+            verify=shared_tls(),
         )
 
     @property

@@ -19,6 +19,7 @@ from commands.home.connection import (
     submitted_values,
 )
 from commands.home.listeners import is_admin, publish_home
+from kit.answered import wait_until_answered
 from kit.context import services_of
 from kit.format import mrkdwn_escape
 from kit.services import Services
@@ -68,6 +69,7 @@ def check_and_connect(
         )
         return
     problem = metadata_problem(services, workspace_id, sync_token)
+    wait_until_answered()  # the "Checking…" view must be on screen before it is replaced
     if problem is not None:
         services.slack.views_update(view_id=view_id, view=connect_form(workspace_id, problem))
         return
