@@ -34,7 +34,6 @@ from waitress.adjustments import Adjustments
 from waitress.task import ThreadedTaskDispatcher
 
 from bot.connections import GuardedServer, connection_budget
-from kit.answered import answering
 from kit.config import ConfigError
 from telecrm.redact import excerpt
 
@@ -257,8 +256,7 @@ def make_wsgi_app(
         try:
             if not bolt_can_read(raw.decode("utf-8"), environ.get("CONTENT_TYPE")):
                 raise ValueError("a Slack object that is not an object")
-            with answering():  # work this request starts may wait for its answer (kit/answered.py)
-                return bolt(guarded, tracking_start)
+            return bolt(guarded, tracking_start)
         except Exception as exc:
             if started:
                 raise

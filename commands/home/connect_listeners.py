@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
 
 from commands.home.connection import (
     ACT_CONNECT,
@@ -19,13 +21,15 @@ from commands.home.connection import (
     submitted_values,
 )
 from commands.home.listeners import is_admin, publish_home
-from kit.answered import wait_until_answered
 from kit.context import services_of
 from kit.format import mrkdwn_escape
 from kit.services import Services
 from storage.tenancy import team_key
 
 log = logging.getLogger(__name__)
+
+# Slack gives up on an acknowledgement after 3 s: the "Checking…" view is there by then, or never
+CHECKING_WAIT_SECONDS = 3.0
 
 
 def on_connect_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -42,42 +46,67 @@ def on_connect_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    # the "Checking…" view is named, so the answer replaces that view and no other (_replace_checking)
+    checking = f"connect-check-{body['view']['id']}"
     ack(
         response_action="update",
-        view=message_view(":hourglass_flowing_sand: Checking the connection with TeleCRM…"),
+        view={
+            **message_view(":hourglass_flowing_sand: Checking the connection with TeleCRM…"),
+            "external_id": checking,
+        },
     )
-    view_id, user = body["view"]["id"], context.user_id or ""
     services.worker.background(
         check_and_connect,
         services,
         team_key(),
-        user,
-        view_id,
+        context.user_id or "",
+        checking,
         (workspace_id, sync_token, async_token or None),
     )
 
 
 def check_and_connect(
-    services: Services, team_id: str, user: str, view_id: str, credentials: tuple[str, str, str | None]
+    services: Services, team_id: str, user: str, checking: str, credentials: tuple[str, str, str | None]
 ) -> None:
     """After the acknowledgement: ask TeleCRM with these credentials; save them only if it answers."""
     teams = services.team_telecrms
     workspace_id, sync_token, async_token = credentials
     if teams is None or not is_admin(services, user):
-        services.slack.views_update(
-            view_id=view_id, view=message_view(":no_entry: Only workspace admins can connect TeleCRM.")
+        _replace_checking(
+            services, checking, message_view(":no_entry: Only workspace admins can connect TeleCRM.")
         )
         return
     problem = metadata_problem(services, workspace_id, sync_token)
-    wait_until_answered()  # the "Checking…" view must be on screen before it is replaced
     if problem is not None:
-        services.slack.views_update(view_id=view_id, view=connect_form(workspace_id, problem))
+        _replace_checking(services, checking, connect_form(workspace_id, problem))
         return
     teams.connect(team_id, workspace_id, sync_token, async_token, user)
     log.info("workspace %s connected to TeleCRM workspace %s", team_id, workspace_id)
     done = f":white_check_mark: Connected to TeleCRM workspace `{mrkdwn_escape(workspace_id)}`. Everyone here can use the bot now."
-    services.slack.views_update(view_id=view_id, view=message_view(done))
+    _replace_checking(services, checking, message_view(done))
     publish_home(services, user)
+
+
+def _replace_checking(services: Services, checking: str, view: dict[str, Any]) -> None:
+    """Show the check's answer in place of the "Checking…" view (by its external id).
+
+    Slack shows "Checking…" when it receives the acknowledgement, and TeleCRM can answer sooner than
+    that (Bolt sends an ``ack()`` a moment after it is called). Updating the form's own view id
+    then would be overwritten by the acknowledgement arriving after it; the external id only exists
+    once "Checking…" is on screen, so until then Slack answers ``not_found`` and the update is
+    tried again, for as long as Slack waits for an acknowledgement.
+    """
+    deadline = time.monotonic() + CHECKING_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            services.slack.views_update(external_id=checking, view=view)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_found" or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 def on_disconnect_clicked(ack: Ack, context: BoltContext) -> None:

@@ -252,3 +252,31 @@ def test_work_left_for_a_workspace_disconnected_since_is_explained_as_that() -> 
     assert f"This Slack workspace ({TEAM_A}) is not connected to TeleCRM." in told
     assert "Nothing was saved." in told and "connects TeleCRM in the app's Home tab" in told
     assert "401" not in told and "TELECRM_" not in told
+
+
+def test_an_answer_faster_than_the_acknowledgement_still_replaces_checking(oauth_bot: Bot) -> None:
+    """TeleCRM can answer before Slack has shown "Checking…" (the acknowledgement leaves a moment
+    after ``ack()``): the answer waits for that view instead of being overwritten by it."""
+    import threading
+
+    from commands.home.connect_listeners import _replace_checking
+    from commands.home.connection import message_view
+    from storage.tenancy import team_scope
+
+    install(oauth_bot, TEAM_A)
+    answer = message_view("answer")
+    with oauth_bot.emulator.as_team(TEAM_A), team_scope(TEAM_A):
+        replacing = threading.Thread(
+            target=_replace_checking, args=(oauth_bot.services, "connect-check-late", answer)
+        )
+        replacing.start()
+        oauth_bot.wait(
+            lambda e: [c for c in e.calls if c["method"] == "views.update" and c.get("error") == "not_found"]
+        )
+        checking = {**message_view("Checking…"), "external_id": "connect-check-late"}  # Slack shows it now
+        oauth_bot.services.slack.views_open(
+            trigger_id=oauth_bot.emulator.ws.new_trigger(ADMIN), view=checking
+        )
+        replacing.join(10)
+    assert not replacing.is_alive()
+    assert "answer" in json.dumps(oauth_bot.emulator.open_views(ADMIN)[-1])
