@@ -176,8 +176,8 @@ class Services:
         if email:
             try:
                 member = self.schema().member_by_email(email)
-            except Exception:
-                member = None
+            except Exception:  # no team to look in yet (TeleCRM not connected, not answering):
+                return None, email  # "not a member" is not known, so neither kept nor cached
             try:
                 self.user_links.link(user_id, email=email, member_email=member.email if member else None)
             except Exception:

@@ -280,3 +280,18 @@ def test_an_answer_faster_than_the_acknowledgement_still_replaces_checking(oauth
         replacing.join(10)
     assert not replacing.is_alive()
     assert "answer" in json.dumps(oauth_bot.emulator.open_views(ADMIN)[-1])
+
+
+def test_who_someone_is_in_telecrm_is_not_decided_before_telecrm_is_connected(oauth_bot: Bot) -> None:
+    """A rep who opened the app before the admin connected TeleCRM is matched to their TeleCRM
+    account by email once it is connected, not remembered as nobody."""
+    from storage.tenancy import team_scope
+
+    install(oauth_bot, TEAM_A)
+    member = oauth_bot.sandbox.team_members()[0]
+    oauth_bot.emulator.ws.users[USER]["profile"]["email"] = member["email"]
+    with team_scope(TEAM_A):
+        assert oauth_bot.services.member_for(USER) == (None, member["email"])  # nothing to look in yet
+        connect(oauth_bot, TEAM_A)
+        found, _ = oauth_bot.services.member_for(USER)
+    assert found is not None and found.email == member["email"]
