@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA_RETRY_SECONDS = 5.0
 SCHEMA_RETRY_MAX_SECONDS = 60.0
+# the embedded sandbox serves one bot, which asks TeleCRM at most about 30 things at once (8 write
+# and 16 read workers, the schema's 5 parallel reads): 32 request threads, not the 64 a sandbox
+# shared by several processes starts with (telecrm/sandbox/server.py)
+SANDBOX_THREADS = 32
 
 
 @dataclass
@@ -111,7 +115,7 @@ class Runtime:
 
         if self.sandbox is None:
             self.sandbox = new_sandbox(self.settings)
-        running = serve_in_thread(self.sandbox)
+        running = serve_in_thread(self.sandbox, threads=SANDBOX_THREADS)
         self._stoppers.append(running.stop)
         self.settings = pointed_at(self.settings, self.sandbox, running.url)
         log.warning(
