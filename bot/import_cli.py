@@ -66,8 +66,7 @@ def _import_for_workspace(settings: Settings, file: str, *, dry_run: bool, team:
         return 2
     store = open_store(settings.database)
     try:
-        with team_scope(team):
-            connection = TelecrmConnections(store, TokenCipher(settings.token_encryption_key)).find(team)
+        connection = TelecrmConnections(store, TokenCipher(settings.token_encryption_key)).find(team)
     finally:
         store.close()
     if connection is None:

@@ -25,7 +25,7 @@ from bot.server import HTTPLimits, RunningHTTP, make_wsgi_app, serve
 from kit.config import ConfigError, Settings, listen_problem
 from kit.lead_index import IndexFeed
 from kit.services import Services
-from kit.team_telecrm import RECONNECT_HINT, CurrentSchemaCache, CurrentTeleCRM, TeamTelecrm, TeamTelecrms
+from kit.team_telecrm import RECONNECT_REMEDY, CurrentSchemaCache, CurrentTeleCRM, TeamTelecrm, TeamTelecrms
 from kit.worker import SETTLE_MARGIN_SECONDS, Worker, lease_for
 from storage.cache import SchemaCache
 from storage.deliveries import Deliveries
@@ -258,7 +258,7 @@ class Runtime:
         sync_token: str,
         async_token: str | None,
         *,
-        credentials_hint: str | None = None,
+        auth_remedy: str | None = None,
     ) -> ObservedTeleCRMClient:
         """A TeleCRM client with these credentials, at the URLs and timeouts the settings name."""
         s = self.settings
@@ -269,7 +269,7 @@ class Runtime:
             async_base_url=s.telecrm_async_api_url,
             async_token=async_token or None,
             timeout=s.telecrm_timeout_seconds,
-            credentials_hint=credentials_hint,
+            auth_remedy=auth_remedy,
         )
 
     def _schema_cache(self, store: BotStore, telecrm: TeleCRMClient, enterprise_id: str) -> SchemaCache:
@@ -291,7 +291,7 @@ class Runtime:
             connection.workspace_id,
             connection.sync_token,
             connection.async_token,
-            credentials_hint=RECONNECT_HINT,
+            auth_remedy=RECONNECT_REMEDY,
         )
         cache = self._schema_cache(store, telecrm, connection.workspace_id)
         assert self.services is not None  # built on a workspace's first call, after build_services

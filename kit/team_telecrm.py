@@ -27,10 +27,10 @@ from telecrm.observed import ObservedTeleCRMClient
 
 log = logging.getLogger(__name__)
 
-# what a workspace's refused token tells the reader (telecrm/transport.py): its credentials are the
+# what to do when TeleCRM refuses a workspace's token (telecrm/transport.py): its credentials are the
 # ones an admin typed in App Home, not the environment's TELECRM_* settings
-RECONNECT_HINT = (
-    "an admin of this Slack workspace reconnects TeleCRM in the app's Home tab (Change connection)."
+RECONNECT_REMEDY = (
+    "An admin of this Slack workspace reconnects TeleCRM in the app's Home tab (Change connection)."
 )
 
 # another replica may disconnect or reconnect a workspace: a kept client is checked against the stored

@@ -71,10 +71,10 @@ class TeleCRMClient:
         async_token: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
-        credentials_hint: str | None = None,
+        auth_remedy: str | None = None,
     ) -> None:
-        """``credentials_hint``: what a refused token's message tells the reader to check (None: the
-        ``TELECRM_*`` settings; '' nothing, when the caller says it)."""
+        """``auth_remedy``: what an admin does when TeleCRM refuses the token, said in the error (None:
+        check the ``TELECRM_*`` settings; '' nothing, when the caller says it)."""
         self._transport = TeleCRMTransport(
             base_url=base_url,
             async_base_url=async_base_url or DEFAULT_ASYNC_URL,
@@ -83,7 +83,7 @@ class TeleCRMClient:
             async_token=async_token,
             timeout=timeout,
             transport=transport,
-            credentials_hint=credentials_hint,
+            auth_remedy=auth_remedy,
         )
 
     @property

@@ -83,11 +83,11 @@ class TeleCRMTransport:
         async_token: str | None,
         timeout: float,
         transport: httpx.BaseTransport | None,
-        credentials_hint: str | None = None,
+        auth_remedy: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # what a refused token tells the reader to check; None: the environment's TELECRM_* names
-        self._credentials_hint = credentials_hint
+        # what an admin does when TeleCRM refuses the token; None: check the environment's TELECRM_*
+        self._auth_remedy = auth_remedy
         self.async_base_url = async_base_url.rstrip("/")
         self.enterprise_id = enterprise_id
         self._sync_token = sync_token
@@ -110,11 +110,11 @@ class TeleCRMTransport:
         return bool(self._async_token)
 
     def _check(self, use_async: bool) -> str:
-        """The end of a refused token's message: what to check, where these credentials come from."""
-        if self._credentials_hint is None:
+        """The end of a refused token's message: what to do, where these credentials come from."""
+        if self._auth_remedy is None:
             variable = "TELECRM_ASYNC_TOKEN" if use_async else "TELECRM_SYNC_TOKEN"
             return f"; check {variable} and TELECRM_ENTERPRISE_ID."
-        return f"; {self._credentials_hint}" if self._credentials_hint else "."
+        return f". {self._auth_remedy}" if self._auth_remedy else "."
 
     def close(self) -> None:
         self._http.close()
@@ -221,13 +221,12 @@ class TeleCRMTransport:
                 retry_after=retry_after,
             )
         if status == 401:
-            hint = self._credentials_hint
             raise TeleCRMAuthError(
                 f"The TeleCRM token was rejected ({message or 'not authorized'}){self._check(use_async)}",
                 status=status,
                 code=code,
                 details=details,
-                remedy=(hint[:1].upper() + hint[1:]) if hint else None,
+                remedy=self._auth_remedy or None,
             )
         cls = error_class_for(status)
         default = rate_limited_text(retry_after) if status == 429 else f"TeleCRM answered HTTP {status}"

@@ -179,7 +179,7 @@ def metadata_problem(services: Services, workspace_id: str, sync_token: str) -> 
         enterprise_id=workspace_id,
         sync_token=sync_token,
         timeout=settings.telecrm_timeout_seconds,
-        credentials_hint="",  # the form names what to check (_refusal)
+        auth_remedy="",  # the form says what to check (_refusal)
     )
     try:
         client.get_metadata()
