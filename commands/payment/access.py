@@ -5,7 +5,7 @@ Entries are Slack user ids (``U0PRIYA``) or user groups, by handle (``@sales-man
 and kept for a short while, so a click answers fast and a change in the group shows up soon.
 
 One :class:`PaymentAccess` per bot keeps that cache: ``register`` in ``commands/payment/listeners.py``
-makes it and installs :func:`access_middleware`, and the listeners find it with :func:`access_of`,
+makes it and installs :class:`AccessMiddleware`, and the listeners find it with :func:`access_of`,
 the way they find the services (``kit/context.py``).
 """
 
@@ -16,9 +16,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -139,19 +139,31 @@ class PaymentAccess:
         return frozenset(members)
 
 
-def access_middleware(access: PaymentAccess) -> Callable[..., Any]:
-    """A Bolt global middleware that puts ``access`` into every request's context."""
+class AccessMiddleware(Middleware):
+    """A Bolt global middleware that puts ``access`` into every request's context.
 
-    def put_access(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002
-        context[_ACCESS] = access
+    A :class:`Middleware` subclass, not a function: Bolt prepares some thirty keyword arguments for
+    a function middleware on every request, a cost every acknowledgement would pay
+    (docs/PERFORMANCE.md).
+    """
+
+    def __init__(self, access: PaymentAccess) -> None:
+        self._access = access
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002  # Bolt's name for it
+    ) -> BoltResponse | None:
+        req.context[_ACCESS] = self._access
         return next()
-
-    return put_access
 
 
 def access_of(context: BoltContext) -> PaymentAccess:
-    """The bot's :class:`PaymentAccess`, put in the context by :func:`access_middleware`."""
+    """The bot's :class:`PaymentAccess`, put in the context by :class:`AccessMiddleware`."""
     access = context.get(_ACCESS)
     if not isinstance(access, PaymentAccess):
-        raise RuntimeError("no payment access in the Bolt context: was access_middleware installed?")
+        raise RuntimeError("no payment access in the Bolt context: was AccessMiddleware installed?")
     return access

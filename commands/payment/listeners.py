@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
-from commands.payment.access import PaymentAccess, access_middleware, access_of
+from commands.payment.access import AccessMiddleware, PaymentAccess, access_of
 from commands.payment.jobs import (
     change_status,
     queue_status_change,
@@ -382,7 +382,7 @@ def register(app: App, services: Services) -> None:
         services.schedule(
             "payment-watch", services.settings.payment_watch_seconds, partial(check_open_payments, services)
         )
-    app.use(access_middleware(PaymentAccess(services.settings.payment_allowed_users, services.slack)))
+    app.use(AccessMiddleware(PaymentAccess(services.settings.payment_allowed_users, services.slack)))
     app.command(ids.CMD_PAYMENT)(on_payment_command)
     app.action(ids.ACT_CARD_PAYMENT)(on_card_button)
     app.shortcut(ids.SHORTCUT_PAYMENT_ON_CARD)(on_payment_shortcut)
