@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -90,7 +89,7 @@ class Sandbox(LeadRoutes, MemberRoutes, MetadataRoutes, AdminRoutes):
         rule = self.faults.take(path)
         latency = injected_latency(self.faults, request)
         if latency:
-            time.sleep(latency)
+            self.faults.hold(latency)
         if rule is not None and rule.kind == "reset":
             self._log(request, 0)
             reset_connection(environ)

@@ -94,6 +94,7 @@ class Faults:
         self._rate_limit: int | None = None
         self._async_rate_limit, self._async_window = self._async_default
         self._windows: dict[tuple[str, str], deque[float]] = {}
+        self._held = threading.Event()  # set by release(): the requests held now stop waiting
 
     # -- settable switches --------------------------------------------------------------------
 
@@ -230,6 +231,19 @@ class Faults:
             self._rate_limit = None
             self._async_rate_limit, self._async_window = self._async_default
             self._windows.clear()
+
+    def hold(self, seconds: float) -> None:
+        """Hold a request for the injected ``seconds``, or until :meth:`release`."""
+        with self._lock:
+            held = self._held
+        held.wait(seconds)
+
+    def release(self) -> None:
+        """End every hold under way (its server is stopping: a request held for seconds would keep
+        the stop waiting); holds that start afterwards last their full time again."""
+        with self._lock:
+            held, self._held = self._held, threading.Event()
+        held.set()
 
     # -- rate limiting ------------------------------------------------------------------------
 

@@ -70,9 +70,12 @@ def _make_server(app: Callable[..., Any], host: str, port: int, threads: int) ->
 class RunningServer:
     """A server running in a daemon thread; `url` has no trailing slash."""
 
-    def __init__(self, server: Any, thread: threading.Thread, url: str) -> None:
+    def __init__(
+        self, server: Any, thread: threading.Thread, url: str, release: Callable[[], None] | None = None
+    ) -> None:
         self._server = server
         self._thread = thread
+        self._release = release
         self._stopped = False
         self.url = url
 
@@ -81,6 +84,8 @@ class RunningServer:
         if self._stopped:
             return
         self._stopped = True
+        if self._release is not None:  # requests held by injected latency answer now
+            self._release()
         server = self._server
         server.was_shutdown = True
         while server._map:
@@ -119,7 +124,8 @@ def serve_in_thread(
     url = f"http://{url_host}:{server.effective_port}"
     thread = threading.Thread(target=_run_loop, args=(server,), name=f"telecrm-sandbox {url}", daemon=True)
     thread.start()
-    return RunningServer(server, thread, url)
+    faults = getattr(app_or_sandbox, "faults", None)
+    return RunningServer(server, thread, url, release=getattr(faults, "release", None))
 
 
 def serve_forever(sandbox: Any, host: str, port: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from typing import Any
 
@@ -25,6 +27,35 @@ def test_latency_beyond_the_client_timeout(make_harness: Any) -> None:
     slow.sandbox.faults.latency = 0.3
     with pytest.raises(httpx.ReadTimeout):
         slow.api.get("/metadata", timeout=0.05)
+
+
+def test_a_stopping_server_answers_the_requests_its_latency_holds(make_harness: Any) -> None:
+    slow = make_harness()
+    slow.sandbox.faults.latency = 600
+    faults, held = slow.sandbox.faults, threading.Event()
+    hold = faults.hold
+
+    def noted_hold(seconds: float) -> None:
+        held.set()
+        hold(seconds)
+
+    def ask() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the connection closes with the server
+            slow.api.get("/metadata")
+
+    faults.hold = noted_hold  # type: ignore[method-assign]
+    caller = threading.Thread(target=ask)
+    caller.start()
+    assert held.wait(10)
+    slow.server.stop()  # waits for its request threads: not ten minutes for the held one
+    assert [r.path for r in slow.sandbox.request_log][-1].endswith("/metadata")
+    caller.join()
+    faults.hold = hold  # type: ignore[method-assign]
+    released = threading.Event()
+    threading.Thread(target=lambda: (faults.hold(600), released.set()), daemon=True).start()
+    assert not released.wait(0.2), "a hold that starts after the stop lasts its time again"
+    faults.release()
+    assert released.wait(10)
 
 
 def test_fail_next_429_has_retry_after_and_does_not_write(h: Harness) -> None:
