@@ -8,6 +8,8 @@ sends the bot the same signed requests Slack would: the browser never talks to t
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import logging
 import mimetypes
@@ -94,8 +96,14 @@ def read_app_features(text: str) -> dict[str, Any]:
     """Name, slash commands, shortcuts and unfurl domains from an app manifest (YAML or JSON).
 
     PyYAML is used when installed; otherwise the few flat lists needed are read directly, so a plain
-    install still shows the right commands.
+    install still shows the right commands. A manifest is parsed once per process (PyYAML takes some
+    20 ms; every emulator reads the same file): each caller gets its own copy of the features.
     """
+    return copy.deepcopy(_app_features(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _app_features(text: str) -> dict[str, Any]:
     data: Any = None
     try:
         data = json.loads(text)

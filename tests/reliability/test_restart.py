@@ -43,9 +43,9 @@ def world(tmp_path):
         watch.append(ArrivalWatch(app))
         return watch[0]
 
-    # 5 s: still well above the 2 s TeleCRM takes in these tests, and a killed process's lease
-    # (kit/worker.py lease_for: 2 × (timeout + 2 s)) runs out after 14 s instead of 24 s
-    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="5", PAYMENT_WATCH_SECONDS="300") as w:
+    # 2.5 s: still well above the 1 s TeleCRM takes in these tests, and a killed process's lease
+    # (kit/worker.py lease_for: 2 × (timeout + 2 s)) runs out after 9 s
+    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="2.5", PAYMENT_WATCH_SECONDS="300") as w:
         bot = w.bot()
         yield w.sandbox, watch[0], w.emulator, bot, w.env
         bot.terminate()
@@ -105,11 +105,11 @@ def test_kill_9_while_a_payment_is_at_telecrm_records_it_once(tmp_path):
         arrivals.append(ArrivalWatch(app, path_end="/action"))
         return arrivals[0]
 
-    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="4") as w:
+    with stand_ins(tmp_path, wrap=wrap, TELECRM_TIMEOUT_SECONDS="2.5") as w:  # the lease: 9 s
         [(lead_id, phone)] = crashes.make_leads(w, 1)
         bot = w.bot()
         bot.start(ready_line="Workspace schema refreshed")
-        w.sandbox.faults.write_latency = 3.0
+        w.sandbox.faults.write_latency = 2.0
         assert w.emulator.slash_command("/payment", f"{phone} 777", user=USER, channel=CHANNEL).status == 200
         assert arrivals[0].arrived.wait(15), "the payment never reached TeleCRM"
         bot.kill9()
@@ -133,7 +133,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path):
 def test_kill_9_between_accept_and_telecrm_answer(world):
     sandbox, watch, emulator, bot, env = world
     bot.start(ready_line="Workspace schema refreshed")
-    sandbox.faults.latency = 2.0  # TeleCRM is slow: the write is in flight when the bot dies
+    sandbox.faults.latency = 1.0  # TeleCRM is slow: the write is in flight when the bot dies
     delivery = emulator.slash_command(
         "/lead", 'name="Killed Kiran" phone=919800000666', user=USER, channel=CHANNEL
     )
