@@ -11,7 +11,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.guard import Installation, RequestGuard
-from bot.listener_calls import make_listeners_lean
+from bot.listener_calls import make_listeners_lean, run_marked_listeners_on_request_thread
 from bot.oauth import oauth_settings
 from bot.store_outage import answer_store_outage
 from bot.telecrm_required import answer_if_not_connected
@@ -246,4 +246,5 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
     for feature in FEATURES:
         feature.register(app, services)
     make_listeners_lean(app)  # the acknowledgement's CPU: see bot/listener_calls.py
+    run_marked_listeners_on_request_thread(app)
     return app

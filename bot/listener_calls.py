@@ -15,17 +15,26 @@ thirty in all — and then passes the few that were asked for:
 only what is asked for, from the same sources Bolt uses (the request's context and Bolt's own
 payload parsers), so a listener receives exactly what Bolt would have passed it. A listener that
 asks for anything else keeps Bolt's way. docs/PERFORMANCE.md has what this saves per acknowledgement.
+
+:func:`run_marked_listeners_on_request_thread` runs the listeners marked with
+:func:`kit.request_thread.acks_on_request_thread` on the request's own thread when it is the only
+request being answered: Bolt's runner's steps (start, error and completion handlers) taken there,
+with no hand-off to a pool thread and no 10 ms polls for the acknowledgement.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener import Listener
 from slack_bolt.listener.custom_listener import CustomListener
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.listener_matcher import ListenerMatcher
 from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
+from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request.payload_utils import (
     to_action,
     to_command,
@@ -35,6 +44,9 @@ from slack_bolt.request.payload_utils import (
     to_shortcut,
     to_view,
 )
+
+from kit.request_thread import runs_on_request_thread
+from storage.db import mark_urgent_writer
 
 Argument = Callable[[CustomListener, BoltRequest], Any]
 
@@ -77,6 +89,11 @@ def _on_body(matcher: ListenerMatcher) -> ListenerMatcher:
 class LeanListener(CustomListener):
     """A Bolt listener called with only the arguments it names (all of them in :data:`ARGUMENTS`)."""
 
+    @property
+    def on_request_thread(self) -> bool:
+        """Marked to acknowledge on the request's thread (:class:`RequestThreadRunner`)."""
+        return runs_on_request_thread(self.ack_function)
+
     def run_ack_function(self, *, request: BoltRequest, response: BoltResponse) -> BoltResponse | None:
         return self.ack_function(**{name: ARGUMENTS[name](self, request) for name in self.arg_names})
 
@@ -112,3 +129,77 @@ def make_listeners_lean(app: App) -> Sequence[Any]:
     listeners: list[Any] = app._listeners  # noqa: SLF001  # see above
     listeners[:] = [_lean(listener) for listener in listeners]
     return listeners
+
+
+class RequestThreadRunner(ThreadListenerRunner):
+    """Bolt's listener runner, except that a listener marked to acknowledge on the request's thread
+    runs there when no other request's listener is running (see the module docstring).
+
+    Only then: with every marked listener run on its request's thread, ten concurrent commands were
+    answered with a p99 1.5× a bare Bolt app's (the same mean, a wider spread: requests competing for
+    the interpreter all the way through, where Bolt's pool spaces them out with its polls);
+    docs/PERFORMANCE.md.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._running = 0  # requests between Bolt handing them to the runner and their answer
+
+    def run(
+        self,
+        request: BoltRequest,
+        response: BoltResponse,
+        listener_name: str,
+        listener: Listener,
+        starting_time: float | None = None,
+    ) -> BoltResponse | None:
+        with self._lock:
+            self._running += 1
+            alone = self._running == 1
+        try:
+            if alone and getattr(listener, "on_request_thread", False) and not listener.lazy_functions:
+                return self._run_here(request, response, listener_name, listener)
+            return super().run(request, response, listener_name, listener, starting_time)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _run_here(
+        self, request: BoltRequest, response: BoltResponse, listener_name: str, listener: Listener
+    ) -> BoltResponse | None:
+        """What Bolt's runner does on its pool thread, here — and an error after ``ack()`` keeps the
+        acknowledgement (Bolt's own runner drops it, so the request waits out its 3 s and gets a
+        404). Writes from here go ahead of background ones, as from the listener pool."""
+        mark_urgent_writer()
+        ack = request.context.ack
+        if listener.auto_acknowledgement:  # events: acknowledged whatever the listener does
+            ack()
+        try:
+            self.listener_start_handler.handle(request=request, response=response)
+            listener.run_ack_function(request=request, response=response)
+        except Exception as exc:
+            failed = None if ack.response is not None else BoltResponse(status=500)
+            self.listener_error_handler.handle(error=exc, request=request, response=failed)
+            if ack.response is None:
+                ack.response = failed
+        finally:
+            self.listener_completion_handler.handle(request=request, response=response)
+        if ack.response is None:
+            self.logger.warning(warning_did_not_call_ack(listener_name))
+        return ack.response
+
+
+def run_marked_listeners_on_request_thread(app: App) -> None:
+    """Install :class:`RequestThreadRunner` (Bolt keeps its runner in ``_listener_runner`` and has no
+    public way to replace it)."""
+    runner: ThreadListenerRunner = app._listener_runner  # noqa: SLF001  # see above
+    app._listener_runner = RequestThreadRunner(  # noqa: SLF001
+        logger=runner.logger,
+        process_before_response=runner.process_before_response,
+        listener_error_handler=runner.listener_error_handler,
+        listener_start_handler=runner.listener_start_handler,
+        listener_completion_handler=runner.listener_completion_handler,
+        listener_executor=runner.listener_executor,
+        lazy_listener_runner=runner.lazy_listener_runner,
+    )

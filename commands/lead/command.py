@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -34,6 +35,7 @@ from kit.fields import Problem, resolve_keys, validate_fields
 from kit.grammar import LeadCommand, lead_action, parse_lead
 from kit.imports.forms import open_import_form
 from kit.lead_fields import assignee_field
+from kit.request_thread import acks_on_request_thread, after_ack
 from storage.lead_index import Query
 from telecrm.schema import WorkspaceSchema
 
@@ -139,11 +141,13 @@ def write_payload(
     return UpdateLead(fields=plan.fields, user=user, channel=channel, source="command", target=plan.target)
 
 
+@acks_on_request_thread
 def on_lead_command(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     """Replies and queued writes are settled before the acknowledgement, so Slack's "ok" means
-    the write is stored; only the modal and searches follow it."""
+    the write is stored; the modal and searches follow it, on threads of their own (this runs on the
+    request's thread: kit/request_thread.py)."""
     services = services_of(context)
     user, channel = user_of(context), context.channel_id
     schema = services.cache.cached()
@@ -155,12 +159,15 @@ def on_lead_command(
     )
     if schema is None and plan.kind == "reply":  # e.g. help: ask TeleCRM for the schema meanwhile
         schema_or_refresh(services)
+    trigger = body.get("trigger_id", "")
     if plan.kind == "modal":
         ack()
-        open_new_lead(services, client, body.get("trigger_id", ""), user, channel, respond)
+        form = partial(open_new_lead, services, client, trigger, user, channel, respond)
+        after_ack(services, form, user=user, channel=channel)
     elif plan.kind == "import":  # the form of the import feature, opened through the kit
         ack()
-        open_import_form(services, client, trigger_id=body.get("trigger_id", ""), user=user, channel=channel)
+        form = partial(open_import_form, services, client, trigger_id=trigger, user=user, channel=channel)
+        after_ack(services, form, user=user, channel=channel)
     elif plan.kind == "find":
         services.worker.background(find_and_answer, services, user=user, channel=channel, query=plan.query)
         ack()

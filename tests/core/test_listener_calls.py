@@ -4,6 +4,7 @@ Bolt would, for every kind of request the bot takes."""
 from __future__ import annotations
 
 import json
+import threading
 import urllib.parse
 from typing import Any
 
@@ -14,7 +15,13 @@ from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.listener.custom_listener import CustomListener
 from slack_sdk import WebClient
 
-from bot.listener_calls import ARGUMENTS, LeanListener, make_listeners_lean
+from bot.listener_calls import (
+    ARGUMENTS,
+    LeanListener,
+    make_listeners_lean,
+    run_marked_listeners_on_request_thread,
+)
+from kit.request_thread import acks_on_request_thread, runs_on_request_thread
 
 COMMAND = urllib.parse.urlencode(
     {
@@ -136,3 +143,105 @@ def test_a_listener_that_asks_for_more_keeps_bolts_way() -> None:
 
     listeners = make_listeners_lean(app)
     assert not isinstance(listeners[-1], LeanListener)
+
+
+def _threaded_app(errors: list[str]) -> App:
+    """As the bot's app is built: listeners on a pool, the marked ones on the request's thread."""
+    app = App(
+        signing_secret="s",
+        authorize=lambda **_: AuthorizeResult(
+            enterprise_id=None, team_id="T0ACME", bot_token="xoxb-1", bot_user_id="U0BOT"
+        ),
+        request_verification_enabled=False,
+        process_before_response=False,
+    )
+
+    @app.error
+    def on_error(error: Exception) -> None:
+        errors.append(str(error))
+
+    return app
+
+
+def _serve(app: App, listener: Any) -> tuple[Any, list[str]]:
+    """Dispatch a ``/lead`` request to ``listener``; the response and where the listener ran."""
+    ran: list[str] = []
+
+    def recorded(ack: Any, body: Any) -> None:
+        ran.append(threading.current_thread().name)
+        listener(ack, body)
+
+    if runs_on_request_thread(listener):
+        acks_on_request_thread(recorded)
+    app.command("/lead")(recorded)
+    make_listeners_lean(app)
+    run_marked_listeners_on_request_thread(app)
+    response = app.dispatch(_request(COMMAND))
+    app.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+    return response, ran
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_marked_listener_answers_on_the_requests_thread_with_the_same_answer(marked: bool) -> None:
+    def listener(ack: Any, body: Any) -> None:
+        ack(text=f"Got {body['text']}")
+
+    response, ran = _serve(_threaded_app([]), acks_on_request_thread(listener) if marked else listener)
+    assert (response.status, response.body) == (200, "Got phone=+919812345678 name=Asha")
+    assert (ran == [threading.current_thread().name]) is marked
+
+
+def test_a_marked_listener_failing_after_its_ack_still_answers_and_the_error_is_handled() -> None:
+    """(Bolt's own runner drops the acknowledgement then: Slack waits 3 s and gets a 404.)"""
+
+    def listener(ack: Any, body: Any) -> None:
+        ack(text="Saved")
+        raise RuntimeError("after the ack")
+
+    errors: list[str] = []
+    response, _ = _serve(_threaded_app(errors), acks_on_request_thread(listener))
+    assert (response.status, response.body) == (200, "Saved")
+    assert errors == ["after the ack"]
+
+
+def test_a_marked_listener_failing_before_its_ack_is_answered_as_bolt_answers_it() -> None:
+    def listener(ack: Any, body: Any) -> None:
+        raise RuntimeError("before the ack")
+
+    answers = []
+    for marked in (True, False):
+        errors: list[str] = []
+        response, _ = _serve(_threaded_app(errors), acks_on_request_thread(listener) if marked else listener)
+        answers.append((response.status, errors))
+    assert answers[0] == answers[1] and answers[0][1] == ["before the ack"]
+
+
+def test_a_marked_listener_goes_to_the_pool_while_another_request_is_being_answered() -> None:
+    app = _threaded_app([])
+    started, go_on = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def slow(ack: Any) -> None:  # the first request: answered once go_on is set
+        started.set()
+        go_on.wait(10)
+        ack()
+
+    @acks_on_request_thread
+    def quick(ack: Any, body: Any) -> None:
+        ran.append(threading.current_thread().name)
+        ack(text="quick")
+
+    app.command("/slow")(slow)
+    app.command("/lead")(quick)
+    make_listeners_lean(app)
+    run_marked_listeners_on_request_thread(app)
+    first = threading.Thread(target=app.dispatch, args=(_request(COMMAND.replace("%2Flead", "%2Fslow")),))
+    first.start()
+    assert started.wait(10)
+    response = app.dispatch(_request(COMMAND))
+    go_on.set()
+    first.join()
+    assert (response.status, response.body) == (200, "quick")
+    assert ran and ran != [threading.current_thread().name]
+    assert app.dispatch(_request(COMMAND)).body == "quick"  # alone again: on this thread
+    assert ran[-1] == threading.current_thread().name

@@ -227,6 +227,7 @@ def test_an_email_identifier_workspace_works_end_to_end(make_bot) -> None:
     said = text_of(bot.ephemerals(USER)[-1])
     assert "already exists" in said and "Email" in said
     bot.command("/lead", "name=NoEmail phone=9876500015")
+    bot.settle()  # a typed line's values are checked, and answered, right after the acknowledgement
     assert "Email is required" in text_of(bot.ephemerals(USER)[-1])
 
 
