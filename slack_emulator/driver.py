@@ -4,43 +4,32 @@ the way Slack applies it.
 
 A gesture is only possible where Slack would offer it (a button on that message or the top view, no
 slash command in a thread, the Slack client's own checks before a submission: views.py, which keeps
-a modal's state; files people share or pick: file_shares.py). Sending: transport.py.
+a modal's state; files people share or pick: file_shares.py). Events, a person's message and what a
+workspace does to the app: events.py. Sending: transport.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
-import secrets
 import urllib.parse
-from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from . import directory, views
 from .blockkit import iter_elements, validate_options_answer
 from .delivery import Delivery
+from .events import VERIFICATION_TOKEN, Events
 from .file_shares import FileShares
-from .oauth import OAuthServer
-from .readers import Readers
 from .state import ResponseUrl, ViewRecord
-from .transport import Transport
-from .unfurls import link_shared_event
 from .webapi import ApiError, WebApi
 
-VERIFICATION_TOKEN = "emulatorVerificationToken"
 
-
-class Driver(FileShares, Transport, Readers):
+class Driver(FileShares, Events):
     """User gestures; a mixin of :class:`~slack_emulator.emulator.SlackEmulator`, whose constructor
-    sets the attributes below (``url`` once the emulator is served)."""
+    sets the attributes below and :class:`~slack_emulator.events.Events`' (``url`` once the emulator
+    is served)."""
 
-    team_id: str
     url: str | None
-    clock: Callable[[], float]
     api: WebApi
-    unfurl_domains: list[str]  # the app's (its manifest's, or set by the runtime)
-    oauth: OAuthServer  # the teams the app can be installed into, and their tokens
 
     # --- users / channels as seen in payloads --------------------------------------------------
 
@@ -538,101 +527,3 @@ class Driver(FileShares, Transport, Readers):
                 "trigger_id": trigger_id,
             }
         return self._send_interaction("shortcut", payload, trigger_id=trigger_id)
-
-    def send_event(
-        self, event: dict[str, Any], *, retry_num: int | None = None, event_id: str | None = None
-    ) -> Delivery:
-        """Any Events API event, wrapped in an event_callback envelope as Slack sends it."""
-        event = {**event, "event_ts": event.get("event_ts", self._action_ts())}
-        envelope = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.team_id,
-            "context_team_id": self.team_id,
-            "context_enterprise_id": None,
-            "api_app_id": directory.APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or directory.random_id("Ev"),
-            "event_time": int(self.clock()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": directory.BOT_USER_ID,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": "4-" + secrets.token_urlsafe(24),
-        }
-        body = json.dumps(envelope)
-        return self._send("event_callback", envelope, body, "application/json", retry_num=retry_num)
-
-    # --- more than one workspace (OAuth: slack_emulator/oauth.py) -------------------------------
-
-    @contextlib.contextmanager
-    def as_team(self, team_id: str) -> Iterator[None]:
-        """Gestures in the block come from ``team_id`` (one of ``oauth.teams``): their payloads name
-        it, as Slack's do for a person of that workspace."""
-        if team_id not in self.oauth.teams:
-            raise LookupError(f"unknown team {team_id!r}; known: {sorted(self.oauth.teams)}")
-        before, self.team_id = self.team_id, team_id
-        try:
-            yield
-        finally:
-            self.team_id = before
-
-    def uninstall(self, team_id: str) -> Delivery | None:
-        """A workspace admin removes the app: its tokens stop working, and the app is told with
-        ``app_uninstalled`` (which it gets even though its tokens are gone) when it subscribes to it
-        (its manifest's ``bot_events``); None when it does not."""
-        self.oauth.revoke(team_id)
-        if "app_uninstalled" not in self.bot_events:
-            return None
-        with self.as_team(team_id):
-            return self.send_event({"type": "app_uninstalled"})
-
-    def revoke_tokens(self, team_id: str) -> Delivery | None:
-        """The bot token of ``team_id`` is revoked (``tokens_revoked`` names the bot user), told to
-        the app when it subscribes to the event."""
-        self.oauth.revoke(team_id)
-        if "tokens_revoked" not in self.bot_events:
-            return None
-        with self.as_team(team_id):
-            return self.send_event(
-                {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [directory.BOT_USER_ID]}}
-            )
-
-    def app_home_opened(self, user: str) -> Delivery:
-        self._user_ref(user)
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": user,
-            "channel": "D" + user[1:],
-            "tab": "home",
-        }
-        home = self.home_view(user)
-        if home is not None:
-            event["view"] = home
-        return self.send_event(event)
-
-    def post_user_message(self, *, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
-        """A person writes in a channel; links on the app's unfurl domains make a ``link_shared`` event."""
-        self._user_ref(user)
-        self._channel_ref(channel)
-        with self.ws.cond:
-            message: dict[str, Any] = {
-                "user": user,
-                "type": "message",
-                "ts": self.ws.next_ts(),
-                "text": text,
-                "team": self.team_id,
-            }
-            if thread_ts:
-                message["thread_ts"] = thread_ts
-            self.ws.add_message(channel, message)
-        event = link_shared_event(self.ws, channel, message["ts"], self.unfurl_domains)
-        if event is not None and (self.app_url or self.delivers_over_socket):  # as Slack, when it can
-            self.send_event(event)
-        return str(message["ts"])
