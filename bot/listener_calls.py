@@ -89,10 +89,9 @@ def _on_body(matcher: ListenerMatcher) -> ListenerMatcher:
 class LeanListener(CustomListener):
     """A Bolt listener called with only the arguments it names (all of them in :data:`ARGUMENTS`)."""
 
-    @property
-    def on_request_thread(self) -> bool:
-        """Marked to acknowledge on the request's thread (:class:`RequestThreadRunner`)."""
-        return runs_on_request_thread(self.ack_function)
+    # marked to acknowledge on the request's thread (:class:`RequestThreadRunner`), and without lazy
+    # listeners (which keep Bolt's way): read once here, not on every request
+    on_request_thread = False
 
     def run_ack_function(self, *, request: BoltRequest, response: BoltResponse) -> BoltResponse | None:
         return self.ack_function(**{name: ARGUMENTS[name](self, request) for name in self.arg_names})
@@ -109,6 +108,7 @@ class LeanListener(CustomListener):
             ack_timeout=listener.ack_timeout,
         )
         lean.logger = listener.logger
+        lean.on_request_thread = runs_on_request_thread(listener.ack_function) and not listener.lazy_functions
         return lean
 
 
@@ -158,7 +158,7 @@ class RequestThreadRunner(ThreadListenerRunner):
             self._running += 1
             alone = self._running == 1
         try:
-            if alone and getattr(listener, "on_request_thread", False) and not listener.lazy_functions:
+            if alone and getattr(listener, "on_request_thread", False):
                 return self._run_here(request, response, listener_name, listener)
             return super().run(request, response, listener_name, listener, starting_time)
         finally:
