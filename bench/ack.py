@@ -69,15 +69,17 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
     measured: dict[str, dict[int, list[Latency]]] = {"bot": {}, "bare": {}}
     cpu: dict[str, dict[int, list[float]]] = {"bot": {}, "bare": {}}
     ack_cpu: dict[str, dict[int, list[float]]] = {"bot": {}, "bare": {}}
+    inside: dict[str, dict[int, list[Latency]]] = {"bot": {}, "bare": {}}  # the app's own share
     failures: dict[int, list[str]] = {level: [] for level in LEVELS}
     with harness.StandIns() as stand_ins:
-        bot = harness.start_bot(stand_ins, workdir)
-        bare = harness.start_bare(stand_ins, workdir)
+        bot = harness.start_bot(stand_ins, workdir, time_requests=True)
+        bare = harness.start_bare(stand_ins, workdir, time_requests=True)
         with bot, bare:
             stand_ins.sandbox.faults.latency = SANDBOX_LATENCY
             apps = {"bot": bot, "bare": bare}
             for app in apps.values():  # first requests pay for imports, connections and thread start-up
                 harness.fire(stand_ins.emulator, app.events_url, _batch(40), 10)
+                app.take_request_times()
             for level in LEVELS:
                 for r in range(runs):
                     order = ("bare", "bot") if r % 2 == 0 else ("bot", "bare")
@@ -93,6 +95,7 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
                         failures[level] += [f"{name}: {f}" for f in burst.failures]
                         lat = Latency.of(burst.elapsed)
                         measured[name].setdefault(level, []).append(lat)
+                        inside[name].setdefault(level, []).append(Latency.of(app.take_request_times()))
                         log.info(
                             "ack %s c=%d run %d: p50 %s p99 %s", name, level, r + 1, ms(lat.p50), ms(lat.p99)
                         )
@@ -101,6 +104,10 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
     raw: dict[str, Any] = {"sandbox_latency_s": SANDBOX_LATENCY, "runs": runs, "requests_per_run": per_run}
     for level in LEVELS:
         ours, floor = median_latency(measured["bot"][level]), median_latency(measured["bare"][level])
+        ours_inside, floor_inside = (
+            median_latency(inside["bot"][level]),
+            median_latency(inside["bare"][level]),
+        )
         ratio = paired_ratio(measured["bot"][level], measured["bare"][level])
         cpu_ours, cpu_floor = median(cpu["bot"][level]), median(cpu["bare"][level])
         cpu_row, cpu_ratio = _ack_cpu_row(
@@ -113,6 +120,8 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
                 f"{level} concurrent, {runs}×{per_run[level]} commands",
                 f"bot p50 {ms(ours.p50)} / p99 {ms(ours.p99)}; bare Bolt p50 {ms(floor.p50)} / "
                 f"p99 {ms(floor.p99)}; p99 ratio {ratio:.2f}× (median of paired runs); "
+                f"inside the app (request in → answer out): bot p50 {ms(ours_inside.p50)} / p99 "
+                f"{ms(ours_inside.p99)}, bare p50 {ms(floor_inside.p50)} / p99 {ms(floor_inside.p99)}; "
                 f"CPU per command, whole process: bot {ms(cpu_ours)}, bare {ms(cpu_floor)}"
                 + (f"; {len(failures[level])} failed, e.g. {failures[level][0]}" if failures[level] else ""),
                 f"p99 ≤ {TARGET_RATIO}× bare",
@@ -129,12 +138,14 @@ def run(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
                 "p99_s": ours.p99,
                 "cpu_per_command_s": cpu_ours,
                 "runs": [vars(x) for x in measured["bot"][level]],
+                "inside_the_app_runs": [vars(x) for x in inside["bot"][level]],
             },
             "bare": {
                 "p50_s": floor.p50,
                 "p99_s": floor.p99,
                 "cpu_per_command_s": cpu_floor,
                 "runs": [vars(x) for x in measured["bare"][level]],
+                "inside_the_app_runs": [vars(x) for x in inside["bare"][level]],
             },
         }
     raw["failures"] = {str(level): found[:20] for level, found in failures.items()}

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench import request_times
 from slack_emulator import SlackEmulator, serve_wsgi
 from telecrm.sandbox import Sandbox
 from telecrm.sandbox import serve_in_thread as serve_sandbox
@@ -194,12 +195,26 @@ def thread_cpu_from_schedstat(text: str) -> float:
 class AppProcess:
     """A child process serving Slack's Request URL; stopped with SIGTERM like an operator would."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], workdir: Path, port: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str],
+        workdir: Path,
+        port: int,
+        *,
+        time_requests: bool = False,
+    ) -> None:
         self.name = name
         self.url = f"http://127.0.0.1:{port}"
         self.events_url = self.url + "/slack/events"
         self.log_path = workdir / f"{name}.log"
+        # each request's time inside the app (bench/request_times.py), when asked for
+        self.request_times_path = workdir / f"{name}.request-times" if time_requests else None
         full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        full_env.pop(request_times.ENV, None)
+        if self.request_times_path is not None:
+            full_env[request_times.ENV] = str(self.request_times_path)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             list(argv), env=full_env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
@@ -252,6 +267,12 @@ class AppProcess:
         """CPU time so far of the threads that serve a request until its acknowledgement."""
         return sum(cpu for group, cpu in self.thread_cpu_seconds().items() if group in ACK_THREADS)
 
+    def take_request_times(self) -> list[float]:
+        """Seconds inside the app for each events request since the last call (``time_requests``)."""
+        if self.request_times_path is None:
+            raise RuntimeError(f"{self.name} was started without time_requests")
+        return request_times.take(self.request_times_path)
+
     def rss_kib(self) -> int:
         return read_vmrss_kib(Path(f"/proc/{self.proc.pid}/status").read_text())
 
@@ -275,7 +296,12 @@ class AppProcess:
 
 
 def start_bot(
-    stand_ins: StandIns, workdir: Path, *, name: str = "bot", database_url: str | None = None
+    stand_ins: StandIns,
+    workdir: Path,
+    *,
+    name: str = "bot",
+    database_url: str | None = None,
+    time_requests: bool = False,
 ) -> AppProcess:
     """``telecrm-bot serve`` against the stand-ins, ready once the workspace schema is cached; on
     ``database_url`` when given (else the SQLite file named after it in ``workdir``)."""
@@ -285,7 +311,7 @@ def start_bot(
         env["DATABASE_URL"] = database_url
     argv = [sys.executable, "-m", "bench.named_threads", "bot.cli", "--env-file", os.devnull]
     argv += ["--log-level", "INFO", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    bot = AppProcess(name, argv, env, workdir, port)
+    bot = AppProcess(name, argv, env, workdir, port, time_requests=time_requests)
     try:
         bot.wait_ready(lambda h: h.get("ok") and (h.get("cache") or {}).get("fields", 0) > 0)
     except BaseException:
@@ -295,7 +321,7 @@ def start_bot(
     return bot
 
 
-def start_bare(stand_ins: StandIns, workdir: Path) -> AppProcess:
+def start_bare(stand_ins: StandIns, workdir: Path, *, time_requests: bool = False) -> AppProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.named_threads", "bench.bare_app", "--port", str(port)]
     env = {
@@ -303,7 +329,7 @@ def start_bare(stand_ins: StandIns, workdir: Path) -> AppProcess:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": stand_ins.emulator.api_url,
     }
-    bare = AppProcess("bare", argv, env, workdir, port)
+    bare = AppProcess("bare", argv, env, workdir, port, time_requests=time_requests)
     try:
         bare.wait_ready()
     except BaseException:

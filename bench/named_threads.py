@@ -4,16 +4,22 @@ each thread's CPU time from outside (``/proc/<pid>/task/<tid>/comm`` and ``stat`
 ``python -m bench.named_threads bot.cli serve …`` runs ``python -m bot.cli serve …``; the only
 difference is one ``prctl(PR_SET_NAME)`` per thread start (Python 3.11 leaves every OS thread named
 after the executable). Linux only; elsewhere the module runs unchanged.
+
+With ``BENCH_REQUEST_TIMES`` set it also records each Slack request's time inside the app
+(:mod:`bench.request_times`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import runpy
 import sys
 import threading
 from typing import Any
+
+from bench import request_times
 
 PR_SET_NAME = 15
 COMM_MAX = 15  # the kernel keeps 15 bytes of a thread's name
@@ -53,6 +59,8 @@ def main() -> None:
     if len(sys.argv) < 2:
         raise SystemExit("usage: python -m bench.named_threads MODULE [ARG …]")
     install()
+    if os.environ.get(request_times.ENV):
+        request_times.install(os.environ[request_times.ENV])
     module = sys.argv[1]
     sys.argv = [module, *sys.argv[2:]]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
