@@ -17,13 +17,14 @@ payload parsers), so a listener receives exactly what Bolt would have passed it.
 asks for anything else keeps Bolt's way. docs/PERFORMANCE.md has what this saves per acknowledgement.
 
 :func:`run_marked_listeners_on_request_thread` runs the listeners marked with
-:func:`kit.request_thread.acks_on_request_thread` on the request's own thread: Bolt's runner's
-steps (start, error and completion handlers) taken there, with no hand-off to a pool thread and no
-10 ms polls for the acknowledgement.
+:func:`kit.request_thread.acks_on_request_thread` on the request's own thread when it is the only
+request being answered: Bolt's runner's steps (start, error and completion handlers) taken there,
+with no hand-off to a pool thread and no 10 ms polls for the acknowledgement.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -132,14 +133,20 @@ def make_listeners_lean(app: App) -> Sequence[Any]:
 
 class RequestThreadRunner(ThreadListenerRunner):
     """Bolt's listener runner, except that a listener marked to acknowledge on the request's thread
-    runs there (see the module docstring); every other listener runs as Bolt runs it.
+    runs there when no other request's listener is running (see the module docstring).
 
-    Whatever the number of requests being answered at once: measured with the bot, the same bot
-    running marked listeners on its request's thread only when no other request was being answered,
-    and a bare Bolt app interleaved run by run (docs/PERFORMANCE.md), the acknowledgement's CPU
-    under 10 and 50 concurrent commands was 1.04–1.24× the bare app's against 1.28–1.40×, with the
-    same p99 latency.
+    Only then: with every marked listener run on its request's thread, the acknowledgement's CPU
+    under 10 concurrent commands was lower (1.1× a bare Bolt app's against 1.3×), but the time
+    inside the app had a tail: p99 23–45 ms against this rule's 14–26 ms and the bare app's 13–17 ms
+    (requests competing for the interpreter all the way through, where Bolt's pool spaces them out
+    with its polls). A turn for the listener's part (one or two at a time) left that tail as it was;
+    docs/PERFORMANCE.md.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._running = 0  # requests between Bolt handing them to the runner and their answer
 
     def run(
         self,
@@ -149,9 +156,16 @@ class RequestThreadRunner(ThreadListenerRunner):
         listener: Listener,
         starting_time: float | None = None,
     ) -> BoltResponse | None:
-        if getattr(listener, "on_request_thread", False):
-            return self._run_here(request, response, listener_name, listener)
-        return super().run(request, response, listener_name, listener, starting_time)
+        with self._lock:
+            self._running += 1
+            alone = self._running == 1
+        try:
+            if alone and getattr(listener, "on_request_thread", False):
+                return self._run_here(request, response, listener_name, listener)
+            return super().run(request, response, listener_name, listener, starting_time)
+        finally:
+            with self._lock:
+                self._running -= 1
 
     def _run_here(
         self, request: BoltRequest, response: BoltResponse, listener_name: str, listener: Listener

@@ -5,8 +5,8 @@ every 10 ms: a hand-off between threads, and a wake-up every 10 ms, for every re
 fast the listener. A listener whose acknowledgement is the last thing it waits for — what it
 writes is stored before ``ack()``, and anything slow after it is handed on (:func:`after_ack`) —
 can run on the request's thread instead: the answer is ready when the listener returns
-(bot/listener_calls.py runs the listeners marked with :func:`acks_on_request_thread` that way;
-docs/PERFORMANCE.md has what it saves).
+(bot/listener_calls.py runs the listeners marked with :func:`acks_on_request_thread` that way
+when no other request is being answered; docs/PERFORMANCE.md has what it saves).
 """
 
 from __future__ import annotations

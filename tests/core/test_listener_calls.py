@@ -216,7 +216,7 @@ def test_a_marked_listener_failing_before_its_ack_is_answered_as_bolt_answers_it
     assert answers[0] == answers[1] and answers[0][1] == ["before the ack"]
 
 
-def test_a_marked_listener_answers_on_its_thread_while_another_request_waits_for_its_listener() -> None:
+def test_a_marked_listener_goes_to_the_pool_while_another_request_is_being_answered() -> None:
     app = _threaded_app([])
     started, go_on = threading.Event(), threading.Event()
     ran: list[str] = []
@@ -241,5 +241,7 @@ def test_a_marked_listener_answers_on_its_thread_while_another_request_waits_for
     response = app.dispatch(_request(COMMAND))
     go_on.set()
     first.join()
-    assert (response.status, response.body) == (200, "quick")  # answered while /slow still waits
-    assert ran == [threading.current_thread().name]
+    assert (response.status, response.body) == (200, "quick")
+    assert ran and ran != [threading.current_thread().name]
+    assert app.dispatch(_request(COMMAND)).body == "quick"  # alone again: on this thread
+    assert ran[-1] == threading.current_thread().name
