@@ -278,6 +278,11 @@ def _parse_update(rest: str) -> LeadCommand:
     if target_word.unclosed:
         return LeadCommand("help", errors=[f"unclosed quote in “{truncate(rest, 30)}”"])
     target = target_word.text.strip()
+    if not target:  # an empty quoted word: ""
+        return LeadCommand(
+            "help",
+            errors=["say which lead first: /lead update <lead id or identifier> key=value …"],
+        )
     pairs, errors = _tokenize_plain(rest[target_word.raw_end :])
     if not pairs and not errors:
         errors = [f"say what to change on {truncate(target, 30)}: key=value …"]
@@ -368,6 +373,11 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
     lead, rest = _lead_and_rest(words)
     if not rest:
         return PaymentCommand("modal", lead=lead)
+    if not lead:  # an empty quoted word ("") where the lead goes
+        return PaymentCommand(
+            "help",
+            errors=["say which lead first: /payment <lead id, phone or name> <amount> [currency] [status]"],
+        )
     amount_text: str | None = None
     currency: str | None = None
     status: str | None = None

@@ -69,6 +69,7 @@ BAD_INPUT = [
     ("{phone} 5000 INR PAIDOUT", "PAIDOUT"),
     ("hello 5000", "“hello” is not a lead id"),
     ("{phone} INR", "the amount is missing"),
+    ('"" 5000', "say which lead first"),
 ]
 
 

@@ -151,7 +151,7 @@ def test_lead_update() -> None:
     assert quoted.target == "+91 99999 99999" and quoted.pairs == [("name", "Jane D")]
 
 
-@pytest.mark.parametrize("text", ["update", "update status=Won", 'update "919'])
+@pytest.mark.parametrize("text", ["update", "update status=Won", 'update "919', 'update "" status=Won'])
 def test_lead_update_needs_a_target(text: str) -> None:
     cmd = parse_lead(text)
     assert cmd.action == "help" and cmd.errors
@@ -229,6 +229,8 @@ def test_payment_default_currency() -> None:
         ("919999999999 5000 soon-ish", "not a currency or status"),
         ("919999999999 INR PENDING", "amount is missing"),
         ('"919999 5000', "unclosed quote"),
+        ('"" 5000', "say which lead first"),
+        ('" " 5000 INR PAID', "say which lead first"),
     ],
 )
 def test_payment_refusals(text: str, words: str) -> None:

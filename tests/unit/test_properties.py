@@ -118,6 +118,8 @@ def test_parse_lead_never_raises(text: str) -> None:
     _no_internal_error(cmd.errors)
     if cmd.action == "create":
         assert cmd.pairs
+    if cmd.action == "update":
+        assert cmd.target
     if cmd.action == "find":  # possibly too short: /lead find itself explains what it needs
         assert cmd.query == cmd.query.strip()
 
