@@ -262,6 +262,9 @@ def _parse_lead(text: str) -> LeadCommand:
     return LeadCommand("create", pairs=pairs, errors=errors)
 
 
+UPDATE_NEEDS_LEAD = "say which lead first: /lead update <lead id or identifier> key=value …"
+
+
 def _parse_update(rest: str) -> LeadCommand:
     words = _words(rest)
     if not words:
@@ -271,18 +274,12 @@ def _parse_update(rest: str) -> LeadCommand:
         )
     target_word = words[0]
     if any(ch == "=" and not quoted for ch, quoted in target_word.chars):
-        return LeadCommand(
-            "help",
-            errors=["say which lead first: /lead update <lead id or identifier> key=value …"],
-        )
+        return LeadCommand("help", errors=[UPDATE_NEEDS_LEAD])
     if target_word.unclosed:
         return LeadCommand("help", errors=[f"unclosed quote in “{truncate(rest, 30)}”"])
     target = target_word.text.strip()
     if not target:  # an empty quoted word: ""
-        return LeadCommand(
-            "help",
-            errors=["say which lead first: /lead update <lead id or identifier> key=value …"],
-        )
+        return LeadCommand("help", errors=[UPDATE_NEEDS_LEAD])
     pairs, errors = _tokenize_plain(rest[target_word.raw_end :])
     if not pairs and not errors:
         errors = [f"say what to change on {truncate(target, 30)}: key=value …"]
