@@ -339,6 +339,9 @@ def split_currency(text: str) -> tuple[str, str | None]:
     return text, None
 
 
+PAYMENT_USAGE = "/payment <lead> <amount> [currency] [status]"
+
+
 def parse_payment(text: str, *, default_currency: str = "INR") -> PaymentCommand:
     """``/payment <lead> <amount> [currency] [status]`` → a payment to record (or the modal / help)."""
     try:
@@ -371,10 +374,7 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
     if not rest:
         return PaymentCommand("modal", lead=lead)
     if not lead:  # an empty quoted word ("") where the lead goes
-        return PaymentCommand(
-            "help",
-            errors=["say which lead first: /payment <lead id, phone or name> <amount> [currency] [status]"],
-        )
+        return PaymentCommand("help", errors=[f"say which lead first: {PAYMENT_USAGE}"])
     amount_text: str | None = None
     currency: str | None = None
     status: str | None = None
@@ -419,7 +419,7 @@ def _parse_payment(text: str, default_currency: str) -> PaymentCommand:
         )
     amount: str | None = None
     if amount_text is None:
-        problems.append("the amount is missing: /payment <lead> <amount> [currency] [status]")
+        problems.append(f"the amount is missing: {PAYMENT_USAGE}")
     else:
         try:
             amount = normalize_amount(amount_text)
