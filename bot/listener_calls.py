@@ -17,9 +17,10 @@ payload parsers), so a listener receives exactly what Bolt would have passed it.
 asks for anything else keeps Bolt's way. docs/PERFORMANCE.md has what this saves per acknowledgement.
 
 :func:`run_marked_listeners_on_request_thread` runs the listeners marked with
-:func:`kit.request_thread.acks_on_request_thread` on the request's own thread when it is the only
-request being answered: Bolt's runner's steps (start, error and completion handlers) taken there,
-with no hand-off to a pool thread and no 10 ms polls for the acknowledgement.
+:func:`kit.request_thread.acks_on_request_thread` on the request's own thread while at most
+:data:`ON_REQUEST_THREAD_AT_MOST` requests are being answered: Bolt's runner's steps (start, error and
+completion handlers) taken there, with no hand-off to a pool thread and no 10 ms polls for the
+acknowledgement.
 """
 
 from __future__ import annotations
@@ -131,16 +132,22 @@ def make_listeners_lean(app: App) -> Sequence[Any]:
     return listeners
 
 
+# requests answered at once up to which a marked listener runs on its request's thread (more, and
+# Bolt's pool runs it as it runs the others)
+ON_REQUEST_THREAD_AT_MOST = 4
+
+
 class RequestThreadRunner(ThreadListenerRunner):
     """Bolt's listener runner, except that a listener marked to acknowledge on the request's thread
-    runs there when no other request's listener is running (see the module docstring).
+    runs there while at most :data:`ON_REQUEST_THREAD_AT_MOST` requests are being answered (see the
+    module docstring).
 
-    Only then: with every marked listener run on its request's thread, the acknowledgement's CPU
-    under 10 concurrent commands was lower (1.1× a bare Bolt app's against 1.3×), but the time
-    inside the app had a tail: p99 23–45 ms against this rule's 14–26 ms and the bare app's 13–17 ms
-    (requests competing for the interpreter all the way through, where Bolt's pool spaces them out
-    with its polls). A turn for the listener's part (one or two at a time) left that tail as it was;
-    docs/PERFORMANCE.md.
+    Why a bound: with every marked listener on its request's thread, ten or fifty requests run the
+    bot's Python at once from start to answer, and as Slack sees it (the server's own loop reading
+    and writing the sockets between them) the slowest answers came later than a bare Bolt app's: p99
+    1.3–1.8× at 10 concurrent, where Bolt's pool spaces requests out with its 10 ms polls. With one at
+    a time the acknowledgement's CPU stayed at about 1.35× the bare app's; four at a time met both
+    (docs/PERFORMANCE.md).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -158,9 +165,9 @@ class RequestThreadRunner(ThreadListenerRunner):
     ) -> BoltResponse | None:
         with self._lock:
             self._running += 1
-            alone = self._running == 1
+            here = self._running <= ON_REQUEST_THREAD_AT_MOST
         try:
-            if alone and getattr(listener, "on_request_thread", False):
+            if here and getattr(listener, "on_request_thread", False):
                 return self._run_here(request, response, listener_name, listener)
             return super().run(request, response, listener_name, listener, starting_time)
         finally:

@@ -6,7 +6,7 @@ fast the listener. A listener whose acknowledgement is the last thing it waits f
 writes is stored before ``ack()``, and anything slow after it is handed on (:func:`after_ack`) —
 can run on the request's thread instead: the answer is ready when the listener returns
 (bot/listener_calls.py runs the listeners marked with :func:`acks_on_request_thread` that way
-when no other request is being answered; docs/PERFORMANCE.md has what it saves).
+while few requests are being answered at once; docs/PERFORMANCE.md has what it saves).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from storage.dialect import SQLITE, Dialect
 from storage.health import StoreHealth
+from storage.insert_batches import InsertQueue, PendingRow, insert_sql, row_exists_sql
 from storage.migrations import MIGRATIONS, Migration, check_order, latest_version
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
 
 _thread_role = threading.local()
+
+InsertShape = tuple[str, tuple[str, ...], tuple[str, ...]]  # table, columns, identity
 
 
 def mark_urgent_writer() -> None:
@@ -278,6 +281,7 @@ class Store:
         self._writer: Database | None = None
         self._writer_generation = 0
         self._writer_thread: int | None = None  # the thread inside a write now
+        self._insert_queues: dict[tuple[InsertShape, bool], InsertQueue] = {}  # see insert_new
         self._closed = False
         self.health = StoreHealth(self)
         try:
@@ -469,6 +473,55 @@ class Store:
             return writer.conn.execute(sql, params)
         finally:
             self._give_back_writer()
+
+    def insert_new(
+        self, table: str, columns: Sequence[str], values: Sequence[Any], *, identity: Sequence[str]
+    ) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING`` of one row, a transaction of its own: whether it was
+        inserted. Rows other threads insert into the same columns at the same moment go into the same
+        statement (:mod:`storage.insert_batches`): the acknowledgements' one write.
+
+        ``identity``: columns whose values tell this row from any other insert of it; read back only
+        when some row of a batch conflicted (SQLite counts a statement's rows, not which they were).
+        Inside a :meth:`transaction` the row is part of that transaction."""
+        if self._in_write():
+            return self.db.conn.execute(insert_sql(table, columns, 1), values).rowcount == 1
+        shape = (table, tuple(columns), tuple(identity))
+        # urgent rows queue apart: their writer takes the gate as urgent (mark_urgent_writer), so an
+        # acknowledgement never waits behind a background writer's place in line
+        line = (shape, getattr(_thread_role, "urgent", False))
+        queue = self._insert_queues.get(line)
+        if queue is None:
+            with self._lock:
+                queue = self._insert_queues.setdefault(
+                    line, InsertQueue(self._writing, lambda rows: self._insert_rows(shape, rows))
+                )
+        return queue.insert(values)
+
+    def _insert_rows(self, shape: InsertShape, rows: list[PendingRow]) -> None:
+        """With the gate held: one statement for ``rows``; then each row's ``inserted``."""
+        table, columns, identity = shape
+        conn = self.db.conn  # the write connection: this thread holds the gate
+        params = [value for row in rows for value in row.values]
+        try:
+            changed = conn.execute(insert_sql(table, columns, len(rows)), params).rowcount
+        except sqlite3.IntegrityError:
+            if len(rows) == 1:
+                raise
+            for row in rows:  # one bad row (a NOT NULL, a CHECK) fails only its own thread
+                try:
+                    self._insert_rows(shape, [row])
+                except sqlite3.IntegrityError as exc:
+                    row.error = exc
+            return
+        if changed == len(rows):
+            for row in rows:
+                row.inserted = True
+            return
+        where = [columns.index(name) for name in identity]
+        exists = row_exists_sql(table, identity)
+        for row in rows:
+            row.inserted = conn.execute(exists, [row.values[i] for i in where]).fetchone() is not None
 
     def close(self) -> None:
         with self._lock:

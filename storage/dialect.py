@@ -47,7 +47,7 @@ class BotStore(Protocol):
     """The surface every repository and feature uses: ``db`` (``query(sql, params)`` yielding dicts,
     ``execute(sql, params)`` returning a cursor with ``rowcount``/``fetchone``/``fetchall``, and
     ``conn.executemany``), ``transaction()`` (nested use is a savepoint), ``write()`` (one statement,
-    its own transaction), the health probe and ``close``."""
+    its own transaction), ``insert_new()``, the health probe and ``close``."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -67,6 +67,13 @@ class BotStore(Protocol):
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One statement as a transaction of its own (or part of this thread's open one)."""
+        ...
+
+    def insert_new(
+        self, table: str, columns: Sequence[str], values: Sequence[Any], *, identity: Sequence[str]
+    ) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING`` of one row, a transaction of its own (or part of this
+        thread's open one): whether it was inserted."""
         ...
 
     def reset_connections(self) -> None: ...

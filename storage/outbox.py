@@ -127,6 +127,23 @@ class OutboxItem:
         )
 
 
+# what Outbox.add writes; another add of the same row (a redelivery, another process) has its own
+# clock reading, so these tell the row an add wrote from any other
+_ADDED_COLUMNS = (
+    "key",
+    "kind",
+    "payload",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+    "delivery",
+    "team_id",
+)
+_ADDED_IDENTITY = ("team_id", "key", "created_at", "kind", "payload")
+
+
 class Outbox:
     """Durable, idempotent queue of writes, on the bot's store, shared safely by several processes."""
 
@@ -149,15 +166,16 @@ class Outbox:
 
         ``delivery``: the Slack delivery that asked for it, stored in the row (unique): the row is the
         record that the delivery was handled, so the acknowledgement costs one statement, a transaction
-        of its own (:meth:`storage.db.Store.write`). The row is the current workspace's."""
+        of its own (:meth:`storage.db.Store.insert_new`). The row is the current workspace's."""
         now = self._clock()
         team = team_key()
-        cursor = self._store.write(
-            "INSERT INTO outbox (key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
-            " delivery, team_id) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [key, kind, json.dumps(payload), PENDING, now, now, now, delivery, team],
+        inserted = self._store.insert_new(
+            "outbox",
+            _ADDED_COLUMNS,
+            [key, kind, json.dumps(payload), PENDING, 0, now, now, now, delivery, team],
+            identity=_ADDED_IDENTITY,
         )
-        if cursor.rowcount == 1:  # the row is what was just written: no need to read it back
+        if inserted:  # the row is what was just written: no need to read it back
             return OutboxItem(
                 key, kind, payload, PENDING, 0, now, None, None, None, now, now, team=team
             ), True

@@ -27,6 +27,7 @@ from storage.database_url import shown_url
 from storage.db import SchemaTooNewError, StoreError, StoreUnavailable
 from storage.dialect import POSTGRES, Dialect
 from storage.health import FULL, OK, READ_ONLY, StoreHealth
+from storage.insert_batches import insert_sql
 from storage.postgres_schema import POSTGRES_MIGRATIONS, PostgresMigration
 
 logger = logging.getLogger(__name__)
@@ -266,6 +267,13 @@ class PostgresStore:
     def write(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """One statement as a transaction of its own (autocommit), or part of this thread's open one."""
         return self.db.execute(sql, params)
+
+    def insert_new(
+        self, table: str, columns: Sequence[str], values: Sequence[Any], *, identity: Sequence[str]
+    ) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING`` of one row: whether it was inserted (``identity``: see
+        :meth:`storage.db.Store.insert_new`; here each statement's count is its own)."""
+        return bool(self.write(insert_sql(table, columns, 1), values).rowcount == 1)
 
     def reset_connections(self) -> None:
         """Nothing to do: the pool drops a connection that broke and opens a new one when needed."""

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot.listener_calls import (
     ARGUMENTS,
+    ON_REQUEST_THREAD_AT_MOST,
     LeanListener,
     make_listeners_lean,
     run_marked_listeners_on_request_thread,
@@ -216,13 +217,14 @@ def test_a_marked_listener_failing_before_its_ack_is_answered_as_bolt_answers_it
     assert answers[0] == answers[1] and answers[0][1] == ["before the ack"]
 
 
-def test_a_marked_listener_goes_to_the_pool_while_another_request_is_being_answered() -> None:
+def test_a_marked_listener_goes_to_the_pool_while_many_requests_are_being_answered() -> None:
     app = _threaded_app([])
-    started, go_on = threading.Event(), threading.Event()
+    started, go_on = threading.Semaphore(0), threading.Event()
     ran: list[str] = []
+    here = threading.current_thread().name
 
-    def slow(ack: Any) -> None:  # the first request: answered once go_on is set
-        started.set()
+    def slow(ack: Any) -> None:  # answered once go_on is set
+        started.release()
         go_on.wait(10)
         ack()
 
@@ -235,13 +237,24 @@ def test_a_marked_listener_goes_to_the_pool_while_another_request_is_being_answe
     app.command("/lead")(quick)
     make_listeners_lean(app)
     run_marked_listeners_on_request_thread(app)
-    first = threading.Thread(target=app.dispatch, args=(_request(COMMAND.replace("%2Flead", "%2Fslow")),))
-    first.start()
-    assert started.wait(10)
+    slow_requests: list[threading.Thread] = []
+
+    def start_slow() -> None:
+        request = _request(COMMAND.replace("%2Flead", "%2Fslow"))
+        slow_requests.append(threading.Thread(target=app.dispatch, args=(request,)))
+        slow_requests[-1].start()
+        assert started.acquire(timeout=10)
+
+    for _ in range(ON_REQUEST_THREAD_AT_MOST - 1):
+        start_slow()
+    assert app.dispatch(_request(COMMAND)).body == "quick"
+    assert ran[-1] == here  # with it, as many as the bound: still on the request's thread
+    start_slow()
     response = app.dispatch(_request(COMMAND))
     go_on.set()
-    first.join()
+    for t in slow_requests:
+        t.join()
     assert (response.status, response.body) == (200, "quick")
-    assert ran and ran != [threading.current_thread().name]
-    assert app.dispatch(_request(COMMAND)).body == "quick"  # alone again: on this thread
-    assert ran[-1] == threading.current_thread().name
+    assert ran[-1] != here  # one more than the bound: Bolt's pool
+    assert app.dispatch(_request(COMMAND)).body == "quick"  # few again: on this thread
+    assert ran[-1] == here

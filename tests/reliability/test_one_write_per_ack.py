@@ -18,10 +18,11 @@ ACK_PATH = ("listener", "waitress")  # the Slack request thread and the listener
 
 @pytest.fixture
 def ack_path_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Write transactions (a ``transaction()`` block or a lone ``write()``) opened on the
-    acknowledgement path (not by the outbox worker)."""
+    """Write transactions (a ``transaction()`` block, a lone ``write()`` or ``insert_new()``) opened
+    on the acknowledgement path (not by the outbox worker)."""
     seen: list[str] = []
     original_transaction, original_write = Store.transaction, Store.write
+    original_insert_new = Store.insert_new
 
     def count(store: Store) -> None:
         name = threading.current_thread().name
@@ -38,8 +39,13 @@ def ack_path_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         count(self)
         return original_write(self, sql, params)
 
+    def counted_insert_new(self: Store, *args: Any, **kwargs: Any) -> bool:
+        count(self)
+        return original_insert_new(self, *args, **kwargs)
+
     monkeypatch.setattr(Store, "transaction", counted_transaction)
     monkeypatch.setattr(Store, "write", counted_write)
+    monkeypatch.setattr(Store, "insert_new", counted_insert_new)
     return seen
 
 
