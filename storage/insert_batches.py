@@ -136,20 +136,22 @@ class InsertQueue:
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
-    """``INSERT INTO table (columns) VALUES (?, …), … ON CONFLICT DO NOTHING`` for ``rows`` rows."""
+def _names(table: str, columns: Sequence[str]) -> None:
+    """Table and column names go into the SQL text: only plain ones, spelled in the code."""
     for name in (table, *columns):
         if not _NAME.fullmatch(name):
             raise ValueError(f"not a plain SQL name: {name!r}")
+
+
+def insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …), … ON CONFLICT DO NOTHING`` for ``rows`` rows."""
+    _names(table, columns)
     one = "(" + ", ".join("?" * len(columns)) + ")"
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)} ON CONFLICT DO NOTHING"
-    )
+    values = ", ".join([one] * rows)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
 
 
 def row_exists_sql(table: str, columns: Sequence[str]) -> str:
     """Whether a row with these values exists (``IS``: NULL matches NULL)."""
-    for name in (table, *columns):
-        if not _NAME.fullmatch(name):
-            raise ValueError(f"not a plain SQL name: {name!r}")
+    _names(table, columns)
     return f"SELECT 1 FROM {table} WHERE {' AND '.join(f'{c} IS ?' for c in columns)} LIMIT 1"
