@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-# rows in one statement (SQLite allows 32,766 parameters; a batch is as many rows as arrived while
-# the last one was written, a few dozen under load)
-MAX_ROWS = 100
+# rows in one statement: a batch is as many rows as arrived while the last one was written, one to a
+# dozen under fifty concurrent commands. Each count of rows is a statement of its own in the
+# connection's cache, ~8 KiB a row (1 to 64 rows: 2 MiB, which a long run filled slowly as rarer
+# counts came up; 1 to 16: 130 KiB)
+MAX_ROWS = 16
 # batches one writer writes before another waiting thread takes over, so no thread writes for others
 # for long while its own request waits
 MAX_BATCHES = 4

@@ -55,7 +55,7 @@ def join(threads: list[threading.Thread]) -> None:
         assert not t.is_alive(), "a thread never got its answer"
 
 
-def test_rows_queued_behind_a_busy_store_go_in_one_statement_each_answered(
+def test_rows_queued_behind_a_busy_store_go_in_few_statements_each_answered(
     db_path: Path, waiting_rows: threading.Semaphore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(db_path)
@@ -80,7 +80,7 @@ def test_rows_queued_behind_a_busy_store_go_in_one_statement_each_answered(
             waiting_rows.acquire(timeout=30)
     join(threads)
 
-    assert batches == [21]
+    assert batches == [insert_batches.MAX_ROWS, len(users) - insert_batches.MAX_ROWS]  # 21 rows: 2
     assert answers.count(False) == 2  # U3 (there before) and the second U5
     assert answers[3] is False and answers[5] != answers[20]
     assert store.db.execute("SELECT COUNT(*) FROM user_links").fetchone()[0] == 20
