@@ -53,7 +53,7 @@ from kit.context import claim_delivery, services_of
 from kit.events import PaymentFoundInTeleCRM, PaymentMadeWithLead
 from kit.explain import explain_error, telecrm_error_in
 from kit.format import format_money
-from kit.grammar import parse_payment
+from kit.grammar import PAYMENT_USAGE, parse_payment
 from kit.loading import open_form
 from kit.services import Services
 from kit.view_context import refused_view
@@ -150,8 +150,7 @@ def open_payment_modal(
         services.ephemeral(
             origin.channel,
             user,
-            ":warning: The payment form could not open in time — please try again, or type "
-            "`/payment <lead> <amount> [currency] [status]`.",
+            f":warning: The payment form could not open in time — please try again, or type `{PAYMENT_USAGE}`.",
             thread_ts=origin.thread_ts,
         )
 
@@ -246,8 +245,7 @@ def on_payment_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) ->
             channel,
             user,
             ":information_source: That message is not a lead card, so I can't tell which lead the payment "
-            "is for. Use the shortcut on a lead card (or in its thread), or type "
-            "`/payment <lead> <amount> [currency] [status]`.",
+            f"is for. Use the shortcut on a lead card (or in its thread), or type `{PAYMENT_USAGE}`.",
             thread_ts=message.get("thread_ts"),
         )
         return

@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.payment.statuses import can_transition
 from kit.format import format_money, mention, mrkdwn_escape, mrkdwn_link, truncate
+from kit.grammar import PAYMENT_USAGE
 from kit.remarks import remark_line
 from storage.repositories import Payment
 from telecrm.schema import PAYMENT_CURRENCIES, PAYMENT_STATUSES
@@ -130,7 +131,7 @@ def amount_change_text(payment: Payment | None) -> str:
         )
     return (
         f"{head} To correct it: {step} with the *Record payment* button on the lead card or "
-        "`/payment <lead> <amount> [currency] [status]`."
+        f"`{PAYMENT_USAGE}`."
     )
 
 
