@@ -485,7 +485,7 @@ class Store:
         when some row of a batch conflicted (SQLite counts a statement's rows, not which they were).
         Inside a :meth:`transaction` the row is part of that transaction."""
         if self._in_write():
-            return self.db.conn.execute(insert_sql(table, columns, 1), values).rowcount == 1
+            return self.db.conn.execute(insert_sql(table, tuple(columns), 1), values).rowcount == 1
         shape = (table, tuple(columns), tuple(identity))
         # urgent rows queue apart: their writer takes the gate as urgent (mark_urgent_writer), so an
         # acknowledgement never waits behind a background writer's place in line

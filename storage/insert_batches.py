@@ -11,6 +11,7 @@ multi-row ``INSERT``; the others wait for their own row's answer, not for the ga
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -145,7 +146,9 @@ def _names(table: str, columns: Sequence[str]) -> None:
             raise ValueError(f"not a plain SQL name: {name!r}")
 
 
-def insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
+# the SQL texts are built once per shape: they are on every acknowledgement's write
+@functools.lru_cache(maxsize=64)
+def insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
     """``INSERT INTO table (columns) VALUES (?, …), … ON CONFLICT DO NOTHING`` for ``rows`` rows."""
     _names(table, columns)
     one = "(" + ", ".join("?" * len(columns)) + ")"
@@ -153,7 +156,8 @@ def insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
 
 
-def row_exists_sql(table: str, columns: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=16)
+def row_exists_sql(table: str, columns: tuple[str, ...]) -> str:
     """Whether a row with these values exists (``IS``: NULL matches NULL)."""
     _names(table, columns)
     return f"SELECT 1 FROM {table} WHERE {' AND '.join(f'{c} IS ?' for c in columns)} LIMIT 1"

@@ -273,7 +273,7 @@ class PostgresStore:
     ) -> bool:
         """``INSERT … ON CONFLICT DO NOTHING`` of one row: whether it was inserted (``identity``: see
         :meth:`storage.db.Store.insert_new`; here each statement's count is its own)."""
-        return bool(self.write(insert_sql(table, columns, 1), values).rowcount == 1)
+        return bool(self.write(insert_sql(table, tuple(columns), 1), values).rowcount == 1)
 
     def reset_connections(self) -> None:
         """Nothing to do: the pool drops a connection that broke and opens a new one when needed."""

@@ -182,6 +182,6 @@ def test_when_the_store_cannot_be_had_every_waiting_row_says_so_and_the_queue_re
 @pytest.mark.parametrize("table, column", [("outbox; DROP TABLE outbox", "key"), ("outbox", "key) --")])
 def test_only_plain_names_go_into_the_sql_text(table: str, column: str) -> None:
     with pytest.raises(ValueError, match="not a plain SQL name"):
-        insert_batches.insert_sql(table, [column], 1)
+        insert_batches.insert_sql(table, (column,), 1)
     with pytest.raises(ValueError, match="not a plain SQL name"):
-        insert_batches.row_exists_sql(table, [column])
+        insert_batches.row_exists_sql(table, (column,))
